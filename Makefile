@@ -1,0 +1,101 @@
+# evd — build, run and test.
+#
+#   make            build evd and evctl (./evd, ./evctl)
+#   make run        install missing build dependencies, build, run evd in the
+#                   foreground with conf/evd.ini (control socket ./run/evd.sock)
+#   make test       unit tests (ASan+UBSan) and integration tests; the last
+#                   line reads "N passed, N failed"
+#   make clean      remove build products
+#
+# Quiet by default; V=1 shows the commands.
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+            -Wmissing-prototypes -Wno-unused-parameter -Wvla
+CPPFLAGS += -D_GNU_SOURCE
+EVD_CFLAGS := -std=gnu11 $(WARNINGS) -pthread -MMD -MP
+LDLIBS   := -linih -lm -pthread
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+
+BUILD    ?= build
+BINDIR   ?= .
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all run test unit integration clean deps
+
+LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c \
+            daemon/conn.c daemon/control.c \
+            $(sort $(wildcard daemon/proto/*.c)) \
+            $(sort $(wildcard daemon/models/*.c)) \
+            common/hist.c
+EVD_SRCS := daemon/main.c $(LIB_SRCS)
+EVCTL_SRCS := ctl/evctl.c
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+
+obj  = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+aobj = $(patsubst %.c,$(BUILD)/asan/%.o,$(1))
+
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+
+all: $(BINDIR)/evd $(BINDIR)/evctl
+
+$(BINDIR)/evd: $(call obj,$(EVD_SRCS))
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/evctl: $(call obj,$(EVCTL_SRCS))
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lm
+
+$(BUILD)/obj/%.o: %.c
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(EVD_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/%.o: %.c
+	$(call msg,CC-SAN,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(EVD_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
+
+$(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(call aobj,$(LIB_SRCS))
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN) -o $@ $^ -lcmocka $(LDLIBS)
+
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lm -pthread
+
+deps:
+	$(Q)packaging/deps.sh
+
+run: deps all
+	$(Q)mkdir -p run
+	./evd -c conf/evd.ini -o control.socket=run/evd.sock
+
+test: all $(UNIT_BINS) $(TOOL_BINS)
+	$(Q)BUILD=$(BUILD) BINDIR=$(BINDIR) tests/run
+
+unit: $(UNIT_BINS)
+	$(Q)BUILD=$(BUILD) BINDIR=$(BINDIR) tests/run unit
+
+integration: all $(TOOL_BINS)
+	$(Q)BUILD=$(BUILD) BINDIR=$(BINDIR) tests/run integration
+
+clean:
+	rm -rf $(BUILD) evd evctl run
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

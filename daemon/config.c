@@ -1,0 +1,783 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model.h"
+#include "proto/proto.h"
+
+#define WORKERS_MAX 4096
+
+/* ---- value parsers (no I/O, no allocation) ---------------------------- */
+
+static int why_set(char *why, size_t whylen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int why_set(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Reads a run of decimal digits; returns characters used, 0 if none, -1 on
+ * overflow. */
+static int read_digits(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	int i = 0;
+
+	for (; s[i] >= '0' && s[i] <= '9'; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return i;
+}
+
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+	       char *why, size_t whylen)
+{
+	uint64_t v = 0;
+	int n = read_digits(s, &v);
+
+	if (n == 0 || s[n] != '\0')
+		return why_set(why, whylen,
+			       "\"%s\" is not a whole number (expected %" PRIu64
+			       "..%" PRIu64 ")", s, min, max);
+	if (n < 0 || v < min || v > max)
+		return why_set(why, whylen,
+			       "%s is out of range (expected %" PRIu64 "..%" PRIu64
+			       ")", s, min, max);
+	*out = v;
+	return 0;
+}
+
+int parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out,
+		      char *why, size_t whylen)
+{
+	uint64_t v = 0, mult;
+	int n = read_digits(s, &v);
+
+	if (n == 0)
+		goto bad;
+	if (n < 0)
+		goto range;
+	const char *unit = s + n;
+	if (strcmp(unit, "ms") == 0)
+		mult = 1;
+	else if (strcmp(unit, "s") == 0)
+		mult = 1000;
+	else if (*unit == '\0' && v == 0)
+		mult = 1;
+	else
+		goto bad;
+	if (v > max_ms / mult)
+		goto range;
+	*out = v * mult;
+	return 0;
+bad:
+	return why_set(why, whylen,
+		       "\"%s\" is not a duration (expected a number with a unit, "
+		       "ms or s, such as 250ms or 60s)", s);
+range:
+	return why_set(why, whylen, "%s is out of range (at most %" PRIu64 "s)",
+		       s, max_ms / 1000);
+}
+
+int parse_size(const char *s, uint64_t max, uint64_t *out, char *why,
+	       size_t whylen)
+{
+	uint64_t v = 0, mult = 1;
+	int n = read_digits(s, &v);
+
+	if (n == 0)
+		goto bad;
+	if (n < 0)
+		goto range;
+	const char *unit = s + n;
+	if (*unit == 'k' || *unit == 'K')
+		mult = 1024;
+	else if (*unit == 'm' || *unit == 'M')
+		mult = 1024 * 1024;
+	else if (*unit != '\0')
+		goto bad;
+	if (*unit && unit[1] != '\0')
+		goto bad;
+	if (v > max / mult)
+		goto range;
+	*out = v * mult;
+	return 0;
+bad:
+	return why_set(why, whylen,
+		       "\"%s\" is not a size (expected bytes, or a number with "
+		       "k or m, such as 64k)", s);
+range:
+	return why_set(why, whylen, "%s is out of range (at most %" PRIu64
+		       " bytes)", s, max);
+}
+
+int parse_listen_one(const char *s, struct listen_addr *la, char *why,
+		     size_t whylen)
+{
+	char host[64];
+	const char *port_s;
+	size_t hlen;
+
+	memset(la, 0, sizeof(*la));
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+		if (!end || end[1] != ':')
+			goto bad;
+		hlen = (size_t)(end - s - 1);
+		if (hlen == 0 || hlen >= sizeof(host))
+			goto bad;
+		memcpy(host, s + 1, hlen);
+		host[hlen] = '\0';
+		port_s = end + 2;
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&la->ss;
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+			return why_set(why, whylen,
+				       "\"%s\" is not a numeric IPv6 address", host);
+		sin6->sin6_family = AF_INET6;
+		la->len = sizeof(*sin6);
+	} else {
+		const char *colon = strrchr(s, ':');
+		if (!colon)
+			goto bad;
+		hlen = (size_t)(colon - s);
+		if (hlen == 0 || hlen >= sizeof(host))
+			goto bad;
+		memcpy(host, s, hlen);
+		host[hlen] = '\0';
+		port_s = colon + 1;
+		struct sockaddr_in *sin = (struct sockaddr_in *)&la->ss;
+		if (strcmp(host, "*") == 0)
+			sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		else if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+			return why_set(why, whylen,
+				       "\"%s\" is not a numeric IPv4 address "
+				       "(write IPv6 as [::1]:7777)", host);
+		sin->sin_family = AF_INET;
+		la->len = sizeof(*sin);
+	}
+	uint64_t port;
+	char pwhy[128];
+	if (parse_uint(port_s, 0, 65535, &port, pwhy, sizeof(pwhy)) < 0)
+		return why_set(why, whylen, "port of \"%s\": %s", s, pwhy);
+	if (la->ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&la->ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)&la->ss)->sin6_port = htons((uint16_t)port);
+	snprintf(la->text, sizeof(la->text), "%s", s);
+	return 0;
+bad:
+	return why_set(why, whylen,
+		       "\"%s\" is not an address (expected HOST:PORT such as "
+		       "127.0.0.1:7777, *:7777 or [::1]:7777)", s);
+}
+
+unsigned listen_addr_port(const struct listen_addr *la)
+{
+	if (la->ss.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&la->ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)&la->ss)->sin6_port);
+}
+
+/* ---- one parser and one printer per key -------------------------------- */
+
+typedef int key_parse_fn(struct config *cfg, const char *v, char *why,
+			 size_t whylen);
+typedef void key_print_fn(const struct config *cfg, FILE *out);
+
+static int key_listen(struct config *cfg, const char *v, char *why,
+		      size_t whylen)
+{
+	struct listen_addr addrs[CONFIG_MAX_LISTEN];
+	unsigned n = 0;
+	const char *p = v;
+
+	for (;;) {
+		char item[80];
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		while (len && (*p == ' ' || *p == '\t'))
+			p++, len--;
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0)
+			return why_set(why, whylen, "empty address in \"%s\" "
+				       "(expected HOST:PORT[, HOST:PORT...])", v);
+		if (len >= sizeof(item))
+			return why_set(why, whylen, "address too long in \"%s\"", v);
+		if (n == CONFIG_MAX_LISTEN)
+			return why_set(why, whylen, "more than %d addresses",
+				       CONFIG_MAX_LISTEN);
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (parse_listen_one(item, &addrs[n], why, whylen) < 0)
+			return -1;
+		for (unsigned i = 0; i < n; i++)
+			if (listen_addr_port(&addrs[n]) != 0 &&
+			    addrs[i].len == addrs[n].len &&
+			    memcmp(&addrs[i].ss, &addrs[n].ss, addrs[n].len) == 0)
+				return why_set(why, whylen,
+					       "address %s is listed twice", item);
+		n++;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	memcpy(cfg->listen, addrs, sizeof(addrs[0]) * n);
+	cfg->nlisten = n;
+	return 0;
+}
+
+static void print_listen(const struct config *cfg, FILE *out)
+{
+	for (unsigned i = 0; i < cfg->nlisten; i++)
+		fprintf(out, "%s%s", i ? ", " : "", cfg->listen[i].text);
+}
+
+static int key_protocol(struct config *cfg, const char *v, char *why,
+			size_t whylen)
+{
+	const struct evd_proto *p = proto_find(v);
+
+	if (!p)
+		return why_set(why, whylen, "unknown protocol \"%s\" (expected "
+			       "one of: %s)", v, proto_names());
+	cfg->proto = p;
+	return 0;
+}
+
+static void print_protocol(const struct config *cfg, FILE *out)
+{
+	fputs(cfg->proto->name, out);
+}
+
+static int key_model(struct config *cfg, const char *v, char *why,
+		     size_t whylen)
+{
+	const struct evd_model *m = model_find(v);
+
+	if (!m)
+		return why_set(why, whylen, "unknown model \"%s\" (expected one "
+			       "of: %s)", v, model_names());
+	cfg->model = m;
+	return 0;
+}
+
+static void print_model(const struct config *cfg, FILE *out)
+{
+	fputs(cfg->model->name, out);
+}
+
+static int key_workers(struct config *cfg, const char *v, char *why,
+		       size_t whylen)
+{
+	uint64_t n;
+
+	if (strcmp(v, "auto") == 0) {
+		cfg->workers = 0;
+		return 0;
+	}
+	if (parse_uint(v, 1, WORKERS_MAX, &n, why, whylen) < 0) {
+		/* Mention "auto" in the accepted values. */
+		char inner[200];
+		snprintf(inner, sizeof(inner), "%s", why);
+		char *paren = strstr(inner, "(expected ");
+		if (paren)
+			*paren = '\0';
+		return why_set(why, whylen, "%s(expected auto or 1..%d)", inner,
+			       WORKERS_MAX);
+	}
+	cfg->workers = (unsigned)n;
+	return 0;
+}
+
+static void print_workers(const struct config *cfg, FILE *out)
+{
+	if (cfg->workers == 0)
+		fputs("auto", out);
+	else
+		fprintf(out, "%u", cfg->workers);
+}
+
+static int key_backlog(struct config *cfg, const char *v, char *why,
+		       size_t whylen)
+{
+	uint64_t n;
+
+	if (parse_uint(v, 1, 65535, &n, why, whylen) < 0)
+		return -1;
+	cfg->backlog = (unsigned)n;
+	return 0;
+}
+
+static void print_backlog(const struct config *cfg, FILE *out)
+{
+	fprintf(out, "%u", cfg->backlog);
+}
+
+static int key_max_connections(struct config *cfg, const char *v, char *why,
+			       size_t whylen)
+{
+	uint64_t n;
+
+	if (parse_uint(v, 1, 1000000, &n, why, whylen) < 0)
+		return -1;
+	cfg->max_connections = (unsigned)n;
+	return 0;
+}
+
+static void print_max_connections(const struct config *cfg, FILE *out)
+{
+	fprintf(out, "%u", cfg->max_connections);
+}
+
+static void print_duration(uint64_t ms, FILE *out)
+{
+	if (ms % 1000 == 0)
+		fprintf(out, "%" PRIu64 "s", ms / 1000);
+	else
+		fprintf(out, "%" PRIu64 "ms", ms);
+}
+
+static int key_idle_timeout(struct config *cfg, const char *v, char *why,
+			    size_t whylen)
+{
+	return parse_duration_ms(v, 86400 * 1000ull, &cfg->idle_timeout_ms, why,
+				 whylen);
+}
+
+static void print_idle_timeout(const struct config *cfg, FILE *out)
+{
+	print_duration(cfg->idle_timeout_ms, out);
+}
+
+static int key_socket(struct config *cfg, const char *v, char *why,
+		      size_t whylen)
+{
+	size_t len = strlen(v);
+
+	if (len == 0)
+		return why_set(why, whylen, "empty path (expected the path of "
+			       "the control socket, such as /run/evd/evd.sock)");
+	if (len > CONFIG_SOCKET_PATH_MAX)
+		return why_set(why, whylen, "path is %zu bytes long; a unix "
+			       "socket path holds at most %d", len,
+			       CONFIG_SOCKET_PATH_MAX);
+	memcpy(cfg->control_socket, v, len + 1);
+	return 0;
+}
+
+static void print_socket(const struct config *cfg, FILE *out)
+{
+	fputs(cfg->control_socket, out);
+}
+
+static int key_mode(struct config *cfg, const char *v, char *why,
+		    size_t whylen)
+{
+	unsigned m = 0;
+	size_t i;
+
+	for (i = 0; v[i] >= '0' && v[i] <= '7' && i < 4; i++)
+		m = m * 8 + (unsigned)(v[i] - '0');
+	if (i == 0 || v[i] != '\0' || m > 0777)
+		return why_set(why, whylen, "\"%s\" is not a file mode (expected "
+			       "octal 0000..0777, such as 0660)", v);
+	cfg->control_mode = m;
+	return 0;
+}
+
+static void print_mode(const struct config *cfg, FILE *out)
+{
+	fprintf(out, "%04o", cfg->control_mode);
+}
+
+static int key_level(struct config *cfg, const char *v, char *why,
+		     size_t whylen)
+{
+	for (int i = 0; i < LOG_LEVEL_MAX; i++)
+		if (strcmp(v, log_level_names[i]) == 0) {
+			cfg->log_level = (enum log_level)i;
+			return 0;
+		}
+	return why_set(why, whylen, "unknown level \"%s\" (expected one of: "
+		       "debug, info, warning, error)", v);
+}
+
+static void print_level(const struct config *cfg, FILE *out)
+{
+	fputs(log_level_names[cfg->log_level], out);
+}
+
+struct key {
+	const char *section;
+	const char *name;
+	const char *dflt;
+	key_parse_fn *parse;
+	key_print_fn *print;
+};
+
+static const struct key keys[] = {
+	{ "server", "listen", "127.0.0.1:7777", key_listen, print_listen },
+	{ "server", "protocol", "echo", key_protocol, print_protocol },
+	{ "server", "model", "epoll", key_model, print_model },
+	{ "server", "workers", "auto", key_workers, print_workers },
+	{ "server", "backlog", "511", key_backlog, print_backlog },
+	{ "server", "max_connections", "10000", key_max_connections,
+	  print_max_connections },
+	{ "server", "idle_timeout", "60s", key_idle_timeout, print_idle_timeout },
+	{ "control", "socket", "/run/evd/evd.sock", key_socket, print_socket },
+	{ "control", "mode", "0660", key_mode, print_mode },
+	{ "log", "level", "info", key_level, print_level },
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const char *const sections[] = { "server", "control", "log" };
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+_Static_assert(NKEYS <= sizeof(((struct config *)0)->origin) /
+	       sizeof(((struct config *)0)->origin[0]),
+	       "config.origin must have a slot per key");
+
+/* ---- errors ----------------------------------------------------------- */
+
+static void err_add(struct config_errors *errs, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void err_add(struct config_errors *errs, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!errs)
+		return;
+	if (errs->n == CONFIG_MAX_ERRORS) {
+		errs->dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(errs->msg[errs->n++], sizeof(errs->msg[0]), fmt, ap);
+	va_end(ap);
+}
+
+static bool section_known(const char *name)
+{
+	for (size_t i = 0; i < NSECTIONS; i++)
+		if (strcmp(name, sections[i]) == 0)
+			return true;
+	return false;
+}
+
+static void section_list(char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < NSECTIONS && used < len; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s[%s]",
+					 i ? ", " : "", sections[i]);
+}
+
+static void key_list(const char *section, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < NKEYS && used < len; i++)
+		if (strcmp(keys[i].section, section) == 0)
+			used += (size_t)snprintf(out + used, len - used, "%s%s",
+						 used ? ", " : "", keys[i].name);
+}
+
+/* ---- applying one key ---------------------------------------------------- */
+
+/* Sets section.name = value; where is "file:line" or "-o ..." for messages. */
+static int apply(struct config *cfg, const char *section, const char *name,
+		 const char *value, const char *where, bool *seen,
+		 struct config_errors *errs)
+{
+	char why[256];
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(keys[i].section, section) != 0 ||
+		    strcmp(keys[i].name, name) != 0)
+			continue;
+		if (seen && seen[i]) {
+			err_add(errs, "%s: duplicate key \"%s\" in [%s] (first set "
+				"at %s); keep one", where, name, section,
+				cfg->origin[i]);
+			return -1;
+		}
+		if (keys[i].parse(cfg, value, why, sizeof(why)) < 0) {
+			err_add(errs, "%s: %s: %s", where, name, why);
+			return -1;
+		}
+		if (seen)
+			seen[i] = true;
+		snprintf(cfg->origin[i], sizeof(cfg->origin[i]), "%s", where);
+		return 0;
+	}
+	char list[256];
+	key_list(section, list, sizeof(list));
+	err_add(errs, "%s: unknown key \"%s\" in [%s] (expected one of: %s)",
+		where, name, section, list);
+	return -1;
+}
+
+void config_defaults(struct config *cfg)
+{
+	char why[256];
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < NKEYS; i++) {
+		int rc = keys[i].parse(cfg, keys[i].dflt, why, sizeof(why));
+		(void)rc;	/* the defaults are valid: a unit test checks */
+	}
+}
+
+/* ---- reading the file ------------------------------------------------- */
+
+struct reader {
+	FILE *f;
+	const char *path;
+	int lineno;
+	bool section_ok;	/* false inside an unknown section */
+	bool seen[NKEYS];
+	struct config *cfg;
+	struct config_errors *errs;
+	char *line;
+	size_t linecap;
+};
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' ||
+	       c == '\v';
+}
+
+/* Checks a stripped line before inih sees it; returns false to hide it. */
+static bool precheck(struct reader *r, char *s)
+{
+	if (*s == '\0' || *s == ';' || *s == '#')
+		return true;
+	if (*s == '[') {
+		char *end = strchr(s, ']');
+		char *after = end ? end + 1 : NULL;
+		while (after && is_blank(*after))
+			after++;
+		if (!end || (*after && *after != ';' && *after != '#')) {
+			err_add(r->errs, "%s:%d: malformed section header \"%s\" "
+				"(expected [name])", r->path, r->lineno, s);
+			r->section_ok = false;
+			return false;
+		}
+		char name[64];
+		size_t n = (size_t)(end - s - 1);
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		memcpy(name, s + 1, n);
+		name[n] = '\0';
+		r->section_ok = section_known(name);
+		if (!r->section_ok) {
+			char list[128];
+			section_list(list, sizeof(list));
+			err_add(r->errs, "%s:%d: unknown section [%s] (expected one "
+				"of: %s)", r->path, r->lineno, name, list);
+		}
+		return true;
+	}
+	size_t sep = strcspn(s, "=:");
+	if (s[sep] != '=') {
+		err_add(r->errs, "%s:%d: expected \"key = value\", a [section] or "
+			"a comment, got \"%s\"", r->path, r->lineno, s);
+		return false;
+	}
+	if (sep == 0) {
+		err_add(r->errs, "%s:%d: missing key name before \"=\"", r->path,
+			r->lineno);
+		return false;
+	}
+	return true;
+}
+
+/* An fgets-like reader for inih that counts lines, rejects over-long ones
+ * (Debian's inih would silently split them) and strips leading blanks (so
+ * that inih's multi-line continuation never applies). */
+static char *ini_read(char *str, int num, void *stream)
+{
+	struct reader *r = stream;
+
+	for (;;) {
+		ssize_t n = getline(&r->line, &r->linecap, r->f);
+		if (n < 0)
+			return NULL;
+		r->lineno++;
+		char *s = r->line;
+		if (r->lineno == 1 && (unsigned char)s[0] == 0xEF &&
+		    (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF)
+			s += 3;
+		while (is_blank(*s))
+			s++;
+		size_t len = strlen(s);
+		if (len != (size_t)(n - (s - r->line))) {
+			err_add(r->errs, "%s:%d: NUL byte in line", r->path,
+				r->lineno);
+			s[0] = '\0';
+			len = 0;
+		}
+		while (len && is_blank(s[len - 1]))
+			s[--len] = '\0';
+		if (len > CONFIG_MAX_LINE || len + 2 > (size_t)num) {
+			err_add(r->errs, "%s:%d: line is %zu characters long (at "
+				"most %d)", r->path, r->lineno, len,
+				CONFIG_MAX_LINE);
+			s[0] = '\0';
+			len = 0;
+		}
+		if (!precheck(r, s)) {
+			s[0] = '\0';
+			len = 0;
+		}
+		memcpy(str, s, len);
+		str[len] = '\n';
+		str[len + 1] = '\0';
+		return str;
+	}
+}
+
+static int ini_handler_fn(void *user, const char *section, const char *name,
+			  const char *value)
+{
+	struct reader *r = user;
+	char where[48];
+
+	if (!r->section_ok)
+		return 1;	/* reported once at the header */
+	snprintf(where, sizeof(where), "%s:%d", r->path, r->lineno);
+	if (section[0] == '\0') {
+		err_add(r->errs, "%s: key \"%s\" is outside any section (put it "
+			"under [server], [control] or [log])", where, name);
+		return 1;
+	}
+	apply(r->cfg, section, name, value, where, r->seen, r->errs);
+	return 1;
+}
+
+int config_load(struct config *cfg, const char *path, struct config_errors *errs)
+{
+	struct reader r = {
+		.path = path, .section_ok = true, .cfg = cfg, .errs = errs,
+	};
+	unsigned before = errs->n + errs->dropped;
+
+	r.f = fopen(path, "re");
+	if (!r.f) {
+		err_add(errs, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	int rc = ini_parse_stream(ini_read, &r, ini_handler_fn, &r);
+	if (ferror(r.f))
+		err_add(errs, "%s: read error: %s", path, strerror(errno));
+	fclose(r.f);
+	free(r.line);
+	if (rc > 0 && errs->n + errs->dropped == before)
+		err_add(errs, "%s:%d: syntax error", path, rc);
+	return errs->n + errs->dropped == before ? 0 : -1;
+}
+
+int config_set(struct config *cfg, const char *assignment,
+	       struct config_errors *errs)
+{
+	char buf[CONFIG_MAX_LINE + 1];
+	char where[48];
+
+	snprintf(where, sizeof(where), "-o %.40s", assignment);
+	if (strlen(assignment) >= sizeof(buf)) {
+		err_add(errs, "%s...: too long", where);
+		return -1;
+	}
+	strcpy(buf, assignment);
+	char *eq = strchr(buf, '=');
+	char *dot = strchr(buf, '.');
+	if (!eq || !dot || dot > eq || dot == buf || dot + 1 == eq) {
+		err_add(errs, "%s: expected SECTION.KEY=VALUE, such as "
+			"server.model=poll", where);
+		return -1;
+	}
+	*dot = '\0';
+	*eq = '\0';
+	if (!section_known(buf)) {
+		char list[128];
+		section_list(list, sizeof(list));
+		err_add(errs, "%s: unknown section [%s] (expected one of: %s)",
+			where, buf, list);
+		return -1;
+	}
+	return apply(cfg, buf, dot + 1, eq + 1, where, NULL, errs);
+}
+
+unsigned config_workers(const struct config *cfg)
+{
+	if (!(cfg->model->flags & MODEL_USES_WORKERS))
+		return 1;
+	if (cfg->workers)
+		return cfg->workers;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+static int key_index(const char *section, const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+int config_finish(struct config *cfg, struct config_errors *errs,
+		  struct config_errors *warnings)
+{
+	unsigned before = errs->n + errs->dropped;
+	int wi = key_index("server", "workers");
+
+	if (!(cfg->model->flags & MODEL_USES_WORKERS) && cfg->workers > 1 &&
+	    cfg->origin[wi][0])
+		err_add(warnings, "%s: workers = %u is ignored: model %s serves "
+			"from one thread", cfg->origin[wi], cfg->workers,
+			cfg->model->name);
+	return errs->n + errs->dropped == before ? 0 : -1;
+}
+
+void config_print(const struct config *cfg, FILE *out)
+{
+	const char *section = "";
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(section, keys[i].section) != 0) {
+			section = keys[i].section;
+			fprintf(out, "%s[%s]\n", i ? "\n" : "", section);
+		}
+		fprintf(out, "%s = ", keys[i].name);
+		keys[i].print(cfg, out);
+		if (cfg->origin[i][0])
+			fprintf(out, "\t; %s\n", cfg->origin[i]);
+		else
+			fputs("\t; default\n", out);
+	}
+}

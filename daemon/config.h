@@ -1,0 +1,92 @@
+/* /etc/evd.ini, parsed with inih into one struct.  Every key is listed once
+ * in config.c's table with its default, its parser and its printer, so that
+ * defaults, validation and `evd -t` cannot drift apart. */
+#ifndef EVD_CONFIG_H
+#define EVD_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "log.h"
+
+#define CONFIG_MAX_LISTEN 16
+#define CONFIG_MAX_ERRORS 64
+#define CONFIG_MAX_LINE 199	/* inih's line limit in Debian's build */
+#define CONFIG_SOCKET_PATH_MAX 107	/* sizeof(sun_path) - 1 */
+
+struct evd_model;
+struct evd_proto;
+
+struct listen_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[64];	/* "127.0.0.1:7777" or "[::1]:7777" */
+};
+
+struct config {
+	/* [server] */
+	struct listen_addr listen[CONFIG_MAX_LISTEN];
+	unsigned nlisten;
+	const struct evd_proto *proto;
+	const struct evd_model *model;
+	unsigned workers;		/* 0 = auto */
+	unsigned backlog;
+	unsigned max_connections;
+	uint64_t idle_timeout_ms;	/* 0 = never */
+	/* [control] */
+	char control_socket[CONFIG_SOCKET_PATH_MAX + 1];
+	unsigned control_mode;
+	/* [log] */
+	enum log_level log_level;
+
+	/* Where each key was last set ("" = default), for messages. */
+	char origin[32][48];
+};
+
+struct config_errors {
+	unsigned n;
+	unsigned dropped;	/* errors beyond CONFIG_MAX_ERRORS */
+	char msg[CONFIG_MAX_ERRORS][320];
+};
+
+/* Fills cfg with every default. */
+void config_defaults(struct config *cfg);
+
+/*
+ * Parses path over the defaults in cfg.  Returns 0 when the file is valid,
+ * -1 when errs holds at least one "path:line: what is wrong" message.
+ */
+int config_load(struct config *cfg, const char *path, struct config_errors *errs);
+
+/*
+ * Applies one "section.key=value" override (evd -o).  Returns 0 or -1 with
+ * an error appended to errs.
+ */
+int config_set(struct config *cfg, const char *assignment,
+	       struct config_errors *errs);
+
+/* Cross-key checks and warnings once everything is read; 0 or -1. */
+int config_finish(struct config *cfg, struct config_errors *errs,
+		  struct config_errors *warnings);
+
+/* Writes the effective configuration as a valid ini file. */
+void config_print(const struct config *cfg, FILE *out);
+
+/* Number of workers the model will run ("auto" resolved). */
+unsigned config_workers(const struct config *cfg);
+
+/* Parsers shared with the tests; each returns 0 or -1 with why filled in. */
+int parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out,
+		      char *why, size_t whylen);
+int parse_size(const char *s, uint64_t max, uint64_t *out, char *why,
+	       size_t whylen);
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+	       char *why, size_t whylen);
+unsigned listen_addr_port(const struct listen_addr *la);
+int parse_listen_one(const char *s, struct listen_addr *la, char *why,
+		     size_t whylen);
+
+#endif

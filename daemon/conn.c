@@ -1,0 +1,345 @@
+#include "conn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proto/proto.h"
+#include "server.h"
+#include "stats.h"
+#include "util.h"
+
+struct conn *conn_new(int fd, struct server *srv, struct stats_slot *slot,
+		      bool blocking)
+{
+	const struct evd_proto *proto = srv->proto;
+	size_t head = sizeof(struct conn) + proto->state_size;
+	struct conn *c;
+
+	head = (head + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+	c = malloc(head + CONN_IN_SIZE + CONN_OUT_SIZE);
+	if (!c) {
+		slot_add(slot, STAT_err_nomem, 1);
+		server_refuse(fd, slot);
+		return NULL;
+	}
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->blocking = blocking;
+	c->in.data = (char *)c + head;
+	c->in.cap = CONN_IN_SIZE;
+	c->out.data = c->in.data + CONN_IN_SIZE;
+	c->out.cap = CONN_OUT_SIZE;
+	c->slot = slot;
+	c->proto = proto;
+	c->last_active = now_ns();
+	proto->init(c->state, srv->cfg);
+	slot_add(slot, STAT_accepted, 1);
+	return c;
+}
+
+void conn_close(struct conn *c)
+{
+	if (!c)
+		return;
+	close(c->fd);
+	slot_add(c->slot, STAT_closed, 1);
+	free(c);
+}
+
+void conn_close_idle(struct conn *c)
+{
+	slot_add(c->slot, STAT_err_timeout, 1);
+	conn_close(c);
+}
+
+/* ---- latency bookkeeping ------------------------------------------------ */
+
+/* n requests whose responses end at the current end of out began at start. */
+static void runs_push(struct conn *c, uint64_t n, uint64_t start)
+{
+	if (c->nruns) {
+		struct req_run *last =
+			&c->runs[(c->run_head + c->nruns - 1) % CONN_RUNS];
+		/* Same start, or no room left: fold into the last run; its
+		 * requests then complete with it (never early). */
+		if (last->start_ns == start || c->nruns == CONN_RUNS) {
+			last->count += n;
+			last->end_off = c->out_total;
+			return;
+		}
+	}
+	struct req_run *r = &c->runs[(c->run_head + c->nruns) % CONN_RUNS];
+	r->start_ns = start;
+	r->end_off = c->out_total;
+	r->count = n;
+	c->nruns++;
+}
+
+/* Counts the requests whose responses are now fully sent. */
+static void runs_complete(struct conn *c, uint64_t now)
+{
+	while (c->nruns && c->runs[c->run_head].end_off <= c->sent_total) {
+		struct req_run *r = &c->runs[c->run_head];
+		slot_add(c->slot, STAT_requests, r->count);
+		slot_latency(c->slot, now - r->start_ns, r->count);
+		c->run_head = (c->run_head + 1) % CONN_RUNS;
+		c->nruns--;
+	}
+}
+
+/* ---- protocol ----------------------------------------------------------- */
+
+/* Feeds buffered input to the protocol.  Returns true if input was used. */
+static bool process(struct conn *c)
+{
+	bool progress = false;
+
+	while (!c->closing && buf_used(&c->in)) {
+		struct proto_result res = { 0 };
+		size_t before;
+
+		if (c->out.off && buf_space(&c->out) < buf_used(&c->in))
+			buf_compact(&c->out);
+		before = buf_used(&c->out);
+		size_t n = c->proto->feed(c->state, buf_head(&c->in),
+					  buf_used(&c->in), &c->out, &res);
+		buf_consume(&c->in, n);
+		c->out_total += buf_used(&c->out) - before;
+		if (res.requests) {
+			runs_push(c, 1, c->t_pending ? c->t_pending : c->t_read);
+			if (res.requests > 1)
+				runs_push(c, res.requests - 1, c->t_read);
+		}
+		if (res.partial || buf_used(&c->in)) {
+			if (res.requests || !c->t_pending)
+				c->t_pending = c->t_read;
+		} else {
+			c->t_pending = 0;
+		}
+		if (res.error)
+			slot_add(c->slot, STAT_err_protocol, 1);
+		if (res.close) {
+			c->closing = true;
+			buf_consume(&c->in, buf_used(&c->in));
+		}
+		if (n == 0 && !res.requests && !res.close)
+			break;
+		progress = true;
+	}
+	return progress;
+}
+
+/* ---- socket I/O --------------------------------------------------------- */
+
+/* One recv into the input buffer: 1 data, 0 end of stream, or -errno. */
+static int do_read(struct conn *c)
+{
+	if (buf_space(&c->in) == 0)
+		buf_compact(&c->in);
+	ssize_t n = recv(c->fd, buf_tail(&c->in), buf_space(&c->in), 0);
+	if (n > 0) {
+		uint64_t now = now_ns();
+		c->in.len += (size_t)n;
+		slot_add(c->slot, STAT_bytes_in, (uint64_t)n);
+		c->t_read = now;
+		if (!c->t_pending)
+			c->t_pending = now;
+		return 1;
+	}
+	if (n == 0) {
+		c->eof = true;
+		return 0;
+	}
+	int e = errno;
+	if (e == EAGAIN || e == EINTR)
+		return -e;
+	slot_add(c->slot, STAT_err_read, 1);
+	c->failed = true;
+	return -e;
+}
+
+/*
+ * Sends buffered output.  Returns 0 when out is empty, -EAGAIN when the
+ * socket is full, -EINTR when interrupted, another -errno on failure.
+ */
+static int flush(struct conn *c)
+{
+	while (buf_used(&c->out)) {
+		size_t want = buf_used(&c->out);
+		ssize_t n = send(c->fd, buf_head(&c->out), want, MSG_NOSIGNAL);
+		if (n > 0) {
+			uint64_t now = now_ns();
+			buf_consume(&c->out, (size_t)n);
+			slot_add(c->slot, STAT_bytes_out, (uint64_t)n);
+			c->sent_total += (uint64_t)n;
+			runs_complete(c, now);
+			/* A short non-blocking send means the socket is full:
+			 * don't pay a system call to hear EAGAIN. */
+			if (!c->blocking && (size_t)n < want)
+				return -EAGAIN;
+			continue;
+		}
+		int e = n < 0 ? errno : EIO;
+		if (e == EAGAIN || e == EINTR)
+			return -e;
+		slot_add(c->slot, STAT_err_write, 1);
+		c->failed = true;
+		return -e;
+	}
+	return 0;
+}
+
+/* Processes and sends until neither makes progress. */
+static void pump(struct conn *c)
+{
+	for (;;) {
+		bool progress = process(c);
+		int r = flush(c);
+		if (r < 0 && r != -EAGAIN && r != -EINTR)
+			return;
+		if (!progress || buf_used(&c->out) || !buf_used(&c->in))
+			return;
+	}
+}
+
+unsigned conn_want(const struct conn *c)
+{
+	bool can_read = !c->eof && !c->closing &&
+			buf_used(&c->in) < c->in.cap;
+
+	if (c->failed)
+		return 0;
+	if (buf_used(&c->out))
+		return CONN_WANT_WRITE | (can_read ? CONN_WANT_READ : 0);
+	/* Nothing to send: either more input helps, or the connection is
+	 * finished (end of stream, asked to close, or input stuck). */
+	return can_read ? CONN_WANT_READ : 0;
+}
+
+unsigned conn_on_readable(struct conn *c)
+{
+	if (!c->eof && !c->closing && buf_used(&c->in) < c->in.cap)
+		(void)do_read(c);
+	if (!c->failed)
+		pump(c);
+	return conn_want(c);
+}
+
+unsigned conn_on_writable(struct conn *c)
+{
+	pump(c);
+	return conn_want(c);
+}
+
+static void set_timeouts(struct conn *c, uint64_t ms)
+{
+	struct timeval tv = {
+		.tv_sec = (time_t)(ms / 1000),
+		.tv_usec = (suseconds_t)(ms % 1000) * 1000,
+	};
+
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+void conn_serve_blocking(struct server *srv, struct conn *c)
+{
+	bool idle = false;
+
+	if (srv->cfg->idle_timeout_ms)
+		set_timeouts(c, srv->cfg->idle_timeout_ms);
+	while (!server_stopping(srv)) {
+		unsigned want = conn_want(c);
+		int r;
+
+		if (!want)
+			break;
+		if (want & CONN_WANT_WRITE) {
+			slot_set_state(c->slot, WORKER_WRITING);
+			r = flush(c);
+			if (r == -EAGAIN) {	/* SO_SNDTIMEO expired */
+				idle = true;
+				break;
+			}
+			if (r == 0)
+				pump(c);
+			continue;
+		}
+		slot_set_state(c->slot, WORKER_READING);
+		r = do_read(c);
+		if (r == -EAGAIN) {	/* SO_RCVTIMEO expired */
+			idle = true;
+			break;
+		}
+		if (r >= 0)
+			pump(c);
+	}
+	slot_set_state(c->slot, WORKER_IDLE);
+	if (idle)
+		conn_close_idle(c);
+	else
+		conn_close(c);
+}
+
+/* ---- idle list ------------------------------------------------------------ */
+
+void conn_list_add(struct conn_list *l, struct conn *c)
+{
+	c->next = NULL;
+	c->prev = l->tail;
+	if (l->tail)
+		l->tail->next = c;
+	else
+		l->head = c;
+	l->tail = c;
+	l->n++;
+}
+
+void conn_list_del(struct conn_list *l, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		l->tail = c->prev;
+	c->prev = c->next = NULL;
+	l->n--;
+}
+
+void conn_list_touch(struct conn_list *l, struct conn *c)
+{
+	c->last_active = now_ns();
+	if (l->tail == c)
+		return;
+	conn_list_del(l, c);
+	conn_list_add(l, c);
+}
+
+int conn_list_expire(struct conn_list *l, uint64_t idle_ms, uint64_t now,
+		     void (*forget)(struct conn *c, void *arg), void *arg)
+{
+	uint64_t idle_ns = idle_ms * 1000000u;
+
+	if (!idle_ms)
+		return -1;
+	while (l->head) {
+		struct conn *c = l->head;
+		uint64_t age = now - c->last_active;
+		if (now < c->last_active)
+			age = 0;
+		if (age < idle_ns) {
+			uint64_t left = idle_ns - age;
+			return (int)((left + 999999) / 1000000);
+		}
+		conn_list_del(l, c);
+		if (forget)
+			forget(c, arg);
+		conn_close_idle(c);
+	}
+	return -1;
+}

@@ -1,0 +1,103 @@
+/* Connections: buffers, partial reads and writes, the protocol driven over
+ * them, and per-request latency.  Shared by every model: a readiness model
+ * calls conn_on_readable/conn_on_writable and waits for what conn_want()
+ * asks; a blocking model hands the connection to conn_serve_blocking(). */
+#ifndef EVD_CONN_H
+#define EVD_CONN_H
+
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct server;
+struct stats_slot;
+struct evd_proto;
+
+#define CONN_IN_SIZE (16 * 1024)
+#define CONN_OUT_SIZE (64 * 1024)
+#define CONN_RUNS 16
+
+enum conn_want {
+	CONN_WANT_READ = 1u << 0,
+	CONN_WANT_WRITE = 1u << 1,
+	/* 0: the connection is finished; close it. */
+};
+
+/* Requests whose responses end at out offset end_off, started at start_ns. */
+struct req_run {
+	uint64_t start_ns;
+	uint64_t end_off;
+	uint64_t count;
+};
+
+struct conn {
+	int fd;
+	bool blocking;
+	bool eof;		/* the peer closed its sending side */
+	bool closing;		/* the protocol asked to close after flushing */
+	bool failed;		/* a socket error: close now */
+	struct buf in;
+	struct buf out;
+	uint64_t out_total;	/* bytes ever appended to out */
+	uint64_t sent_total;	/* bytes ever sent */
+	uint64_t t_read;	/* time of the latest read */
+	uint64_t t_pending;	/* start of the oldest unfinished request, 0 if none */
+	uint64_t last_active;	/* latest event, for idle timeouts (conn_list) */
+	struct req_run runs[CONN_RUNS];	/* answered, not yet fully sent */
+	unsigned run_head, nruns;
+	struct stats_slot *slot;
+	const struct evd_proto *proto;
+	/* For the model: idle list links and a free slot of its own. */
+	struct conn *prev, *next;
+	long model_data;
+	alignas(max_align_t) unsigned char state[];
+};
+
+/*
+ * Wraps an accepted fd and counts it as accepted.  On allocation failure it
+ * closes fd, counts it (errors_nomem, connections_refused) and returns NULL.
+ */
+struct conn *conn_new(int fd, struct server *srv, struct stats_slot *slot,
+		      bool blocking);
+
+/* Closes the socket, counts the connection as closed and frees it. */
+void conn_close(struct conn *c);
+
+/* Counts an idle-timeout close, then closes. */
+void conn_close_idle(struct conn *c);
+
+/* Event handlers for readiness models; return conn_want(). */
+unsigned conn_on_readable(struct conn *c);
+unsigned conn_on_writable(struct conn *c);
+
+/* What the connection waits for next; 0 when it is finished. */
+unsigned conn_want(const struct conn *c);
+
+/* Serves a blocking-socket connection until it ends or the server stops,
+ * then closes it.  Idle timeouts come from SO_RCVTIMEO/SO_SNDTIMEO. */
+void conn_serve_blocking(struct server *srv, struct conn *c);
+
+/* An intrusive list in order of last activity, oldest first: the idle
+ * timeout of a readiness model checks only the head. */
+struct conn_list {
+	struct conn *head, *tail;
+	unsigned n;
+};
+
+void conn_list_add(struct conn_list *l, struct conn *c);
+void conn_list_del(struct conn_list *l, struct conn *c);
+/* Marks c active now and moves it to the tail. */
+void conn_list_touch(struct conn_list *l, struct conn *c);
+
+/*
+ * Closes connections idle for idle_ms or more (counted as timeouts), calling
+ * forget(c, arg) first so the model drops its references.  Returns the
+ * milliseconds until the next connection may expire, or -1 if none can.
+ */
+int conn_list_expire(struct conn_list *l, uint64_t idle_ms, uint64_t now,
+		     void (*forget)(struct conn *c, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,712 @@
+#include "control.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server.h"
+#include "util.h"
+#include "version.h"
+
+#define RATE_SAMPLES 8		/* one per second */
+#define RATE_WINDOW_S 5
+#define KICK_INTERVAL_MS 50
+
+struct out {
+	char *data;
+	size_t off, len, cap;
+	bool overflow;
+};
+
+struct client {
+	int fd;			/* -1: free */
+	char in[CTL_LINE_MAX + 2];
+	size_t inlen;
+	struct out out;
+	bool eof;		/* peer sent everything it will send */
+	bool closing;		/* close once out is flushed */
+	uint64_t deadline;
+};
+
+struct rate_sample {
+	uint64_t t;
+	uint64_t requests;
+};
+
+struct control {
+	struct server *srv;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int lfd, sigfd, quitfd;
+	pthread_t thread;
+	bool started;
+	struct client cl[CTL_CLIENTS_MAX];
+	struct rate_sample rate[RATE_SAMPLES];
+	unsigned nrate;
+	uint64_t next_sample, next_kick;
+};
+
+/* ---- command line splitting (pure, fuzzed) ---------------------------- */
+
+int ctl_split(char *line, char **argv, int max, unsigned char *bad)
+{
+	int argc = 0;
+	char *p = line;
+
+	for (char *q = line; *q; q++) {
+		unsigned char ch = (unsigned char)*q;
+		if ((ch < 0x20 && ch != '\t') || ch > 0x7e) {
+			*bad = ch;
+			return -1;
+		}
+	}
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			*p++ = '\0';
+		if (!*p)
+			return argc;
+		if (argc == max)
+			return argc + 1;	/* too many words: caller refuses */
+		argv[argc++] = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+	}
+}
+
+/* ---- output --------------------------------------------------------------- */
+
+static void out_printf(struct out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void out_printf(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o->overflow)
+		return;
+	for (;;) {
+		size_t room = o->cap - o->len;
+		va_start(ap, fmt);
+		int n = vsnprintf(o->data ? o->data + o->len : NULL,
+				  o->data ? room : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < room) {
+			o->len += (size_t)n;
+			return;
+		}
+		size_t cap = o->cap ? o->cap * 2 : 4096;
+		while (cap < o->len + (size_t)n + 1)
+			cap *= 2;
+		if (cap > CTL_OUT_MAX) {
+			o->overflow = true;
+			return;
+		}
+		char *d = realloc(o->data, cap);
+		if (!d) {
+			o->overflow = true;
+			return;
+		}
+		o->data = d;
+		o->cap = cap;
+	}
+}
+
+static void out_free(struct out *o)
+{
+	free(o->data);
+	memset(o, 0, sizeof(*o));
+}
+
+/* ---- commands -------------------------------------------------------------- */
+
+struct ctl_cmd {
+	const char *name;
+	const char *args;
+	const char *help;
+	int min_args, max_args;
+	void (*fn)(struct control *ctl, struct out *o, int argc, char **argv);
+};
+
+static double uptime_s(const struct control *ctl)
+{
+	return (double)(now_ns() - ctl->srv->sb->start_mono_ns) / 1e9;
+}
+
+static double tv_s(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* CPU time of the serving side: the process minus this thread. */
+static void serving_cpu(double *user, double *sys)
+{
+	struct rusage self, me;
+
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_THREAD, &me);
+	*user = tv_s(self.ru_utime) - tv_s(me.ru_utime);
+	*sys = tv_s(self.ru_stime) - tv_s(me.ru_stime);
+	if (*user < 0)
+		*user = 0;
+	if (*sys < 0)
+		*sys = 0;
+}
+
+static double request_rate(const struct control *ctl, uint64_t requests,
+			   uint64_t now)
+{
+	/* The oldest sample no more than RATE_WINDOW_S seconds old. */
+	const struct rate_sample *best = NULL;
+
+	for (unsigned i = 0; i < ctl->nrate && i < RATE_SAMPLES; i++) {
+		const struct rate_sample *s = &ctl->rate[i];
+		if (now - s->t > (RATE_WINDOW_S + 0.5) * 1e9)
+			continue;
+		if (!best || s->t < best->t)
+			best = s;
+	}
+	if (!best || now - best->t < 100000000u)
+		return 0;
+	return (double)(requests - best->requests) * 1e9 /
+	       (double)(now - best->t);
+}
+
+static void cmd_stats(struct control *ctl, struct out *o, int argc,
+		      char **argv)
+{
+	struct server *srv = ctl->srv;
+	struct stats_total *t = malloc(sizeof(*t));
+	char listen[CONFIG_MAX_LISTEN * 64];
+	double user, sys;
+
+	(void)argc;
+	(void)argv;
+	if (!t) {
+		out_printf(o, "ERROR out of memory\n");
+		return;
+	}
+	scoreboard_sum(srv->sb, t);
+	listeners_text(srv, listen, sizeof(listen));
+	serving_cpu(&user, &sys);
+	uint64_t now = now_ns();
+	const struct hist_layout hl = stats_hist_layout;
+
+	out_printf(o, "version %s\n", EVD_VERSION);
+	out_printf(o, "pid %ld\n", (long)getpid());
+	out_printf(o, "uptime_seconds %.3f\n", uptime_s(ctl));
+	out_printf(o, "model %s\n", srv->model->name);
+	out_printf(o, "protocol %s\n", srv->proto->name);
+	out_printf(o, "workers %u\n", srv->workers);
+	out_printf(o, "listen %s\n", listen);
+	out_printf(o, "max_connections %u\n", srv->cfg->max_connections);
+	out_printf(o, "connections_active %" PRIu64 "\n",
+		   t->c[STAT_accepted] - t->c[STAT_closed]);
+	for (int k = 0; k < STAT_MAX; k++)
+		out_printf(o, "%s %" PRIu64 "\n", stat_keys[k], t->c[k]);
+	out_printf(o, "request_rate %.1f\n",
+		   request_rate(ctl, t->c[STAT_requests], now));
+	out_printf(o, "latency_p50_us %.1f\n",
+		   (double)hist_quantile(hl, t->hist, 0.50, t->lat_max_ns) / 1e3);
+	out_printf(o, "latency_p90_us %.1f\n",
+		   (double)hist_quantile(hl, t->hist, 0.90, t->lat_max_ns) / 1e3);
+	out_printf(o, "latency_p99_us %.1f\n",
+		   (double)hist_quantile(hl, t->hist, 0.99, t->lat_max_ns) / 1e3);
+	out_printf(o, "latency_max_us %.1f\n", (double)t->lat_max_ns / 1e3);
+	out_printf(o, "cpu_user_seconds %.3f\n", user);
+	out_printf(o, "cpu_sys_seconds %.3f\n", sys);
+	out_printf(o, "END\n");
+	free(t);
+}
+
+static void cmd_ping(struct control *ctl, struct out *o, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	out_printf(o, "pid %ld\n", (long)getpid());
+	out_printf(o, "uptime_seconds %.3f\n", uptime_s(ctl));
+	out_printf(o, "END\n");
+}
+
+static void cmd_version(struct control *ctl, struct out *o, int argc,
+			char **argv)
+{
+	(void)ctl;
+	(void)argc;
+	(void)argv;
+	out_printf(o, "version %s\n", EVD_VERSION);
+	out_printf(o, "END\n");
+}
+
+static void cmd_help(struct control *ctl, struct out *o, int argc, char **argv);
+
+static void cmd_quit(struct control *ctl, struct out *o, int argc, char **argv)
+{
+	(void)ctl;
+	(void)argc;
+	(void)argv;
+	out_printf(o, "END\n");
+}
+
+static const struct ctl_cmd commands[] = {
+	{ "stats", "", "counters, latency and CPU time", 0, 0, cmd_stats },
+	{ "ping", "", "liveness: pid and uptime", 0, 0, cmd_ping },
+	{ "version", "", "daemon version", 0, 0, cmd_version },
+	{ "help", "", "this list", 0, 0, cmd_help },
+	{ "quit", "", "close this connection", 0, 0, cmd_quit },
+};
+
+static void cmd_help(struct control *ctl, struct out *o, int argc, char **argv)
+{
+	(void)ctl;
+	(void)argc;
+	(void)argv;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		out_printf(o, "%s %s\n", commands[i].name, commands[i].help);
+	out_printf(o, "END\n");
+}
+
+/* Runs one command line; returns true if the client asked to leave. */
+static bool execute(struct control *ctl, struct out *o, char *line)
+{
+	char *argv[CTL_ARGS_MAX];
+	unsigned char bad = 0;
+	int argc = ctl_split(line, argv, CTL_ARGS_MAX, &bad);
+
+	if (argc < 0) {
+		out_printf(o, "ERROR invalid byte 0x%02x in command (expected "
+			   "printable ASCII)\n", bad);
+		return false;
+	}
+	if (argc == 0)
+		return false;	/* blank line: nothing to do */
+	if (argc > CTL_ARGS_MAX) {
+		out_printf(o, "ERROR too many words (at most %d)\n", CTL_ARGS_MAX);
+		return false;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		const struct ctl_cmd *cmd = &commands[i];
+		if (strcmp(argv[0], cmd->name) != 0)
+			continue;
+		if (argc - 1 < cmd->min_args || argc - 1 > cmd->max_args) {
+			out_printf(o, "ERROR usage: %s%s%s\n", cmd->name,
+				   cmd->args[0] ? " " : "", cmd->args);
+			return false;
+		}
+		cmd->fn(ctl, o, argc - 1, argv + 1);
+		return cmd->fn == cmd_quit;
+	}
+	char name[40];
+	snprintf(name, sizeof(name), "%s", argv[0]);
+	out_printf(o, "ERROR unknown command \"%s\" (try: help)\n", name);
+	return false;
+}
+
+/* ---- clients ------------------------------------------------------------------ */
+
+static void client_close(struct client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	out_free(&c->out);
+}
+
+static void client_accept(struct control *ctl, uint64_t now)
+{
+	for (;;) {
+		int fd = accept4(ctl->lfd, NULL, NULL,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("control socket: accept");
+			return;
+		}
+		struct client *c = NULL;
+		for (int i = 0; i < CTL_CLIENTS_MAX; i++)
+			if (ctl->cl[i].fd < 0) {
+				c = &ctl->cl[i];
+				break;
+			}
+		if (!c) {
+			static const char msg[] = "ERROR too many control clients "
+						  "(at most 64); try again\n";
+			ssize_t w = send(fd, msg, sizeof(msg) - 1,
+					 MSG_NOSIGNAL | MSG_DONTWAIT);
+			(void)w;
+			close(fd);
+			continue;
+		}
+		memset(c, 0, sizeof(*c));
+		c->fd = fd;
+		c->deadline = now + CTL_IDLE_MS * 1000000ull;
+	}
+}
+
+/* Executes every complete line in the client's buffer. */
+static void client_lines(struct control *ctl, struct client *c)
+{
+	size_t start = 0;
+
+	while (!c->closing && start < c->inlen && c->out.len < CTL_OUT_MAX / 2) {
+		char *nl = memchr(c->in + start, '\n', c->inlen - start);
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (nl > c->in + start && nl[-1] == '\r')
+			nl[-1] = '\0';
+		if (execute(ctl, &c->out, c->in + start))
+			c->closing = true;
+		start = (size_t)(nl - c->in) + 1;
+	}
+	memmove(c->in, c->in + start, c->inlen - start);
+	c->inlen -= start;
+	if (c->out.overflow) {
+		out_free(&c->out);
+		out_printf(&c->out, "ERROR reply too large\n");
+		c->closing = true;
+	}
+	if (!c->closing && c->inlen > CTL_LINE_MAX) {
+		out_printf(&c->out, "ERROR line too long (at most %d bytes)\n",
+			   CTL_LINE_MAX);
+		c->closing = true;
+	}
+	if (c->closing)
+		c->inlen = 0;
+}
+
+static void client_read(struct control *ctl, struct client *c, uint64_t now)
+{
+	ssize_t n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
+
+	if (n == 0) {
+		c->eof = true;
+	} else if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		c->eof = true;
+		c->closing = true;
+		c->out.len = c->out.off = 0;
+		return;
+	} else {
+		c->inlen += (size_t)n;
+		c->deadline = now + CTL_IDLE_MS * 1000000ull;
+	}
+	client_lines(ctl, c);
+	if (c->eof)
+		c->closing = true;
+}
+
+static void client_write(struct client *c, uint64_t now)
+{
+	while (c->out.off < c->out.len) {
+		ssize_t n = send(c->fd, c->out.data + c->out.off,
+				 c->out.len - c->out.off, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			c->out.off = c->out.len = 0;
+			c->closing = true;
+			return;
+		}
+		c->out.off += (size_t)n;
+		c->deadline = now + CTL_IDLE_MS * 1000000ull;
+	}
+	c->out.off = c->out.len = 0;
+}
+
+/* ---- the thread ---------------------------------------------------------------- */
+
+static void on_signal(struct control *ctl)
+{
+	struct signalfd_siginfo si;
+
+	while (read(ctl->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			if (!server_stopping(ctl->srv))
+				log_info("%s: stopping",
+					 si.ssi_signo == SIGTERM ? "SIGTERM" :
+								   "SIGINT");
+			atomic_store(&ctl->srv->stopping, true);
+			server_kick(ctl->srv);
+			ctl->next_kick = now_ns() + KICK_INTERVAL_MS * 1000000ull;
+			break;
+		case SIGHUP:
+			log_warnx("SIGHUP: reloading the configuration is not "
+				  "supported yet; restart evd to apply changes");
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void sample_rate(struct control *ctl, uint64_t now)
+{
+	struct stats_total *t = malloc(sizeof(*t));
+
+	if (!t)
+		return;
+	scoreboard_sum(ctl->srv->sb, t);
+	ctl->rate[ctl->nrate % RATE_SAMPLES] =
+		(struct rate_sample){ .t = now, .requests = t->c[STAT_requests] };
+	ctl->nrate++;
+	free(t);
+	ctl->next_sample = now + 1000000000ull;
+}
+
+static int ms_until(uint64_t when, uint64_t now)
+{
+	if (when <= now)
+		return 0;
+	uint64_t ms = (when - now + 999999) / 1000000;
+	return ms > 60000 ? 60000 : (int)ms;
+}
+
+static void *control_main(void *arg)
+{
+	struct control *ctl = arg;
+	struct pollfd pfd[3 + CTL_CLIENTS_MAX];
+	int map[3 + CTL_CLIENTS_MAX];
+
+	sample_rate(ctl, now_ns());
+	for (;;) {
+		uint64_t now = now_ns();
+		int timeout = ms_until(ctl->next_sample, now);
+		unsigned n = 0;
+
+		if (server_stopping(ctl->srv)) {
+			if (ctl->next_kick <= now) {
+				server_kick(ctl->srv);
+				ctl->next_kick = now + KICK_INTERVAL_MS * 1000000ull;
+			}
+			int k = ms_until(ctl->next_kick, now);
+			if (k < timeout)
+				timeout = k;
+		}
+		pfd[n++] = (struct pollfd){ .fd = ctl->quitfd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = ctl->sigfd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = ctl->lfd, .events = POLLIN };
+		for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
+			struct client *c = &ctl->cl[i];
+			if (c->fd < 0)
+				continue;
+			short ev = 0;
+			if (!c->closing && !c->eof && c->out.len < CTL_OUT_MAX / 2)
+				ev |= POLLIN;
+			if (c->out.len > c->out.off)
+				ev |= POLLOUT;
+			int left = ms_until(c->deadline, now);
+			if (left < timeout)
+				timeout = left;
+			map[n] = i;
+			pfd[n++] = (struct pollfd){ .fd = c->fd, .events = ev };
+		}
+		int r = poll(pfd, n, timeout);
+		if (r < 0 && errno != EINTR) {
+			log_error("control thread: poll");
+			break;
+		}
+		now = now_ns();
+		if (r > 0 && pfd[0].revents)
+			break;
+		if (r > 0 && pfd[1].revents)
+			on_signal(ctl);
+		if (r > 0 && pfd[2].revents)
+			client_accept(ctl, now);
+		for (unsigned i = 3; r > 0 && i < n; i++) {
+			struct client *c = &ctl->cl[map[i]];
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+				client_read(ctl, c, now);
+			if (c->out.len > c->out.off)
+				client_write(c, now);
+			if (!c->closing && c->inlen && c->out.len < CTL_OUT_MAX / 2)
+				client_lines(ctl, c);
+		}
+		for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
+			struct client *c = &ctl->cl[i];
+			if (c->fd < 0)
+				continue;
+			bool flushed = c->out.len == c->out.off;
+			if ((c->closing && flushed) || c->deadline <= now)
+				client_close(c);
+		}
+		if (now >= ctl->next_sample)
+			sample_rate(ctl, now);
+	}
+	return NULL;
+}
+
+/* ---- socket setup ------------------------------------------------------------- */
+
+/* Makes the directory holding path if it is missing (one level). */
+static int ensure_dir(const char *path, char *err, size_t errlen)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == 0) {
+		log_info("created directory %s for the control socket", dir);
+		return 0;
+	}
+	if (errno == EEXIST)
+		return 0;
+	snprintf(err, errlen, "cannot create directory %s for the control "
+		 "socket: %s", dir, strerror(errno));
+	return -1;
+}
+
+static int bind_socket(struct control *ctl, unsigned mode, char *err,
+		       size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = -1;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", ctl->path);
+	if (ensure_dir(ctl->path, err, errlen) < 0)
+		return -1;
+
+	struct stat st;
+	if (lstat(ctl->path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "control socket path %s exists and is not "
+			 "a socket (move it away, or set [control] socket to "
+			 "another path)", ctl->path);
+		return -1;
+	}
+
+	/* A live evd answers a connect: refuse to steal its socket. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail_errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		snprintf(err, errlen, "another evd is running with control "
+			 "socket %s (stop it, or set [control] socket to "
+			 "another path)", ctl->path);
+		close(fd);
+		return -1;
+	}
+	if (errno == ECONNREFUSED) {
+		log_info("removing stale control socket %s", ctl->path);
+		unlink(ctl->path);
+	}
+	close(fd);
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail_errno;
+	mode_t old = umask(0777 & ~mode);
+	int rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot bind control socket %s: %s%s",
+			 ctl->path, strerror(errno),
+			 errno == EADDRINUSE ? " (a file is in the way: remove "
+					       "it if no evd runs)" : "");
+		close(fd);
+		return -1;
+	}
+	if (chmod(ctl->path, mode) < 0 || listen(fd, 64) < 0) {
+		snprintf(err, errlen, "control socket %s: %s", ctl->path,
+			 strerror(errno));
+		close(fd);
+		unlink(ctl->path);
+		return -1;
+	}
+	ctl->lfd = fd;
+	return 0;
+fail_errno:
+	snprintf(err, errlen, "control socket %s: %s", ctl->path,
+		 strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+struct control *control_open(struct server *srv, char *err, size_t errlen)
+{
+	struct control *ctl = calloc(1, sizeof(*ctl));
+	sigset_t set;
+
+	if (!ctl) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ctl->srv = srv;
+	ctl->lfd = ctl->sigfd = ctl->quitfd = -1;
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
+		ctl->cl[i].fd = -1;
+	snprintf(ctl->path, sizeof(ctl->path), "%s", srv->cfg->control_socket);
+	if (bind_socket(ctl, srv->cfg->control_mode, err, errlen) < 0)
+		goto fail;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	ctl->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	ctl->quitfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ctl->sigfd < 0 || ctl->quitfd < 0) {
+		snprintf(err, errlen, "control thread: %s", strerror(errno));
+		goto fail;
+	}
+	return ctl;
+fail:
+	control_stop(ctl);
+	return NULL;
+}
+
+int control_run(struct control *ctl, char *err, size_t errlen)
+{
+	/* The thread inherits the caller's mask: SIGTERM & co. are blocked
+	 * (read through signalfd), and so is SIGKICK. */
+	int rc = pthread_create(&ctl->thread, NULL, control_main, ctl);
+	if (rc) {
+		snprintf(err, errlen, "control thread: %s", strerror(rc));
+		return -1;
+	}
+	ctl->started = true;
+	return 0;
+}
+
+void control_stop(struct control *ctl)
+{
+	if (!ctl)
+		return;
+	if (ctl->started) {
+		uint64_t one = 1;
+		ssize_t w = write(ctl->quitfd, &one, sizeof(one));
+		(void)w;
+		pthread_join(ctl->thread, NULL);
+	}
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
+		if (ctl->cl[i].fd >= 0)
+			client_close(&ctl->cl[i]);
+	if (ctl->lfd >= 0) {
+		close(ctl->lfd);
+		unlink(ctl->path);
+	}
+	if (ctl->sigfd >= 0)
+		close(ctl->sigfd);
+	if (ctl->quitfd >= 0)
+		close(ctl->quitfd);
+	free(ctl);
+}

@@ -1,0 +1,40 @@
+/* The control socket: one thread in the main process serves a unix stream
+ * socket for every model.  Text protocol, readable with socat: one command
+ * line in; zero or more "key value" lines and a line "END" out, or a single
+ * line "ERROR <reason>".  The same thread turns SIGTERM/SIGINT into a stop. */
+#ifndef EVD_CONTROL_H
+#define EVD_CONTROL_H
+
+#include <stddef.h>
+
+struct server;
+struct control;
+
+#define CTL_LINE_MAX 1024	/* bytes in a command line, newline excluded */
+#define CTL_ARGS_MAX 16
+#define CTL_CLIENTS_MAX 64
+#define CTL_IDLE_MS 30000	/* a silent client is dropped after this */
+#define CTL_OUT_MAX (1 << 20)	/* output queued for one client */
+
+/*
+ * Splits a command line in place into at most max words separated by
+ * spaces or tabs.  Returns the word count, or -1 with *bad set to the
+ * offending byte when the line holds a byte outside printable ASCII.
+ */
+int ctl_split(char *line, char **argv, int max, unsigned char *bad);
+
+/*
+ * Binds the control socket, refusing if a live evd answers there and
+ * removing a stale one.  Returns NULL with a message in err on failure.
+ * The caller has blocked SIGTERM, SIGINT and SIGHUP.
+ */
+struct control *control_open(struct server *srv, char *err, size_t errlen);
+
+/* Starts the control thread once the server's listeners and scoreboard
+ * exist.  Returns 0, or -1 with a message in err. */
+int control_run(struct control *ctl, char *err, size_t errlen);
+
+/* Stops the thread, closes and removes the socket.  Accepts NULL. */
+void control_stop(struct control *ctl);
+
+#endif

@@ -1,0 +1,147 @@
+/* epoll: one thread, level-triggered epoll_wait over the listeners and every
+ * connection; interest follows what each connection wants next. */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "../conn.h"
+#include "../log.h"
+#include "../server.h"
+#include "../util.h"
+
+#define EVENTS_MAX 256
+#define ACCEPT_BATCH 64
+
+struct loop {
+	struct server *srv;
+	struct stats_slot *slot;
+	int epfd;
+	struct conn_list conns;
+};
+
+static uint32_t interest(unsigned want)
+{
+	return (want & CONN_WANT_READ ? EPOLLIN : 0) |
+	       (want & CONN_WANT_WRITE ? EPOLLOUT : 0);
+}
+
+/* Applies what c wants next: new interest, or close. */
+static void update(struct loop *lp, struct conn *c, unsigned want)
+{
+	if (!want) {
+		conn_list_del(&lp->conns, c);
+		conn_close(c);	/* close() also leaves the epoll set */
+		return;
+	}
+	uint32_t ev = interest(want);
+	if (ev != (uint32_t)c->model_data) {
+		struct epoll_event e = { .events = ev, .data.ptr = c };
+		if (epoll_ctl(lp->epfd, EPOLL_CTL_MOD, c->fd, &e) < 0) {
+			log_warn("epoll_ctl(MOD)");
+			conn_list_del(&lp->conns, c);
+			conn_close(c);
+			return;
+		}
+		c->model_data = ev;
+	}
+	conn_list_touch(&lp->conns, c);
+}
+
+static void on_listener(struct loop *lp, int lfd)
+{
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		struct conn *c;
+		int r = server_accept_conn(lp->srv, lfd, lp->slot, true,
+					   lp->conns.n, INT_MAX, &c);
+		if (r < 0)
+			return;	/* -EAGAIN: drained; others are counted */
+		if (r == 0)
+			continue;
+		struct epoll_event e = { .events = EPOLLIN, .data.ptr = c };
+		if (epoll_ctl(lp->epfd, EPOLL_CTL_ADD, c->fd, &e) < 0) {
+			log_warn("epoll_ctl(ADD)");
+			conn_close(c);
+			continue;
+		}
+		c->model_data = EPOLLIN;
+		conn_list_add(&lp->conns, c);
+		c->last_active = now_ns();
+	}
+}
+
+static void forget(struct conn *c, void *arg)
+{
+	(void)c;
+	(void)arg;	/* close() removes it from the epoll set */
+}
+
+static int epoll_run(struct server *srv)
+{
+	struct loop lp = { .srv = srv };
+	struct epoll_event events[EVENTS_MAX];
+	int rc = 0;
+
+	lp.slot = scoreboard_claim(srv->sb, 0);
+	lp.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (lp.epfd < 0) {
+		log_error("epoll_create1");
+		return -errno;
+	}
+	for (unsigned i = 0; i < srv->nlis; i++) {
+		/* Listener tags are the small integers 0..nlis-1. */
+		struct epoll_event e = { .events = EPOLLIN, .data.u64 = i };
+		if (epoll_ctl(lp.epfd, EPOLL_CTL_ADD, srv->lis[i].fd, &e) < 0) {
+			rc = -errno;
+			log_error("epoll_ctl(ADD listener)");
+			goto out;
+		}
+	}
+	while (!server_stopping(srv)) {
+		int timeout = conn_list_expire(&lp.conns,
+					       srv->cfg->idle_timeout_ms,
+					       now_ns(), forget, NULL);
+		slot_set_state(lp.slot, WORKER_IDLE);
+		int n = epoll_wait(lp.epfd, events, EVENTS_MAX, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			log_error("epoll_wait");
+			break;
+		}
+		slot_set_state(lp.slot, WORKER_READING);
+		for (int i = 0; i < n; i++) {
+			if (events[i].data.u64 < CONFIG_MAX_LISTEN) {
+				on_listener(&lp, srv->lis[events[i].data.u64].fd);
+				continue;
+			}
+			struct conn *c = events[i].data.ptr;
+			uint32_t ev = events[i].events;
+			unsigned want;
+			if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP))
+				want = conn_on_readable(c);
+			else
+				want = conn_on_writable(c);
+			update(&lp, c, want);
+		}
+	}
+out:
+	while (lp.conns.head) {
+		struct conn *c = lp.conns.head;
+		conn_list_del(&lp.conns, c);
+		conn_close(c);
+	}
+	close(lp.epfd);
+	slot_set_state(lp.slot, WORKER_FREE);
+	return rc;
+}
+
+const struct evd_model evd_model_epoll = {
+	.name = "epoll",
+	.summary = "one thread, level-triggered epoll over every connection",
+	.flags = 0,
+	.slots = model_one_slot,
+	.run = epoll_run,
+};

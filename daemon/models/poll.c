@@ -1,0 +1,160 @@
+/* poll: one thread, poll() over an array holding the listeners and every
+ * connection; a connection's index in the array is kept in the conn. */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+
+#include "../conn.h"
+#include "../log.h"
+#include "../server.h"
+#include "../util.h"
+
+#define ACCEPT_BATCH 64
+
+struct loop {
+	struct server *srv;
+	struct stats_slot *slot;
+	struct pollfd *pfd;	/* listeners first, then connections */
+	struct conn **conn;	/* parallel to pfd; NULL for listeners */
+	unsigned n, cap;
+	struct conn_list conns;
+};
+
+static short interest(unsigned want)
+{
+	return (short)((want & CONN_WANT_READ ? POLLIN : 0) |
+		       (want & CONN_WANT_WRITE ? POLLOUT : 0));
+}
+
+static int grow(struct loop *lp)
+{
+	unsigned cap = lp->cap ? lp->cap * 2 : 64;
+	struct pollfd *p = realloc(lp->pfd, cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	lp->pfd = p;
+	struct conn **c = realloc(lp->conn, cap * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	lp->conn = c;
+	lp->cap = cap;
+	return 0;
+}
+
+/* Drops entry i by moving the last entry into its place. */
+static void remove_at(struct loop *lp, unsigned i)
+{
+	unsigned last = --lp->n;
+
+	if (i != last) {
+		lp->pfd[i] = lp->pfd[last];
+		lp->conn[i] = lp->conn[last];
+		lp->conn[i]->model_data = i;
+	}
+}
+
+static void forget(struct conn *c, void *arg)
+{
+	remove_at(arg, (unsigned)c->model_data);
+}
+
+static void on_listener(struct loop *lp, int lfd)
+{
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		struct conn *c;
+		if (lp->n == lp->cap && grow(lp) < 0) {
+			/* No room to watch one more: leave it in the backlog. */
+			return;
+		}
+		int r = server_accept_conn(lp->srv, lfd, lp->slot, true,
+					   lp->conns.n, INT_MAX, &c);
+		if (r < 0)
+			return;
+		if (r == 0)
+			continue;
+		lp->pfd[lp->n] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
+		lp->conn[lp->n] = c;
+		c->model_data = lp->n++;
+		conn_list_add(&lp->conns, c);
+		c->last_active = now_ns();
+	}
+}
+
+static int poll_run(struct server *srv)
+{
+	struct loop lp = { .srv = srv };
+	int rc = 0;
+
+	lp.slot = scoreboard_claim(srv->sb, 0);
+	while (lp.cap < srv->nlis + 1)
+		if (grow(&lp) < 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	for (unsigned i = 0; i < srv->nlis; i++) {
+		lp.pfd[i] = (struct pollfd){ .fd = srv->lis[i].fd, .events = POLLIN };
+		lp.conn[i] = NULL;
+	}
+	lp.n = srv->nlis;
+
+	while (!server_stopping(srv)) {
+		int timeout = conn_list_expire(&lp.conns,
+					       srv->cfg->idle_timeout_ms,
+					       now_ns(), forget, &lp);
+		slot_set_state(lp.slot, WORKER_IDLE);
+		int n = poll(lp.pfd, lp.n, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			log_error("poll");
+			break;
+		}
+		slot_set_state(lp.slot, WORKER_READING);
+		/* Backwards: removal moves the last entry, already visited, into
+		 * the hole; listeners come last so new entries are not seen. */
+		unsigned nlis = srv->nlis;
+		for (unsigned i = lp.n; i-- > 0 && n > 0;) {
+			short re = lp.pfd[i].revents;
+			if (!re)
+				continue;
+			n--;
+			lp.pfd[i].revents = 0;
+			if (i < nlis) {
+				on_listener(&lp, lp.pfd[i].fd);
+				continue;
+			}
+			struct conn *c = lp.conn[i];
+			unsigned want = re & (POLLIN | POLLERR | POLLHUP | POLLNVAL) ?
+						conn_on_readable(c) :
+						conn_on_writable(c);
+			if (!want) {
+				remove_at(&lp, i);
+				conn_list_del(&lp.conns, c);
+				conn_close(c);
+				continue;
+			}
+			lp.pfd[i].events = interest(want);
+			conn_list_touch(&lp.conns, c);
+		}
+	}
+out:
+	while (lp.conns.head) {
+		struct conn *c = lp.conns.head;
+		conn_list_del(&lp.conns, c);
+		conn_close(c);
+	}
+	free(lp.pfd);
+	free(lp.conn);
+	slot_set_state(lp.slot, WORKER_FREE);
+	return rc;
+}
+
+const struct evd_model evd_model_poll = {
+	.name = "poll",
+	.summary = "one thread, poll() over an array of every connection",
+	.flags = 0,
+	.slots = model_one_slot,
+	.run = poll_run,
+};

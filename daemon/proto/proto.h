@@ -1,0 +1,42 @@
+/* Protocols are I/O-free state machines: bytes in, response bytes appended
+ * to an output buffer, and what to do next.  Every model drives every
+ * protocol through conn.c, so a model never parses. */
+#ifndef EVD_PROTO_H
+#define EVD_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../buf.h"
+
+struct config;
+
+/* What one feed() call did, besides consuming input. */
+struct proto_result {
+	unsigned requests;	/* requests whose response is now complete in out */
+	bool partial;		/* a request is started but not complete */
+	bool close;		/* close once out is flushed; ignore further input */
+	bool error;		/* the peer broke the protocol (counted) */
+};
+
+struct evd_proto {
+	const char *name;
+	const char *summary;
+	size_t state_size;
+	void (*init)(void *state, const struct config *cfg);
+	/*
+	 * Consumes a prefix of in[0..len) and appends responses to out without
+	 * growing it past its capacity.  Returns the bytes consumed; 0 means it
+	 * needs more input or more room in out.
+	 */
+	size_t (*feed)(void *state, const char *in, size_t len, struct buf *out,
+		       struct proto_result *res);
+};
+
+extern const struct evd_proto *const evd_protos[];
+
+const struct evd_proto *proto_find(const char *name);
+const char *proto_names(void);
+
+#endif

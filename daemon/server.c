@@ -1,0 +1,274 @@
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+
+/* One spare descriptor per process, given up to shed a connection when the
+ * descriptor table is full (the libev/nginx trick). */
+static pthread_mutex_t reserve_lock = PTHREAD_MUTEX_INITIALIZER;
+static int reserve_fd = -1;
+
+int server_init(struct server *srv, const struct config *cfg)
+{
+	memset(srv, 0, sizeof(*srv));
+	srv->cfg = cfg;
+	srv->model = cfg->model;
+	srv->proto = cfg->proto;
+	srv->workers = config_workers(cfg);
+	for (unsigned i = 0; i < CONFIG_MAX_LISTEN; i++)
+		srv->lis[i].fd = -1;
+	if (reserve_fd < 0)
+		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return -pthread_mutex_init(&srv->kick_lock, NULL);
+}
+
+void server_fini(struct server *srv)
+{
+	listeners_close(srv);
+	free(srv->kick);
+	srv->kick = NULL;
+	pthread_mutex_destroy(&srv->kick_lock);
+}
+
+static void addr_text(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(out, len, "[%s]:%u", host, ntohs(s6->sin6_port));
+	} else {
+		const struct sockaddr_in *s4 = (const void *)ss;
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(out, len, "%s:%u", host, ntohs(s4->sin_port));
+	}
+}
+
+static int listen_one(const struct listen_addr *la, unsigned backlog,
+		      bool nonblock, struct listener *l, char *err,
+		      size_t errlen)
+{
+	int one = 1;
+	int fd = socket(la->ss.ss_family,
+			SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0),
+			0);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "socket for %s: %s", la->text,
+			 strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (la->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&la->ss, la->len) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot listen on %s: %s%s", la->text,
+			 strerror(e),
+			 e == EADDRINUSE ? " (another server holds that port: "
+					   "stop it or change listen in the "
+					   "config)" :
+			 e == EACCES ? " (ports below 1024 need root or "
+				       "CAP_NET_BIND_SERVICE)" : "");
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, (int)backlog) < 0) {
+		snprintf(err, errlen, "listen on %s: %s", la->text,
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	struct sockaddr_storage bound;
+	socklen_t blen = sizeof(bound);
+	if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0)
+		addr_text(&bound, l->text, sizeof(l->text));
+	else
+		snprintf(l->text, sizeof(l->text), "%s", la->text);
+	l->fd = fd;
+	return 0;
+}
+
+int listeners_open(struct server *srv, bool nonblock, char *err, size_t errlen)
+{
+	const struct config *cfg = srv->cfg;
+
+	for (unsigned i = 0; i < cfg->nlisten; i++) {
+		if (listen_one(&cfg->listen[i], cfg->backlog, nonblock,
+			       &srv->lis[i], err, errlen) < 0) {
+			listeners_close(srv);
+			return -1;
+		}
+		srv->nlis = i + 1;
+	}
+	return 0;
+}
+
+void listeners_close(struct server *srv)
+{
+	for (unsigned i = 0; i < srv->nlis; i++) {
+		if (srv->lis[i].fd >= 0)
+			close(srv->lis[i].fd);
+		srv->lis[i].fd = -1;
+	}
+	srv->nlis = 0;
+}
+
+void listeners_text(const struct server *srv, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < srv->nlis && used < len; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s%s",
+					 i ? "," : "", srv->lis[i].text);
+}
+
+
+static void shed_one(int lfd, struct stats_slot *slot)
+{
+	pthread_mutex_lock(&reserve_lock);
+	if (reserve_fd >= 0) {
+		close(reserve_fd);
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			server_refuse(fd, slot);
+	}
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pthread_mutex_unlock(&reserve_lock);
+}
+
+int server_accept(struct server *srv, int lfd, struct stats_slot *slot,
+		  bool nonblock)
+{
+	int one = 1;
+
+	(void)srv;
+	int fd = accept4(lfd, NULL, NULL,
+			 SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0));
+	if (fd >= 0) {
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		return fd;
+	}
+	int e = errno;
+	switch (e) {
+	case EAGAIN:
+	case EINTR:
+		return -e;
+	case ECONNABORTED:
+	case EPROTO:
+		/* The peer gave up before we accepted: not our failure. */
+		return -EAGAIN;
+	case EMFILE:
+	case ENFILE:
+		slot_add(slot, STAT_err_accept, 1);
+		shed_one(lfd, slot);
+		return -e;
+	default:
+		slot_add(slot, STAT_err_accept, 1);
+		return -e;
+	}
+}
+
+int server_accept_conn(struct server *srv, int lfd, struct stats_slot *slot,
+		       bool nonblock, unsigned active, int max_fd,
+		       struct conn **out)
+{
+	int fd = server_accept(srv, lfd, slot, nonblock);
+
+	if (fd < 0)
+		return fd;
+	if (active >= srv->cfg->max_connections || fd >= max_fd) {
+		server_refuse(fd, slot);
+		return 0;
+	}
+	*out = conn_new(fd, srv, slot, !nonblock);
+	return *out ? 1 : 0;
+}
+
+void server_refuse(int fd, struct stats_slot *slot)
+{
+	close(fd);
+	slot_add(slot, STAT_refused, 1);
+}
+
+int server_kick_register(struct server *srv)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&srv->kick_lock);
+	if (srv->nkick == srv->kick_cap) {
+		unsigned cap = srv->kick_cap ? srv->kick_cap * 2 : 8;
+		pthread_t *k = realloc(srv->kick, cap * sizeof(*k));
+		if (!k) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		srv->kick = k;
+		srv->kick_cap = cap;
+	}
+	srv->kick[srv->nkick++] = pthread_self();
+out:
+	pthread_mutex_unlock(&srv->kick_lock);
+	return rc;
+}
+
+void server_kick_unregister(struct server *srv)
+{
+	pthread_t self = pthread_self();
+
+	pthread_mutex_lock(&srv->kick_lock);
+	for (unsigned i = 0; i < srv->nkick; i++)
+		if (pthread_equal(srv->kick[i], self)) {
+			srv->kick[i] = srv->kick[--srv->nkick];
+			break;
+		}
+	pthread_mutex_unlock(&srv->kick_lock);
+}
+
+void server_kick(struct server *srv)
+{
+	pthread_mutex_lock(&srv->kick_lock);
+	for (unsigned i = 0; i < srv->nkick; i++)
+		pthread_kill(srv->kick[i], SIGKICK);
+	pthread_mutex_unlock(&srv->kick_lock);
+}
+
+static void on_kick(int sig)
+{
+	(void)sig;
+}
+
+void server_signals_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_kick;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART */
+	sigaction(SIGKICK, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+void server_worker_sigmask(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGKICK);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}

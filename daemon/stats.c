@@ -1,0 +1,94 @@
+#include "stats.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "util.h"
+
+const char *const stat_keys[STAT_MAX] = {
+#define X(f, k, d) [STAT_##f] = k,
+	STATS_COUNTERS(X)
+#undef X
+};
+
+const char *const worker_state_names[WORKER_STATE_MAX] = {
+	[WORKER_FREE] = "free",
+	[WORKER_IDLE] = "idle",
+	[WORKER_READING] = "reading",
+	[WORKER_WRITING] = "writing",
+	[WORKER_WAITING] = "waiting",
+};
+
+const struct hist_layout stats_hist_layout = {
+	.sub_bits = STATS_HIST_SUB_BITS,
+	.max_bits = STATS_HIST_MAX_BITS,
+};
+
+struct scoreboard *scoreboard_create(unsigned nslots)
+{
+	size_t len = sizeof(struct scoreboard) +
+		     (size_t)nslots * sizeof(struct stats_slot);
+	struct scoreboard *sb = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (sb == MAP_FAILED)
+		return NULL;
+	/* Fresh anonymous pages are zero: every counter starts at 0. */
+	sb->nslots = nslots;
+	sb->map_len = len;
+	sb->start_mono_ns = now_ns();
+	sb->start_real_ns = now_real_ns();
+	return sb;
+}
+
+void scoreboard_destroy(struct scoreboard *sb)
+{
+	if (sb)
+		munmap(sb, sb->map_len);
+}
+
+struct stats_slot *scoreboard_claim(struct scoreboard *sb, unsigned i)
+{
+	struct stats_slot *s = &sb->slots[i];
+	unsigned used = atomic_load(&sb->used);
+
+	while (used < i + 1 &&
+	       !atomic_compare_exchange_weak(&sb->used, &used, i + 1))
+		;
+	atomic_store_explicit(&s->pid, (int)getpid(), memory_order_relaxed);
+	atomic_store_explicit(&s->tid, (int)gettid(), memory_order_relaxed);
+	slot_set_state(s, WORKER_IDLE);
+	return s;
+}
+
+void slot_latency(struct stats_slot *s, uint64_t ns, uint64_t count)
+{
+	unsigned i = hist_index(stats_hist_layout, ns);
+	uint64_t v = atomic_load_explicit(&s->hist[i], memory_order_relaxed);
+
+	atomic_store_explicit(&s->hist[i], v + count, memory_order_relaxed);
+	if (ns > atomic_load_explicit(&s->lat_max_ns, memory_order_relaxed))
+		atomic_store_explicit(&s->lat_max_ns, ns, memory_order_relaxed);
+}
+
+void scoreboard_sum(const struct scoreboard *sb, struct stats_total *t)
+{
+	unsigned used = atomic_load(&((struct scoreboard *)sb)->used);
+
+	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < used && i < sb->nslots; i++) {
+		const struct stats_slot *s = &sb->slots[i];
+		for (int k = 0; k < STAT_MAX; k++)
+			t->c[k] += atomic_load_explicit(&s->c[k],
+							memory_order_relaxed);
+		for (unsigned b = 0; b < STATS_HIST_BUCKETS; b++)
+			t->hist[b] += atomic_load_explicit(&s->hist[b],
+							   memory_order_relaxed);
+		uint64_t m = atomic_load_explicit(&s->lat_max_ns,
+						  memory_order_relaxed);
+		if (m > t->lat_max_ns)
+			t->lat_max_ns = m;
+	}
+}

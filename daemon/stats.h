@@ -1,0 +1,106 @@
+/* The scoreboard: one cache-line-aligned slot per worker in a shared
+ * anonymous mapping made before any fork, so that threads and processes use
+ * the same code.  A slot has exactly one writer (its worker), which updates
+ * it with relaxed loads and stores: no lock, no atomic read-modify-write on
+ * the hot path.  Readers sum the slots.  Counters are declared once, in
+ * STATS_COUNTERS; adding one is one line. */
+#ifndef EVD_STATS_H
+#define EVD_STATS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/hist.h"
+
+/* X(field, key for evctl, description) */
+#define STATS_COUNTERS(X)                                                     \
+	X(accepted, "connections_accepted", "connections accepted and served") \
+	X(closed, "connections_closed", "served connections closed")          \
+	X(refused, "connections_refused", "connections shed at once (limits)") \
+	X(requests, "requests", "requests answered (response fully sent)")    \
+	X(bytes_in, "bytes_in", "bytes received from clients")                \
+	X(bytes_out, "bytes_out", "bytes sent to clients")                    \
+	X(err_accept, "errors_accept", "accept() failures")                   \
+	X(err_read, "errors_read", "receive errors (resets included)")        \
+	X(err_write, "errors_write", "send errors (peer gone included)")      \
+	X(err_timeout, "errors_timeout", "connections closed for idleness")   \
+	X(err_protocol, "errors_protocol", "requests that broke the protocol") \
+	X(err_nomem, "errors_nomem", "connections dropped for lack of memory")
+
+enum stat_id {
+#define X(f, k, d) STAT_##f,
+	STATS_COUNTERS(X)
+#undef X
+	STAT_MAX
+};
+
+extern const char *const stat_keys[STAT_MAX];
+
+/* Latency in nanoseconds, 1.6 % relative error, up to 2^40 ns (18 min). */
+#define STATS_HIST_SUB_BITS 6
+#define STATS_HIST_MAX_BITS 40
+#define STATS_HIST_BUCKETS HIST_BUCKETS(STATS_HIST_SUB_BITS, STATS_HIST_MAX_BITS)
+extern const struct hist_layout stats_hist_layout;
+
+enum worker_state {
+	WORKER_FREE,		/* slot not in use */
+	WORKER_IDLE,		/* waiting for a connection or an event */
+	WORKER_READING,
+	WORKER_WRITING,
+	WORKER_WAITING,		/* waiting on a timer */
+	WORKER_STATE_MAX
+};
+
+extern const char *const worker_state_names[WORKER_STATE_MAX];
+
+struct stats_slot {
+	_Atomic uint64_t c[STAT_MAX];
+	_Atomic uint64_t lat_max_ns;
+	_Atomic int pid;
+	_Atomic int tid;
+	_Atomic int state;
+	_Atomic uint64_t hist[STATS_HIST_BUCKETS];
+} __attribute__((aligned(64)));
+
+struct scoreboard {
+	unsigned nslots;
+	_Atomic unsigned used;	/* high-water mark of slots handed out */
+	uint64_t start_mono_ns;
+	uint64_t start_real_ns;
+	size_t map_len;
+	struct stats_slot slots[];
+};
+
+/* Maps a scoreboard of nslots slots; NULL with errno set on failure. */
+struct scoreboard *scoreboard_create(unsigned nslots);
+void scoreboard_destroy(struct scoreboard *sb);
+
+/* Hands slot i to the calling worker (records pid and tid). */
+struct stats_slot *scoreboard_claim(struct scoreboard *sb, unsigned i);
+
+/* Single-writer updates. */
+static inline void slot_add(struct stats_slot *s, enum stat_id id, uint64_t n)
+{
+	uint64_t v = atomic_load_explicit(&s->c[id], memory_order_relaxed);
+	atomic_store_explicit(&s->c[id], v + n, memory_order_relaxed);
+}
+
+static inline void slot_set_state(struct stats_slot *s, enum worker_state st)
+{
+	atomic_store_explicit(&s->state, (int)st, memory_order_relaxed);
+}
+
+/* Records count requests that each took ns nanoseconds. */
+void slot_latency(struct stats_slot *s, uint64_t ns, uint64_t count);
+
+/* The sum of every slot. */
+struct stats_total {
+	uint64_t c[STAT_MAX];
+	uint64_t lat_max_ns;
+	uint64_t hist[STATS_HIST_BUCKETS];
+};
+
+void scoreboard_sum(const struct scoreboard *sb, struct stats_total *t);
+
+#endif
