@@ -665,7 +665,7 @@ static int ini_handler_fn(void *user, const char *section, const char *name,
 			  const char *value)
 {
 	struct reader *r = user;
-	char where[48];
+	char where[300];
 
 	if (!r->section_ok)
 		return 1;	/* reported once at the header */
@@ -705,7 +705,7 @@ int config_set(struct config *cfg, const char *assignment,
 	       struct config_errors *errs)
 {
 	char buf[CONFIG_MAX_LINE + 1];
-	char where[48];
+	char where[300];
 
 	snprintf(where, sizeof(where), "-o %.40s", assignment);
 	if (strlen(assignment) >= sizeof(buf)) {

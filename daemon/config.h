@@ -43,13 +43,13 @@ struct config {
 	enum log_level log_level;
 
 	/* Where each key was last set ("" = default), for messages. */
-	char origin[32][48];
+	char origin[32][256];
 };
 
 struct config_errors {
 	unsigned n;
 	unsigned dropped;	/* errors beyond CONFIG_MAX_ERRORS */
-	char msg[CONFIG_MAX_ERRORS][320];
+	char msg[CONFIG_MAX_ERRORS][640];
 };
 
 /* Fills cfg with every default. */

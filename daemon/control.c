@@ -38,6 +38,7 @@ struct client {
 	size_t inlen;
 	struct out out;
 	bool eof;		/* peer sent everything it will send */
+	bool discarding;	/* dropping the rest of an over-long line */
 	bool closing;		/* close once out is flushed */
 	uint64_t deadline;
 };
@@ -357,7 +358,8 @@ static void client_accept(struct control *ctl, uint64_t now)
 	}
 }
 
-/* Executes every complete line in the client's buffer. */
+/* Executes every complete line in the client's buffer.  An over-long line
+ * gets one error and is dropped up to its newline; the connection goes on. */
 static void client_lines(struct control *ctl, struct client *c)
 {
 	size_t start = 0;
@@ -366,12 +368,18 @@ static void client_lines(struct control *ctl, struct client *c)
 		char *nl = memchr(c->in + start, '\n', c->inlen - start);
 		if (!nl)
 			break;
+		size_t next = (size_t)(nl - c->in) + 1;
+		if (c->discarding) {
+			c->discarding = false;
+			start = next;
+			continue;
+		}
 		*nl = '\0';
 		if (nl > c->in + start && nl[-1] == '\r')
 			nl[-1] = '\0';
 		if (execute(ctl, &c->out, c->in + start))
 			c->closing = true;
-		start = (size_t)(nl - c->in) + 1;
+		start = next;
 	}
 	memmove(c->in, c->in + start, c->inlen - start);
 	c->inlen -= start;
@@ -381,9 +389,11 @@ static void client_lines(struct control *ctl, struct client *c)
 		c->closing = true;
 	}
 	if (!c->closing && c->inlen > CTL_LINE_MAX) {
-		out_printf(&c->out, "ERROR line too long (at most %d bytes)\n",
-			   CTL_LINE_MAX);
-		c->closing = true;
+		if (!c->discarding)
+			out_printf(&c->out, "ERROR line too long (at most %d "
+				   "bytes)\n", CTL_LINE_MAX);
+		c->discarding = true;
+		c->inlen = 0;
 	}
 	if (c->closing)
 		c->inlen = 0;

@@ -31,6 +31,7 @@ static void usage(FILE *out)
 		"  -f         run in the foreground (always the case: evd never\n"
 		"             forks itself away; systemd and terminals want that)\n"
 		"  -V         print the version and exit\n"
+		"  --list-models  print each model with a one-line summary\n"
 		"  -h         print this help and exit\n"
 		"\n"
 		"Models: %s\n"
@@ -157,6 +158,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "list-models", no_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	log_init("evd");
@@ -180,6 +182,11 @@ int main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("evd %s\n", EVD_VERSION);
+			return 0;
+		case 'M':
+			for (size_t i = 0; evd_models[i]; i++)
+				printf("%-18s %s\n", evd_models[i]->name,
+				       evd_models[i]->summary);
 			return 0;
 		case 'h':
 			usage(stdout);

@@ -1,0 +1,168 @@
+# The control socket and evctl: protocol, hostile clients, instance
+# protection.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+teardown() {
+	evd_cleanup
+}
+
+# ctl TEXT: sends TEXT (printf format) to the control socket, prints the reply.
+ctl() {
+	printf "$1" | timeout 10 socat -t 5 - "UNIX-CONNECT:$EVD_SOCK"
+}
+
+@test "the protocol: key value lines and END; an unknown command leaves the connection usable" {
+	evd_start
+	run ctl 'bogus\nping\nversion\n'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 'ERROR unknown command "bogus" (try: help)' ]
+	[ "${lines[1]}" = "pid $EVD_PID" ]
+	[[ ${lines[2]} =~ ^uptime_seconds\ [0-9]+\.[0-9]{3}$ ]]
+	[ "${lines[3]}" = END ]
+	[[ ${lines[4]} =~ ^version\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+	[ "${lines[5]}" = END ]
+	[ "${#lines[@]}" -eq 6 ]
+	run ctl 'ping extra\nhelp\n'
+	[ "${lines[0]}" = 'ERROR usage: ping' ]
+	[ "${lines[1]}" = 'stats counters, latency and CPU time' ]
+	evd_stop
+}
+
+@test "garbage bytes get an error line; the daemon keeps serving" {
+	evd_start
+	run ctl 'st\001ats\n\xff\xfe\nping\n'
+	[ "${lines[0]}" = 'ERROR invalid byte 0x01 in command (expected printable ASCII)' ]
+	[ "${lines[1]}" = 'ERROR invalid byte 0xff in command (expected printable ASCII)' ]
+	[ "${lines[2]}" = "pid $EVD_PID" ]
+	head -c 100000 /dev/urandom | timeout 10 socat -t 2 - "UNIX-CONNECT:$EVD_SOCK" >/dev/null || true
+	run "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	[ "$status" -eq 0 ]
+	evd_stop
+}
+
+@test "an endless line gets one error, is dropped up to its newline, and the connection goes on" {
+	evd_start
+	run bash -c "{ head -c 1048576 /dev/zero | tr '\\0' a; printf '\\nping\\n'; } | timeout 10 socat -t 5 - UNIX-CONNECT:$EVD_SOCK"
+	[ "${lines[0]}" = 'ERROR line too long (at most 1024 bytes)' ]
+	[ "${lines[1]}" = "pid $EVD_PID" ]
+	[ "${lines[3]}" = END ]
+	[ "${#lines[@]}" -eq 4 ]
+	run "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	[ "$status" -eq 0 ]
+	evd_stop
+}
+
+@test "silent clients do not block others; beyond 64 clients the extra ones are told why" {
+	evd_start
+	silent=()
+	for i in $(seq 1 70); do
+		socat -u "EXEC:sleep 30" "UNIX-CONNECT:$EVD_SOCK" &
+		silent+=($!)
+	done
+	# The 65th and later are refused with one line; count refusals by
+	# connecting once more and reading the answer.
+	wait_until 10 bash -c "[ \"\$(printf 'ping\n' | timeout 5 socat -t 2 - UNIX-CONNECT:$EVD_SOCK | head -1)\" = 'ERROR too many control clients (at most 64); try again' ]"
+	kill "${silent[@]}" 2>/dev/null || true
+	wait_until 10 "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	run "$EVCTL_BIN" -s "$EVD_SOCK" stats -o json
+	[ "$status" -eq 0 ]
+	evd_stop
+}
+
+@test "evctl: no daemon gives a clear message and exit 3" {
+	run --separate-stderr "$EVCTL_BIN" -s "$BATS_TEST_TMPDIR/none.sock" stats
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "evctl: cannot connect to $BATS_TEST_TMPDIR/none.sock: No such file or directory: is evd running?" ]
+	EVD_SOCKET=$BATS_TEST_TMPDIR/none.sock run --separate-stderr "$EVCTL_BIN" ping
+	[ "$status" -eq 3 ]
+}
+
+@test "evctl: usage errors exit 2; --help exits 0; an evd error reply exits 1" {
+	run "$EVCTL_BIN" --help
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == "usage: evctl "* ]]
+	run "$EVCTL_BIN" frobnicate
+	[ "$status" -eq 2 ]
+	run "$EVCTL_BIN" stats -o yaml
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = 'evctl: unknown format "yaml" (expected text or json)' ]
+	run "$EVCTL_BIN"
+	[ "$status" -eq 2 ]
+	evd_start
+	run --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" raw frobnicate
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'evctl: evd: ERROR unknown command "frobnicate" (try: help)' ]
+	evd_stop
+}
+
+@test "evctl stats: text and JSON carry the same keys and values" {
+	evd_start
+	run "$EVCTL_BIN" -s "$EVD_SOCK" stats
+	[ "$status" -eq 0 ]
+	text_keys=$(awk '{print $1}' <<<"$output" | sort)
+	for k in uptime_seconds model protocol workers connections_accepted \
+		connections_active connections_closed connections_refused requests \
+		bytes_in bytes_out errors_accept errors_read errors_write \
+		errors_timeout errors_protocol errors_nomem request_rate \
+		latency_p50_us latency_p90_us latency_p99_us latency_max_us \
+		cpu_user_seconds cpu_sys_seconds; do
+		grep -qx "$k" <<<"$text_keys"
+	done
+	json=$("$EVCTL_BIN" -s "$EVD_SOCK" stats -o json)
+	[ "$(jq -r 'keys[]' <<<"$json" | sort)" = "$text_keys" ]
+	[ "$(jq -r .model <<<"$json")" = epoll ]
+	[ "$(jq -r '.requests | type' <<<"$json")" = number ]
+	evd_stop
+}
+
+@test "a second evd on the same control socket refuses to start; the first keeps it" {
+	evd_start
+	first=$EVD_PID
+	run timeout 10 "$EVD_BIN" -c "$EVD_CONF"
+	[ "$status" -eq 1 ]
+	grep -q "error: another evd is running with control socket $EVD_SOCK (stop it, or set \[control\] socket to another path)" <<<"$output"
+	run "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	[ "$status" -eq 0 ]
+	[[ $output == *"(pid $first,"* ]]
+	evd_stop
+}
+
+@test "a stale socket left by a killed evd is replaced; a non-socket file is never removed" {
+	evd_start
+	kill -KILL "$EVD_PID"
+	wait "$EVD_PID" || true
+	[ -S "$EVD_SOCK" ]
+	evd_start
+	run "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	[ "$status" -eq 0 ]
+	evd_stop
+	echo precious >"$EVD_SOCK"
+	run timeout 10 "$EVD_BIN" -c "$EVD_CONF"
+	[ "$status" -eq 1 ]
+	grep -q "control socket path $EVD_SOCK exists and is not a socket" <<<"$output"
+	[ "$(cat "$EVD_SOCK")" = precious ]
+}
+
+@test "the socket gets the configured mode" {
+	evd_start
+	[ "$(stat -c %a "$EVD_SOCK")" = 660 ]
+	evd_stop
+	evd_start control.mode=0600
+	[ "$(stat -c %a "$EVD_SOCK")" = 600 ]
+	evd_stop
+}
+
+@test "SIGINT stops evd like SIGTERM; SIGHUP is logged and ignored" {
+	evd_start
+	kill -HUP "$EVD_PID"
+	wait_until 5 grep -q 'SIGHUP: reloading the configuration is not supported yet' "$EVD_LOG"
+	run "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	[ "$status" -eq 0 ]
+	kill -INT "$EVD_PID"
+	wait_until 10 evd_gone
+	wait "$EVD_PID"
+	[ ! -e "$EVD_SOCK" ]
+	EVD_PID=
+}
