@@ -31,10 +31,11 @@ msg = @printf '  %-7s %s\n' $(1) $(2);
 endif
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .PHONY: all run test unit integration clean deps
 
 LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c \
-            daemon/conn.c daemon/control.c \
+            daemon/conn.c daemon/control.c daemon/timer.c daemon/evloop.c \
             $(sort $(wildcard daemon/proto/*.c)) \
             $(sort $(wildcard daemon/models/*.c)) \
             common/hist.c

@@ -6,6 +6,10 @@ uint64_t hist_bucket_low(struct hist_layout l, unsigned i)
 {
 	if (i < (1u << l.sub_bits))
 		return i;
+	/* hist_index() clamps every value from 2^max_bits up into the last
+	 * bucket: that is where it starts. */
+	if (i + 1 >= hist_nbuckets(l))
+		return 1ull << l.max_bits;
 	unsigned half = 1u << (l.sub_bits - 1);
 	unsigned shift = i / half - 1;
 	uint64_t mant = half + i % half;
@@ -44,6 +48,9 @@ uint64_t hist_quantile(struct hist_layout l, const uint64_t *counts, double q,
 	uint64_t rank = (uint64_t)ceil(q * (double)total);
 	if (rank == 0)
 		rank = 1;
+	/* The largest sample is known exactly. */
+	if (max_seen && rank >= total)
+		return max_seen;
 
 	uint64_t seen = 0;
 	for (unsigned i = 0; i < n; i++) {

@@ -18,9 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Number of buckets for a layout; a constant expression. */
+/* Number of buckets for a layout, the last one holding every value of
+ * 2^max_bits and above; a constant expression. */
 #define HIST_BUCKETS(sub_bits, max_bits) \
-	((((max_bits) - (sub_bits) + 1) << ((sub_bits) - 1)) + (1u << (sub_bits)))
+	((((max_bits) - (sub_bits) + 2) << ((sub_bits) - 1)) + 1)
 
 struct hist_layout {
 	unsigned sub_bits;	/* 2..16 */
@@ -55,7 +56,8 @@ uint64_t hist_total(struct hist_layout l, const uint64_t *counts);
 /*
  * Value at quantile q (0 < q <= 1): the midpoint of the bucket holding the
  * ceil(q * total)-th smallest sample, never above max_seen when max_seen is
- * non-zero.  Returns 0 for an empty histogram.
+ * non-zero, and max_seen itself for the last sample.  Returns 0 for an
+ * empty histogram.
  */
 uint64_t hist_quantile(struct hist_layout l, const uint64_t *counts, double q,
 		       uint64_t max_seen);

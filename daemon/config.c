@@ -30,17 +30,18 @@ static int why_set(char *why, size_t whylen, const char *fmt, ...)
 	return -1;
 }
 
-/* Reads a run of decimal digits; returns characters used, 0 if none, -1 on
- * overflow. */
-static int read_digits(const char *s, uint64_t *out)
+/* Reads a run of decimal digits; returns the characters in the run (0 if
+ * none) and sets *overflow when its value does not fit in 64 bits. */
+static size_t read_digits(const char *s, uint64_t *out, bool *overflow)
 {
 	uint64_t v = 0;
-	int i = 0;
+	size_t i = 0;
 
+	*overflow = false;
 	for (; s[i] >= '0' && s[i] <= '9'; i++) {
 		unsigned d = (unsigned)(s[i] - '0');
 		if (v > (UINT64_MAX - d) / 10)
-			return -1;
+			*overflow = true;
 		v = v * 10 + d;
 	}
 	*out = v;
@@ -51,13 +52,14 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 	       char *why, size_t whylen)
 {
 	uint64_t v = 0;
-	int n = read_digits(s, &v);
+	bool overflow;
+	size_t n = read_digits(s, &v, &overflow);
 
 	if (n == 0 || s[n] != '\0')
 		return why_set(why, whylen,
 			       "\"%s\" is not a whole number (expected %" PRIu64
 			       "..%" PRIu64 ")", s, min, max);
-	if (n < 0 || v < min || v > max)
+	if (overflow || v < min || v > max)
 		return why_set(why, whylen,
 			       "%s is out of range (expected %" PRIu64 "..%" PRIu64
 			       ")", s, min, max);
@@ -69,22 +71,21 @@ int parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out,
 		      char *why, size_t whylen)
 {
 	uint64_t v = 0, mult;
-	int n = read_digits(s, &v);
+	bool overflow;
+	size_t n = read_digits(s, &v, &overflow);
 
 	if (n == 0)
 		goto bad;
-	if (n < 0)
-		goto range;
 	const char *unit = s + n;
 	if (strcmp(unit, "ms") == 0)
 		mult = 1;
 	else if (strcmp(unit, "s") == 0)
 		mult = 1000;
-	else if (*unit == '\0' && v == 0)
+	else if (*unit == '\0' && v == 0 && !overflow)
 		mult = 1;
 	else
 		goto bad;
-	if (v > max_ms / mult)
+	if (overflow || v > max_ms / mult)
 		goto range;
 	*out = v * mult;
 	return 0;
@@ -101,12 +102,11 @@ int parse_size(const char *s, uint64_t max, uint64_t *out, char *why,
 	       size_t whylen)
 {
 	uint64_t v = 0, mult = 1;
-	int n = read_digits(s, &v);
+	bool overflow;
+	size_t n = read_digits(s, &v, &overflow);
 
 	if (n == 0)
 		goto bad;
-	if (n < 0)
-		goto range;
 	const char *unit = s + n;
 	if (*unit == 'k' || *unit == 'K')
 		mult = 1024;
@@ -116,7 +116,7 @@ int parse_size(const char *s, uint64_t max, uint64_t *out, char *why,
 		goto bad;
 	if (*unit && unit[1] != '\0')
 		goto bad;
-	if (v > max / mult)
+	if (overflow || v > max / mult)
 		goto range;
 	*out = v * mult;
 	return 0;
@@ -177,11 +177,16 @@ int parse_listen_one(const char *s, struct listen_addr *la, char *why,
 	char pwhy[128];
 	if (parse_uint(port_s, 0, 65535, &port, pwhy, sizeof(pwhy)) < 0)
 		return why_set(why, whylen, "port of \"%s\": %s", s, pwhy);
-	if (la->ss.ss_family == AF_INET)
-		((struct sockaddr_in *)&la->ss)->sin_port = htons((uint16_t)port);
-	else
+	bool v6 = la->ss.ss_family == AF_INET6;
+	if (v6)
 		((struct sockaddr_in6 *)&la->ss)->sin6_port = htons((uint16_t)port);
-	snprintf(la->text, sizeof(la->text), "%s", s);
+	else
+		((struct sockaddr_in *)&la->ss)->sin_port = htons((uint16_t)port);
+	/* Rebuilt from the parts, so that leading zeros in the port cannot
+	 * push it past text[]: a numeric host is at most 45 characters
+	 * (INET6_ADDRSTRLEN - 1), so "%.45s" never cuts one. */
+	snprintf(la->text, sizeof(la->text), "%s%.45s%s:%u", v6 ? "[" : "",
+		 host, v6 ? "]" : "", (unsigned)port);
 	return 0;
 bad:
 	return why_set(why, whylen,
@@ -643,7 +648,7 @@ static char *ini_read(char *str, int num, void *stream)
 		}
 		while (len && is_blank(s[len - 1]))
 			s[--len] = '\0';
-		if (len > CONFIG_MAX_LINE || len + 2 > (size_t)num) {
+		if (len > CONFIG_MAX_LINE || len + 1 > (size_t)num) {
 			err_add(r->errs, "%s:%d: line is %zu characters long (at "
 				"most %d)", r->path, r->lineno, len,
 				CONFIG_MAX_LINE);
@@ -654,9 +659,12 @@ static char *ini_read(char *str, int num, void *stream)
 			s[0] = '\0';
 			len = 0;
 		}
+		/* inih strips the newline anyway; leave it out when the line
+		 * needs all of inih's buffer (199 characters and the NUL). */
 		memcpy(str, s, len);
-		str[len] = '\n';
-		str[len + 1] = '\0';
+		if (len + 2 <= (size_t)num)
+			str[len++] = '\n';
+		str[len] = '\0';
 		return str;
 	}
 }

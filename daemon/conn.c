@@ -191,15 +191,20 @@ static int flush(struct conn *c)
 	return 0;
 }
 
-/* Processes and sends until neither makes progress. */
+/* Processes and sends until neither makes progress.  Input left over
+ * because out was full is processed again once a send has made room: the
+ * caller may not hear from this connection again otherwise. */
 static void pump(struct conn *c)
 {
 	for (;;) {
 		bool progress = process(c);
+		uint64_t sent = c->sent_total;
 		int r = flush(c);
 		if (r < 0 && r != -EAGAIN && r != -EINTR)
 			return;
-		if (!progress || buf_used(&c->out) || !buf_used(&c->in))
+		if (buf_used(&c->out) || !buf_used(&c->in))
+			return;
+		if (!progress && c->sent_total == sent)
 			return;
 	}
 }
@@ -229,7 +234,8 @@ unsigned conn_on_readable(struct conn *c)
 
 unsigned conn_on_writable(struct conn *c)
 {
-	pump(c);
+	if (!c->failed)
+		pump(c);
 	return conn_want(c);
 }
 

@@ -1,6 +1,7 @@
 #include "stats.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -51,6 +52,8 @@ void scoreboard_destroy(struct scoreboard *sb)
 
 struct stats_slot *scoreboard_claim(struct scoreboard *sb, unsigned i)
 {
+	if (i >= sb->nslots)
+		abort();	/* a model asked for more slots than it sized */
 	struct stats_slot *s = &sb->slots[i];
 	unsigned used = atomic_load(&sb->used);
 

@@ -1,0 +1,1393 @@
+/* Unit tests for daemon/config.c: defaults, every error message of
+ * config_load() and config_set(), config_finish() warnings, config_print()
+ * round trips and the shared value parsers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../daemon/config.h"
+#include "../../daemon/model.h"
+#include "../../daemon/proto/proto.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define TMP_TEMPLATE "/tmp/evd-ut-config-XXXXXX"
+#define SERVER_KEYS "listen, protocol, model, workers, backlog, " \
+		    "max_connections, idle_timeout"
+#define SECTION_LIST "[server], [control], [log]"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Writes len bytes to a new temporary file; path receives its name. */
+static void write_tmp(char *path, size_t pathlen, const char *data, size_t len)
+{
+	snprintf(path, pathlen, "%s", TMP_TEMPLATE);
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+}
+
+/* Loads data over the defaults from a temporary file (removed after). */
+static int load_n(const char *data, size_t len, struct config *cfg,
+		  struct config_errors *errs, char *path, size_t pathlen)
+{
+	write_tmp(path, pathlen, data, len);
+	config_defaults(cfg);
+	memset(errs, 0, sizeof(*errs));
+	int rc = config_load(cfg, path, errs);
+	assert_int_equal(unlink(path), 0);
+	return rc;
+}
+
+static int load(const char *text, struct config *cfg,
+		struct config_errors *errs, char *path, size_t pathlen)
+{
+	return load_n(text, strlen(text), cfg, errs, path, pathlen);
+}
+
+/* Every field but origin. */
+static void assert_config_equal(const struct config *a, const struct config *b)
+{
+	assert_int_equal(a->nlisten, b->nlisten);
+	for (unsigned i = 0; i < a->nlisten; i++) {
+		assert_int_equal(a->listen[i].len, b->listen[i].len);
+		assert_memory_equal(&a->listen[i].ss, &b->listen[i].ss,
+				    a->listen[i].len);
+		assert_string_equal(a->listen[i].text, b->listen[i].text);
+	}
+	assert_ptr_equal(a->proto, b->proto);
+	assert_ptr_equal(a->model, b->model);
+	assert_int_equal(a->workers, b->workers);
+	assert_int_equal(a->backlog, b->backlog);
+	assert_int_equal(a->max_connections, b->max_connections);
+	assert_int_equal(a->idle_timeout_ms, b->idle_timeout_ms);
+	assert_string_equal(a->control_socket, b->control_socket);
+	assert_int_equal(a->control_mode, b->control_mode);
+	assert_int_equal(a->log_level, b->log_level);
+}
+
+/*
+ * Loads data and expects exactly the messages in want, in order; each is
+ * written without the "PATH:" prefix ("2: model: ...").  When untouched,
+ * the configuration must still equal the defaults.
+ */
+static void expect_errors_n(const char *data, size_t len, bool untouched,
+			    const char *const *want, size_t nwant)
+{
+	struct config cfg, dflt;
+	struct config_errors errs;
+	char path[64], line[512];
+
+	assert_int_equal(load_n(data, len, &cfg, &errs, path, sizeof(path)), -1);
+	for (size_t i = 0; i < errs.n && i < nwant; i++) {
+		snprintf(line, sizeof(line), "%s:%s", path, want[i]);
+		assert_string_equal(errs.msg[i], line);
+	}
+	assert_int_equal(errs.n, nwant);
+	assert_int_equal(errs.dropped, 0);
+	if (untouched) {
+		config_defaults(&dflt);
+		assert_config_equal(&cfg, &dflt);
+	}
+}
+
+#define EXPECT_ERRORS(text, ...)                                              \
+	do {                                                                  \
+		const char *const want_[] = { __VA_ARGS__ };                  \
+		expect_errors_n(text, sizeof(text) - 1, true, want_,          \
+				ARRAY_SIZE(want_));                           \
+	} while (0)
+
+/* "[section]\nkey = value\n" must fail with "PATH:2: key: why". */
+static void expect_value_error(const char *section, const char *key,
+			       const char *value, const char *why)
+{
+	char text[400], want[512];
+	const char *const w[] = { want };
+
+	snprintf(text, sizeof(text), "[%s]\n%s = %s\n", section, key, value);
+	snprintf(want, sizeof(want), "2: %s: %s", key, why);
+	expect_errors_n(text, strlen(text), true, w, 1);
+}
+
+/* "[section]\nkey = value\n" must load; returns the configuration. */
+static void expect_value_ok(const char *section, const char *key,
+			    const char *value, struct config *cfg)
+{
+	struct config_errors errs;
+	char text[400], path[64];
+
+	snprintf(text, sizeof(text), "[%s]\n%s = %s\n", section, key, value);
+	assert_int_equal(load(text, cfg, &errs, path, sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+}
+
+static const struct sockaddr_in *sin4(const struct listen_addr *la)
+{
+	return (const struct sockaddr_in *)&la->ss;
+}
+
+static const struct sockaddr_in6 *sin6(const struct listen_addr *la)
+{
+	return (const struct sockaddr_in6 *)&la->ss;
+}
+
+/* ---- defaults ----------------------------------------------------------- */
+
+static void test_defaults(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	memset(&cfg, 0xA5, sizeof(cfg));
+	config_defaults(&cfg);
+	assert_int_equal(cfg.nlisten, 1);
+	assert_string_equal(cfg.listen[0].text, "127.0.0.1:7777");
+	assert_int_equal(cfg.listen[0].len, sizeof(struct sockaddr_in));
+	assert_int_equal(sin4(&cfg.listen[0])->sin_family, AF_INET);
+	assert_int_equal(ntohl(sin4(&cfg.listen[0])->sin_addr.s_addr),
+			 INADDR_LOOPBACK);
+	assert_int_equal(listen_addr_port(&cfg.listen[0]), 7777);
+	assert_non_null(cfg.proto);
+	assert_string_equal(cfg.proto->name, "echo");
+	assert_ptr_equal(cfg.proto, proto_find("echo"));
+	assert_non_null(cfg.model);
+	assert_string_equal(cfg.model->name, "epoll");
+	assert_ptr_equal(cfg.model, model_find("epoll"));
+	assert_int_equal(cfg.workers, 0);
+	assert_int_equal(cfg.backlog, 511);
+	assert_int_equal(cfg.max_connections, 10000);
+	assert_int_equal(cfg.idle_timeout_ms, 60000);
+	assert_string_equal(cfg.control_socket, "/run/evd/evd.sock");
+	assert_int_equal(cfg.control_mode, 0660);
+	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
+	for (size_t i = 0; i < ARRAY_SIZE(cfg.origin); i++)
+		assert_string_equal(cfg.origin[i], "");
+}
+
+static void test_workers_resolved(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	config_defaults(&cfg);
+	cfg.workers = 4;
+	/* epoll serves from one thread whatever workers says. */
+	assert_int_equal(config_workers(&cfg), 1);
+}
+
+/* ---- valid files ------------------------------------------------------ */
+
+static void test_load_every_key(void **state)
+{
+	static const char text[] =
+		"[server]\n"
+		"listen = 127.0.0.1:8001, [::1]:8002,*:8003\n"
+		"protocol = echo\n"
+		"model = select\n"
+		"workers = 8\n"
+		"backlog = 128\n"
+		"max_connections = 500\n"
+		"idle_timeout = 1500ms\n"
+		"\n"
+		"[control]\n"
+		"socket = /tmp/evd-test.sock\n"
+		"mode = 0600\n"
+		"\n"
+		"[log]\n"
+		"level = debug\n";
+	struct config cfg;
+	struct config_errors errs;
+	char path[64], where[96];
+	struct in6_addr lo6 = IN6ADDR_LOOPBACK_INIT;
+
+	(void)state;
+	assert_int_equal(load(text, &cfg, &errs, path, sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(cfg.nlisten, 3);
+	assert_string_equal(cfg.listen[0].text, "127.0.0.1:8001");
+	assert_int_equal(sin4(&cfg.listen[0])->sin_family, AF_INET);
+	assert_int_equal(ntohl(sin4(&cfg.listen[0])->sin_addr.s_addr),
+			 INADDR_LOOPBACK);
+	assert_int_equal(listen_addr_port(&cfg.listen[0]), 8001);
+	assert_string_equal(cfg.listen[1].text, "[::1]:8002");
+	assert_int_equal(cfg.listen[1].len, sizeof(struct sockaddr_in6));
+	assert_int_equal(sin6(&cfg.listen[1])->sin6_family, AF_INET6);
+	assert_memory_equal(&sin6(&cfg.listen[1])->sin6_addr, &lo6, sizeof(lo6));
+	assert_int_equal(listen_addr_port(&cfg.listen[1]), 8002);
+	assert_string_equal(cfg.listen[2].text, "*:8003");
+	assert_int_equal(ntohl(sin4(&cfg.listen[2])->sin_addr.s_addr),
+			 INADDR_ANY);
+	assert_int_equal(listen_addr_port(&cfg.listen[2]), 8003);
+	assert_string_equal(cfg.proto->name, "echo");
+	assert_string_equal(cfg.model->name, "select");
+	assert_int_equal(cfg.workers, 8);
+	assert_int_equal(cfg.backlog, 128);
+	assert_int_equal(cfg.max_connections, 500);
+	assert_int_equal(cfg.idle_timeout_ms, 1500);
+	assert_string_equal(cfg.control_socket, "/tmp/evd-test.sock");
+	assert_int_equal(cfg.control_mode, 0600);
+	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
+	/* Where each key was set: keys in table order. */
+	static const int lines[] = { 2, 3, 4, 5, 6, 7, 8, 11, 12, 15 };
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
+		snprintf(where, sizeof(where), "%s:%d", path, lines[i]);
+		assert_string_equal(cfg.origin[i], where);
+	}
+}
+
+static void test_load_empty_file(void **state)
+{
+	struct config cfg, dflt;
+	struct config_errors errs;
+	char path[64];
+
+	(void)state;
+	assert_int_equal(load("", &cfg, &errs, path, sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+	config_defaults(&dflt);
+	assert_config_equal(&cfg, &dflt);
+}
+
+static void test_load_whitespace_comments_bom(void **state)
+{
+	static const char text[] =
+		"\xEF\xBB\xBF; leading BOM, then a comment\n"
+		"# hash comment\n"
+		"   \n"
+		"  [server]   ; inline comment after a header\n"
+		"\tmodel = poll ; the poll model\n"
+		"   workers = 3\t; three\n"
+		"  backlog=64\n"
+		"[log]\r\n"
+		"level = warning\r\n";
+	struct config cfg;
+	struct config_errors errs;
+	char path[64];
+
+	(void)state;
+	assert_int_equal(load(text, &cfg, &errs, path, sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+	assert_string_equal(cfg.model->name, "poll");
+	assert_int_equal(cfg.workers, 3);
+	assert_int_equal(cfg.backlog, 64);
+	assert_int_equal(cfg.log_level, LOG_LEVEL_WARNING);
+}
+
+static void test_load_bom_before_section(void **state)
+{
+	struct config cfg;
+	struct config_errors errs;
+	char path[64];
+
+	(void)state;
+	assert_int_equal(load("\xEF\xBB\xBF[server]\nmodel = iterative\n", &cfg,
+			      &errs, path, sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+	assert_string_equal(cfg.model->name, "iterative");
+}
+
+/* An indented line is a key of its own, never inih's continuation of the
+ * previous value. */
+static void test_load_indent_is_not_continuation(void **state)
+{
+	struct config cfg;
+	struct config_errors errs;
+	char path[64];
+
+	(void)state;
+	assert_int_equal(load("[server]\nmodel = poll\n    workers = 2\n", &cfg,
+			      &errs, path, sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+	assert_string_equal(cfg.model->name, "poll");
+	assert_int_equal(cfg.workers, 2);
+}
+
+/* 199 characters is the longest line accepted, after trimming. */
+static void test_load_line_199(void **state)
+{
+	struct config cfg;
+	struct config_errors errs;
+	char text[512], path[64];
+	int n;
+
+	(void)state;
+	/* "[control]\n" + a comment line of exactly 199 characters. */
+	n = snprintf(text, sizeof(text), "[control]\n;%0198d\n", 0);
+	assert_int_equal(n, 10 + 199 + 1);
+	assert_int_equal(load(text, &cfg, &errs, path, sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+
+	/* A key line of exactly 199 characters, indented and with trailing
+	 * blanks that do not count. */
+	char sock[200];
+	memset(sock, 'a', sizeof(sock));
+	sock[0] = '/';
+	sock[107] = '\0';	/* 107 bytes: the longest path */
+	n = snprintf(text, sizeof(text), "[control]\n  socket = %s ; %.*s  \n",
+		     sock, 199 - 9 - 107 - 3, sock + 1);
+	assert_int_equal(n, 10 + 2 + 199 + 3);
+	assert_int_equal(load(text, &cfg, &errs, path, sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+	assert_string_equal(cfg.control_socket, sock);
+}
+
+/* ---- structural errors ------------------------------------------------- */
+
+static void test_err_unknown_section(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("[server]\n[serve]\nmodel = poll\n[log]\n",
+		      "2: unknown section [serve] (expected one of: "
+		      SECTION_LIST ")");
+	/* Keys under an unknown section are not reported again. */
+	EXPECT_ERRORS("[]\nmodel = poll\nbogus\n",
+		      "1: unknown section [] (expected one of: " SECTION_LIST ")",
+		      "3: expected \"key = value\", a [section] or a comment, "
+		      "got \"bogus\"");
+}
+
+static void test_err_malformed_section(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("[server\nmodel = poll\n",
+		      "1: malformed section header \"[server\" (expected [name])");
+	EXPECT_ERRORS("[server] model = poll\n",
+		      "1: malformed section header \"[server] model = poll\" "
+		      "(expected [name])");
+	EXPECT_ERRORS("[server]]\n",
+		      "1: malformed section header \"[server]]\" "
+		      "(expected [name])");
+}
+
+static void test_err_unknown_key(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("[server]\nmodle = poll\n",
+		      "2: unknown key \"modle\" in [server] (expected one of: "
+		      SERVER_KEYS ")");
+	EXPECT_ERRORS("[control]\npath = /x\n",
+		      "2: unknown key \"path\" in [control] (expected one of: "
+		      "socket, mode)");
+	EXPECT_ERRORS("[log]\nlevel = info\nfile = x\n",
+		      "3: unknown key \"file\" in [log] (expected one of: level)");
+}
+
+static void test_err_duplicate_key(void **state)
+{
+	struct config cfg;
+	struct config_errors errs;
+	char path[64], want[256];
+
+	(void)state;
+	assert_int_equal(load("[server]\nmodel = poll\n[log]\n[server]\n"
+			      "model = select\n", &cfg, &errs, path,
+			      sizeof(path)), -1);
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof(want), "%s:5: duplicate key \"model\" in [server] "
+		 "(first set at %s:2); keep one", path, path);
+	assert_string_equal(errs.msg[0], want);
+	/* The first value stays. */
+	assert_string_equal(cfg.model->name, "poll");
+}
+
+static void test_err_key_outside_section(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("model = poll\n[server]\n",
+		      "1: key \"model\" is outside any section (put it under "
+		      "[server], [control] or [log])");
+}
+
+static void test_err_line_syntax(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("[server]\nmodel poll\n",
+		      "2: expected \"key = value\", a [section] or a comment, "
+		      "got \"model poll\"");
+	/* inih would take ':' as a separator: evd accepts only '='. */
+	EXPECT_ERRORS("[server]\nmodel: poll\n",
+		      "2: expected \"key = value\", a [section] or a comment, "
+		      "got \"model: poll\"");
+	EXPECT_ERRORS("[server]\nmodel:x = poll\n",
+		      "2: expected \"key = value\", a [section] or a comment, "
+		      "got \"model:x = poll\"");
+	EXPECT_ERRORS("[server]\n  = poll\n",
+		      "2: missing key name before \"=\"");
+}
+
+static void test_err_line_too_long(void **state)
+{
+	char text[512];
+	int n;
+
+	(void)state;
+	/* 200 characters of comment. */
+	n = snprintf(text, sizeof(text), "[server]\n;%0199d\nmodel = x\n", 0);
+	assert_int_equal(n, 9 + 201 + 10);
+	const char *const want[] = {
+		"2: line is 200 characters long (at most 199)",
+		"3: model: unknown model \"x\" (expected one of: iterative, "
+		"select, poll, epoll)",
+	};
+	expect_errors_n(text, (size_t)n, true, want, 2);
+
+	/* A long line is rejected whole, not split into pieces. */
+	n = snprintf(text, sizeof(text), "[server]\nmodel = poll%0300d\n", 0);
+	const char *const want2[] = {
+		"2: line is 312 characters long (at most 199)",
+	};
+	expect_errors_n(text, (size_t)n, true, want2, 1);
+}
+
+static void test_err_nul_byte(void **state)
+{
+	static const char text[] = "[server]\nmodel = poll\0 junk\nbacklog = 7\n";
+	struct config cfg;
+	struct config_errors errs;
+	char path[64], want[128];
+
+	(void)state;
+	assert_int_equal(load_n(text, sizeof(text) - 1, &cfg, &errs, path,
+				sizeof(path)), -1);
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof(want), "%s:2: NUL byte in line", path);
+	assert_string_equal(errs.msg[0], want);
+	/* The line is dropped, the next one still read. */
+	assert_string_equal(cfg.model->name, "epoll");
+	assert_int_equal(cfg.backlog, 7);
+}
+
+static void test_err_cannot_open(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = { 0 };
+	char path[64];
+
+	(void)state;
+	write_tmp(path, sizeof(path), "", 0);
+	assert_int_equal(unlink(path), 0);
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, path, &errs), -1);
+	assert_int_equal(errs.n, 1);
+	char want[128];
+	snprintf(want, sizeof(want), "%s: cannot open: No such file or directory",
+		 path);
+	assert_string_equal(errs.msg[0], want);
+}
+
+static void test_err_many_in_one_file(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("[server]\n"		/* 1 */
+		      "model = epol\n"		/* 2 */
+		      "bogus = 1\n"		/* 3 */
+		      "[nope]\n"		/* 4 */
+		      "x = 1\n"			/* 5: under [nope], not reported */
+		      "[control]\n"		/* 6 */
+		      "mode = 0888\n"		/* 7 */
+		      "oops\n"			/* 8 */
+		      "[log]\n"			/* 9 */
+		      "level = loud\n",		/* 10 */
+		      "2: model: unknown model \"epol\" (expected one of: "
+		      "iterative, select, poll, epoll)",
+		      "3: unknown key \"bogus\" in [server] (expected one of: "
+		      SERVER_KEYS ")",
+		      "4: unknown section [nope] (expected one of: "
+		      SECTION_LIST ")",
+		      "7: mode: \"0888\" is not a file mode (expected octal "
+		      "0000..0777, such as 0660)",
+		      "8: expected \"key = value\", a [section] or a comment, "
+		      "got \"oops\"",
+		      "10: level: unknown level \"loud\" (expected one of: debug, "
+		      "info, warning, error)");
+}
+
+static void test_err_too_many(void **state)
+{
+	char text[4096];
+	size_t len = 0;
+	struct config cfg;
+	struct config_errors errs;
+	char path[64], want[128];
+
+	(void)state;
+	len += (size_t)snprintf(text, sizeof(text), "[server]\n");
+	for (int i = 0; i < CONFIG_MAX_ERRORS + 6; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "x%d\n", i);
+	assert_true(len < sizeof(text));
+	assert_int_equal(load(text, &cfg, &errs, path, sizeof(path)), -1);
+	assert_int_equal(errs.n, CONFIG_MAX_ERRORS);
+	assert_int_equal(errs.dropped, 6);
+	snprintf(want, sizeof(want), "%s:%d: expected \"key = value\", a "
+		 "[section] or a comment, got \"x%d\"", path,
+		 CONFIG_MAX_ERRORS + 1, CONFIG_MAX_ERRORS - 1);
+	assert_string_equal(errs.msg[CONFIG_MAX_ERRORS - 1], want);
+}
+
+/* Key errors name the whole path and the line, however long the path. */
+static void test_err_long_path(void **state)
+{
+	static const char text[] = "[server]\nmodel = epol\n";
+	char dir[] = "/tmp/evd-ut-config-a-directory-with-a-long-name-XXXXXX";
+	char path[256], want[512];
+	struct config cfg;
+	struct config_errors errs = { 0 };
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/evd.ini", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	config_defaults(&cfg);
+	int rc = config_load(&cfg, path, &errs);
+	unlink(path);
+	rmdir(dir);
+	assert_int_equal(rc, -1);
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof(want), "%s:2: model: unknown model \"epol\" "
+		 "(expected one of: iterative, select, poll, epoll)", path);
+	assert_string_equal(errs.msg[0], want);
+}
+
+/* ---- value errors ------------------------------------------------------ */
+
+static void test_listen_errors(void **state)
+{
+	(void)state;
+	expect_value_error("server", "listen", "localhost:7777",
+			   "\"localhost\" is not a numeric IPv4 address "
+			   "(write IPv6 as [::1]:7777)");
+	expect_value_error("server", "listen", "127.0.0.1",
+			   "\"127.0.0.1\" is not an address (expected HOST:PORT "
+			   "such as 127.0.0.1:7777, *:7777 or [::1]:7777)");
+	expect_value_error("server", "listen", "127.0.0.1:",
+			   "port of \"127.0.0.1:\": \"\" is not a whole number "
+			   "(expected 0..65535)");
+	expect_value_error("server", "listen", "127.0.0.1:65536",
+			   "port of \"127.0.0.1:65536\": 65536 is out of range "
+			   "(expected 0..65535)");
+	expect_value_error("server", "listen", "127.0.0.1:http",
+			   "port of \"127.0.0.1:http\": \"http\" is not a whole "
+			   "number (expected 0..65535)");
+	expect_value_error("server", "listen", "::1:7777",
+			   "\"::1\" is not a numeric IPv4 address "
+			   "(write IPv6 as [::1]:7777)");
+	expect_value_error("server", "listen", "[::1]7777",
+			   "\"[::1]7777\" is not an address (expected HOST:PORT "
+			   "such as 127.0.0.1:7777, *:7777 or [::1]:7777)");
+	expect_value_error("server", "listen", "[::g]:7777",
+			   "\"::g\" is not a numeric IPv6 address");
+	expect_value_error("server", "listen", ":7777",
+			   "\":7777\" is not an address (expected HOST:PORT "
+			   "such as 127.0.0.1:7777, *:7777 or [::1]:7777)");
+	expect_value_error("server", "listen", "127.0.0.1:1, ,127.0.0.1:2",
+			   "empty address in \"127.0.0.1:1, ,127.0.0.1:2\" "
+			   "(expected HOST:PORT[, HOST:PORT...])");
+	expect_value_error("server", "listen", "127.0.0.1:1,",
+			   "empty address in \"127.0.0.1:1,\" "
+			   "(expected HOST:PORT[, HOST:PORT...])");
+	expect_value_error("server", "listen", "",
+			   "empty address in \"\" "
+			   "(expected HOST:PORT[, HOST:PORT...])");
+	expect_value_error("server", "listen", "127.0.0.1:7777, 127.0.0.1:7777",
+			   "address 127.0.0.1:7777 is listed twice");
+	expect_value_error("server", "listen", "*:7777, 0.0.0.0:7777",
+			   "address 0.0.0.0:7777 is listed twice");
+	expect_value_error("server", "listen", "[::1]:1,[0:0::1]:1",
+			   "address [0:0::1]:1 is listed twice");
+
+	char list[256];
+	size_t len = 0;
+	for (int i = 1; i <= CONFIG_MAX_LISTEN + 1; i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s1.1.1.1:%d",
+					i > 1 ? "," : "", i);
+	expect_value_error("server", "listen", list, "more than 16 addresses");
+}
+
+static void test_listen_ok(void **state)
+{
+	struct config cfg;
+	char list[256];
+	size_t len = 0;
+
+	(void)state;
+	for (int i = 1; i <= CONFIG_MAX_LISTEN; i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s1.1.1.1:%d",
+					i > 1 ? "," : "", i);
+	expect_value_ok("server", "listen", list, &cfg);
+	assert_int_equal(cfg.nlisten, CONFIG_MAX_LISTEN);
+	assert_string_equal(cfg.listen[15].text, "1.1.1.1:16");
+	assert_int_equal(listen_addr_port(&cfg.listen[15]), 16);
+
+	/* Port 0 (any free port) may repeat. */
+	expect_value_ok("server", "listen", "127.0.0.1:0, 127.0.0.1:0", &cfg);
+	assert_int_equal(cfg.nlisten, 2);
+	assert_int_equal(listen_addr_port(&cfg.listen[1]), 0);
+
+	/* Same port, different families or hosts. */
+	expect_value_ok("server", "listen", "0.0.0.0:7, [::]:7, 127.0.0.1:7",
+			&cfg);
+	assert_int_equal(cfg.nlisten, 3);
+}
+
+static void test_protocol_and_model_errors(void **state)
+{
+	char why[200];
+
+	(void)state;
+	snprintf(why, sizeof(why), "unknown protocol \"http\" (expected one of: "
+		 "%s)", proto_names());
+	assert_string_equal(proto_names(), "echo");
+	expect_value_error("server", "protocol", "http", why);
+	expect_value_error("server", "protocol", "",
+			   "unknown protocol \"\" (expected one of: echo)");
+	expect_value_error("server", "model", "epol",
+			   "unknown model \"epol\" (expected one of: iterative, "
+			   "select, poll, epoll)");
+	expect_value_error("server", "model", "EPOLL",
+			   "unknown model \"EPOLL\" (expected one of: iterative, "
+			   "select, poll, epoll)");
+}
+
+static void test_models_ok(void **state)
+{
+	static const char *const names[] = { "iterative", "select", "poll",
+					     "epoll" };
+	struct config cfg;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		expect_value_ok("server", "model", names[i], &cfg);
+		assert_string_equal(cfg.model->name, names[i]);
+	}
+}
+
+static void test_workers(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	expect_value_ok("server", "workers", "auto", &cfg);
+	assert_int_equal(cfg.workers, 0);
+	expect_value_ok("server", "workers", "1", &cfg);
+	assert_int_equal(cfg.workers, 1);
+	expect_value_ok("server", "workers", "4096", &cfg);
+	assert_int_equal(cfg.workers, 4096);
+	expect_value_error("server", "workers", "0",
+			   "0 is out of range (expected auto or 1..4096)");
+	expect_value_error("server", "workers", "4097",
+			   "4097 is out of range (expected auto or 1..4096)");
+	expect_value_error("server", "workers", "x",
+			   "\"x\" is not a whole number (expected auto or 1..4096)");
+	expect_value_error("server", "workers", "Auto",
+			   "\"Auto\" is not a whole number (expected auto or "
+			   "1..4096)");
+	expect_value_error("server", "workers", "-1",
+			   "\"-1\" is not a whole number (expected auto or "
+			   "1..4096)");
+	expect_value_error("server", "workers", "99999999999999999999999",
+			   "99999999999999999999999 is out of range (expected "
+			   "auto or 1..4096)");
+}
+
+static void test_backlog_and_max_connections(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	expect_value_ok("server", "backlog", "1", &cfg);
+	assert_int_equal(cfg.backlog, 1);
+	expect_value_ok("server", "backlog", "65535", &cfg);
+	assert_int_equal(cfg.backlog, 65535);
+	expect_value_error("server", "backlog", "0",
+			   "0 is out of range (expected 1..65535)");
+	expect_value_error("server", "backlog", "65536",
+			   "65536 is out of range (expected 1..65535)");
+	expect_value_error("server", "backlog", "12x",
+			   "\"12x\" is not a whole number (expected 1..65535)");
+
+	expect_value_ok("server", "max_connections", "1000000", &cfg);
+	assert_int_equal(cfg.max_connections, 1000000);
+	expect_value_error("server", "max_connections", "0",
+			   "0 is out of range (expected 1..1000000)");
+	expect_value_error("server", "max_connections", "1000001",
+			   "1000001 is out of range (expected 1..1000000)");
+	expect_value_error("server", "max_connections", "1e3",
+			   "\"1e3\" is not a whole number (expected 1..1000000)");
+}
+
+static void test_idle_timeout(void **state)
+{
+	static const char bad[] = "is not a duration (expected a number with a "
+				  "unit, ms or s, such as 250ms or 60s)";
+	struct config cfg;
+	char why[200];
+
+	(void)state;
+	snprintf(why, sizeof(why), "\"5\" %s", bad);
+	expect_value_error("server", "idle_timeout", "5", why);
+	snprintf(why, sizeof(why), "\"5m\" %s", bad);
+	expect_value_error("server", "idle_timeout", "5m", why);
+	snprintf(why, sizeof(why), "\"s\" %s", bad);
+	expect_value_error("server", "idle_timeout", "s", why);
+	snprintf(why, sizeof(why), "\"1.5s\" %s", bad);
+	expect_value_error("server", "idle_timeout", "1.5s", why);
+	expect_value_error("server", "idle_timeout", "86401s",
+			   "86401s is out of range (at most 86400s)");
+	expect_value_error("server", "idle_timeout", "86400001ms",
+			   "86400001ms is out of range (at most 86400s)");
+
+	expect_value_ok("server", "idle_timeout", "0", &cfg);
+	assert_int_equal(cfg.idle_timeout_ms, 0);
+	expect_value_ok("server", "idle_timeout", "250ms", &cfg);
+	assert_int_equal(cfg.idle_timeout_ms, 250);
+	expect_value_ok("server", "idle_timeout", "86400s", &cfg);
+	assert_int_equal(cfg.idle_timeout_ms, 86400000);
+	expect_value_ok("server", "idle_timeout", "86400000ms", &cfg);
+	assert_int_equal(cfg.idle_timeout_ms, 86400000);
+}
+
+static void test_control_socket(void **state)
+{
+	struct config cfg;
+	char path[120], why[128];
+
+	(void)state;
+	expect_value_error("control", "socket", "",
+			   "empty path (expected the path of the control socket, "
+			   "such as /run/evd/evd.sock)");
+	memset(path, 'p', sizeof(path));
+	path[0] = '/';
+	path[108] = '\0';
+	snprintf(why, sizeof(why), "path is 108 bytes long; a unix socket path "
+		 "holds at most 107");
+	expect_value_error("control", "socket", path, why);
+	path[107] = '\0';
+	expect_value_ok("control", "socket", path, &cfg);
+	assert_string_equal(cfg.control_socket, path);
+	expect_value_ok("control", "socket", "run/evd.sock", &cfg);
+	assert_string_equal(cfg.control_socket, "run/evd.sock");
+}
+
+static void test_control_mode(void **state)
+{
+	static const char bad[] = "is not a file mode (expected octal "
+				  "0000..0777, such as 0660)";
+	static const char *const bads[] = { "0888", "12345", "", "1000", "0o660",
+					    "66a", "00000", "-660" };
+	struct config cfg;
+	char why[200];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bads); i++) {
+		snprintf(why, sizeof(why), "\"%s\" %s", bads[i], bad);
+		expect_value_error("control", "mode", bads[i], why);
+	}
+	expect_value_ok("control", "mode", "0660", &cfg);
+	assert_int_equal(cfg.control_mode, 0660);
+	expect_value_ok("control", "mode", "600", &cfg);
+	assert_int_equal(cfg.control_mode, 0600);
+	expect_value_ok("control", "mode", "0777", &cfg);
+	assert_int_equal(cfg.control_mode, 0777);
+	expect_value_ok("control", "mode", "0", &cfg);
+	assert_int_equal(cfg.control_mode, 0);
+}
+
+static void test_log_level(void **state)
+{
+	static const char *const names[] = { "debug", "info", "warning", "error" };
+	static const enum log_level levels[] = { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO,
+						 LOG_LEVEL_WARNING,
+						 LOG_LEVEL_ERROR };
+	struct config cfg;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		expect_value_ok("log", "level", names[i], &cfg);
+		assert_int_equal(cfg.log_level, levels[i]);
+	}
+	expect_value_error("log", "level", "warn",
+			   "unknown level \"warn\" (expected one of: debug, info, "
+			   "warning, error)");
+}
+
+/* A bad value on a line of its own does not undo earlier good keys. */
+static void test_err_keeps_good_keys(void **state)
+{
+	struct config cfg;
+	struct config_errors errs;
+	char path[64];
+
+	(void)state;
+	assert_int_equal(load("[server]\nbacklog = 9\nlisten = 1.2.3.4:5, x\n"
+			      "workers = 2\n", &cfg, &errs, path, sizeof(path)),
+			 -1);
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(cfg.backlog, 9);
+	assert_int_equal(cfg.workers, 2);
+	assert_int_equal(cfg.nlisten, 1);
+	assert_string_equal(cfg.listen[0].text, "127.0.0.1:7777");
+}
+
+/* ---- config_set (-o) ----------------------------------------------------- */
+
+static void test_set_valid(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = { 0 };
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "server.model=poll", &errs), 0);
+	assert_int_equal(config_set(&cfg, "control.socket=run/x.sock", &errs), 0);
+	assert_int_equal(config_set(&cfg, "server.listen=[::1]:1,*:2", &errs), 0);
+	/* -o may repeat a key: the last one wins. */
+	assert_int_equal(config_set(&cfg, "server.model=select", &errs), 0);
+	assert_int_equal(config_set(&cfg, "log.level=", &errs), -1);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.msg[0], "-o log.level=: level: unknown level "
+			    "\"\" (expected one of: debug, info, warning, error)");
+	assert_string_equal(cfg.model->name, "select");
+	assert_string_equal(cfg.control_socket, "run/x.sock");
+	assert_int_equal(cfg.nlisten, 2);
+	assert_string_equal(cfg.listen[0].text, "[::1]:1");
+	assert_string_equal(cfg.listen[1].text, "*:2");
+	assert_string_equal(cfg.origin[2], "-o server.model=select");
+	assert_string_equal(cfg.origin[0], "-o server.listen=[::1]:1,*:2");
+	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
+}
+
+static void test_set_malformed(void **state)
+{
+	static const char *const bad[] = { "foo", "server.=x", ".x=1", "x=1.y",
+					   "servermodel=poll", "server.model" };
+	struct config cfg, dflt;
+	struct config_errors errs = { 0 };
+	char want[200];
+
+	(void)state;
+	config_defaults(&cfg);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(config_set(&cfg, bad[i], &errs), -1);
+		assert_int_equal(errs.n, i + 1);
+		snprintf(want, sizeof(want), "-o %s: expected SECTION.KEY=VALUE, "
+			 "such as server.model=poll", bad[i]);
+		assert_string_equal(errs.msg[i], want);
+	}
+	config_defaults(&dflt);
+	assert_config_equal(&cfg, &dflt);
+}
+
+static void test_set_unknown_section_and_key(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = { 0 };
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "srv.model=poll", &errs), -1);
+	assert_int_equal(config_set(&cfg, "server.mdl=poll", &errs), -1);
+	assert_int_equal(config_set(&cfg, "server.model=pol", &errs), -1);
+	assert_int_equal(errs.n, 3);
+	assert_string_equal(errs.msg[0], "-o srv.model=poll: unknown section [srv] "
+			    "(expected one of: " SECTION_LIST ")");
+	assert_string_equal(errs.msg[1], "-o server.mdl=poll: unknown key \"mdl\" "
+			    "in [server] (expected one of: " SERVER_KEYS ")");
+	assert_string_equal(errs.msg[2], "-o server.model=pol: model: unknown "
+			    "model \"pol\" (expected one of: iterative, select, "
+			    "poll, epoll)");
+	assert_string_equal(cfg.model->name, "epoll");
+}
+
+static void test_set_too_long(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = { 0 };
+	char a[CONFIG_MAX_LINE + 2];
+
+	(void)state;
+	config_defaults(&cfg);
+	memset(a, 'x', sizeof(a));
+	memcpy(a, "control.socket=/", 16);
+	a[CONFIG_MAX_LINE + 1] = '\0';	/* 200 characters */
+	assert_int_equal(config_set(&cfg, a, &errs), -1);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.msg[0], "-o control.socket=/xxxxxxxxxxxxxxxxxxxxxxxx"
+			    "...: too long");
+}
+
+/* ---- config_finish ------------------------------------------------------- */
+
+static void test_finish_warns_on_workers(void **state)
+{
+	struct config cfg;
+	struct config_errors errs, warn = { 0 };
+	char path[64], want[200];
+
+	(void)state;
+	assert_int_equal(load("[server]\nmodel = epoll\nworkers = 4\n", &cfg, &errs,
+			      path, sizeof(path)), 0);
+	assert_int_equal(config_finish(&cfg, &errs, &warn), 0);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(warn.n, 1);
+	snprintf(want, sizeof(want), "%s:3: workers = 4 is ignored: model epoll "
+		 "serves from one thread", path);
+	assert_string_equal(warn.msg[0], want);
+
+	/* From -o, with another single-threaded model. */
+	memset(&warn, 0, sizeof(warn));
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "server.workers=4", &errs), 0);
+	assert_int_equal(config_set(&cfg, "server.model=iterative", &errs), 0);
+	assert_int_equal(config_finish(&cfg, &errs, &warn), 0);
+	assert_int_equal(warn.n, 1);
+	assert_string_equal(warn.msg[0], "-o server.workers=4: workers = 4 is "
+			    "ignored: model iterative serves from one thread");
+}
+
+static void test_finish_quiet(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = { 0 }, warn = { 0 };
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(config_finish(&cfg, &errs, &warn), 0);
+	assert_int_equal(config_set(&cfg, "server.workers=1", &errs), 0);
+	assert_int_equal(config_finish(&cfg, &errs, &warn), 0);
+	assert_int_equal(config_set(&cfg, "server.workers=auto", &errs), 0);
+	assert_int_equal(config_finish(&cfg, &errs, &warn), 0);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(warn.n, 0);
+}
+
+/* ---- config_print ---------------------------------------------------------- */
+
+static void print_to(const struct config *cfg, char *out, size_t outlen)
+{
+	FILE *f = fmemopen(out, outlen, "w");
+
+	assert_non_null(f);
+	config_print(cfg, f);
+	assert_int_equal(ferror(f), 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void test_print_defaults(void **state)
+{
+	struct config cfg;
+	char out[1024];
+
+	(void)state;
+	config_defaults(&cfg);
+	print_to(&cfg, out, sizeof(out));
+	assert_string_equal(out,
+			    "[server]\n"
+			    "listen = 127.0.0.1:7777\t; default\n"
+			    "protocol = echo\t; default\n"
+			    "model = epoll\t; default\n"
+			    "workers = auto\t; default\n"
+			    "backlog = 511\t; default\n"
+			    "max_connections = 10000\t; default\n"
+			    "idle_timeout = 60s\t; default\n"
+			    "\n"
+			    "[control]\n"
+			    "socket = /run/evd/evd.sock\t; default\n"
+			    "mode = 0660\t; default\n"
+			    "\n"
+			    "[log]\n"
+			    "level = info\t; default\n");
+}
+
+/* Prints cfg, loads the text back over the defaults and compares. */
+static void round_trip(const struct config *cfg)
+{
+	struct config back;
+	struct config_errors errs;
+	char out[2048], path[64];
+
+	print_to(cfg, out, sizeof(out));
+	assert_int_equal(load(out, &back, &errs, path, sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+	assert_config_equal(&back, cfg);
+}
+
+static void test_print_round_trip(void **state)
+{
+	static const char *const sets[] = {
+		"server.listen=127.0.0.1:8001, [::1]:8002,*:0,[::]:9",
+		"server.model=poll",
+		"server.workers=3",
+		"server.backlog=128",
+		"server.max_connections=77",
+		"server.idle_timeout=1500ms",
+		"control.socket=/tmp/evd ut.sock",
+		"control.mode=0600",
+		"log.level=error",
+	};
+	struct config cfg;
+	struct config_errors errs = { 0 };
+	char out[2048];
+
+	(void)state;
+	config_defaults(&cfg);
+	round_trip(&cfg);
+	for (size_t i = 0; i < ARRAY_SIZE(sets); i++)
+		assert_int_equal(config_set(&cfg, sets[i], &errs), 0);
+	print_to(&cfg, out, sizeof(out));
+	assert_non_null(strstr(out, "listen = 127.0.0.1:8001, [::1]:8002, *:0, "
+			       "[::]:9\t; -o server.listen=127.0.0.1:8001, "));
+	assert_non_null(strstr(out, "\nidle_timeout = 1500ms\t; -o "));
+	assert_non_null(strstr(out, "\nmode = 0600\t; -o control.mode=0600\n"));
+	round_trip(&cfg);
+
+	/* A port written with leading zeros prints as a valid address. */
+	assert_int_equal(config_set(&cfg, "server.listen=[1111:2222:3333:4444:"
+				    "5555:6666:7777:8888]:00000000000000000009",
+				    &errs), 0);
+	print_to(&cfg, out, sizeof(out));
+	assert_non_null(strstr(out, "\nlisten = [1111:2222:3333:4444:5555:6666:"
+			       "7777:8888]:9\t; "));
+	round_trip(&cfg);
+
+	/* Durations print in the largest exact unit; 0 stays 0. */
+	assert_int_equal(config_set(&cfg, "server.idle_timeout=0", &errs), 0);
+	print_to(&cfg, out, sizeof(out));
+	assert_non_null(strstr(out, "\nidle_timeout = 0s\t; "));
+	round_trip(&cfg);
+	assert_int_equal(config_set(&cfg, "server.idle_timeout=120000ms", &errs),
+			 0);
+	print_to(&cfg, out, sizeof(out));
+	assert_non_null(strstr(out, "\nidle_timeout = 120s\t; "));
+	round_trip(&cfg);
+	assert_int_equal(config_set(&cfg, "control.mode=7", &errs), 0);
+	print_to(&cfg, out, sizeof(out));
+	assert_non_null(strstr(out, "\nmode = 0007\t; "));
+	round_trip(&cfg);
+	assert_int_equal(errs.n, 0);
+}
+
+/* ---- shared parsers -------------------------------------------------------- */
+
+/* Parses a heap copy, so that any read outside the string is caught. */
+static int uint_of(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+		   char *why, size_t whylen)
+{
+	char *copy = strdup(s);
+
+	assert_non_null(copy);
+	int rc = parse_uint(copy, min, max, out, why, whylen);
+	free(copy);
+	return rc;
+}
+
+static void test_parse_uint(void **state)
+{
+	static const struct {
+		const char *s;
+		const char *why;
+	} bad[] = {
+		{ "", "\"\" is not a whole number (expected 0..18446744073709551615)" },
+		{ " 1", "\" 1\" is not a whole number (expected 0..18446744073709551615)" },
+		{ "1 ", "\"1 \" is not a whole number (expected 0..18446744073709551615)" },
+		{ "+1", "\"+1\" is not a whole number (expected 0..18446744073709551615)" },
+		{ "0x10", "\"0x10\" is not a whole number (expected 0..18446744073709551615)" },
+		{ "18446744073709551616",
+		  "18446744073709551616 is out of range (expected "
+		  "0..18446744073709551615)" },
+		{ "99999999999999999999999",
+		  "99999999999999999999999 is out of range (expected "
+		  "0..18446744073709551615)" },
+	};
+	uint64_t v;
+	char why[256];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		v = 12345;
+		why[0] = '\0';
+		assert_int_equal(uint_of(bad[i].s, 0, UINT64_MAX, &v, why,
+					 sizeof(why)), -1);
+		assert_string_equal(why, bad[i].why);
+		assert_int_equal(v, 12345);	/* untouched on failure */
+	}
+	assert_int_equal(uint_of("18446744073709551615", 0, UINT64_MAX, &v, why,
+				 sizeof(why)), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(uint_of("0", 0, 5, &v, why, sizeof(why)), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(uint_of("007", 0, 7, &v, why, sizeof(why)), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(uint_of("8", 0, 7, &v, why, sizeof(why)), -1);
+	assert_string_equal(why, "8 is out of range (expected 0..7)");
+	assert_int_equal(uint_of("2", 3, 7, &v, why, sizeof(why)), -1);
+	assert_string_equal(why, "2 is out of range (expected 3..7)");
+	/* A garbage suffix after an overflowing number. */
+	assert_int_equal(uint_of("99999999999999999999999x", 0, 7, &v, why,
+				 sizeof(why)), -1);
+	assert_string_equal(why, "\"99999999999999999999999x\" is not a whole "
+			    "number (expected 0..7)");
+	/* why is bounded by whylen. */
+	char small[8];
+	assert_int_equal(uint_of("x", 0, 7, &v, small, sizeof(small)), -1);
+	assert_string_equal(small, "\"x\" is ");
+}
+
+static void test_parse_duration(void **state)
+{
+	uint64_t v;
+	char why[256];
+
+	(void)state;
+	static const struct {
+		const char *s;
+		uint64_t ms;
+	} ok[] = {
+		{ "0", 0 }, { "0ms", 0 }, { "0s", 0 }, { "1ms", 1 }, { "1s", 1000 },
+		{ "007s", 7000 }, { "86400s", 86400000 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		v = 1;
+		assert_int_equal(parse_duration_ms(ok[i].s, 86400000, &v, why,
+						   sizeof(why)), 0);
+		assert_int_equal(v, ok[i].ms);
+	}
+	static const char *const bad[] = { "", "ms", "s", "5", "5m", "5 s", "5S",
+					   "5sec", "5msx", " 5s", "-5s", "1.5s" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char want[256];
+		v = 1;
+		assert_int_equal(parse_duration_ms(bad[i], 86400000, &v, why,
+						   sizeof(why)), -1);
+		snprintf(want, sizeof(want), "\"%s\" is not a duration (expected a "
+			 "number with a unit, ms or s, such as 250ms or 60s)",
+			 bad[i]);
+		assert_string_equal(why, want);
+		assert_int_equal(v, 1);
+	}
+	assert_int_equal(parse_duration_ms("99999999999999999999999s", 86400000,
+					   &v, why, sizeof(why)), -1);
+	assert_string_equal(why, "99999999999999999999999s is out of range "
+			    "(at most 86400s)");
+	/* Not a duration, however large the number before the junk. */
+	assert_int_equal(parse_duration_ms("99999999999999999999999x", 86400000,
+					   &v, why, sizeof(why)), -1);
+	assert_string_equal(why, "\"99999999999999999999999x\" is not a duration "
+			    "(expected a number with a unit, ms or s, such as "
+			    "250ms or 60s)");
+	assert_int_equal(parse_duration_ms("99999999999999999999999", 86400000,
+					   &v, why, sizeof(why)), -1);
+	assert_string_equal(why, "\"99999999999999999999999\" is not a duration "
+			    "(expected a number with a unit, ms or s, such as "
+			    "250ms or 60s)");
+	/* v * 1000 would overflow 64 bits. */
+	assert_int_equal(parse_duration_ms("18446744073709551615s", UINT64_MAX,
+					   &v, why, sizeof(why)), -1);
+	assert_string_equal(why, "18446744073709551615s is out of range (at most "
+			    "18446744073709551s)");
+	assert_int_equal(parse_duration_ms("18446744073709551615ms", UINT64_MAX,
+					   &v, why, sizeof(why)), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(parse_duration_ms("18446744073709551s", UINT64_MAX, &v,
+					   why, sizeof(why)), 0);
+	assert_true(v == 18446744073709551000ull);
+}
+
+static void test_parse_size(void **state)
+{
+	uint64_t v;
+	char why[256];
+
+	(void)state;
+	static const struct {
+		const char *s;
+		uint64_t n;
+	} ok[] = {
+		{ "0", 0 }, { "1", 1 }, { "64k", 65536 }, { "64K", 65536 },
+		{ "1m", 1048576 }, { "3M", 3145728 }, { "0k", 0 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		assert_int_equal(parse_size(ok[i].s, UINT64_MAX, &v, why,
+					    sizeof(why)), 0);
+		assert_int_equal(v, ok[i].n);
+	}
+	static const char *const bad[] = { "", "k", "1kb", "1g", "1 k", "-1",
+					   "1.5k", "kk" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char want[256];
+		assert_int_equal(parse_size(bad[i], UINT64_MAX, &v, why,
+					    sizeof(why)), -1);
+		snprintf(want, sizeof(want), "\"%s\" is not a size (expected "
+			 "bytes, or a number with k or m, such as 64k)", bad[i]);
+		assert_string_equal(why, want);
+	}
+	assert_int_equal(parse_size("1025", 1024, &v, why, sizeof(why)), -1);
+	assert_string_equal(why, "1025 is out of range (at most 1024 bytes)");
+	assert_int_equal(parse_size("2k", 2047, &v, why, sizeof(why)), -1);
+	assert_string_equal(why, "2k is out of range (at most 2047 bytes)");
+	assert_int_equal(parse_size("2k", 2048, &v, why, sizeof(why)), 0);
+	assert_int_equal(v, 2048);
+	assert_int_equal(parse_size("99999999999999999999999", UINT64_MAX, &v,
+				    why, sizeof(why)), -1);
+	assert_string_equal(why, "99999999999999999999999 is out of range (at "
+			    "most 18446744073709551615 bytes)");
+	assert_int_equal(parse_size("99999999999999999999999kb", UINT64_MAX, &v,
+				    why, sizeof(why)), -1);
+	assert_string_equal(why, "\"99999999999999999999999kb\" is not a size "
+			    "(expected bytes, or a number with k or m, such as "
+			    "64k)");
+	/* 2^54 * 1024 = 2^64 would wrap to 0. */
+	assert_int_equal(parse_size("18014398509481984k", UINT64_MAX, &v, why,
+				    sizeof(why)), -1);
+	assert_string_equal(why, "18014398509481984k is out of range (at most "
+			    "18446744073709551615 bytes)");
+	assert_int_equal(parse_size("17592186044415m", UINT64_MAX, &v, why,
+				    sizeof(why)), 0);
+	assert_true(v == 17592186044415ull << 20);
+}
+
+static void test_parse_listen_one(void **state)
+{
+	struct listen_addr la;
+	char why[256];
+	struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+	(void)state;
+	assert_int_equal(parse_listen_one("*:0", &la, why, sizeof(why)), 0);
+	assert_int_equal(la.ss.ss_family, AF_INET);
+	assert_int_equal(la.len, sizeof(struct sockaddr_in));
+	assert_int_equal(sin4(&la)->sin_addr.s_addr, htonl(INADDR_ANY));
+	assert_int_equal(listen_addr_port(&la), 0);
+	assert_string_equal(la.text, "*:0");
+
+	assert_int_equal(parse_listen_one("10.1.2.3:65535", &la, why,
+					  sizeof(why)), 0);
+	assert_int_equal(ntohl(sin4(&la)->sin_addr.s_addr), 0x0A010203);
+	assert_int_equal(listen_addr_port(&la), 65535);
+
+	assert_int_equal(parse_listen_one("[::]:80", &la, why, sizeof(why)), 0);
+	assert_int_equal(la.ss.ss_family, AF_INET6);
+	assert_int_equal(la.len, sizeof(struct sockaddr_in6));
+	assert_memory_equal(&sin6(&la)->sin6_addr, &any6, sizeof(any6));
+	assert_int_equal(listen_addr_port(&la), 80);
+	assert_string_equal(la.text, "[::]:80");
+
+	/* The longest numeric IPv6 address. */
+	static const char longest[] =
+		"[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535";
+	assert_int_equal(parse_listen_one(longest, &la, why, sizeof(why)), 0);
+	assert_string_equal(la.text, longest);
+
+	/* Leading zeros in the port: the text stays whole and valid. */
+	assert_int_equal(parse_listen_one("[ffff:ffff:ffff:ffff:ffff:ffff:255.255."
+					  "255.255]:00000000000000000065535",
+					  &la, why, sizeof(why)), 0);
+	assert_string_equal(la.text, longest);
+	assert_int_equal(listen_addr_port(&la), 65535);
+	assert_int_equal(parse_listen_one("127.0.0.1:07777", &la, why,
+					  sizeof(why)), 0);
+	assert_string_equal(la.text, "127.0.0.1:7777");
+
+	static const struct {
+		const char *s;
+		const char *why;
+	} bad[] = {
+		{ "[::1]", "\"[::1]\" is not an address (expected HOST:PORT such as "
+			   "127.0.0.1:7777, *:7777 or [::1]:7777)" },
+		{ "[]:1", "\"[]:1\" is not an address (expected HOST:PORT such as "
+			  "127.0.0.1:7777, *:7777 or [::1]:7777)" },
+		{ "[::1:1", "\"[::1:1\" is not an address (expected HOST:PORT such as "
+			    "127.0.0.1:7777, *:7777 or [::1]:7777)" },
+		{ "[::1]:", "port of \"[::1]:\": \"\" is not a whole number "
+			    "(expected 0..65535)" },
+		{ "[127.0.0.1]:1", "\"127.0.0.1\" is not a numeric IPv6 address" },
+		{ "1.2.3:1", "\"1.2.3\" is not a numeric IPv4 address (write IPv6 "
+			     "as [::1]:7777)" },
+		{ "1.2.3.4:-1", "port of \"1.2.3.4:-1\": \"-1\" is not a whole "
+				"number (expected 0..65535)" },
+		{ "1.2.3.4:99999999999999999999999",
+		  "port of \"1.2.3.4:99999999999999999999999\": "
+		  "99999999999999999999999 is out of range (expected 0..65535)" },
+		{ "[::1]:99999999999999999999999",
+		  "port of \"[::1]:99999999999999999999999\": "
+		  "99999999999999999999999 is out of range (expected 0..65535)" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *copy = strdup(bad[i].s);
+		assert_non_null(copy);
+		int rc = parse_listen_one(copy, &la, why, sizeof(why));
+		free(copy);
+		assert_int_equal(rc, -1);
+		assert_string_equal(why, bad[i].why);
+	}
+	/* A host of 64 characters or more is not an address. */
+	char host[100];
+	memset(host, '1', sizeof(host));
+	snprintf(host + 70, sizeof(host) - 70, ":1");
+	assert_int_equal(parse_listen_one(host, &la, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "is not an address (expected HOST:PORT"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_workers_resolved),
+		cmocka_unit_test(test_load_every_key),
+		cmocka_unit_test(test_load_empty_file),
+		cmocka_unit_test(test_load_whitespace_comments_bom),
+		cmocka_unit_test(test_load_bom_before_section),
+		cmocka_unit_test(test_load_indent_is_not_continuation),
+		cmocka_unit_test(test_load_line_199),
+		cmocka_unit_test(test_err_unknown_section),
+		cmocka_unit_test(test_err_malformed_section),
+		cmocka_unit_test(test_err_unknown_key),
+		cmocka_unit_test(test_err_duplicate_key),
+		cmocka_unit_test(test_err_key_outside_section),
+		cmocka_unit_test(test_err_line_syntax),
+		cmocka_unit_test(test_err_line_too_long),
+		cmocka_unit_test(test_err_nul_byte),
+		cmocka_unit_test(test_err_cannot_open),
+		cmocka_unit_test(test_err_many_in_one_file),
+		cmocka_unit_test(test_err_too_many),
+		cmocka_unit_test(test_err_long_path),
+		cmocka_unit_test(test_listen_errors),
+		cmocka_unit_test(test_listen_ok),
+		cmocka_unit_test(test_protocol_and_model_errors),
+		cmocka_unit_test(test_models_ok),
+		cmocka_unit_test(test_workers),
+		cmocka_unit_test(test_backlog_and_max_connections),
+		cmocka_unit_test(test_idle_timeout),
+		cmocka_unit_test(test_control_socket),
+		cmocka_unit_test(test_control_mode),
+		cmocka_unit_test(test_log_level),
+		cmocka_unit_test(test_err_keeps_good_keys),
+		cmocka_unit_test(test_set_valid),
+		cmocka_unit_test(test_set_malformed),
+		cmocka_unit_test(test_set_unknown_section_and_key),
+		cmocka_unit_test(test_set_too_long),
+		cmocka_unit_test(test_finish_warns_on_workers),
+		cmocka_unit_test(test_finish_quiet),
+		cmocka_unit_test(test_print_defaults),
+		cmocka_unit_test(test_print_round_trip),
+		cmocka_unit_test(test_parse_uint),
+		cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_listen_one),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
