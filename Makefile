@@ -12,10 +12,11 @@
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
-            -Wmissing-prototypes -Wno-unused-parameter -Wvla
+            -Wmissing-prototypes -Wno-unused-parameter -Wvla \
+            -Wno-missing-field-initializers
 CPPFLAGS += -D_GNU_SOURCE
 EVD_CFLAGS := -std=gnu11 $(WARNINGS) -pthread -MMD -MP
-LDLIBS   := -linih -lm -pthread
+LDLIBS   := -linih -luring -lm -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
 

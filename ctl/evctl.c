@@ -44,6 +44,10 @@ static void usage(FILE *out)
 		"  stats      uptime, model, protocol, workers, connections,\n"
 		"             requests, bytes, errors by kind, request rate,\n"
 		"             latency p50/p90/p99/max, CPU time of the serving side\n"
+		"  workers [all]  one row per worker (live ones, or every slot\n"
+		"             ever used): id, role, pid, tid, state (idle, reading,\n"
+		"             writing, waiting), connections accepted and active,\n"
+		"             requests, bytes in and out, restarts\n"
 		"  ping       check that evd answers (pid, uptime)\n"
 		"  version    versions of evctl and of the running evd\n"
 		"  raw LINE   send LINE as a command and print the reply as is\n"
@@ -291,6 +295,61 @@ static void print_reply(char *reply, enum format fmt)
 
 /* ---- commands ------------------------------------------------------------ */
 
+/* Prints a "fields a b c" + "worker v v v" reply as a table or a JSON
+ * array of objects. */
+static void print_table(char *reply, enum format fmt)
+{
+	char *fields[32];
+	int nf = 0;
+	bool first = true;
+	char *save = NULL;
+
+	if (fmt == FMT_JSON)
+		fputs("[", stdout);
+	for (char *line = strtok_r(reply, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strcmp(line, "END") == 0)
+			break;
+		char *sp = strchr(line, ' ');
+		if (!sp)
+			continue;
+		*sp = '\0';
+		char *rest = sp + 1, *fsave = NULL;
+		if (strcmp(line, "fields") == 0) {
+			for (char *f = strtok_r(rest, " ", &fsave); f && nf < 32;
+			     f = strtok_r(NULL, " ", &fsave))
+				fields[nf++] = f;
+			if (fmt == FMT_TEXT) {
+				for (int i = 0; i < nf; i++)
+					printf(i ? " %10s" : "%4s", fields[i]);
+				putchar('\n');
+			}
+			continue;
+		}
+		if (fmt == FMT_JSON)
+			printf("%s\n  {", first ? "" : ",");
+		first = false;
+		int i = 0;
+		for (char *v = strtok_r(rest, " ", &fsave); v && i < nf;
+		     v = strtok_r(NULL, " ", &fsave), i++) {
+			if (fmt == FMT_TEXT) {
+				printf(i ? " %10s" : "%4s", v);
+				continue;
+			}
+			printf("%s", i ? ", " : "");
+			json_string(fields[i]);
+			printf(": ");
+			if (is_json_number(v))
+				fputs(v, stdout);
+			else
+				json_string(v);
+		}
+		fputs(fmt == FMT_JSON ? "}" : "\n", stdout);
+	}
+	if (fmt == FMT_JSON)
+		puts(first ? "]" : "\n]");
+}
+
 /* The value of key in a reply, or "?" (copied into out). */
 static const char *reply_value(const char *reply, const char *key, char *out,
 			       size_t outlen)
@@ -400,10 +459,16 @@ int main(int argc, char **argv)
 			used_len += (size_t)n;
 		}
 		line = raw;
+	} else if (!strcmp(command, "workers")) {
+		if (nargs > 1 || (nargs == 1 && strcmp(args[0], "all"))) {
+			fprintf(stderr, "evctl: usage: workers [all]\n");
+			return EXIT_USAGE;
+		}
+		line = nargs ? "workers all" : "workers";
 	} else if (strcmp(command, "stats") && strcmp(command, "ping") &&
 		   strcmp(command, "version")) {
 		fprintf(stderr, "evctl: unknown command \"%s\" (expected stats, "
-			"ping, version, raw or help)\n", command);
+			"workers, ping, version, raw or help)\n", command);
 		return EXIT_USAGE;
 	} else if (nargs) {
 		fprintf(stderr, "evctl: %s takes no argument (got \"%s\")\n",
@@ -424,6 +489,8 @@ int main(int argc, char **argv)
 
 	if (is_raw) {
 		fputs(r.data, stdout);
+	} else if (!strcmp(command, "workers")) {
+		print_table(r.data, fmt);
 	} else if (!strcmp(command, "ping") && fmt == FMT_TEXT) {
 		char pid[32], up[32];
 		printf("evd is alive at %s (pid %s, up %s s)\n", used,

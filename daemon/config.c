@@ -431,12 +431,72 @@ static void print_level(const struct config *cfg, FILE *out)
 	fputs(log_level_names[cfg->log_level], out);
 }
 
+const char *const accept_lock_names[ACCEPT_LOCK_MAX] = {
+	[ACCEPT_LOCK_NONE] = "none",
+	[ACCEPT_LOCK_FCNTL] = "fcntl",
+	[ACCEPT_LOCK_FLOCK] = "flock",
+	[ACCEPT_LOCK_MUTEX] = "mutex",
+};
+
+static int parse_bool(const char *v, bool *out, char *why, size_t whylen)
+{
+	if (strcmp(v, "yes") == 0) {
+		*out = true;
+		return 0;
+	}
+	if (strcmp(v, "no") == 0) {
+		*out = false;
+		return 0;
+	}
+	return why_set(why, whylen, "\"%s\" is not yes or no", v);
+}
+
+static int key_pin_workers(struct config *cfg, const char *v, char *why,
+			   size_t whylen)
+{
+	return parse_bool(v, &cfg->pin_workers, why, whylen);
+}
+
+static void print_pin_workers(const struct config *cfg, FILE *out)
+{
+	fputs(cfg->pin_workers ? "yes" : "no", out);
+}
+
+static int key_accept_lock(struct config *cfg, const char *v, char *why,
+			   size_t whylen)
+{
+	for (int i = 0; i < ACCEPT_LOCK_MAX; i++)
+		if (strcmp(v, accept_lock_names[i]) == 0) {
+			cfg->accept_lock = (enum accept_lock)i;
+			return 0;
+		}
+	return why_set(why, whylen, "unknown lock \"%s\" (expected one of: "
+		       "none, fcntl, flock, mutex)", v);
+}
+
+static void print_accept_lock(const struct config *cfg, FILE *out)
+{
+	fputs(accept_lock_names[cfg->accept_lock], out);
+}
+
+static int key_reuseport(struct config *cfg, const char *v, char *why,
+			 size_t whylen)
+{
+	return parse_bool(v, &cfg->reuseport, why, whylen);
+}
+
+static void print_reuseport(const struct config *cfg, FILE *out)
+{
+	fputs(cfg->reuseport ? "yes" : "no", out);
+}
+
 struct key {
 	const char *section;
 	const char *name;
 	const char *dflt;
 	key_parse_fn *parse;
 	key_print_fn *print;
+	unsigned needs;		/* model flags without which the key is ignored */
 };
 
 static const struct key keys[] = {
@@ -448,13 +508,19 @@ static const struct key keys[] = {
 	{ "server", "max_connections", "10000", key_max_connections,
 	  print_max_connections },
 	{ "server", "idle_timeout", "60s", key_idle_timeout, print_idle_timeout },
+	{ "server", "pin_workers", "no", key_pin_workers, print_pin_workers,
+	  MODEL_PINNABLE },
+	{ "prefork", "accept_lock", "none", key_accept_lock, print_accept_lock,
+	  MODEL_PREFORK_KEYS },
+	{ "prefork", "reuseport", "no", key_reuseport, print_reuseport,
+	  MODEL_PREFORK_KEYS },
 	{ "control", "socket", "/run/evd/evd.sock", key_socket, print_socket },
 	{ "control", "mode", "0660", key_mode, print_mode },
 	{ "log", "level", "info", key_level, print_level },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-static const char *const sections[] = { "server", "control", "log" };
+static const char *const sections[] = { "server", "prefork", "control", "log" };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
 _Static_assert(NKEYS <= sizeof(((struct config *)0)->origin) /
@@ -769,6 +835,23 @@ int config_finish(struct config *cfg, struct config_errors *errs,
 		err_add(warnings, "%s: workers = %u is ignored: model %s serves "
 			"from one thread", cfg->origin[wi], cfg->workers,
 			cfg->model->name);
+	/* Other keys that shape only some models. */
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (!keys[i].needs || !cfg->origin[i][0] ||
+		    (cfg->model->flags & keys[i].needs) == keys[i].needs)
+			continue;
+		char users[160];
+		model_list_with(keys[i].needs, users, sizeof(users));
+		err_add(warnings, "%s: [%s] %s is ignored: model %s does not use "
+			"it (it shapes: %s)", cfg->origin[i], keys[i].section,
+			keys[i].name, cfg->model->name, users);
+	}
+	int li = key_index("prefork", "accept_lock");
+	if ((cfg->model->flags & MODEL_PREFORK_KEYS) && cfg->reuseport &&
+	    cfg->origin[li][0] && cfg->accept_lock != ACCEPT_LOCK_NONE)
+		err_add(warnings, "%s: accept_lock = %s is ignored with reuseport "
+			"= yes: each worker accepts on its own socket",
+			cfg->origin[li], accept_lock_names[cfg->accept_lock]);
 	return errs->n + errs->dropped == before ? 0 : -1;
 }
 

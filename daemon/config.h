@@ -20,6 +20,17 @@
 struct evd_model;
 struct evd_proto;
 
+/* How prefork workers take turns at accept(). */
+enum accept_lock {
+	ACCEPT_LOCK_NONE,	/* all block in accept(); the kernel picks one */
+	ACCEPT_LOCK_FCNTL,	/* fcntl(F_SETLKW) on a lock file (seed 001) */
+	ACCEPT_LOCK_FLOCK,	/* flock(LOCK_EX) on a lock file */
+	ACCEPT_LOCK_MUTEX,	/* a robust process-shared pthread mutex */
+	ACCEPT_LOCK_MAX
+};
+
+extern const char *const accept_lock_names[ACCEPT_LOCK_MAX];
+
 struct listen_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -36,6 +47,10 @@ struct config {
 	unsigned backlog;
 	unsigned max_connections;
 	uint64_t idle_timeout_ms;	/* 0 = never */
+	bool pin_workers;		/* one CPU per worker */
+	/* [prefork] */
+	enum accept_lock accept_lock;
+	bool reuseport;
 	/* [control] */
 	char control_socket[CONFIG_SOCKET_PATH_MAX + 1];
 	unsigned control_mode;

@@ -100,7 +100,8 @@ static bool process(struct conn *c)
 		struct proto_result res = { 0 };
 		size_t before;
 
-		if (c->out.off && buf_space(&c->out) < buf_used(&c->in))
+		if (c->out.off && !c->tx_busy &&
+		    buf_space(&c->out) < buf_used(&c->in))
 			buf_compact(&c->out);
 		before = buf_used(&c->out);
 		size_t n = c->proto->feed(c->state, buf_head(&c->in),
@@ -133,6 +134,40 @@ static bool process(struct conn *c)
 
 /* ---- socket I/O --------------------------------------------------------- */
 
+/* Counts n > 0 bytes just appended to the input buffer. */
+static void rx_account(struct conn *c, size_t n)
+{
+	uint64_t now = now_ns();
+
+	c->in.len += n;
+	slot_add(c->slot, STAT_bytes_in, (uint64_t)n);
+	c->t_read = now;
+	if (!c->t_pending)
+		c->t_pending = now;
+}
+
+/* Counts n > 0 bytes of out that reached the socket. */
+static void tx_account(struct conn *c, size_t n)
+{
+	buf_consume(&c->out, n);
+	slot_add(c->slot, STAT_bytes_out, (uint64_t)n);
+	c->sent_total += (uint64_t)n;
+	runs_complete(c, now_ns());
+}
+
+/* Records a failed recv (e != EAGAIN/EINTR). */
+static void rx_failed(struct conn *c)
+{
+	slot_add(c->slot, STAT_err_read, 1);
+	c->failed = true;
+}
+
+static void tx_failed(struct conn *c)
+{
+	slot_add(c->slot, STAT_err_write, 1);
+	c->failed = true;
+}
+
 /* One recv into the input buffer: 1 data, 0 end of stream, or -errno. */
 static int do_read(struct conn *c)
 {
@@ -140,12 +175,7 @@ static int do_read(struct conn *c)
 		buf_compact(&c->in);
 	ssize_t n = recv(c->fd, buf_tail(&c->in), buf_space(&c->in), 0);
 	if (n > 0) {
-		uint64_t now = now_ns();
-		c->in.len += (size_t)n;
-		slot_add(c->slot, STAT_bytes_in, (uint64_t)n);
-		c->t_read = now;
-		if (!c->t_pending)
-			c->t_pending = now;
+		rx_account(c, (size_t)n);
 		return 1;
 	}
 	if (n == 0) {
@@ -155,8 +185,7 @@ static int do_read(struct conn *c)
 	int e = errno;
 	if (e == EAGAIN || e == EINTR)
 		return -e;
-	slot_add(c->slot, STAT_err_read, 1);
-	c->failed = true;
+	rx_failed(c);
 	return -e;
 }
 
@@ -170,11 +199,7 @@ static int flush(struct conn *c)
 		size_t want = buf_used(&c->out);
 		ssize_t n = send(c->fd, buf_head(&c->out), want, MSG_NOSIGNAL);
 		if (n > 0) {
-			uint64_t now = now_ns();
-			buf_consume(&c->out, (size_t)n);
-			slot_add(c->slot, STAT_bytes_out, (uint64_t)n);
-			c->sent_total += (uint64_t)n;
-			runs_complete(c, now);
+			tx_account(c, (size_t)n);
 			/* A short non-blocking send means the socket is full:
 			 * don't pay a system call to hear EAGAIN. */
 			if (!c->blocking && (size_t)n < want)
@@ -184,8 +209,7 @@ static int flush(struct conn *c)
 		int e = n < 0 ? errno : EIO;
 		if (e == EAGAIN || e == EINTR)
 			return -e;
-		slot_add(c->slot, STAT_err_write, 1);
-		c->failed = true;
+		tx_failed(c);
 		return -e;
 	}
 	return 0;
@@ -237,6 +261,81 @@ unsigned conn_on_writable(struct conn *c)
 	if (!c->failed)
 		pump(c);
 	return conn_want(c);
+}
+
+int conn_read(struct conn *c)
+{
+	if (c->eof || c->closing || c->failed || buf_used(&c->in) == c->in.cap)
+		return -EAGAIN;
+	return do_read(c);
+}
+
+unsigned conn_pump(struct conn *c)
+{
+	if (!c->failed)
+		pump(c);
+	return conn_want(c);
+}
+
+/* ---- completion-based I/O (io_uring) -------------------------------------- */
+
+/* Free input space, compacted; 0 when no input is wanted now. */
+static size_t rx_room(struct conn *c, char **p)
+{
+	if (c->eof || c->closing || c->failed)
+		return 0;
+	if (buf_space(&c->in) == 0)
+		buf_compact(&c->in);
+	*p = buf_tail(&c->in);
+	return buf_space(&c->in);
+}
+
+void conn_rx_end(struct conn *c, long err)
+{
+	if (err == 0)
+		c->eof = true;
+	else if (err != -EAGAIN && err != -EINTR && err != -ENOBUFS)
+		rx_failed(c);
+}
+
+size_t conn_rx_copy(struct conn *c, const char *p, size_t n)
+{
+	char *room;
+	size_t len = rx_room(c, &room);
+
+	if (n > len)
+		n = len;
+	if (n) {
+		memcpy(room, p, n);
+		rx_account(c, n);
+		process(c);
+	}
+	return n;
+}
+
+size_t conn_tx_pending(struct conn *c, const char **p)
+{
+	if (c->failed || c->tx_busy)
+		return 0;
+	*p = buf_head(&c->out);
+	return buf_used(&c->out);
+}
+
+void conn_tx_start(struct conn *c)
+{
+	c->tx_busy = true;
+}
+
+void conn_tx_done(struct conn *c, long n)
+{
+	c->tx_busy = false;
+	if (n > 0) {
+		tx_account(c, (size_t)n);
+		if (!buf_used(&c->out) && buf_used(&c->in))
+			process(c);	/* input that waited for room */
+	} else if (n != -EAGAIN && n != -EINTR) {
+		tx_failed(c);
+	}
 }
 
 static void set_timeouts(struct conn *c, uint64_t ms)

@@ -39,6 +39,7 @@ struct conn {
 	bool eof;		/* the peer closed its sending side */
 	bool closing;		/* the protocol asked to close after flushing */
 	bool failed;		/* a socket error: close now */
+	bool tx_busy;		/* a completion-based send owns out's head */
 	struct buf in;
 	struct buf out;
 	uint64_t out_total;	/* bytes ever appended to out */
@@ -72,6 +73,28 @@ void conn_close_idle(struct conn *c);
 /* Event handlers for readiness models; return conn_want(). */
 unsigned conn_on_readable(struct conn *c);
 unsigned conn_on_writable(struct conn *c);
+
+/* For models that split the work (select-prethread): one recv into the
+ * input buffer (1 data, 0 end of stream, -EAGAIN nothing to do or no room,
+ * other -errno counted), and processing plus sending (returns conn_want()). */
+int conn_read(struct conn *c);
+unsigned conn_pump(struct conn *c);
+
+/*
+ * For models that do their own I/O (io_uring).  Receiving: bytes received
+ * elsewhere (a provided buffer) go in with conn_rx_copy(), which runs the
+ * protocol and returns the bytes taken (fewer when the input buffer is
+ * full: backpressure; 0 when no input is wanted); conn_rx_end() records end
+ * of stream (0) or a receive failure (-errno).  Sending: conn_tx_pending()
+ * gives the output to send (0 when none, or a send is in flight); call
+ * conn_tx_start() when submitting it and conn_tx_done() with the result
+ * (bytes sent or -errno); out's bytes do not move in between.
+ */
+size_t conn_rx_copy(struct conn *c, const char *p, size_t n);
+void conn_rx_end(struct conn *c, long err);
+size_t conn_tx_pending(struct conn *c, const char **p);
+void conn_tx_start(struct conn *c);
+void conn_tx_done(struct conn *c, long n);
 
 /* What the connection waits for next; 0 when it is finished. */
 unsigned conn_want(const struct conn *c);

@@ -153,10 +153,37 @@ static double tv_s(struct timeval tv)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-/* CPU time of the serving side: the process minus this thread. */
-static void serving_cpu(double *user, double *sys)
+/* Adds the CPU time of a live process from /proc/PID/stat. */
+static void proc_cpu(int pid, double *user, double *sys)
 {
-	struct rusage self, me;
+	char path[64], buf[1024];
+	static long hz;
+
+	if (!hz)
+		hz = sysconf(_SC_CLK_TCK);
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Fields after the parenthesised command: state is the 3rd field,
+	 * utime the 14th, stime the 15th. */
+	char *p = strrchr(buf, ')');
+	unsigned long ut, st;
+	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			"%lu %lu", &ut, &st) == 2) {
+		*user += (double)ut / (double)hz;
+		*sys += (double)st / (double)hz;
+	}
+}
+
+/* CPU time of the serving side: this process minus the control thread,
+ * plus worker processes, live (from /proc) and reaped (RUSAGE_CHILDREN). */
+static void serving_cpu(const struct server *srv, double *user, double *sys)
+{
+	struct rusage self, me, kids;
 
 	getrusage(RUSAGE_SELF, &self);
 	getrusage(RUSAGE_THREAD, &me);
@@ -166,6 +193,21 @@ static void serving_cpu(double *user, double *sys)
 		*user = 0;
 	if (*sys < 0)
 		*sys = 0;
+	if (!(srv->model->flags & MODEL_PROCESSES))
+		return;
+	getrusage(RUSAGE_CHILDREN, &kids);
+	*user += tv_s(kids.ru_utime);
+	*sys += tv_s(kids.ru_stime);
+	int me_pid = getpid();
+	unsigned used = atomic_load(&srv->sb->used);
+	for (unsigned i = 0; i < used && i < srv->sb->nslots; i++) {
+		const struct stats_slot *sl = &srv->sb->slots[i];
+		int pid = atomic_load_explicit(&sl->pid, memory_order_relaxed);
+		if (pid > 0 && pid != me_pid &&
+		    atomic_load_explicit(&sl->state, memory_order_relaxed) !=
+			    WORKER_FREE)
+			proc_cpu(pid, user, sys);
+	}
 }
 
 static double request_rate(const struct control *ctl, uint64_t requests,
@@ -203,7 +245,7 @@ static void cmd_stats(struct control *ctl, struct out *o, int argc,
 	}
 	scoreboard_sum(srv->sb, t);
 	listeners_text(srv, listen, sizeof(listen));
-	serving_cpu(&user, &sys);
+	serving_cpu(srv, &user, &sys);
 	uint64_t now = now_ns();
 	const struct hist_layout hl = stats_hist_layout;
 
@@ -255,6 +297,42 @@ static void cmd_version(struct control *ctl, struct out *o, int argc,
 
 static void cmd_help(struct control *ctl, struct out *o, int argc, char **argv);
 
+/* One line per worker slot: live ones, or every slot ever used ("all"). */
+static void cmd_workers(struct control *ctl, struct out *o, int argc,
+			char **argv)
+{
+	const struct scoreboard *sb = ctl->srv->sb;
+	bool all = argc == 1 && strcmp(argv[0], "all") == 0;
+
+	if (argc == 1 && !all) {
+		out_printf(o, "ERROR usage: workers [all]\n");
+		return;
+	}
+	out_printf(o, "fields id role pid tid state accepted active requests "
+		   "bytes_in bytes_out restarts\n");
+	unsigned used = atomic_load(&((struct scoreboard *)sb)->used);
+	for (unsigned i = 0; i < used && i < sb->nslots; i++) {
+		const struct stats_slot *s = &sb->slots[i];
+#define LD(x) atomic_load_explicit(&s->x, memory_order_relaxed)
+		int state = LD(state), role = LD(role);
+		if (state == WORKER_FREE && !all)
+			continue;
+		uint64_t acc = LD(c[STAT_accepted]), clo = LD(c[STAT_closed]);
+		out_printf(o, "worker %u %s %d %d %s %" PRIu64 " %" PRIu64 " %"
+			   PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", i,
+			   role >= 0 && role < ROLE_MAX ? worker_role_names[role]
+							: "?",
+			   LD(pid), LD(tid),
+			   state >= 0 && state < WORKER_STATE_MAX ?
+				   worker_state_names[state] : "?",
+			   acc, acc - clo, LD(c[STAT_requests]),
+			   LD(c[STAT_bytes_in]), LD(c[STAT_bytes_out]),
+			   LD(restarts));
+#undef LD
+	}
+	out_printf(o, "END\n");
+}
+
 static void cmd_quit(struct control *ctl, struct out *o, int argc, char **argv)
 {
 	(void)ctl;
@@ -265,6 +343,8 @@ static void cmd_quit(struct control *ctl, struct out *o, int argc, char **argv)
 
 static const struct ctl_cmd commands[] = {
 	{ "stats", "", "counters, latency and CPU time", 0, 0, cmd_stats },
+	{ "workers", "[all]", "one line per worker: role, pid, state, counters",
+	  0, 1, cmd_workers },
 	{ "ping", "", "liveness: pid and uptime", 0, 0, cmd_ping },
 	{ "version", "", "daemon version", 0, 0, cmd_version },
 	{ "help", "", "this list", 0, 0, cmd_help },
@@ -494,6 +574,12 @@ static void *control_main(void *arg)
 	struct control *ctl = arg;
 	struct pollfd pfd[3 + CTL_CLIENTS_MAX];
 	int map[3 + CTL_CLIENTS_MAX];
+	sigset_t all;
+
+	/* Signals are for the serving side (SIGCHLD, SIGKICK) or read here
+	 * through signalfd (SIGTERM, SIGINT, SIGHUP). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 
 	sample_rate(ctl, now_ns());
 	for (;;) {
@@ -695,6 +781,21 @@ int control_run(struct control *ctl, char *err, size_t errlen)
 	}
 	ctl->started = true;
 	return 0;
+}
+
+void control_forget(struct control *ctl)
+{
+	if (!ctl)
+		return;
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
+		if (ctl->cl[i].fd >= 0)
+			close(ctl->cl[i].fd);
+	if (ctl->lfd >= 0)
+		close(ctl->lfd);
+	if (ctl->sigfd >= 0)
+		close(ctl->sigfd);
+	if (ctl->quitfd >= 0)
+		close(ctl->quitfd);
 }
 
 void control_stop(struct control *ctl)

@@ -34,6 +34,10 @@ struct control *control_open(struct server *srv, char *err, size_t errlen);
  * exist.  Returns 0, or -1 with a message in err. */
 int control_run(struct control *ctl, char *err, size_t errlen);
 
+/* In a forked child: closes the control descriptors without touching the
+ * socket file or the (absent) thread.  Accepts NULL. */
+void control_forget(struct control *ctl);
+
 /* Stops the thread, closes and removes the socket.  Accepts NULL. */
 void control_stop(struct control *ctl);
 

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,21 @@ static void block_signals(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
+/* Lets evd hold as many descriptors as the hard limit allows. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			log_debug("descriptor limit raised from %llu to %llu",
+				  (unsigned long long)was,
+				  (unsigned long long)rl.rlim_cur);
+	}
+}
+
 static int serve(struct config *cfg)
 {
 	struct server srv;
@@ -92,6 +108,7 @@ static int serve(struct config *cfg)
 	int rc = 1;
 
 	log_set_level(cfg->log_level);
+	raise_nofile();
 	if (server_init(&srv, cfg) < 0) {
 		log_errorx("cannot initialise: out of memory");
 		return 1;
@@ -104,8 +121,11 @@ static int serve(struct config *cfg)
 		log_errorx("%s", err);
 		goto out;
 	}
-	if (listeners_open(&srv, !(srv.model->flags & MODEL_BLOCKING), err,
-			   sizeof(err)) < 0) {
+	srv.ctl = ctl;
+	unsigned nsets = srv.model->listener_sets ?
+				 srv.model->listener_sets(cfg) : 1;
+	if (listeners_open(&srv, !(srv.model->flags & MODEL_BLOCKING), nsets,
+			   err, sizeof(err)) < 0) {
 		log_errorx("%s", err);
 		goto out;
 	}

@@ -6,6 +6,7 @@
 #define EVD_MODEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct config;
 struct server;
@@ -15,6 +16,13 @@ enum model_flags {
 	MODEL_BLOCKING = 1u << 0,
 	/* The `workers` key sizes a pool of threads or processes. */
 	MODEL_USES_WORKERS = 1u << 1,
+	/* Shaped by the [prefork] keys accept_lock and reuseport. */
+	MODEL_PREFORK_KEYS = 1u << 2,
+	/* pin_workers binds worker i to CPU i mod the CPU count. */
+	MODEL_PINNABLE = 1u << 3,
+	/* Serves from worker processes (fork): their CPU time is counted
+	 * through the scoreboard's pids. */
+	MODEL_PROCESSES = 1u << 4,
 };
 
 struct evd_model {
@@ -23,6 +31,8 @@ struct evd_model {
 	unsigned flags;
 	/* Scoreboard slots the model needs for this configuration. */
 	unsigned (*slots)(const struct config *cfg);
+	/* SO_REUSEPORT listener sets, one per worker (NULL: one set). */
+	unsigned (*listener_sets)(const struct config *cfg);
 	/* Serves until srv->stopping; returns 0, or -errno on a fatal error
 	 * (after logging it). */
 	int (*run)(struct server *srv);
@@ -32,6 +42,8 @@ struct evd_model {
 extern const struct evd_model *const evd_models[];
 
 const struct evd_model *model_find(const char *name);
+/* "a, b" for the models having every flag in flags. */
+void model_list_with(unsigned flags, char *out, size_t len);
 /* slots() of the single-threaded models. */
 unsigned model_one_slot(const struct config *cfg);
 /* "iterative, select, ..." for error messages. */

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "conn.h"
+#include "control.h"
 #include "log.h"
 
 /* One spare descriptor per process, given up to shed a connection when the
@@ -30,6 +32,7 @@ int server_init(struct server *srv, const struct config *cfg)
 		srv->lis[i].fd = -1;
 	if (reserve_fd < 0)
 		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pthread_mutex_init(&srv->slot_lock, NULL);
 	return -pthread_mutex_init(&srv->kick_lock, NULL);
 }
 
@@ -38,7 +41,10 @@ void server_fini(struct server *srv)
 	listeners_close(srv);
 	free(srv->kick);
 	srv->kick = NULL;
+	free(srv->free_slots);
+	srv->free_slots = NULL;
 	pthread_mutex_destroy(&srv->kick_lock);
+	pthread_mutex_destroy(&srv->slot_lock);
 }
 
 static void addr_text(const struct sockaddr_storage *ss, char *out, size_t len)
@@ -56,26 +62,35 @@ static void addr_text(const struct sockaddr_storage *ss, char *out, size_t len)
 	}
 }
 
-static int listen_one(const struct listen_addr *la, unsigned backlog,
-		      bool nonblock, struct listener *l, char *err,
+/* Binds one listener to addr (a configured address, or the bound address
+ * of set 0 for the other SO_REUSEPORT sets). */
+static int listen_one(const struct sockaddr_storage *addr, socklen_t addrlen,
+		      const char *text, unsigned backlog, bool nonblock,
+		      bool reuseport, struct listener *l, char *err,
 		      size_t errlen)
 {
 	int one = 1;
-	int fd = socket(la->ss.ss_family,
+	int fd = socket(addr->ss_family,
 			SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0),
 			0);
 
 	if (fd < 0) {
-		snprintf(err, errlen, "socket for %s: %s", la->text,
-			 strerror(errno));
+		snprintf(err, errlen, "socket for %s: %s", text, strerror(errno));
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (la->ss.ss_family == AF_INET6)
+	if (reuseport &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+		snprintf(err, errlen, "SO_REUSEPORT on %s: %s", text,
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (addr->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&la->ss, la->len) < 0) {
+	if (bind(fd, (const struct sockaddr *)addr, addrlen) < 0) {
 		int e = errno;
-		snprintf(err, errlen, "cannot listen on %s: %s%s", la->text,
+		snprintf(err, errlen, "cannot listen on %s: %s%s", text,
 			 strerror(e),
 			 e == EADDRINUSE ? " (another server holds that port: "
 					   "stop it or change listen in the "
@@ -86,44 +101,87 @@ static int listen_one(const struct listen_addr *la, unsigned backlog,
 		return -1;
 	}
 	if (listen(fd, (int)backlog) < 0) {
-		snprintf(err, errlen, "listen on %s: %s", la->text,
-			 strerror(errno));
+		snprintf(err, errlen, "listen on %s: %s", text, strerror(errno));
 		close(fd);
 		return -1;
 	}
-	struct sockaddr_storage bound;
-	socklen_t blen = sizeof(bound);
-	if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0)
-		addr_text(&bound, l->text, sizeof(l->text));
-	else
-		snprintf(l->text, sizeof(l->text), "%s", la->text);
+	l->addrlen = sizeof(l->addr);
+	if (getsockname(fd, (struct sockaddr *)&l->addr, &l->addrlen) == 0) {
+		addr_text(&l->addr, l->text, sizeof(l->text));
+	} else {
+		memcpy(&l->addr, addr, addrlen);
+		l->addrlen = addrlen;
+		snprintf(l->text, sizeof(l->text), "%s", text);
+	}
 	l->fd = fd;
 	return 0;
 }
 
-int listeners_open(struct server *srv, bool nonblock, char *err, size_t errlen)
+struct listener *server_set(struct server *srv, unsigned k)
+{
+	return k == 0 ? srv->lis : srv->extra + (size_t)(k - 1) * srv->nlis;
+}
+
+int listeners_open(struct server *srv, bool nonblock, unsigned nsets,
+		   char *err, size_t errlen)
 {
 	const struct config *cfg = srv->cfg;
+	bool reuseport = nsets > 1;
 
-	for (unsigned i = 0; i < cfg->nlisten; i++) {
-		if (listen_one(&cfg->listen[i], cfg->backlog, nonblock,
-			       &srv->lis[i], err, errlen) < 0) {
-			listeners_close(srv);
+	if (reuseport) {
+		size_t n = (size_t)(nsets - 1) * cfg->nlisten;
+		srv->extra = calloc(n, sizeof(*srv->extra));
+		if (!srv->extra) {
+			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		srv->nlis = i + 1;
+		for (size_t i = 0; i < n; i++)
+			srv->extra[i].fd = -1;
+	}
+	srv->nlis = cfg->nlisten;
+	srv->nsets = nsets;
+	for (unsigned k = 0; k < nsets; k++) {
+		struct listener *set = server_set(srv, k);
+		for (unsigned i = 0; i < cfg->nlisten; i++) {
+			const struct listen_addr *la = &cfg->listen[i];
+			/* Sets after the first bind the port the first got. */
+			int rc = k == 0 ?
+				listen_one(&la->ss, la->len, la->text,
+					   cfg->backlog, nonblock, reuseport,
+					   &set[i], err, errlen) :
+				listen_one(&srv->lis[i].addr, srv->lis[i].addrlen,
+					   srv->lis[i].text, cfg->backlog,
+					   nonblock, reuseport, &set[i], err,
+					   errlen);
+			if (rc < 0) {
+				listeners_close(srv);
+				return -1;
+			}
+		}
 	}
 	return 0;
 }
 
+void listeners_keep_only(struct server *srv, int keep)
+{
+	for (unsigned k = 0; k < srv->nsets; k++) {
+		if ((int)k == keep)
+			continue;
+		struct listener *set = server_set(srv, k);
+		for (unsigned i = 0; i < srv->nlis; i++) {
+			if (set[i].fd >= 0)
+				close(set[i].fd);
+			set[i].fd = -1;
+		}
+	}
+}
+
 void listeners_close(struct server *srv)
 {
-	for (unsigned i = 0; i < srv->nlis; i++) {
-		if (srv->lis[i].fd >= 0)
-			close(srv->lis[i].fd);
-		srv->lis[i].fd = -1;
-	}
-	srv->nlis = 0;
+	listeners_keep_only(srv, -1);
+	free(srv->extra);
+	srv->extra = NULL;
+	srv->nsets = 0;
 }
 
 void listeners_text(const struct server *srv, char *out, size_t len)
@@ -135,7 +193,6 @@ void listeners_text(const struct server *srv, char *out, size_t len)
 		used += (size_t)snprintf(out + used, len - used, "%s%s",
 					 i ? "," : "", srv->lis[i].text);
 }
-
 
 static void shed_one(int lfd, struct stats_slot *slot)
 {
@@ -202,6 +259,104 @@ void server_refuse(int fd, struct stats_slot *slot)
 {
 	close(fd);
 	slot_add(slot, STAT_refused, 1);
+}
+
+int server_slots_init(struct server *srv, unsigned first, unsigned n)
+{
+	srv->free_slots = malloc((n ? n : 1) * sizeof(*srv->free_slots));
+	if (!srv->free_slots)
+		return -ENOMEM;
+	/* A stack: the lowest slot is handed out first. */
+	for (unsigned i = 0; i < n; i++)
+		srv->free_slots[i] = first + n - 1 - i;
+	srv->nfree = n;
+	return 0;
+}
+
+int server_slot_get(struct server *srv)
+{
+	int i = -1;
+
+	pthread_mutex_lock(&srv->slot_lock);
+	if (srv->nfree)
+		i = (int)srv->free_slots[--srv->nfree];
+	pthread_mutex_unlock(&srv->slot_lock);
+	return i;
+}
+
+void server_slot_put(struct server *srv, unsigned i)
+{
+	slot_set_state(&srv->sb->slots[i], WORKER_FREE);
+	pthread_mutex_lock(&srv->slot_lock);
+	srv->free_slots[srv->nfree++] = i;
+	pthread_mutex_unlock(&srv->slot_lock);
+}
+
+/* ---- worker processes ---------------------------------------------------- */
+
+static struct server *child_srv;
+
+static void on_child_stop(int sig)
+{
+	(void)sig;
+	if (child_srv)
+		atomic_store(&child_srv->stopping, true);
+}
+
+int server_fork(struct server *srv, unsigned slot, int keep_set,
+		int (*fn)(struct server *srv, struct stats_slot *s, void *arg),
+		void *arg)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		return pid;
+
+	/* The child: one thread, a copy of the parent's memory. */
+	control_forget(srv->ctl);
+	if (keep_set >= 0)
+		listeners_keep_only(srv, keep_set);
+	child_srv = srv;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_child_stop;	/* no SA_RESTART: calls fail EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGHUP, &sa, NULL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGKICK);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	struct stats_slot *s = scoreboard_claim(srv->sb, slot);
+	int rc = fn(srv, s, arg);
+	slot_set_state(s, WORKER_FREE);
+	_exit(rc < 0 ? 1 : 0);
+}
+
+int server_sigchld_fd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+void server_sigchld_drain(int fd)
+{
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		;
 }
 
 int server_kick_register(struct server *srv)

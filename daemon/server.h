@@ -15,17 +15,29 @@
 struct listener {
 	int fd;
 	char text[64];	/* the bound address, the real port when 0 was asked */
+	struct sockaddr_storage addr;	/* the same, for binding more sets */
+	socklen_t addrlen;
 };
+
+struct control;
 
 struct server {
 	const struct config *cfg;
 	const struct evd_model *model;
 	const struct evd_proto *proto;
-	struct listener lis[CONFIG_MAX_LISTEN];
-	unsigned nlis;
+	struct listener lis[CONFIG_MAX_LISTEN];	/* listener set 0 */
+	unsigned nlis;			/* listeners per set */
+	unsigned nsets;			/* SO_REUSEPORT sets, one per worker */
+	struct listener *extra;		/* sets 1..nsets-1 */
 	struct scoreboard *sb;
 	unsigned workers;		/* resolved from cfg */
+	struct control *ctl;		/* closed in forked children */
 	_Atomic bool stopping;
+
+	/* Free scoreboard slots for models that start workers on demand. */
+	pthread_mutex_t slot_lock;
+	unsigned *free_slots;
+	unsigned nfree;
 
 	/* Threads to interrupt (SIGUSR1) when stopping; see server_kick(). */
 	pthread_mutex_t kick_lock;
@@ -45,11 +57,18 @@ int server_init(struct server *srv, const struct config *cfg);
 void server_fini(struct server *srv);
 
 /*
- * Binds and listens on every configured address.  Returns 0, or -1 with a
+ * Binds and listens on every configured address, nsets times: with more
+ * than one set every socket has SO_REUSEPORT and set k serves worker k
+ * (the kernel spreads connections across sets).  Returns 0, or -1 with a
  * message in err.  nonblock: listeners for multiplexing models.
  */
-int listeners_open(struct server *srv, bool nonblock, char *err, size_t errlen);
+int listeners_open(struct server *srv, bool nonblock, unsigned nsets,
+		   char *err, size_t errlen);
 void listeners_close(struct server *srv);
+/* Listener set k (0 <= k < nsets), nlis entries. */
+struct listener *server_set(struct server *srv, unsigned k);
+/* Closes every listener except set keep (a worker's own); -1 closes all. */
+void listeners_keep_only(struct server *srv, int keep);
 /* "127.0.0.1:7777,[::1]:7778" */
 void listeners_text(const struct server *srv, char *out, size_t len);
 
@@ -76,6 +95,29 @@ int server_accept_conn(struct server *srv, int lfd, struct stats_slot *slot,
 
 /* Closes a connection the worker will not serve, counted as refused. */
 void server_refuse(int fd, struct stats_slot *slot);
+
+/* Slots [first, first + n) are handed out on demand (fork, thread). */
+int server_slots_init(struct server *srv, unsigned first, unsigned n);
+/* A free slot index, or -1 when none is left. */
+int server_slot_get(struct server *srv);
+void server_slot_put(struct server *srv, unsigned i);
+
+/*
+ * Forks a worker process.  The child closes what it does not need (control
+ * socket, other listener sets unless keep_set < 0 ... see below), claims
+ * slot, stops on SIGTERM/SIGINT, runs fn(srv, arg) and exits with its
+ * return value.  keep_set: the listener set the child keeps (-1: all).
+ * Returns the child's pid to the parent, or -errno.
+ */
+int server_fork(struct server *srv, unsigned slot, int keep_set,
+		int (*fn)(struct server *srv, struct stats_slot *s, void *arg),
+		void *arg);
+
+/* Blocks SIGCHLD in the calling thread and returns a signalfd for it
+ * (non-blocking, close-on-exec), or -errno. */
+int server_sigchld_fd(void);
+/* Drains a SIGCHLD signalfd. */
+void server_sigchld_drain(int fd);
 
 /* Registers the calling thread to be kicked when the server stops. */
 int server_kick_register(struct server *srv);

@@ -22,6 +22,15 @@ const char *const worker_state_names[WORKER_STATE_MAX] = {
 	[WORKER_WAITING] = "waiting",
 };
 
+const char *const worker_role_names[ROLE_MAX] = {
+	[ROLE_LOOP] = "loop",
+	[ROLE_MASTER] = "master",
+	[ROLE_ACCEPTOR] = "acceptor",
+	[ROLE_WORKER] = "worker",
+	[ROLE_CONN] = "conn",
+	[ROLE_MUX] = "mux",
+};
+
 const struct hist_layout stats_hist_layout = {
 	.sub_bits = STATS_HIST_SUB_BITS,
 	.max_bits = STATS_HIST_MAX_BITS,

@@ -54,12 +54,27 @@ enum worker_state {
 
 extern const char *const worker_state_names[WORKER_STATE_MAX];
 
+/* What a slot's worker is, for evctl workers. */
+enum worker_role {
+	ROLE_LOOP,		/* serves everything from one thread */
+	ROLE_MASTER,		/* starts, watches and stops worker processes */
+	ROLE_ACCEPTOR,		/* accepts and hands connections out */
+	ROLE_WORKER,		/* a member of a pool */
+	ROLE_CONN,		/* one connection's process or thread */
+	ROLE_MUX,		/* multiplexes accept and receive for a pool */
+	ROLE_MAX
+};
+
+extern const char *const worker_role_names[ROLE_MAX];
+
 struct stats_slot {
 	_Atomic uint64_t c[STAT_MAX];
 	_Atomic uint64_t lat_max_ns;
 	_Atomic int pid;
 	_Atomic int tid;
 	_Atomic int state;
+	_Atomic int role;
+	_Atomic uint64_t restarts;	/* written by the master (prefork) */
 	_Atomic uint64_t hist[STATS_HIST_BUCKETS];
 } __attribute__((aligned(64)));
 
@@ -78,6 +93,11 @@ void scoreboard_destroy(struct scoreboard *sb);
 
 /* Hands slot i to the calling worker (records pid and tid). */
 struct stats_slot *scoreboard_claim(struct scoreboard *sb, unsigned i);
+
+static inline void slot_set_role(struct stats_slot *s, enum worker_role r)
+{
+	atomic_store_explicit(&s->role, (int)r, memory_order_relaxed);
+}
 
 /* Single-writer updates. */
 static inline void slot_add(struct stats_slot *s, enum stat_id id, uint64_t n)

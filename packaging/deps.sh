@@ -6,7 +6,7 @@
 #   --bench   also the load tools and servers for the comparisons
 set -eu
 
-pkgs="gcc make pkg-config libinih-dev libcmocka-dev bats jq socat procps
+pkgs="gcc make pkg-config libinih-dev libcmocka-dev liburing-dev bats jq socat procps
       iproute2"
 case "${1:-}" in
 --bench) pkgs="$pkgs wrk redis-tools redis-server nginx-light gnuplot-nox" ;;
