@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <ini.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -810,10 +811,19 @@ unsigned config_workers(const struct config *cfg)
 {
 	if (!(cfg->model->flags & MODEL_USES_WORKERS))
 		return 1;
-	if (cfg->workers)
-		return cfg->workers;
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (unsigned)n : 1;
+	unsigned n = cfg->workers;
+	if (!n) {	/* auto: one per CPU evd may run on */
+		cpu_set_t allowed;
+		long online = sysconf(_SC_NPROCESSORS_ONLN);
+		n = sched_getaffinity(0, sizeof(allowed), &allowed) == 0 ?
+			    (unsigned)CPU_COUNT(&allowed) :
+			    online > 0 ? (unsigned)online : 1;
+	}
+	/* A blocking pool serves one connection per worker: more workers
+	 * than max_connections would serve more than the limit. */
+	if ((cfg->model->flags & MODEL_BLOCKING) && n > cfg->max_connections)
+		n = cfg->max_connections;
+	return n;
 }
 
 static int key_index(const char *section, const char *name)

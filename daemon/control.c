@@ -318,14 +318,15 @@ static void cmd_workers(struct control *ctl, struct out *o, int argc,
 		if (state == WORKER_FREE && !all)
 			continue;
 		uint64_t acc = LD(c[STAT_accepted]), clo = LD(c[STAT_closed]);
-		out_printf(o, "worker %u %s %d %d %s %" PRIu64 " %" PRIu64 " %"
+		/* Signed: a slot may close connections another accepted. */
+		out_printf(o, "worker %u %s %d %d %s %" PRIu64 " %" PRId64 " %"
 			   PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", i,
 			   role >= 0 && role < ROLE_MAX ? worker_role_names[role]
 							: "?",
 			   LD(pid), LD(tid),
 			   state >= 0 && state < WORKER_STATE_MAX ?
 				   worker_state_names[state] : "?",
-			   acc, acc - clo, LD(c[STAT_requests]),
+			   acc, (int64_t)(acc - clo), LD(c[STAT_requests]),
 			   LD(c[STAT_bytes_in]), LD(c[STAT_bytes_out]),
 			   LD(restarts));
 #undef LD

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,7 +318,7 @@ int server_fork(struct server *srv, unsigned slot, int keep_set,
 
 	/* The child: one thread, a copy of the parent's memory. */
 	control_forget(srv->ctl);
-	if (keep_set >= 0)
+	if (keep_set != SERVER_KEEP_ALL_SETS)
 		listeners_keep_only(srv, keep_set);
 	child_srv = srv;
 	struct sigaction sa;
@@ -338,6 +340,63 @@ int server_fork(struct server *srv, unsigned slot, int keep_set,
 	int rc = fn(srv, s, arg);
 	slot_set_state(s, WORKER_FREE);
 	_exit(rc < 0 ? 1 : 0);
+}
+
+int server_wait_listener(const struct listener *set, unsigned n)
+{
+	struct pollfd pfd[CONFIG_MAX_LISTEN];
+
+	if (n == 1)
+		return set[0].fd;
+	for (unsigned i = 0; i < n; i++)
+		pfd[i] = (struct pollfd){ .fd = set[i].fd, .events = POLLIN };
+	if (poll(pfd, n, -1) < 0)
+		return -errno;
+	for (unsigned i = 0; i < n; i++)
+		if (pfd[i].revents)
+			return pfd[i].fd;
+	return -EAGAIN;
+}
+
+/* The k-th (mod n) of the n CPUs the calling thread may run on: all online
+ * ones unless a cpuset or taskset narrowed them.  -1 if unknown. */
+static int cpu_for(unsigned k)
+{
+	cpu_set_t allowed;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		return -1;
+	int n = CPU_COUNT(&allowed);
+	if (n <= 0)
+		return -1;
+	int want = (int)(k % (unsigned)n);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &allowed) && want-- == 0)
+			return cpu;
+	return -1;
+}
+
+int server_pin_worker(unsigned k)
+{
+	int cpu = cpu_for(k);
+	cpu_set_t set;
+
+	if (cpu < 0) {
+		log_warnx("worker %u: cannot read the CPUs evd may use; it runs "
+			  "unpinned", k);
+		return -EINVAL;
+	}
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	int e = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (e) {
+		log_warnx("worker %u: cannot pin to CPU %d: %s; it runs unpinned "
+			  "(set server.pin_workers = no to silence this)", k, cpu,
+			  strerror(e));
+		return -e;
+	}
+	log_debug("worker %u (tid %d) pinned to CPU %d", k, (int)gettid(), cpu);
+	return cpu;
 }
 
 int server_sigchld_fd(void)

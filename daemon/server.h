@@ -102,16 +102,29 @@ int server_slots_init(struct server *srv, unsigned first, unsigned n);
 int server_slot_get(struct server *srv);
 void server_slot_put(struct server *srv, unsigned i);
 
+#define SERVER_KEEP_ALL_SETS (-1)
+#define SERVER_KEEP_NO_SET (-2)
+
 /*
- * Forks a worker process.  The child closes what it does not need (control
- * socket, other listener sets unless keep_set < 0 ... see below), claims
- * slot, stops on SIGTERM/SIGINT, runs fn(srv, arg) and exits with its
- * return value.  keep_set: the listener set the child keeps (-1: all).
- * Returns the child's pid to the parent, or -errno.
+ * Forks a worker process.  The child closes the control socket and the
+ * listener sets it does not keep (keep_set: one set, SERVER_KEEP_ALL_SETS or
+ * SERVER_KEEP_NO_SET), claims slot, stops on SIGTERM/SIGINT (they set
+ * srv->stopping and interrupt blocking calls), runs fn(srv, slot, arg) and
+ * exits: 0 when fn returned >= 0, 1 otherwise.  Returns the child's pid to
+ * the parent, or -errno.
  */
 int server_fork(struct server *srv, unsigned slot, int keep_set,
 		int (*fn)(struct server *srv, struct stats_slot *s, void *arg),
 		void *arg);
+
+/* Waits (blocking; EINTR when kicked) until one of the n listeners of set
+ * can accept; returns its fd, or -errno.  With one listener it returns at
+ * once and the caller's blocking accept() does the waiting. */
+int server_wait_listener(const struct listener *set, unsigned n);
+
+/* Binds the calling thread (worker k) to the k-th CPU, modulo the CPUs evd
+ * may use; logs the result.  Returns the CPU, or -errno (runs unpinned). */
+int server_pin_worker(unsigned k);
 
 /* Blocks SIGCHLD in the calling thread and returns a signalfd for it
  * (non-blocking, close-on-exec), or -errno. */

@@ -1,19 +1,212 @@
-/* async: not written yet. */
-#include <errno.h>
+/* async: one thread, an ae-style event loop (daemon/evloop.h).  Listeners
+ * and connections are file events with callbacks; the idle timeout is one
+ * time event armed for the oldest connection of the idle list.
+ *
+ * The idle timer is lazy: it is armed for head->last_active + idle_timeout
+ * and is not moved when connections are touched (a touch only ever pushes
+ * a deadline later).  When it fires, conn_list_expire() closes what really
+ * expired and the timer is re-armed for the new head.  So the hot path pays
+ * no heap operation per event, at the cost of at most one early wake-up per
+ * idle period; a periodic cron (Redis serverCron) would instead wake an
+ * idle server every tick and expire up to a tick late. */
+#include "async.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+
+#include "../conn.h"
+#include "../evloop.h"
 #include "../log.h"
 #include "../server.h"
+#include "../util.h"
+
+#define ACCEPT_BATCH 64
+
+struct async {
+	struct server *srv;
+	struct stats_slot *slot;
+	struct evloop *ev;
+	struct conn_list conns;	/* oldest activity first */
+	struct timer idle;	/* armed for the head of conns */
+	_Atomic unsigned *active;
+};
+
+/* A connection's model_data holds its loop: the file-event argument is the
+ * connection itself. */
+static struct async *owner(const struct conn *c)
+{
+	return (struct async *)(intptr_t)c->model_data;
+}
+
+static unsigned ev_mask(unsigned want)
+{
+	return (want & CONN_WANT_READ ? EV_READ : 0) |
+	       (want & CONN_WANT_WRITE ? EV_WRITE : 0);
+}
+
+static void release(struct async *a)
+{
+	atomic_fetch_sub_explicit(a->active, 1, memory_order_relaxed);
+}
+
+/* conn_list_expire() calls this before closing an idle connection. */
+static void forget(struct conn *c, void *arg)
+{
+	struct async *a = arg;
+
+	evloop_forget(a->ev, c->fd);	/* close() leaves the epoll set */
+	release(a);
+}
+
+static void drop(struct async *a, struct conn *c)
+{
+	conn_list_del(&a->conns, c);
+	forget(c, a);
+	conn_close(c);
+}
+
+/* Arms the idle timer for the oldest connection, unless it is armed (then
+ * it fires no later than needed) or there is nothing to time out.  Only the
+ * first arming of a heap allocates; if even that fails, the next accept
+ * tries again. */
+static void idle_arm(struct async *a)
+{
+	uint64_t ms = a->srv->cfg->idle_timeout_ms;
+
+	if (!ms || !a->conns.head || timer_armed(&a->idle))
+		return;
+	(void)evloop_timer_add(a->ev, &a->idle,
+			       a->conns.head->last_active + ms * 1000000u);
+}
+
+static void on_idle(struct timer *t, void *arg)
+{
+	struct async *a = arg;
+
+	(void)t;
+	conn_list_expire(&a->conns, a->srv->cfg->idle_timeout_ms, now_ns(),
+			 forget, a);
+	idle_arm(a);
+}
+
+static void on_conn(struct evloop *ev, int fd, unsigned events, void *arg)
+{
+	struct conn *c = arg;
+	struct async *a = owner(c);
+	unsigned want;
+
+	/* Reading also flushes what it answers: readable covers both. */
+	if (events & EV_READ) {
+		slot_set_state(a->slot, WORKER_READING);
+		want = conn_on_readable(c);
+	} else {
+		slot_set_state(a->slot, WORKER_WRITING);
+		want = conn_on_writable(c);
+	}
+	if (!want) {
+		drop(a, c);
+		return;
+	}
+	/* No system call when the interest is unchanged. */
+	int r = evloop_set(ev, fd, ev_mask(want), on_conn, c);
+	if (r < 0) {
+		errno = -r;
+		log_warn("cannot watch connection %d", fd);
+		drop(a, c);
+		return;
+	}
+	conn_list_touch(&a->conns, c);
+}
+
+static void on_accept(struct evloop *ev, int lfd, unsigned events, void *arg)
+{
+	struct async *a = arg;
+
+	(void)events;
+	slot_set_state(a->slot, WORKER_READING);
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		/* Reserve a place first: with several loops the limit holds
+		 * even when they accept at the same moment. */
+		unsigned before = atomic_fetch_add_explicit(a->active, 1,
+							    memory_order_relaxed);
+		struct conn *c;
+		int r = server_accept_conn(a->srv, lfd, a->slot, true, before,
+					   INT_MAX, &c);
+		if (r <= 0) {
+			release(a);
+			if (r < 0)
+				return;	/* -EAGAIN: drained; others counted */
+			continue;	/* refused, counted */
+		}
+		c->model_data = (long)(intptr_t)a;
+		r = evloop_set(ev, c->fd, EV_READ, on_conn, c);
+		if (r < 0) {
+			errno = -r;
+			log_warn("cannot watch connection %d", c->fd);
+			release(a);
+			conn_close(c);
+			continue;
+		}
+		conn_list_add(&a->conns, c);
+		idle_arm(a);
+	}
+}
+
+int async_serve(struct server *srv, struct stats_slot *slot,
+		const struct listener *set, _Atomic unsigned *active)
+{
+	struct async a = { .srv = srv, .slot = slot, .active = active };
+	int rc = 0;
+
+	timer_init(&a.idle, on_idle, &a);
+	a.ev = evloop_new();
+	if (!a.ev) {
+		rc = -errno;
+		log_error("cannot create an event loop");
+		goto out;
+	}
+	for (unsigned i = 0; i < srv->nlis; i++) {
+		rc = evloop_set(a.ev, set[i].fd, EV_READ, on_accept, &a);
+		if (rc < 0) {
+			errno = -rc;
+			log_error("cannot watch listener %s", set[i].text);
+			goto out;
+		}
+	}
+	while (!server_stopping(srv)) {
+		slot_set_state(slot, WORKER_IDLE);
+		int n = evloop_once(a.ev, -1);
+		/* -EINTR: kicked, the loop condition decides. */
+		if (n < 0 && n != -EINTR) {
+			rc = n;
+			errno = -n;
+			log_error("event loop");
+			break;
+		}
+	}
+out:
+	while (a.conns.head)
+		drop(&a, a.conns.head);
+	if (a.ev)
+		evloop_timer_del(a.ev, &a.idle);
+	evloop_free(a.ev);
+	slot_set_state(slot, WORKER_FREE);
+	return rc;
+}
 
 static int async_run(struct server *srv)
 {
-	(void)srv;
-	log_errorx("model async is not implemented yet");
-	return -ENOSYS;
+	_Atomic unsigned active = 0;
+	struct stats_slot *slot = scoreboard_claim(srv->sb, 0);
+
+	slot_set_role(slot, ROLE_LOOP);
+	return async_serve(srv, slot, srv->lis, &active);
 }
 
 const struct evd_model evd_model_async = {
 	.name = "async",
-	.summary = "(not implemented yet)",
+	.summary = "one thread, an event loop of file and time events (ae-style)",
 	.flags = 0,
 	.slots = model_one_slot,
 	.run = async_run,

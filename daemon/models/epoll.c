@@ -86,8 +86,9 @@ static int epoll_run(struct server *srv)
 	lp.slot = scoreboard_claim(srv->sb, 0);
 	lp.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (lp.epfd < 0) {
+		rc = -errno;
 		log_error("epoll_create1");
-		return -errno;
+		return rc;
 	}
 	for (unsigned i = 0; i < srv->nlis; i++) {
 		/* Listener tags are the small integers 0..nlis-1. */

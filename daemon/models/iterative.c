@@ -3,29 +3,10 @@
  * the next client waits in the listen backlog meanwhile. */
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 
 #include "../conn.h"
 #include "../log.h"
 #include "../server.h"
-
-/* With several listeners, waits until one is ready; returns its fd. */
-static int wait_listener(struct server *srv)
-{
-	struct pollfd pfd[CONFIG_MAX_LISTEN];
-
-	if (srv->nlis == 1)
-		return srv->lis[0].fd;
-	for (unsigned i = 0; i < srv->nlis; i++)
-		pfd[i] = (struct pollfd){ .fd = srv->lis[i].fd, .events = POLLIN };
-	int n = poll(pfd, srv->nlis, -1);
-	if (n < 0)
-		return -errno;
-	for (unsigned i = 0; i < srv->nlis; i++)
-		if (pfd[i].revents)
-			return pfd[i].fd;
-	return -EAGAIN;
-}
 
 static int iterative_run(struct server *srv)
 {
@@ -35,7 +16,7 @@ static int iterative_run(struct server *srv)
 		struct conn *c;
 
 		slot_set_state(slot, WORKER_IDLE);
-		int lfd = wait_listener(srv);
+		int lfd = server_wait_listener(srv->lis, srv->nlis);
 		if (lfd < 0) {
 			if (lfd == -EINTR || lfd == -EAGAIN)
 				continue;
