@@ -491,6 +491,126 @@ static void print_reuseport(const struct config *cfg, FILE *out)
 	fputs(cfg->reuseport ? "yes" : "no", out);
 }
 
+static int key_delay(struct config *cfg, const char *v, char *why,
+		     size_t whylen)
+{
+	return parse_duration_ms(v, 60 * 1000ull, &cfg->delay_ms, why, whylen);
+}
+
+static void print_delay(const struct config *cfg, FILE *out)
+{
+	print_duration(cfg->delay_ms, out);
+}
+
+static int key_body(struct config *cfg, const char *v, char *why,
+		    size_t whylen)
+{
+	size_t n = strlen(v);
+
+	(void)why;
+	(void)whylen;
+	memcpy(cfg->http_body, v, n + 1);
+	cfg->http_body_len = n;
+	return 0;
+}
+
+static void print_body(const struct config *cfg, FILE *out)
+{
+	fputs(cfg->http_body, out);
+}
+
+static int key_max_header_bytes(struct config *cfg, const char *v, char *why,
+				size_t whylen)
+{
+	uint64_t n;
+
+	if (parse_size(v, CONFIG_IN_BUFFER, &n, why, whylen) < 0)
+		return -1;
+	if (n < 256)
+		return why_set(why, whylen, "%s is too small (at least 256 "
+			       "bytes)", v);
+	cfg->http_max_header_bytes = (unsigned)n;
+	return 0;
+}
+
+static void print_size(uint64_t n, FILE *out)
+{
+	if (n && n % (1024 * 1024) == 0)
+		fprintf(out, "%" PRIu64 "m", n / (1024 * 1024));
+	else if (n && n % 1024 == 0)
+		fprintf(out, "%" PRIu64 "k", n / 1024);
+	else
+		fprintf(out, "%" PRIu64, n);
+}
+
+static void print_max_header_bytes(const struct config *cfg, FILE *out)
+{
+	print_size(cfg->http_max_header_bytes, out);
+}
+
+static int key_max_headers(struct config *cfg, const char *v, char *why,
+			   size_t whylen)
+{
+	uint64_t n;
+
+	if (parse_uint(v, 1, 1000, &n, why, whylen) < 0)
+		return -1;
+	cfg->http_max_headers = (unsigned)n;
+	return 0;
+}
+
+static void print_max_headers(const struct config *cfg, FILE *out)
+{
+	fprintf(out, "%u", cfg->http_max_headers);
+}
+
+static int key_max_body_bytes(struct config *cfg, const char *v, char *why,
+			      size_t whylen)
+{
+	return parse_size(v, 1024ull * 1024 * 1024, &cfg->http_max_body_bytes,
+			  why, whylen);
+}
+
+static void print_max_body_bytes(const struct config *cfg, FILE *out)
+{
+	print_size(cfg->http_max_body_bytes, out);
+}
+
+static int key_max_bulk_bytes(struct config *cfg, const char *v, char *why,
+			      size_t whylen)
+{
+	uint64_t n;
+
+	/* A whole command must fit the input buffer, headers included. */
+	if (parse_size(v, CONFIG_IN_BUFFER - 1024, &n, why, whylen) < 0)
+		return -1;
+	if (n < 1)
+		return why_set(why, whylen, "%s is too small (at least 1)", v);
+	cfg->resp_max_bulk_bytes = (unsigned)n;
+	return 0;
+}
+
+static void print_max_bulk_bytes(const struct config *cfg, FILE *out)
+{
+	print_size(cfg->resp_max_bulk_bytes, out);
+}
+
+static int key_max_args(struct config *cfg, const char *v, char *why,
+			size_t whylen)
+{
+	uint64_t n;
+
+	if (parse_uint(v, 1, 1024, &n, why, whylen) < 0)
+		return -1;
+	cfg->resp_max_args = (unsigned)n;
+	return 0;
+}
+
+static void print_max_args(const struct config *cfg, FILE *out)
+{
+	fprintf(out, "%u", cfg->resp_max_args);
+}
+
 struct key {
 	const char *section;
 	const char *name;
@@ -511,17 +631,28 @@ static const struct key keys[] = {
 	{ "server", "idle_timeout", "60s", key_idle_timeout, print_idle_timeout },
 	{ "server", "pin_workers", "no", key_pin_workers, print_pin_workers,
 	  MODEL_PINNABLE },
+	{ "server", "delay", "0ms", key_delay, print_delay },
 	{ "prefork", "accept_lock", "none", key_accept_lock, print_accept_lock,
 	  MODEL_PREFORK_KEYS },
 	{ "prefork", "reuseport", "no", key_reuseport, print_reuseport,
 	  MODEL_PREFORK_KEYS },
+	{ "http", "body", "Hello, World!", key_body, print_body },
+	{ "http", "max_header_bytes", "8k", key_max_header_bytes,
+	  print_max_header_bytes },
+	{ "http", "max_headers", "100", key_max_headers, print_max_headers },
+	{ "http", "max_body_bytes", "1m", key_max_body_bytes,
+	  print_max_body_bytes },
+	{ "resp", "max_bulk_bytes", "8k", key_max_bulk_bytes,
+	  print_max_bulk_bytes },
+	{ "resp", "max_args", "64", key_max_args, print_max_args },
 	{ "control", "socket", "/run/evd/evd.sock", key_socket, print_socket },
 	{ "control", "mode", "0660", key_mode, print_mode },
 	{ "log", "level", "info", key_level, print_level },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-static const char *const sections[] = { "server", "prefork", "control", "log" };
+static const char *const sections[] = { "server", "prefork", "http", "resp",
+					"control", "log" };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
 _Static_assert(NKEYS <= sizeof(((struct config *)0)->origin) /

@@ -16,6 +16,9 @@
 #define CONFIG_MAX_ERRORS 64
 #define CONFIG_MAX_LINE 199	/* inih's line limit in Debian's build */
 #define CONFIG_SOCKET_PATH_MAX 107	/* sizeof(sun_path) - 1 */
+/* A connection's input buffer (conn.h checks it): what must hold one whole
+ * HTTP head or RESP command. */
+#define CONFIG_IN_BUFFER 16384
 
 struct evd_model;
 struct evd_proto;
@@ -48,9 +51,19 @@ struct config {
 	unsigned max_connections;
 	uint64_t idle_timeout_ms;	/* 0 = never */
 	bool pin_workers;		/* one CPU per worker */
+	uint64_t delay_ms;		/* every reply is due this much later */
 	/* [prefork] */
 	enum accept_lock accept_lock;
 	bool reuseport;
+	/* [http] */
+	char http_body[CONFIG_MAX_LINE + 1];
+	size_t http_body_len;
+	unsigned http_max_header_bytes;	/* request line and headers */
+	unsigned http_max_headers;
+	uint64_t http_max_body_bytes;
+	/* [resp] */
+	unsigned resp_max_bulk_bytes;
+	unsigned resp_max_args;
 	/* [control] */
 	char control_socket[CONFIG_SOCKET_PATH_MAX + 1];
 	unsigned control_mode;

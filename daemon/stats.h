@@ -26,7 +26,17 @@
 	X(err_write, "errors_write", "send errors (peer gone included)")      \
 	X(err_timeout, "errors_timeout", "connections closed for idleness")   \
 	X(err_protocol, "errors_protocol", "requests that broke the protocol") \
-	X(err_nomem, "errors_nomem", "connections dropped for lack of memory")
+	X(err_nomem, "errors_nomem", "connections dropped for lack of memory") \
+	X(http_1xx, "responses_http_1xx", "HTTP responses 100-199")            \
+	X(http_2xx, "responses_http_2xx", "HTTP responses 200-299")            \
+	X(http_3xx, "responses_http_3xx", "HTTP responses 300-399")            \
+	X(http_4xx, "responses_http_4xx", "HTTP responses 400-499")            \
+	X(http_5xx, "responses_http_5xx", "HTTP responses 500-599")            \
+	X(resp_status, "responses_resp_status", "RESP simple-string replies")  \
+	X(resp_error, "responses_resp_error", "RESP error replies")            \
+	X(resp_integer, "responses_resp_integer", "RESP integer replies")      \
+	X(resp_bulk, "responses_resp_bulk", "RESP bulk-string replies")        \
+	X(resp_array, "responses_resp_array", "RESP array replies")
 
 enum stat_id {
 #define X(f, k, d) STAT_##f,

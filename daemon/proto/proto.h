@@ -12,12 +12,36 @@
 
 struct config;
 
+/* Kinds of responses, counted in the stats (responses_http_2xx ...). */
+enum proto_reply {
+	REPLY_HTTP_1XX,
+	REPLY_HTTP_2XX,
+	REPLY_HTTP_3XX,
+	REPLY_HTTP_4XX,
+	REPLY_HTTP_5XX,
+	REPLY_RESP_STATUS,	/* +OK */
+	REPLY_RESP_ERROR,	/* -ERR */
+	REPLY_RESP_INTEGER,	/* :1 */
+	REPLY_RESP_BULK,	/* $3 */
+	REPLY_RESP_ARRAY,	/* *2 */
+	PROTO_REPLY_MAX
+};
+
 /* What one feed() call did, besides consuming input. */
 struct proto_result {
 	unsigned requests;	/* requests whose response is now complete in out */
 	bool partial;		/* a request is started but not complete */
 	bool close;		/* close once out is flushed; ignore further input */
 	bool error;		/* the peer broke the protocol (counted) */
+	/*
+	 * The last response appended is due delay_ms from now (backend I/O
+	 * stand-in): it starts delay_off bytes after what out held when feed()
+	 * was called.  feed() stops after a delayed request; the connection
+	 * holds that response back, and feeds again once it is sent.
+	 */
+	uint32_t delay_ms;
+	size_t delay_off;
+	unsigned replies[PROTO_REPLY_MAX];	/* responses appended, by kind */
 };
 
 struct evd_proto {
@@ -28,7 +52,7 @@ struct evd_proto {
 	/*
 	 * Consumes a prefix of in[0..len) and appends responses to out without
 	 * growing it past its capacity.  Returns the bytes consumed; 0 means it
-	 * needs more input or more room in out.
+	 * needs more input or more room in out.  res starts zeroed.
 	 */
 	size_t (*feed)(void *state, const char *in, size_t len, struct buf *out,
 		       struct proto_result *res);
