@@ -34,6 +34,7 @@ struct conn *conn_new(int fd, struct server *srv, struct stats_slot *slot,
 	c->slot = slot;
 	c->proto = proto;
 	c->last_active = now_ns();
+	timer_init(&c->timer, NULL, c);
 	proto->init(c->state, srv->cfg);
 	slot_add(slot, STAT_accepted, 1);
 	return c;
@@ -96,7 +97,7 @@ static bool process(struct conn *c)
 {
 	bool progress = false;
 
-	while (!c->closing && buf_used(&c->in)) {
+	while (!c->closing && !c->held && buf_used(&c->in)) {
 		struct proto_result res = { 0 };
 		size_t before;
 
@@ -104,10 +105,15 @@ static bool process(struct conn *c)
 		    buf_space(&c->out) < buf_used(&c->in))
 			buf_compact(&c->out);
 		before = buf_used(&c->out);
+		uint64_t total_before = c->out_total;
 		size_t n = c->proto->feed(c->state, buf_head(&c->in),
 					  buf_used(&c->in), &c->out, &res);
 		buf_consume(&c->in, n);
 		c->out_total += buf_used(&c->out) - before;
+		for (int k = 0; k < PROTO_REPLY_MAX; k++)
+			if (res.replies[k])
+				slot_add(c->slot, (enum stat_id)(STAT_http_1xx + k),
+					 res.replies[k]);
 		if (res.requests) {
 			runs_push(c, 1, c->t_pending ? c->t_pending : c->t_read);
 			if (res.requests > 1)
@@ -128,11 +134,27 @@ static bool process(struct conn *c)
 		if (n == 0 && !res.requests && !res.close)
 			break;
 		progress = true;
+		if (res.delay_ms) {
+			/* Hold the delayed response (and feed nothing more)
+			 * until its time; what came before it may go now. */
+			c->held = true;
+			c->hold_off = total_before + res.delay_off;
+			c->hold_until = now_ns() + (uint64_t)res.delay_ms * 1000000u;
+			break;
+		}
 	}
 	return progress;
 }
 
 /* ---- socket I/O --------------------------------------------------------- */
+
+/* Output that may go now: all of it, or what precedes a held response. */
+static size_t sendable(const struct conn *c)
+{
+	if (c->held)
+		return (size_t)(c->hold_off - c->sent_total);
+	return buf_used(&c->out);
+}
 
 /* Counts n > 0 bytes just appended to the input buffer. */
 static void rx_account(struct conn *c, size_t n)
@@ -195,8 +217,8 @@ static int do_read(struct conn *c)
  */
 static int flush(struct conn *c)
 {
-	while (buf_used(&c->out)) {
-		size_t want = buf_used(&c->out);
+	while (sendable(c)) {
+		size_t want = sendable(c);
 		ssize_t n = send(c->fd, buf_head(&c->out), want, MSG_NOSIGNAL);
 		if (n > 0) {
 			tx_account(c, (size_t)n);
@@ -237,14 +259,42 @@ unsigned conn_want(const struct conn *c)
 {
 	bool can_read = !c->eof && !c->closing &&
 			buf_used(&c->in) < c->in.cap;
+	unsigned want = 0;
 
 	if (c->failed)
 		return 0;
-	if (buf_used(&c->out))
-		return CONN_WANT_WRITE | (can_read ? CONN_WANT_READ : 0);
-	/* Nothing to send: either more input helps, or the connection is
-	 * finished (end of stream, asked to close, or input stuck). */
-	return can_read ? CONN_WANT_READ : 0;
+	if (sendable(c))
+		want |= CONN_WANT_WRITE;
+	if (can_read)
+		want |= CONN_WANT_READ;
+	if (c->held)
+		want |= CONN_WANT_TIMER;
+	/* 0: nothing to send, nothing to wait for, and more input cannot
+	 * help (end of stream, asked to close, or input stuck): finished. */
+	return want;
+}
+
+void conn_release(struct conn *c)
+{
+	c->held = false;
+	if (!c->failed)
+		process(c);	/* input that waited behind the held response */
+}
+
+unsigned conn_on_timer(struct conn *c)
+{
+	conn_release(c);
+	return conn_pump(c);
+}
+
+void conn_timer_sync(struct conn *c, struct timer_heap *h, unsigned want)
+{
+	if (!(want & CONN_WANT_TIMER)) {
+		timer_del(h, &c->timer);
+		return;
+	}
+	if (!timer_armed(&c->timer) || c->timer.when != c->hold_until)
+		timer_add(h, &c->timer, c->hold_until);
 }
 
 unsigned conn_on_readable(struct conn *c)
@@ -318,7 +368,7 @@ size_t conn_tx_pending(struct conn *c, const char **p)
 	if (c->failed || c->tx_busy)
 		return 0;
 	*p = buf_head(&c->out);
-	return buf_used(&c->out);
+	return sendable(c);
 }
 
 void conn_tx_start(struct conn *c)
@@ -331,7 +381,7 @@ void conn_tx_done(struct conn *c, long n)
 	c->tx_busy = false;
 	if (n > 0) {
 		tx_account(c, (size_t)n);
-		if (!buf_used(&c->out) && buf_used(&c->in))
+		if (!sendable(c) && buf_used(&c->in))
 			process(c);	/* input that waited for room */
 	} else if (n != -EAGAIN && n != -EINTR) {
 		tx_failed(c);
@@ -349,6 +399,17 @@ static void set_timeouts(struct conn *c, uint64_t ms)
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+/* Sleeps until the held response is due; false if interrupted. */
+static bool sleep_until(uint64_t when)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(when / 1000000000u),
+		.tv_nsec = (long)(when % 1000000000u),
+	};
+
+	return clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == 0;
+}
+
 void conn_serve_blocking(struct server *srv, struct conn *c)
 {
 	bool idle = false;
@@ -361,6 +422,14 @@ void conn_serve_blocking(struct server *srv, struct conn *c)
 
 		if (!want)
 			break;
+		if (!(want & CONN_WANT_WRITE) && (want & CONN_WANT_TIMER)) {
+			/* A delayed reply: this worker waits, as blocking
+			 * models do; a kick ends the wait early. */
+			slot_set_state(c->slot, WORKER_WAITING);
+			if (sleep_until(c->hold_until))
+				conn_on_timer(c);
+			continue;
+		}
 		if (want & CONN_WANT_WRITE) {
 			slot_set_state(c->slot, WORKER_WRITING);
 			r = flush(c);
@@ -440,6 +509,11 @@ int conn_list_expire(struct conn_list *l, uint64_t idle_ms, uint64_t now,
 		if (age < idle_ns) {
 			uint64_t left = idle_ns - age;
 			return (int)((left + 999999) / 1000000);
+		}
+		if (c->held) {
+			/* Waiting on evd, not on the peer: not idle. */
+			conn_list_touch(l, c);
+			continue;
 		}
 		conn_list_del(l, c);
 		if (forget)

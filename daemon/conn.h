@@ -11,18 +11,23 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "config.h"
+#include "timer.h"
 
 struct server;
 struct stats_slot;
 struct evd_proto;
 
-#define CONN_IN_SIZE (16 * 1024)
+#define CONN_IN_SIZE CONFIG_IN_BUFFER
 #define CONN_OUT_SIZE (64 * 1024)
 #define CONN_RUNS 16
 
 enum conn_want {
 	CONN_WANT_READ = 1u << 0,
 	CONN_WANT_WRITE = 1u << 1,
+	/* A response is held until c->hold_until: call conn_on_timer() then
+	 * (readiness models keep c->timer on their heap: conn_timer_sync). */
+	CONN_WANT_TIMER = 1u << 2,
 	/* 0: the connection is finished; close it. */
 };
 
@@ -40,6 +45,10 @@ struct conn {
 	bool closing;		/* the protocol asked to close after flushing */
 	bool failed;		/* a socket error: close now */
 	bool tx_busy;		/* a completion-based send owns out's head */
+	bool held;		/* a delayed response waits for hold_until */
+	uint64_t hold_off;	/* out offset (like out_total) where it starts */
+	uint64_t hold_until;	/* CLOCK_MONOTONIC ns */
+	struct timer timer;	/* for the model's heap; arg is the conn */
 	struct buf in;
 	struct buf out;
 	uint64_t out_total;	/* bytes ever appended to out */
@@ -98,6 +107,17 @@ void conn_tx_done(struct conn *c, long n);
 
 /* What the connection waits for next; 0 when it is finished. */
 unsigned conn_want(const struct conn *c);
+
+/* The held response is due: release it and send (returns conn_want()).
+ * conn_release() releases it and processes the input that waited, without
+ * I/O: for a thread that must not send, or a model that sends itself. */
+unsigned conn_on_timer(struct conn *c);
+void conn_release(struct conn *c);
+
+/* Keeps c->timer armed on h for hold_until while want has
+ * CONN_WANT_TIMER, disarmed otherwise.  The model sets c->timer.fn (and
+ * may set .arg) once; the timer's callback calls conn_on_timer(). */
+void conn_timer_sync(struct conn *c, struct timer_heap *h, unsigned want);
 
 /* Serves a blocking-socket connection until it ends or the server stops,
  * then closes it.  Idle timeouts come from SO_RCVTIMEO/SO_SNDTIMEO. */

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../conn.h"
@@ -55,6 +56,7 @@ static void forget(struct conn *c, void *arg)
 {
 	struct async *a = arg;
 
+	evloop_timer_del(a->ev, &c->timer);
 	evloop_forget(a->ev, c->fd);	/* close() leaves the epoll set */
 	release(a);
 }
@@ -90,12 +92,48 @@ static void on_idle(struct timer *t, void *arg)
 	idle_arm(a);
 }
 
+static void on_conn(struct evloop *ev, int fd, unsigned events, void *arg);
+
+/* Applies what c wants next: file events (none while it only waits for its
+ * timer: evloop_set(0) leaves the epoll set), a time event, or close. */
+static void update(struct async *a, struct conn *c, unsigned want)
+{
+	if (!want) {
+		drop(a, c);
+		return;
+	}
+	/* No system call when the interest is unchanged. */
+	int r = evloop_set(a->ev, c->fd, ev_mask(want), on_conn, c);
+	if (r < 0) {
+		errno = -r;
+		log_warn("cannot watch connection %d", c->fd);
+		drop(a, c);
+		return;
+	}
+	if (!(want & CONN_WANT_TIMER))
+		evloop_timer_del(a->ev, &c->timer);
+	else if (!timer_armed(&c->timer))
+		evloop_timer_add(a->ev, &c->timer, c->hold_until);
+	conn_list_touch(&a->conns, c);
+}
+
+/* A delayed response is due. */
+static void on_delay(struct timer *t, void *arg)
+{
+	struct conn *c = (struct conn *)((char *)t - offsetof(struct conn, timer));
+
+	slot_set_state(owner(c)->slot, WORKER_WRITING);
+	update(arg, c, conn_on_timer(c));
+}
+
 static void on_conn(struct evloop *ev, int fd, unsigned events, void *arg)
 {
 	struct conn *c = arg;
 	struct async *a = owner(c);
 	unsigned want;
 
+	(void)ev;
+	(void)fd;
 	/* Reading also flushes what it answers: readable covers both. */
 	if (events & EV_READ) {
 		slot_set_state(a->slot, WORKER_READING);
@@ -104,19 +142,7 @@ static void on_conn(struct evloop *ev, int fd, unsigned events, void *arg)
 		slot_set_state(a->slot, WORKER_WRITING);
 		want = conn_on_writable(c);
 	}
-	if (!want) {
-		drop(a, c);
-		return;
-	}
-	/* No system call when the interest is unchanged. */
-	int r = evloop_set(ev, fd, ev_mask(want), on_conn, c);
-	if (r < 0) {
-		errno = -r;
-		log_warn("cannot watch connection %d", fd);
-		drop(a, c);
-		return;
-	}
-	conn_list_touch(&a->conns, c);
+	update(a, c, want);
 }
 
 static void on_accept(struct evloop *ev, int lfd, unsigned events, void *arg)
@@ -140,6 +166,7 @@ static void on_accept(struct evloop *ev, int lfd, unsigned events, void *arg)
 			continue;	/* refused, counted */
 		}
 		c->model_data = (long)(intptr_t)a;
+		timer_init(&c->timer, on_delay, a);
 		r = evloop_set(ev, c->fd, EV_READ, on_conn, c);
 		if (r < 0) {
 			errno = -r;

@@ -2,6 +2,7 @@
  * connection; interest follows what each connection wants next. */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@ struct loop {
 	struct stats_slot *slot;
 	int epfd;
 	struct conn_list conns;
+	struct timer_heap timers;	/* delayed responses */
 };
 
 static uint32_t interest(unsigned want)
@@ -27,26 +29,43 @@ static uint32_t interest(unsigned want)
 	       (want & CONN_WANT_WRITE ? EPOLLOUT : 0);
 }
 
-/* Applies what c wants next: new interest, or close. */
+static void drop(struct loop *lp, struct conn *c)
+{
+	timer_del(&lp->timers, &c->timer);
+	conn_list_del(&lp->conns, c);
+	conn_close(c);	/* close() also leaves the epoll set */
+}
+
+/* Applies what c wants next: new interest, a timer, or close.  A
+ * connection waiting only for its timer leaves the epoll set (a hung-up
+ * socket would otherwise report EPOLLHUP without end). */
 static void update(struct loop *lp, struct conn *c, unsigned want)
 {
 	if (!want) {
-		conn_list_del(&lp->conns, c);
-		conn_close(c);	/* close() also leaves the epoll set */
+		drop(lp, c);
 		return;
 	}
 	uint32_t ev = interest(want);
-	if (ev != (uint32_t)c->model_data) {
+	uint32_t had = (uint32_t)c->model_data;
+	if (ev != had) {
 		struct epoll_event e = { .events = ev, .data.ptr = c };
-		if (epoll_ctl(lp->epfd, EPOLL_CTL_MOD, c->fd, &e) < 0) {
-			log_warn("epoll_ctl(MOD)");
-			conn_list_del(&lp->conns, c);
-			conn_close(c);
+		int op = !ev ? EPOLL_CTL_DEL : !had ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+		if (epoll_ctl(lp->epfd, op, c->fd, &e) < 0) {
+			log_warn("epoll_ctl");
+			drop(lp, c);
 			return;
 		}
 		c->model_data = ev;
 	}
+	conn_timer_sync(c, &lp->timers, want);
 	conn_list_touch(&lp->conns, c);
+}
+
+static void on_timer(struct timer *t, void *arg)
+{
+	struct conn *c = (struct conn *)((char *)t - offsetof(struct conn, timer));
+
+	update(arg, c, conn_on_timer(c));
 }
 
 static void on_listener(struct loop *lp, int lfd)
@@ -66,6 +85,7 @@ static void on_listener(struct loop *lp, int lfd)
 			continue;
 		}
 		c->model_data = EPOLLIN;
+		timer_init(&c->timer, on_timer, lp);
 		conn_list_add(&lp->conns, c);
 		c->last_active = now_ns();
 	}
@@ -73,8 +93,9 @@ static void on_listener(struct loop *lp, int lfd)
 
 static void forget(struct conn *c, void *arg)
 {
-	(void)c;
-	(void)arg;	/* close() removes it from the epoll set */
+	struct loop *lp = arg;
+
+	timer_del(&lp->timers, &c->timer);	/* close() leaves the epoll set */
 }
 
 static int epoll_run(struct server *srv)
@@ -100,9 +121,11 @@ static int epoll_run(struct server *srv)
 		}
 	}
 	while (!server_stopping(srv)) {
+		uint64_t now = now_ns();
 		int timeout = conn_list_expire(&lp.conns,
-					       srv->cfg->idle_timeout_ms,
-					       now_ns(), forget, NULL);
+					       srv->cfg->idle_timeout_ms, now,
+					       forget, &lp);
+		timeout = timer_ms_until(&lp.timers, now, timeout);
 		slot_set_state(lp.slot, WORKER_IDLE);
 		int n = epoll_wait(lp.epfd, events, EVENTS_MAX, timeout);
 		if (n < 0) {
@@ -127,13 +150,12 @@ static int epoll_run(struct server *srv)
 				want = conn_on_writable(c);
 			update(&lp, c, want);
 		}
+		timer_run(&lp.timers, now_ns());
 	}
 out:
-	while (lp.conns.head) {
-		struct conn *c = lp.conns.head;
-		conn_list_del(&lp.conns, c);
-		conn_close(c);
-	}
+	while (lp.conns.head)
+		drop(&lp, lp.conns.head);
+	timer_heap_free(&lp.timers);
 	close(lp.epfd);
 	slot_set_state(lp.slot, WORKER_FREE);
 	return rc;

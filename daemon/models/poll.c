@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "../conn.h"
@@ -19,6 +20,7 @@ struct loop {
 	struct conn **conn;	/* parallel to pfd; NULL for listeners */
 	unsigned n, cap;
 	struct conn_list conns;
+	struct timer_heap timers;	/* delayed responses */
 };
 
 static short interest(unsigned want)
@@ -56,7 +58,37 @@ static void remove_at(struct loop *lp, unsigned i)
 
 static void forget(struct conn *c, void *arg)
 {
-	remove_at(arg, (unsigned)c->model_data);
+	struct loop *lp = arg;
+
+	timer_del(&lp->timers, &c->timer);
+	remove_at(lp, (unsigned)c->model_data);
+}
+
+/* Applies what c wants next: new interest, a timer, or close.  A
+ * connection waiting only for its timer is left out of poll() (a negative
+ * fd), where a hung-up socket would report POLLHUP without end. */
+static void update(struct loop *lp, struct conn *c, unsigned want)
+{
+	unsigned i = (unsigned)c->model_data;
+
+	if (!want) {
+		forget(c, lp);
+		conn_list_del(&lp->conns, c);
+		conn_close(c);
+		return;
+	}
+	short ev = interest(want);
+	lp->pfd[i].events = ev;
+	lp->pfd[i].fd = ev ? c->fd : -1;
+	conn_timer_sync(c, &lp->timers, want);
+	conn_list_touch(&lp->conns, c);
+}
+
+static void on_timer(struct timer *t, void *arg)
+{
+	struct conn *c = (struct conn *)((char *)t - offsetof(struct conn, timer));
+
+	update(arg, c, conn_on_timer(c));
 }
 
 static void on_listener(struct loop *lp, int lfd)
@@ -76,6 +108,7 @@ static void on_listener(struct loop *lp, int lfd)
 		lp->pfd[lp->n] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
 		lp->conn[lp->n] = c;
 		c->model_data = lp->n++;
+		timer_init(&c->timer, on_timer, lp);
 		conn_list_add(&lp->conns, c);
 		c->last_active = now_ns();
 	}
@@ -99,9 +132,11 @@ static int poll_run(struct server *srv)
 	lp.n = srv->nlis;
 
 	while (!server_stopping(srv)) {
+		uint64_t now = now_ns();
 		int timeout = conn_list_expire(&lp.conns,
-					       srv->cfg->idle_timeout_ms,
-					       now_ns(), forget, &lp);
+					       srv->cfg->idle_timeout_ms, now,
+					       forget, &lp);
+		timeout = timer_ms_until(&lp.timers, now, timeout);
 		slot_set_state(lp.slot, WORKER_IDLE);
 		int n = poll(lp.pfd, lp.n, timeout);
 		if (n < 0) {
@@ -129,22 +164,14 @@ static int poll_run(struct server *srv)
 			unsigned want = re & (POLLIN | POLLERR | POLLHUP | POLLNVAL) ?
 						conn_on_readable(c) :
 						conn_on_writable(c);
-			if (!want) {
-				remove_at(&lp, i);
-				conn_list_del(&lp.conns, c);
-				conn_close(c);
-				continue;
-			}
-			lp.pfd[i].events = interest(want);
-			conn_list_touch(&lp.conns, c);
+			update(&lp, c, want);
 		}
+		timer_run(&lp.timers, now_ns());
 	}
 out:
-	while (lp.conns.head) {
-		struct conn *c = lp.conns.head;
-		conn_list_del(&lp.conns, c);
-		conn_close(c);
-	}
+	while (lp.conns.head)
+		update(&lp, lp.conns.head, 0);
+	timer_heap_free(&lp.timers);
 	free(lp.pfd);
 	free(lp.conn);
 	slot_set_state(lp.slot, WORKER_FREE);

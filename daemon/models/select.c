@@ -2,6 +2,7 @@
  * connection whose descriptor does not fit below FD_SETSIZE is refused
  * (counted), never written past the set. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/select.h>
 
@@ -17,13 +18,37 @@ struct loop {
 	struct stats_slot *slot;
 	struct conn *byfd[FD_SETSIZE];
 	struct conn_list conns;
+	struct timer_heap timers;	/* delayed responses */
 };
 
 static void forget(struct conn *c, void *arg)
 {
 	struct loop *lp = arg;
 
+	timer_del(&lp->timers, &c->timer);
 	lp->byfd[c->fd] = NULL;
+}
+
+/* Applies what c wants next (the sets are rebuilt from model_data), a
+ * timer, or close. */
+static void update(struct loop *lp, struct conn *c, unsigned want)
+{
+	if (!want) {
+		forget(c, lp);
+		conn_list_del(&lp->conns, c);
+		conn_close(c);
+		return;
+	}
+	c->model_data = want;
+	conn_timer_sync(c, &lp->timers, want);
+	conn_list_touch(&lp->conns, c);
+}
+
+static void on_timer(struct timer *t, void *arg)
+{
+	struct conn *c = (struct conn *)((char *)t - offsetof(struct conn, timer));
+
+	update(arg, c, conn_on_timer(c));
 }
 
 static void on_listener(struct loop *lp, int lfd)
@@ -37,6 +62,7 @@ static void on_listener(struct loop *lp, int lfd)
 		if (r == 0)
 			continue;
 		c->model_data = CONN_WANT_READ;
+		timer_init(&c->timer, on_timer, lp);
 		lp->byfd[c->fd] = c;
 		conn_list_add(&lp->conns, c);
 		c->last_active = now_ns();
@@ -73,8 +99,10 @@ static int select_run(struct server *srv)
 		fd_set rfds, wfds;
 		int maxfd = -1;
 
+		uint64_t now = now_ns();
 		int ms = conn_list_expire(&lp->conns, srv->cfg->idle_timeout_ms,
-					  now_ns(), forget, lp);
+					  now, forget, lp);
+		ms = timer_ms_until(&lp->timers, now, ms);
 		FD_ZERO(&rfds);
 		FD_ZERO(&wfds);
 		for (unsigned i = 0; i < srv->nlis; i++) {
@@ -117,24 +145,15 @@ static int select_run(struct server *srv)
 					on_listener(lp, fd);
 				continue;
 			}
-			unsigned want = r ? conn_on_readable(c) :
-					    conn_on_writable(c);
-			if (!want) {
-				lp->byfd[fd] = NULL;
-				conn_list_del(&lp->conns, c);
-				conn_close(c);
-				continue;
-			}
-			c->model_data = want;
-			conn_list_touch(&lp->conns, c);
+			update(lp, c, r ? conn_on_readable(c) :
+					  conn_on_writable(c));
 		}
+		timer_run(&lp->timers, now_ns());
 	}
 out:
-	while (lp->conns.head) {
-		struct conn *c = lp->conns.head;
-		conn_list_del(&lp->conns, c);
-		conn_close(c);
-	}
+	while (lp->conns.head)
+		update(lp, lp->conns.head, 0);
+	timer_heap_free(&lp->timers);
 	slot_set_state(lp->slot, WORKER_FREE);
 	free(lp);
 	return rc;

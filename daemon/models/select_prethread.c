@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ enum verdict {
 	VERDICT_HOLD,	/* wants input: watch it again */
 	VERDICT_CLOSE,	/* finished, failed, or the server stops */
 	VERDICT_IDLE,	/* the peer did not read for idle_timeout */
+	VERDICT_WAIT,	/* a delayed response: the mux's timer releases it */
 };
 
 /* A FIFO of connections linked through c->next. */
@@ -70,7 +72,8 @@ struct mux {
 	struct pool *pool;
 	struct stats_slot *slot;
 	struct conn *byfd[FD_SETSIZE];
-	struct conn_list idle;	/* connections waiting for input */
+	struct conn_list idle;	/* connections waiting for input or a timer */
+	struct timer_heap timers;	/* delayed responses */
 	unsigned nconns;	/* every connection, in the mux or the pool */
 };
 
@@ -173,9 +176,9 @@ static void serve(struct pool *p, struct stats_slot *s, struct conn *c)
 		}
 		want = conn_pump(c);
 	}
-	if (want == CONN_WANT_READ && v != VERDICT_IDLE &&
-	    !server_stopping(srv))
-		v = VERDICT_HOLD;
+	if (v != VERDICT_IDLE && !server_stopping(srv) && want &&
+	    !(want & CONN_WANT_WRITE))
+		v = want & CONN_WANT_TIMER ? VERDICT_WAIT : VERDICT_HOLD;
 	give_back(p, c, v);
 }
 
@@ -267,6 +270,7 @@ static void forget(struct conn *c, void *arg)
 /* Closes a connection the mux owns (not in its idle list). */
 static void finish(struct mux *m, struct conn *c, bool idle)
 {
+	timer_del(&m->timers, &c->timer);
 	m->nconns--;
 	if (idle)
 		conn_close_idle(c);
@@ -286,6 +290,18 @@ static void mux_drop(struct mux *m, struct conn *c)
 {
 	m->byfd[c->fd] = NULL;
 	conn_list_del(&m->idle, c);
+}
+
+static void hand_off(struct mux *m, struct conn *c);
+
+/* A delayed response is due: release it (no I/O here) and let the pool
+ * send it. */
+static void on_delay(struct timer *t, void *arg)
+{
+	struct conn *c = (struct conn *)((char *)t - offsetof(struct conn, timer));
+
+	conn_release(c);
+	hand_off(arg, c);
 }
 
 static void hand_off(struct mux *m, struct conn *c)
@@ -331,9 +347,14 @@ static void on_wake(struct mux *m)
 	pthread_mutex_unlock(&p->lock);
 	for (; c; c = next) {
 		next = c->next;
-		if (c->model_data == VERDICT_HOLD)
+		if (c->model_data == VERDICT_HOLD) {
 			mux_hold(m, c);
-		else
+		} else if (c->model_data == VERDICT_WAIT) {
+			/* Watched by its timer only (build_set skips held
+			 * connections); the idle timeout spares it. */
+			mux_hold(m, c);
+			timer_add(&m->timers, &c->timer, c->hold_until);
+		} else
 			finish(m, c, c->model_data == VERDICT_IDLE);
 	}
 }
@@ -349,6 +370,7 @@ static void on_listener(struct mux *m, int lfd)
 		if (r == 0)
 			continue;
 		m->nconns++;
+		timer_init(&c->timer, on_delay, m);
 		mux_hold(m, c);
 	}
 }
@@ -367,6 +389,8 @@ static int build_set(struct mux *m, fd_set *rfds)
 			maxfd = srv->lis[i].fd;
 	}
 	for (struct conn *c = m->idle.head; c; c = c->next) {
+		if (c->held)
+			continue;
 		FD_SET(c->fd, rfds);
 		if (c->fd > maxfd)
 			maxfd = c->fd;
@@ -382,8 +406,10 @@ static int mux_loop(struct mux *m)
 
 	while (!server_stopping(srv)) {
 		fd_set rfds;
+		uint64_t now = now_ns();
 		int ms = conn_list_expire(&m->idle, srv->cfg->idle_timeout_ms,
-					  now_ns(), forget, m);
+					  now, forget, m);
+		ms = timer_ms_until(&m->timers, now, ms);
 		int maxfd = build_set(m, &rfds);
 		struct timeval tv, *tvp = NULL;
 		if (ms >= 0) {
@@ -411,6 +437,7 @@ static int mux_loop(struct mux *m)
 		for (unsigned i = 0; i < srv->nlis; i++)
 			if (FD_ISSET(srv->lis[i].fd, &rfds))
 				on_listener(m, srv->lis[i].fd);
+		timer_run(&m->timers, now_ns());
 	}
 	return 0;
 }
@@ -481,6 +508,7 @@ static int select_prethread_run(struct server *srv)
 out:
 	pool_stop(p);
 	close_all(m);
+	timer_heap_free(&m->timers);
 	if (p->wakefd >= 0)
 		close(p->wakefd);
 	pthread_cond_destroy(&p->up);

@@ -131,6 +131,7 @@ struct loop {
 	unsigned max_held;	/* most buffers queued on one connection */
 
 	struct conn_list conns;	/* live connections, oldest activity first */
+	struct timer_heap timers;	/* delayed responses */
 	struct uconn *closing;	/* waiting for their last CQEs */
 	struct uconn *dirty;	/* to service after this batch of CQEs */
 };
@@ -402,6 +403,7 @@ static void finish_close(struct loop *lp, struct uconn *uc)
 /* Stops serving uc: cancels what is in flight, closes when nothing is. */
 static void begin_close(struct loop *lp, struct uconn *uc)
 {
+	timer_del(&lp->timers, &uc->c->timer);
 	uc->closing = true;
 	conn_list_del(&lp->conns, uc->c);
 	closing_add(lp, uc);
@@ -430,6 +432,7 @@ static void service(struct loop *lp, struct uconn *uc)
 		begin_close(lp, uc);
 		return;
 	}
+	conn_timer_sync(c, &lp->timers, want);
 	if (uc->recv_armed) {
 		/* Backpressure, or input no longer wanted: stop the
 		 * multishot recv from taking more buffers. */
@@ -443,6 +446,15 @@ static void service(struct loop *lp, struct uconn *uc)
 		arm_recv(lp, uc);
 	}
 	conn_list_touch(&lp->conns, c);
+}
+
+/* A delayed response is due: release it; service() sends it. */
+static void on_delay(struct timer *t, void *arg)
+{
+	struct conn *c = (struct conn *)((char *)t - offsetof(struct conn, timer));
+
+	conn_release(c);
+	mark_dirty(arg, uconn_of(c));
 }
 
 static void new_conn(struct loop *lp, int fd)
@@ -466,6 +478,7 @@ static void new_conn(struct loop *lp, int fd)
 	}
 	uc->c = c;
 	uc->hold_head = uc->hold_tail = -1;
+	timer_init(&c->timer, on_delay, lp);
 	c->model_data = (long)(uintptr_t)uc;
 	conn_list_add(&lp->conns, c);
 	mark_dirty(lp, uc);	/* arms its first recv */
@@ -634,6 +647,18 @@ static void on_cqe(struct loop *lp, const struct io_uring_cqe *cqe)
 
 /* Handles every CQE ready, then services the connections they touched:
  * the SQEs this prepares go in with the next wait. */
+/* Services every connection touched since the last call, once. */
+static void service_dirty(struct loop *lp)
+{
+	while (lp->dirty) {
+		struct uconn *uc = lp->dirty;
+		lp->dirty = uc->dirty_next;
+		uc->dirty = false;
+		if (!uc->closing)
+			service(lp, uc);
+	}
+}
+
 static void reap(struct loop *lp)
 {
 	struct io_uring_cqe *cqe;
@@ -644,13 +669,7 @@ static void reap(struct loop *lp)
 		n++;
 	}
 	io_uring_cq_advance(&lp->ring, n);
-	while (lp->dirty) {
-		struct uconn *uc = lp->dirty;
-		lp->dirty = uc->dirty_next;
-		uc->dirty = false;
-		if (!uc->closing)
-			service(lp, uc);
-	}
+	service_dirty(lp);
 }
 
 /*
@@ -671,6 +690,11 @@ static int expire(struct loop *lp)
 		uint64_t age = now > c->last_active ? now - c->last_active : 0;
 		if (age < idle_ns)
 			return (int)((idle_ns - age + 999999) / 1000000);
+		if (c->held) {
+			/* Waiting on evd, not on the peer: not idle. */
+			conn_list_touch(&lp->conns, c);
+			continue;
+		}
 		struct uconn *uc = uconn_of(c);
 		uc->idle = true;
 		begin_close(lp, uc);
@@ -933,7 +957,7 @@ static int uring_run(struct server *srv)
 		arm_accept(&lp, i);
 
 	while (!server_stopping(srv) && !lp.fatal) {
-		int ms = expire(&lp);
+		int ms = timer_ms_until(&lp.timers, now_ns(), expire(&lp));
 		slot_set_state(lp.slot, WORKER_IDLE);
 		int r = submit_and_wait(&lp, ms);
 		slot_set_state(lp.slot, WORKER_READING);
@@ -943,9 +967,12 @@ static int uring_run(struct server *srv)
 			break;
 		}
 		reap(&lp);
+		if (timer_run(&lp.timers, now_ns()))
+			service_dirty(&lp);
 	}
 	rc = lp.fatal;
 	drain(&lp);
+	timer_heap_free(&lp.timers);
 	io_uring_queue_exit(&lp.ring);
 	if (lp.inflight) {
 		/* The kernel may still write into our buffers: leak them
