@@ -5,6 +5,8 @@
 #                   foreground with conf/evd.ini (control socket ./run/evd.sock)
 #   make test       unit tests (ASan+UBSan) and integration tests; the last
 #                   line reads "N passed, N failed"
+#   make fuzz       each libFuzzer target (HTTP, RESP, control lines) for
+#                   FUZZ_TIME seconds (default 30) on a copy of its corpus
 #   make clean      remove build products
 #
 # Quiet by default; V=1 shows the commands.
@@ -33,10 +35,12 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run test unit integration clean deps
+.SECONDEXPANSION:
+.PHONY: all run test unit integration clean deps fuzz
 
 LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c \
-            daemon/conn.c daemon/control.c daemon/timer.c daemon/evloop.c \
+            daemon/conn.c daemon/control.c daemon/ctl_parse.c daemon/timer.c \
+            daemon/evloop.c \
             daemon/children.c \
             $(sort $(wildcard daemon/proto/*.c)) \
             $(sort $(wildcard daemon/models/*.c)) \
@@ -81,6 +85,35 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lm -pthread
+
+# ---- fuzzing (clang's libFuzzer) --------------------------------------------
+FUZZ_CC    ?= clang
+FUZZ_TIME  ?= 30
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=undefined -D_GNU_SOURCE -std=gnu11 -Idaemon
+FUZZ_http  := tests/fuzz/fuzz_http.c daemon/proto/http.c daemon/proto/http_parse.c
+FUZZ_resp  := tests/fuzz/fuzz_resp.c daemon/proto/resp.c
+FUZZ_ctl   := tests/fuzz/fuzz_ctl.c daemon/ctl_parse.c
+FUZZERS    := http resp ctl
+
+$(BUILD)/fuzz/fuzz_%: $$(FUZZ_$$*)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_$*)
+
+# Runs every target on a copy of its corpus (new inputs stay out of the
+# tree); any crash, leak or failed check stops with a non-zero status and
+# leaves the reproducer in $(BUILD)/fuzz/.
+fuzz: $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
+	$(Q)set -e; for f in $(FUZZERS); do \
+		rm -rf $(BUILD)/fuzz/corpus-$$f; \
+		cp -r tests/fuzz/corpus/$$f $(BUILD)/fuzz/corpus-$$f; \
+		echo "fuzz: $$f for $(FUZZ_TIME) s"; \
+		(cd $(BUILD)/fuzz && ./fuzz_$$f -max_total_time=$(FUZZ_TIME) \
+			-print_final_stats=1 corpus-$$f 2>fuzz_$$f.log) || \
+			{ tail -40 $(BUILD)/fuzz/fuzz_$$f.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^Done' $(BUILD)/fuzz/fuzz_$$f.log | tr '\n' ' '; echo; \
+	done
 
 deps:
 	$(Q)packaging/deps.sh

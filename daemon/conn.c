@@ -40,10 +40,26 @@ struct conn *conn_new(int fd, struct server *srv, struct stats_slot *slot,
 	return c;
 }
 
+/* Before closing a connection the protocol ended (an error response, QUIT,
+ * Connection: close): a close with unread input makes the kernel send a
+ * reset, which can destroy the response before the client reads it.  Send
+ * our end of stream first and discard what already arrived. */
+static void close_gently(struct conn *c)
+{
+	char sink[4096];
+
+	shutdown(c->fd, SHUT_WR);
+	for (int i = 0; i < 16; i++)
+		if (recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+			break;
+}
+
 void conn_close(struct conn *c)
 {
 	if (!c)
 		return;
+	if (c->closing && !c->failed)
+		close_gently(c);
 	close(c->fd);
 	slot_add(c->slot, STAT_closed, 1);
 	free(c);

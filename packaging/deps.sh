@@ -6,8 +6,8 @@
 #   --bench   also the load tools and servers for the comparisons
 set -eu
 
-pkgs="gcc make pkg-config libinih-dev libcmocka-dev liburing-dev bats jq socat procps
-      iproute2"
+pkgs="gcc make pkg-config libinih-dev libcmocka-dev liburing-dev clang libclang-rt-14-dev bats jq socat procps
+      iproute2 redis-tools"
 case "${1:-}" in
 --bench) pkgs="$pkgs wrk redis-tools redis-server nginx-light gnuplot-nox" ;;
 "") ;;
