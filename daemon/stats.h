@@ -26,7 +26,8 @@
 	X(err_write, "errors_write", "send errors (peer gone included)")      \
 	X(err_timeout, "errors_timeout", "connections closed for idleness")   \
 	X(err_protocol, "errors_protocol", "requests that broke the protocol") \
-	X(err_nomem, "errors_nomem", "connections dropped for lack of memory")
+	X(err_nomem, "errors_nomem", "connections dropped for lack of memory") \
+	X(err_aborted, "errors_aborted", "connections lost with their process")
 
 enum stat_id {
 #define X(f, k, d) STAT_##f,
@@ -110,6 +111,11 @@ static inline void slot_set_state(struct stats_slot *s, enum worker_state st)
 {
 	atomic_store_explicit(&s->state, (int)st, memory_order_relaxed);
 }
+
+/* After the worker process writing slot s died (its parent reaped it, so
+ * nobody else writes the slot now): counts the connections it still held
+ * as closed and aborted.  Returns how many. */
+uint64_t slot_abort_connections(struct stats_slot *s);
 
 /* Records count requests that each took ns nanoseconds. */
 void slot_latency(struct stats_slot *s, uint64_t ns, uint64_t count);
