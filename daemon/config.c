@@ -877,8 +877,10 @@ static int ini_handler_fn(void *user, const char *section, const char *name,
 		return 1;	/* reported once at the header */
 	snprintf(where, sizeof(where), "%s:%d", r->path, r->lineno);
 	if (section[0] == '\0') {
+		char list[128];
+		section_list(list, sizeof(list));
 		err_add(r->errs, "%s: key \"%s\" is outside any section (put it "
-			"under [server], [control] or [log])", where, name);
+			"under one of: %s)", where, name, list);
 		return 1;
 	}
 	apply(r->cfg, section, name, value, where, r->seen, r->errs);

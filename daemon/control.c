@@ -331,7 +331,9 @@ static void cmd_help(struct control *ctl, struct out *o, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		out_printf(o, "%s %s\n", commands[i].name, commands[i].help);
+		out_printf(o, "%s%s%s %s\n", commands[i].name,
+			   commands[i].args[0] ? " " : "", commands[i].args,
+			   commands[i].help);
 	out_printf(o, "END\n");
 }
 

@@ -75,6 +75,20 @@ struct stats_slot *scoreboard_claim(struct scoreboard *sb, unsigned i)
 	return s;
 }
 
+uint64_t slot_abort_connections(struct stats_slot *s)
+{
+	uint64_t acc = atomic_load_explicit(&s->c[STAT_accepted],
+					    memory_order_relaxed);
+	uint64_t clo = atomic_load_explicit(&s->c[STAT_closed],
+					    memory_order_relaxed);
+
+	if (acc <= clo)
+		return 0;
+	slot_add(s, STAT_closed, acc - clo);
+	slot_add(s, STAT_err_aborted, acc - clo);
+	return acc - clo;
+}
+
 void slot_latency(struct stats_slot *s, uint64_t ns, uint64_t count)
 {
 	unsigned i = hist_index(stats_hist_layout, ns);

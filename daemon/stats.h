@@ -27,6 +27,7 @@
 	X(err_timeout, "errors_timeout", "connections closed for idleness")   \
 	X(err_protocol, "errors_protocol", "requests that broke the protocol") \
 	X(err_nomem, "errors_nomem", "connections dropped for lack of memory") \
+	X(err_aborted, "errors_aborted", "connections lost with their process") \
 	X(http_1xx, "responses_http_1xx", "HTTP responses 100-199")            \
 	X(http_2xx, "responses_http_2xx", "HTTP responses 200-299")            \
 	X(http_3xx, "responses_http_3xx", "HTTP responses 300-399")            \
@@ -120,6 +121,11 @@ static inline void slot_set_state(struct stats_slot *s, enum worker_state st)
 {
 	atomic_store_explicit(&s->state, (int)st, memory_order_relaxed);
 }
+
+/* After the worker process writing slot s died (its parent reaped it, so
+ * nobody else writes the slot now): counts the connections it still held
+ * as closed and aborted.  Returns how many. */
+uint64_t slot_abort_connections(struct stats_slot *s);
 
 /* Records count requests that each took ns nanoseconds. */
 void slot_latency(struct stats_slot *s, uint64_t ns, uint64_t count);

@@ -40,10 +40,11 @@ static void on_exit_child(const struct child *c, int status, void *arg)
 {
 	struct ctx *x = arg;
 
-	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM &&
-	    WTERMSIG(status) != SIGKILL)
-		log_warnx("connection process %d died of signal %d", (int)c->pid,
-			  WTERMSIG(status));
+	uint64_t lost = slot_abort_connections(&x->srv->sb->slots[c->slot]);
+	if (WIFSIGNALED(status) && !server_stopping(x->srv))
+		log_warnx("connection process %d died of signal %d%s",
+			  (int)c->pid, WTERMSIG(status),
+			  lost ? " with its connection" : "");
 	server_slot_put(x->srv, c->slot);
 }
 

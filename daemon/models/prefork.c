@@ -226,11 +226,13 @@ static void on_exit_worker(const struct child *c, int status, void *arg)
 
 	w->running = false;
 	slot_set_state(s, WORKER_FREE);
+	uint64_t lost = slot_abort_connections(s);
 	if (server_stopping(srv))
 		return;
 	if (WIFSIGNALED(status))
-		log_warnx("worker %u (pid %d) killed by signal %d", id,
-			  (int)c->pid, WTERMSIG(status));
+		log_warnx("worker %u (pid %d) killed by signal %d%s", id,
+			  (int)c->pid, WTERMSIG(status),
+			  lost ? ", with the connection it served" : "");
 	else
 		log_warnx("worker %u (pid %d) exited with status %d", id,
 			  (int)c->pid, WEXITSTATUS(status));

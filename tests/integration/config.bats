@@ -4,6 +4,9 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
+# The model names in table order, as error messages list them.
+MODELS="iterative, select, poll, epoll, fork, thread, prefork, prethread, select-prethread, async, reuseport, uring"
+
 setup() {
 	CONF=$BATS_TEST_TMPDIR/evd.ini
 	SOCK=$BATS_TEST_TMPDIR/evd.sock
@@ -18,13 +21,27 @@ conf() {
 	printf '%s\n' "$@" >"$CONF"
 }
 
-@test "evd -t on the shipped conf/evd.ini: valid, prints every effective key" {
-	run --separate-stderr "$EVD_BIN" -t -c "$BATS_TEST_DIRNAME/../../conf/evd.ini"
+@test "evd -t on the shipped conf/evd.ini: valid without a warning, prints every effective key" {
+	shipped=$BATS_TEST_DIRNAME/../../conf/evd.ini
+	run --separate-stderr "$EVD_BIN" -t -c "$shipped"
 	[ "$status" -eq 0 ]
-	[ "$stderr" = "evd: configuration $BATS_TEST_DIRNAME/../../conf/evd.ini is valid" ]
-	grep -qx 'listen = 127.0.0.1:7777	; .*conf/evd.ini:11' <<<"$output"
-	grep -qx 'model = epoll	; .*conf/evd.ini:18' <<<"$output"
-	[ "$(grep -c ' = ' <<<"$output")" -eq 10 ]
+	# Quiet: the shipped file sets no key that its model ignores.
+	[ "$stderr" = "evd: configuration $shipped is valid" ]
+	# Each key the file sets is printed with its value and its line.
+	n=0
+	while IFS=: read -r line kv; do
+		grep -qxF "$kv	; $shipped:$line" <<<"$output"
+		n=$((n + 1))
+	done < <(grep -n '^[a-z_]* = ' "$shipped")
+	[ "$n" -ge 10 ]
+	grep -qx "listen = 127.0.0.1:7777	; $shipped:[0-9]*" <<<"$output"
+	grep -qx "model = epoll	; $shipped:[0-9]*" <<<"$output"
+	# It documents the defaults: the same values as an empty file.
+	diff <(sed 's/	;.*//' <<<"$output") <("$EVD_BIN" -t -c /dev/null 2>/dev/null | sed 's/	;.*//')
+	# Every key once, in the documented order, under its section.
+	[ "$(grep ' = ' <<<"$output" | sed 's/ = .*//' | tr '\n' ' ')" = \
+		"listen protocol model workers backlog max_connections idle_timeout pin_workers accept_lock reuseport socket mode level " ]
+	[ "$(grep '^\[' <<<"$output" | tr '\n' ' ')" = "[server] [prefork] [control] [log] " ]
 }
 
 @test "evd -t marks defaults and prints a file that evd -t accepts again" {
@@ -43,7 +60,7 @@ conf() {
 	conf '[server]' 'listen = 127.0.0.1:0' 'model = epol'
 	run "$EVD_BIN" -t -c "$CONF"
 	[ "$status" -eq 1 ]
-	[ "${lines[0]}" = "evd: $CONF:3: model: unknown model \"epol\" (expected one of: iterative, select, poll, epoll)" ]
+	[ "${lines[0]}" = "evd: $CONF:3: model: unknown model \"epol\" (expected one of: $MODELS)" ]
 	[ "${lines[1]}" = "evd: configuration $CONF has 1 error: test failed" ]
 	[ "${#lines[@]}" -eq 2 ]
 }
@@ -54,10 +71,10 @@ conf() {
 		'[log]' 'level = loud'
 	run "$EVD_BIN" -t -c "$CONF"
 	[ "$status" -eq 1 ]
-	[ "${lines[0]}" = "evd: $CONF:2: unknown key \"modle\" in [server] (expected one of: listen, protocol, model, workers, backlog, max_connections, idle_timeout)" ]
+	[ "${lines[0]}" = "evd: $CONF:2: unknown key \"modle\" in [server] (expected one of: listen, protocol, model, workers, backlog, max_connections, idle_timeout, pin_workers)" ]
 	[ "${lines[1]}" = "evd: $CONF:3: backlog: 0 is out of range (expected 1..65535)" ]
 	[ "${lines[2]}" = "evd: $CONF:4: idle_timeout: \"5\" is not a duration (expected a number with a unit, ms or s, such as 250ms or 60s)" ]
-	[ "${lines[3]}" = "evd: $CONF:5: unknown section [bogus] (expected one of: [server], [control], [log])" ]
+	[ "${lines[3]}" = "evd: $CONF:5: unknown section [bogus] (expected one of: [server], [prefork], [control], [log])" ]
 	[ "${lines[4]}" = "evd: $CONF:8: mode: \"0888\" is not a file mode (expected octal 0000..0777, such as 0660)" ]
 	[ "${lines[5]}" = "evd: $CONF:9: expected \"key = value\", a [section] or a comment, got \"just words\"" ]
 	[ "${lines[6]}" = "evd: $CONF:11: level: unknown level \"loud\" (expected one of: debug, info, warning, error)" ]
@@ -143,5 +160,142 @@ conf() {
 	[ "$status" -eq 1 ]
 	grep -q "error: cannot listen on 127.0.0.1:$port: Address already in use (another server holds that port: stop it or change listen in the config)" <<<"$output"
 	[ ! -e "$SOCK" ]
+	evd_stop
+}
+
+# The models each key shapes (their flags in daemon/models/*.c), as the
+# warnings list them.  A change here is a documented behaviour change.
+PREFORK_KEY_MODELS="prefork"
+PINNABLE_MODELS="prefork, prethread, reuseport"
+
+@test "[prefork] and pin_workers: bad values and keys are errors with exact messages; exit 1" {
+	conf '[server]' 'model = prefork' 'pin_workers = true' \
+		'[prefork]' 'accept_lock = sem' 'reuseport = 1' 'lock = fcntl' 'pin_workers = no'
+	run --separate-stderr "$EVD_BIN" -t -c "$CONF"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	mapfile -t err <<<"$stderr"
+	[ "${err[0]}" = "evd: $CONF:3: pin_workers: \"true\" is not yes or no" ]
+	[ "${err[1]}" = "evd: $CONF:5: accept_lock: unknown lock \"sem\" (expected one of: none, fcntl, flock, mutex)" ]
+	[ "${err[2]}" = "evd: $CONF:6: reuseport: \"1\" is not yes or no" ]
+	[ "${err[3]}" = "evd: $CONF:7: unknown key \"lock\" in [prefork] (expected one of: accept_lock, reuseport)" ]
+	[ "${err[4]}" = "evd: $CONF:8: unknown key \"pin_workers\" in [prefork] (expected one of: accept_lock, reuseport)" ]
+	[ "${err[5]}" = "evd: configuration $CONF has 5 errors: test failed" ]
+	[ "${#err[@]}" -eq 6 ]
+	conf '[server]' 'accept_lock = fcntl'
+	run "$EVD_BIN" -t -c "$CONF"
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "evd: $CONF:2: unknown key \"accept_lock\" in [server] (expected one of: listen, protocol, model, workers, backlog, max_connections, idle_timeout, pin_workers)" ]
+	run "$EVD_BIN" -t -c /dev/null -o prefork.accept_lock=FLOCK -o prefork.reuseport=on -o server.pin_workers=
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "evd: -o prefork.accept_lock=FLOCK: accept_lock: unknown lock \"FLOCK\" (expected one of: none, fcntl, flock, mutex)" ]
+	[ "${lines[1]}" = "evd: -o prefork.reuseport=on: reuseport: \"on\" is not yes or no" ]
+	[ "${lines[2]}" = "evd: -o server.pin_workers=: pin_workers: \"\" is not yes or no" ]
+	[ "${lines[3]}" = "evd: configuration /dev/null has 3 errors: test failed" ]
+	[ "${#lines[@]}" -eq 4 ]
+}
+
+@test "evd -t prints each accept_lock, reuseport and pin_workers value with where it was set; prefork gives no warning" {
+	for lock in none fcntl flock mutex; do
+		conf '[server]' 'model = prefork' 'workers = 3' '[prefork]' "accept_lock = $lock"
+		run --separate-stderr "$EVD_BIN" -t -c "$CONF"
+		[ "$status" -eq 0 ]
+		[ "$stderr" = "evd: configuration $CONF is valid" ]
+		grep -qx "accept_lock = $lock	; $CONF:5" <<<"$output"
+		grep -qx "reuseport = no	; default" <<<"$output"
+		grep -qx "pin_workers = no	; default" <<<"$output"
+		grep -qx "workers = 3	; $CONF:3" <<<"$output"
+	done
+	conf '[server]' 'model = prefork' 'pin_workers = yes' '[prefork]' 'reuseport = yes'
+	run --separate-stderr "$EVD_BIN" -t -c "$CONF" -o prefork.accept_lock=none
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "evd: configuration $CONF is valid" ]
+	grep -qx "pin_workers = yes	; $CONF:3" <<<"$output"
+	grep -qx "reuseport = yes	; $CONF:5" <<<"$output"
+	grep -qx "accept_lock = none	; -o prefork.accept_lock=none" <<<"$output"
+	# The printed file is valid input again, with the same values.
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/again.ini"
+	run --separate-stderr "$EVD_BIN" -t -c "$BATS_TEST_TMPDIR/again.ini"
+	[ "$status" -eq 0 ]
+	grep -qx "reuseport = yes	; $BATS_TEST_TMPDIR/again.ini:13" <<<"$output"
+}
+
+@test "keys a model does not use are warnings naming the models they shape, from a file and from -o" {
+	conf '[server]' 'model = epoll' 'pin_workers = yes' \
+		'[prefork]' 'accept_lock = fcntl' 'reuseport = no'
+	run --separate-stderr "$EVD_BIN" -t -c "$CONF"
+	[ "$status" -eq 0 ]
+	mapfile -t err <<<"$stderr"
+	[ "${err[0]}" = "evd: warning: $CONF:3: [server] pin_workers is ignored: model epoll does not use it (it shapes: $PINNABLE_MODELS)" ]
+	[ "${err[1]}" = "evd: warning: $CONF:5: [prefork] accept_lock is ignored: model epoll does not use it (it shapes: $PREFORK_KEY_MODELS)" ]
+	[ "${err[2]}" = "evd: warning: $CONF:6: [prefork] reuseport is ignored: model epoll does not use it (it shapes: $PREFORK_KEY_MODELS)" ]
+	[ "${err[3]}" = "evd: configuration $CONF is valid" ]
+	[ "${#err[@]}" -eq 4 ]
+	# The values are still printed as read.
+	grep -qx "accept_lock = fcntl	; $CONF:5" <<<"$output"
+	run --separate-stderr "$EVD_BIN" -t -c /dev/null -o server.model=iterative -o server.workers=2 -o prefork.reuseport=yes
+	[ "$status" -eq 0 ]
+	mapfile -t err <<<"$stderr"
+	[ "${err[0]}" = "evd: warning: -o server.workers=2: workers = 2 is ignored: model iterative serves from one thread" ]
+	[ "${err[1]}" = "evd: warning: -o prefork.reuseport=yes: [prefork] reuseport is ignored: model iterative does not use it (it shapes: $PREFORK_KEY_MODELS)" ]
+	[ "${#err[@]}" -eq 3 ]
+}
+
+@test "the model list in each warning is exactly the models that take the key without a warning" {
+	mapfile -t models < <("$EVD_BIN" --list-models | awk '{print $1}')
+	[ "${#models[@]}" -eq 12 ]
+	[ "$(printf '%s, ' "${models[@]}")" = "$MODELS, " ]
+	quiet_pin=() quiet_lock=()
+	for m in "${models[@]}"; do
+		run --separate-stderr "$EVD_BIN" -t -c /dev/null -o "server.model=$m" -o server.pin_workers=no
+		[ "$status" -eq 0 ]
+		if [ "$stderr" = "evd: configuration /dev/null is valid" ]; then
+			quiet_pin+=("$m")
+		else
+			[ "$stderr" = "evd: warning: -o server.pin_workers=no: [server] pin_workers is ignored: model $m does not use it (it shapes: $PINNABLE_MODELS)
+evd: configuration /dev/null is valid" ]
+		fi
+		run --separate-stderr "$EVD_BIN" -t -c /dev/null -o "server.model=$m" -o prefork.accept_lock=mutex
+		[ "$status" -eq 0 ]
+		if [ "$stderr" = "evd: configuration /dev/null is valid" ]; then
+			quiet_lock+=("$m")
+		else
+			[ "$stderr" = "evd: warning: -o prefork.accept_lock=mutex: [prefork] accept_lock is ignored: model $m does not use it (it shapes: $PREFORK_KEY_MODELS)
+evd: configuration /dev/null is valid" ]
+		fi
+	done
+	echo "quiet with pin_workers: ${quiet_pin[*]}; with accept_lock: ${quiet_lock[*]}"
+	[ "$(IFS=,; echo "${quiet_pin[*]}" | sed 's/,/, /g')" = "$PINNABLE_MODELS" ]
+	[ "$(IFS=,; echo "${quiet_lock[*]}" | sed 's/,/, /g')" = "$PREFORK_KEY_MODELS" ]
+}
+
+@test "accept_lock with reuseport = yes is a warning: each worker accepts on its own socket" {
+	for lock in fcntl flock mutex; do
+		conf '[server]' 'model = prefork' '[prefork]' "accept_lock = $lock" 'reuseport = yes'
+		run --separate-stderr "$EVD_BIN" -t -c "$CONF"
+		[ "$status" -eq 0 ]
+		[ "$stderr" = "evd: warning: $CONF:4: accept_lock = $lock is ignored with reuseport = yes: each worker accepts on its own socket
+evd: configuration $CONF is valid" ]
+	done
+	conf '[server]' 'model = prefork' '[prefork]' 'accept_lock = none' 'reuseport = yes'
+	run --separate-stderr "$EVD_BIN" -t -c "$CONF"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "evd: configuration $CONF is valid" ]
+	run --separate-stderr "$EVD_BIN" -t -c "$CONF" -o prefork.accept_lock=flock
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "evd: warning: -o prefork.accept_lock=flock: accept_lock = flock is ignored with reuseport = yes: each worker accepts on its own socket
+evd: configuration $CONF is valid" ]
+	# -o reuseport=no puts the lock back in use: no warning.
+	conf '[server]' 'model = prefork' '[prefork]' 'accept_lock = fcntl' 'reuseport = yes'
+	run --separate-stderr "$EVD_BIN" -t -c "$CONF" -o prefork.reuseport=no
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "evd: configuration $CONF is valid" ]
+}
+
+@test "a warning does not stop evd: it is logged at startup and evd serves" {
+	evd_start server.model=epoll prefork.accept_lock=flock
+	grep -qx "evd: warning: $EVD_CONF:[0-9]*: \[prefork\] accept_lock is ignored: model epoll does not use it (it shapes: $PREFORK_KEY_MODELS)" "$EVD_LOG"
+	run "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	[ "$status" -eq 0 ]
 	evd_stop
 }

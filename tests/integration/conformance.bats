@@ -156,9 +156,55 @@ teardown() {
 	evd_stop
 }
 
-@test "$MODEL: connections beyond max_connections are refused and counted" {
-	if [ "$MODEL" = iterative ]; then
-		skip "iterative serves one connection at a time; the rest wait in the backlog (README)"
+# The models that serve a fixed number of connections at once (iterative:
+# one; prefork, prethread: one per worker, and never more workers than
+# max_connections) never refuse: the excess waits in the listen backlog
+# until a connection leaves (README).
+max_connections_bounded() {
+	local served=1 extra
+	if [ "$(model_bound "$MODEL")" = workers ]; then
+		evd_start server.max_connections=2 server.workers=4
+		served=2
+		[ "$(stat_of workers)" -eq 2 ]
+	else
+		evd_start server.max_connections=2
+	fi
+	fds=()
+	for i in $(seq 1 "$served"); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$EVD_PORT"
+		fds+=("$fd")
+		printf 'served %d\n' "$i" >&"$fd"
+		read -r -t 10 reply <&"$fd"
+		[ "$reply" = "served $i" ]
+	done
+	exec {extra}<>"/dev/tcp/127.0.0.1/$EVD_PORT"
+	printf 'waits\n' >&"$extra"
+	# Not served while the others hold every worker (a bounded look).
+	if read -r -t 0.5 reply <&"$extra"; then
+		echo "served beyond the bound: $reply"
+		false
+	fi
+	[ "$(stat_of connections_accepted)" -eq "$served" ]
+	[ "$(stat_of connections_refused)" -eq 0 ]
+	# Served as soon as one leaves.
+	fd=${fds[0]}
+	exec {fd}>&-
+	read -r -t 10 reply <&"$extra"
+	[ "$reply" = waits ]
+	wait_stat connections_accepted $((served + 1))
+	for fd in "${fds[@]:1}" "$extra"; do
+		exec {fd}>&-
+	done
+	wait_stat connections_closed $((served + 1))
+	[ "$(stat_of connections_refused)" -eq 0 ]
+	[ "$(stat_of requests)" -eq $((served + 1)) ]
+	evd_stop
+}
+
+@test "$MODEL: connections beyond max_connections are refused and counted (or wait in the backlog where the model serves a fixed number)" {
+	if [ -n "$(model_bound "$MODEL")" ]; then
+		max_connections_bounded
+		return
 	fi
 	evd_start server.max_connections=2
 	exec 7<>"/dev/tcp/127.0.0.1/$EVD_PORT"
@@ -176,5 +222,216 @@ teardown() {
 	exec 7>&- 8>&- 9>&-
 	wait_stat connections_closed 2
 	[ "$(stat_of connections_accepted)" -eq 2 ]
+	evd_stop
+}
+
+@test "$MODEL: 1,000 concurrent connections, all open at once (evclient --barrier); counters exact" {
+	bound=$(model_bound "$MODEL")
+	if [ -n "$bound" ]; then
+		# Show that it cannot, and that --barrier tells: with one
+		# connection more than it serves at once, the run is stuck at
+		# the barrier after message 0 until -T.
+		n=1
+		if [ "$bound" = workers ]; then
+			evd_start server.workers=2
+			n=2
+		else
+			evd_start
+		fi
+		run "$EVCLIENT_BIN" -p "$EVD_PORT" -c $((n + 1)) -n $((n + 1)) -m 2 --barrier -T 2
+		echo "$output"
+		[ "$status" -eq 3 ]
+		[ "$(json_of "${lines[-1]}" requests)" -eq "$n" ]
+		[ "$(json_of "${lines[-1]}" timeouts)" -eq $((n + 1)) ]
+		[ "$(json_of "${lines[-1]}" completed)" -eq 0 ]
+		wait_stat connections_active 0
+		evd_stop
+		if [ "$bound" = workers ]; then
+			what="one connection per worker, \`workers\` at a time"
+		else
+			what="one connection at a time"
+		fi
+		skip "$MODEL serves $what and leaves the others in the listen backlog: it cannot hold 1,000 open at once (checked: --barrier with $((n + 1)) connections is stuck)"
+	fi
+	evd_start server.backlog=2048
+	# --barrier: no connection sends its second message before all 1,000
+	# have had their first echoed, so evd holds 1,000 connections at once.
+	run "$EVCLIENT_BIN" -p "$EVD_PORT" -c 1000 -n 1000 -m 2 --barrier -s 100,4k -T 60
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(json_of "$output" connections)" -eq 1000 ]
+	[ "$(json_of "$output" completed)" -eq 1000 ]
+	[ "$(json_of "$output" requests)" -eq 2000 ]
+	[ "$(json_of "$output" errors)" -eq 0 ]
+	# Sizes cycle per connection: each sends one 100 B and one 4 KiB message.
+	sent=$((1000 * (100 + 4096)))
+	[ "$(json_of "$output" bytes_sent)" -eq "$sent" ]
+	[ "$(json_of "$output" bytes_received)" -eq "$sent" ]
+	wait_stat connections_closed 1000 30
+	s=$("$EVCTL_BIN" -s "$EVD_SOCK" stats -o json)
+	[ "$(json_of "$s" connections_accepted)" -eq 1000 ]
+	[ "$(json_of "$s" connections_active)" -eq 0 ]
+	[ "$(json_of "$s" connections_refused)" -eq 0 ]
+	[ "$(json_of "$s" requests)" -eq 2000 ]
+	[ "$(json_of "$s" bytes_in)" -eq "$sent" ]
+	[ "$(json_of "$s" bytes_out)" -eq "$sent" ]
+	[ "$(json_of "$s" errors_accept)" -eq 0 ]
+	[ "$(json_of "$s" errors_read)" -eq 0 ]
+	[ "$(json_of "$s" errors_write)" -eq 0 ]
+	evd_stop
+}
+
+@test "$MODEL: evctl workers: live pids and tids of evd, known roles and states; the rows add up to stats" {
+	evd_start
+	run "$EVCLIENT_BIN" -p "$EVD_PORT" -c "$CONC" -n 20 -m 3 -s 100,4k -T 60
+	echo "$output"
+	[ "$status" -eq 0 ]
+	wait_stat connections_closed 20
+	wait_until 10 workers_alive
+	live=$(workers_json)
+	echo "$live"
+	[ "$(jq -r type <<<"$live")" = array ]
+	n=$(jq length <<<"$live")
+	[ "$n" -ge 1 ]
+	# Every row has exactly the documented keys, numbers where numbers are.
+	[ "$(jq -c '[.[] | keys_unsorted] | unique' <<<"$live")" = \
+		'[["id","role","pid","tid","state","accepted","active","requests","bytes_in","bytes_out","restarts"]]' ]
+	[ "$(jq '[.[] | [.id, .pid, .tid, .accepted, .active, .requests, .bytes_in, .bytes_out, .restarts][] | numbers] | length' <<<"$live")" -eq $((9 * n)) ]
+	while read -r id role pid tid state; do
+		echo "row $id: $role $pid/$tid $state"
+		case $role in loop | master | acceptor | worker | conn | mux) ;; *) false ;; esac
+		case $state in idle | reading | writing | waiting) ;; *) false ;; esac
+		[ -d "/proc/$pid/task/$tid" ]
+		if model_processes "$MODEL"; then :; else [ "$pid" -eq "$EVD_PID" ]; fi
+	done < <(jq -r '.[] | "\(.id) \(.role) \(.pid) \(.tid) \(.state)"' <<<"$live")
+	# One slot per worker: ids and threads are distinct.
+	[ "$(jq '[.[].id] | unique | length' <<<"$live")" -eq "$n" ]
+	[ "$(jq '[.[] | "\(.pid)/\(.tid)"] | unique | length' <<<"$live")" -eq "$n" ]
+	# Every slot ever used ("all") adds up to stats, to the unit; no row
+	# has more connections active than it accepted.
+	all=$(workers_json all)
+	s=$("$EVCTL_BIN" -s "$EVD_SOCK" stats -o json)
+	[ "$(jq '[.[].accepted] | add' <<<"$all")" -eq 20 ]
+	[ "$(json_of "$s" connections_accepted)" -eq 20 ]
+	[ "$(jq '[.[].active] | add' <<<"$all")" -eq 0 ]
+	[ "$(jq '[.[] | select(.active > .accepted)] | length' <<<"$all")" -eq 0 ]
+	[ "$(jq '[.[].requests] | add' <<<"$all")" -eq 60 ]
+	[ "$(jq '[.[].bytes_in] | add' <<<"$all")" -eq "$(json_of "$s" bytes_in)" ]
+	[ "$(jq '[.[].bytes_out] | add' <<<"$all")" -eq "$(json_of "$s" bytes_out)" ]
+	[ "$(json_of "$s" bytes_in)" -eq $((30 * 100 + 30 * 4096)) ]
+	# The text table has the same rows under its header.
+	run "$EVCTL_BIN" -s "$EVD_SOCK" workers
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "  id       role        pid        tid      state   accepted     active   requests   bytes_in  bytes_out   restarts" ]
+	[ "${#lines[@]}" -eq $((n + 1)) ]
+	# A held connection shows on one row as active.
+	exec 7<>"/dev/tcp/127.0.0.1/$EVD_PORT"
+	printf 'held\n' >&7
+	read -r -t 10 reply <&7
+	[ "$reply" = held ]
+	wait_stat connections_active 1
+	wait_until 10 workers_alive
+	[ "$(workers_sum active)" -eq 1 ]
+	[ "$(workers_json | jq '[.[] | select(.active == 1)] | length')" -eq 1 ]
+	exec 7>&-
+	wait_stat connections_closed 21
+	evd_stop
+}
+
+@test "$MODEL: SIGTERM leaves no process or thread, idle or with connections open" {
+	evd_start
+	mapfile -t pids < <(evd_pids)
+	mapfile -t tids < <(ls "/proc/$EVD_PID/task")
+	echo "idle: pids ${pids[*]}, tids ${tids[*]}"
+	[[ " ${pids[*]} " == *" $EVD_PID "* ]]
+	model_processes "$MODEL" || [ "${#pids[@]}" -eq 1 ]
+	evd_stop
+	for p in "${pids[@]}" "${tids[@]}"; do
+		[ ! -e "/proc/$p" ]
+	done
+
+	# Again with connections being served at stop time: 3 (prefork and
+	# prethread get 3 workers to serve them), 1 for iterative.
+	held=3
+	case $(model_bound "$MODEL") in
+	workers) evd_start server.workers=3 ;;
+	1) held=1 && evd_start ;;
+	*) evd_start ;;
+	esac
+	fds=()
+	for i in $(seq 1 "$held"); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$EVD_PORT"
+		fds+=("$fd")
+		printf 'hold %d\n' "$i" >&"$fd"
+		read -r -t 10 reply <&"$fd"
+		[ "$reply" = "hold $i" ]
+	done
+	wait_stat connections_active "$held"
+	mapfile -t pids < <(evd_pids)
+	tids=()
+	for p in "${pids[@]}"; do
+		tids+=($(ls "/proc/$p/task"))
+	done
+	echo "held $held: pids ${pids[*]}, tids ${tids[*]}"
+	if model_processes "$MODEL"; then
+		# evd and one process per connection (fork) or per worker (prefork).
+		[ "${#pids[@]}" -eq $((1 + held)) ]
+	else
+		[ "${#pids[@]}" -eq 1 ]
+	fi
+	evd_stop
+	for p in "${pids[@]}" "${tids[@]}"; do
+		[ ! -e "/proc/$p" ]
+	done
+	# evd closed every held connection: each reads end of file.
+	for fd in "${fds[@]}"; do
+		run timeout 5 cat <&"$fd"
+		[ "$status" -eq 0 ]
+		[ -z "$output" ]
+		exec {fd}>&-
+	done
+}
+
+# echoes FD TEXT: true when a line sent on FD comes back within 5 s.
+echoes() {
+	local reply
+	(printf '%s\n' "$2" >&"$1") 2>/dev/null || return 1
+	read -r -t 5 reply <&"$1" 2>/dev/null && [ "$reply" = "$2" ]
+}
+
+@test "$MODEL: a serving process killed with SIGKILL fails only its own connection; none is left counted active" {
+	model_processes "$MODEL" ||
+		skip "$MODEL serves from one process (its threads cannot be killed alone): no worker process to kill"
+	if [ "$(model_bound "$MODEL")" = workers ]; then
+		evd_start server.workers=3
+	else
+		evd_start
+	fi
+	exec 7<>"/dev/tcp/127.0.0.1/$EVD_PORT"
+	exec 8<>"/dev/tcp/127.0.0.1/$EVD_PORT"
+	echoes 7 first
+	echoes 8 second
+	wait_stat connections_active 2
+	wait_until 10 workers_alive
+	victim=$(workers_json | jq -r '[.[] | select(.active == 1 and .pid != '"$EVD_PID"')][0].pid')
+	[ "$victim" -gt 0 ]
+	kill -KILL "$victim"
+	# evd settles the dead process's connection (closed, counted as
+	# aborted): one is left active.
+	wait_stat connections_active 1
+	[ "$(stat_of errors_aborted)" -eq 1 ]
+	# Exactly one of the two connections still echoes.
+	ok=0
+	echoes 7 again && ok=$((ok + 1))
+	echoes 8 again && ok=$((ok + 1))
+	[ "$ok" -eq 1 ]
+	exec 7>&- 8>&-
+	wait_stat connections_active 0
+	[ "$(stat_of connections_accepted)" -eq 2 ]
+	# The server still serves new clients.
+	run "$EVCLIENT_BIN" -p "$EVD_PORT" -c 4 -n 8 -m 2 -s 100 -T 30
+	[ "$status" -eq 0 ]
+	wait_stat connections_accepted 10
+	wait_stat connections_active 0
 	evd_stop
 }

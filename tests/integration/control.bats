@@ -166,3 +166,72 @@ ctl() {
 	[ ! -e "$EVD_SOCK" ]
 	EVD_PID=
 }
+
+# workers_row ID ROLE PID TID STATE ACCEPTED ACTIVE REQUESTS IN OUT RESTARTS:
+# one row of the evctl workers table, as evctl prints it.
+workers_row() {
+	printf '%4s %10s %10s %10s %10s %10s %10s %10s %10s %10s %10s\n' "$@"
+}
+
+@test "evctl workers: the text table and JSON array, exact; rows follow the counters" {
+	evd_start
+	run --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" workers
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${lines[0]}" = "  id       role        pid        tid      state   accepted     active   requests   bytes_in  bytes_out   restarts" ]
+	[ "${lines[1]}" = "$(workers_row 0 loop "$EVD_PID" "$EVD_PID" idle 0 0 0 0 0 0)" ]
+	[ "${#lines[@]}" -eq 2 ]
+	run "$EVCTL_BIN" -s "$EVD_SOCK" workers -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -c . <<<"$output")" = "[{\"id\":0,\"role\":\"loop\",\"pid\":$EVD_PID,\"tid\":$EVD_PID,\"state\":\"idle\",\"accepted\":0,\"active\":0,\"requests\":0,\"bytes_in\":0,\"bytes_out\":0,\"restarts\":0}]" ]
+	# The keys and their types, as documented.
+	[ "$(jq -c '.[0] | to_entries | map([.key, (.value | type)])' <<<"$output")" = \
+		'[["id","number"],["role","string"],["pid","number"],["tid","number"],["state","string"],["accepted","number"],["active","number"],["requests","number"],["bytes_in","number"],["bytes_out","number"],["restarts","number"]]' ]
+
+	# After a load, the one row has every connection and byte.
+	run "$EVCLIENT_BIN" -p "$EVD_PORT" -c 5 -n 5 -m 2 -s 100
+	[ "$status" -eq 0 ]
+	wait_stat connections_closed 5
+	run "$EVCTL_BIN" -s "$EVD_SOCK" workers
+	[ "${lines[1]}" = "$(workers_row 0 loop "$EVD_PID" "$EVD_PID" idle 5 0 10 1000 1000 0)" ]
+	# A held connection: active 1, and the state of a loop waiting for it.
+	exec 7<>"/dev/tcp/127.0.0.1/$EVD_PORT"
+	printf 'x\n' >&7
+	read -r -t 10 reply <&7
+	wait_stat requests 11
+	run "$EVCTL_BIN" -s "$EVD_SOCK" workers -o json
+	[ "$(jq -c '.[0] | [.accepted, .active, .requests, .bytes_in, .bytes_out]' <<<"$output")" = "[6,1,11,1002,1002]" ]
+	exec 7>&-
+	wait_stat connections_closed 6
+	evd_stop
+}
+
+@test "evctl workers: usage errors exit 2; raw workers all is the protocol reply; a bad argument is an evd error" {
+	run --separate-stderr "$EVCTL_BIN" -s "$BATS_TEST_TMPDIR/none.sock" workers bogus
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evctl: usage: workers [all]" ]
+	[ -z "$output" ]
+	run --separate-stderr "$EVCTL_BIN" -s "$BATS_TEST_TMPDIR/none.sock" workers all extra
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evctl: usage: workers [all]" ]
+	evd_start
+	run --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" raw workers all
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "fields id role pid tid state accepted active requests bytes_in bytes_out restarts" ]
+	[ "${lines[1]}" = "worker 0 loop $EVD_PID $EVD_PID idle 0 0 0 0 0 0" ]
+	[ "${lines[2]}" = END ]
+	[ "${#lines[@]}" -eq 3 ]
+	# "all" lists the same row here: one slot, in use.
+	[ "$("$EVCTL_BIN" -s "$EVD_SOCK" raw workers)" = "$output" ]
+	[ "$("$EVCTL_BIN" -s "$EVD_SOCK" workers all -o json)" = "$("$EVCTL_BIN" -s "$EVD_SOCK" workers -o json)" ]
+	run --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" raw workers bogus
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'evctl: evd: ERROR usage: workers [all]' ]
+	run ctl 'workers a b\nworkers all\n'
+	[ "${lines[0]}" = 'ERROR usage: workers [all]' ]
+	[ "${lines[1]}" = "fields id role pid tid state accepted active requests bytes_in bytes_out restarts" ]
+	[ "${lines[3]}" = END ]
+	run ctl 'help\n'
+	grep -qx 'workers \[all\] one line per worker: role, pid, state, counters' <<<"$output"
+	evd_stop
+}

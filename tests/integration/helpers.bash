@@ -33,7 +33,7 @@ evd_config() {
 	for kv in "$@"; do
 		keys[${kv%%=*}]=${kv#*=}
 	done
-	for section in server control log; do
+	for section in server prefork control log; do
 		echo "[$section]"
 		for kv in "${!keys[@]}"; do
 			case $kv in "$section".*) echo "${kv#*.} = ${keys[$kv]}" ;; esac
@@ -82,7 +82,8 @@ wait_stat() {
 	fi
 }
 
-# evd_stop: SIGTERM, wait (bounded) and check: exit 0, no process, no
+# evd_stop: SIGTERM, wait (bounded) and check: exit 0, no process (evd's
+# worker processes included: evd waits for them before it exits), no
 # socket file.  Sets EVD_STATUS.
 evd_stop() {
 	kill -TERM "$EVD_PID"
@@ -103,17 +104,61 @@ evd_stop() {
 		echo "control socket $EVD_SOCK left behind" >&2
 		return 1
 	fi
+	evd_none_left
+}
+
+# evd_pids: the pids of every process whose command line holds this test's
+# config path: evd and the processes it forked.  Read from /proc with bash
+# builtins only, so that the scan itself never matches.
+evd_pids() {
+	local f pid arg
+	[ -n "${EVD_CONF:-}" ] || return 1
+	for f in /proc/[0-9]*/cmdline; do
+		pid=${f#/proc/}
+		pid=${pid%/cmdline}
+		# A process may exit during the scan: its file is then gone.
+		{ while IFS= read -r -d '' arg; do
+			if [[ $arg == *"$EVD_CONF"* ]]; then
+				echo "$pid"
+				break
+			fi
+		done <"$f"; } 2>/dev/null || true
+	done
+}
+
+# evd_none_left: true when no process of this test's evd is left, by both
+# pgrep -f and a /proc scan; otherwise lists them.
+evd_none_left() {
+	local left
+	left=$(evd_pids)
+	if [ -z "$left" ] && ! pgrep -f -- "$EVD_CONF" >/dev/null; then
+		return 0
+	fi
+	echo "processes of $EVD_CONF left after evd exited:" >&2
+	{
+		echo "$left"
+		pgrep -f -- "$EVD_CONF"
+	} | sort -u | while read -r p; do
+		[ -n "$p" ] && ps -o pid=,ppid=,stat=,args= -p "$p" >&2
+	done
+	return 1
 }
 
 evd_gone() {
 	! kill -0 "$EVD_PID" 2>/dev/null || grep -q '^State:.*Z' "/proc/$EVD_PID/status" 2>/dev/null
 }
 
-# Kills whatever a failed test left running.
+# Kills whatever a failed test left running, worker processes included.
 evd_cleanup() {
+	local p
 	if [ -n "${EVD_PID:-}" ] && kill -0 "$EVD_PID" 2>/dev/null; then
 		kill -KILL "$EVD_PID" 2>/dev/null
 		wait "$EVD_PID" 2>/dev/null
+	fi
+	if [ -n "${EVD_CONF:-}" ]; then
+		for p in $(evd_pids); do
+			kill -KILL "$p" 2>/dev/null
+		done
 	fi
 	# Background helpers of a test (held connections) end with it.
 	local j
@@ -126,4 +171,53 @@ evd_cleanup() {
 # json_of JSON KEY
 json_of() {
 	jq -r ".$2" <<<"$1"
+}
+
+# model_bound MODEL: how many connections MODEL serves at once, for the
+# models where that number is fixed below max_connections: each connection
+# takes a whole worker from a fixed set, and the other connections wait in
+# the listen backlog.  Prints "1" (iterative), "workers" (prefork, prethread:
+# one connection per worker), or nothing for the models that hold as many
+# connections as max_connections allows (select: up to FD_SETSIZE).  An
+# explicit list rather than a parse of `evd --list-models`, whose summaries
+# are prose; the README's model table says the same.
+model_bound() {
+	case $1 in
+	iterative) echo 1 ;;
+	prefork | prethread) echo workers ;;
+	*) ;;
+	esac
+}
+
+# model_processes MODEL: true for the models that serve from processes of
+# their own (one per connection, or a pool): evd plus its children.
+model_processes() {
+	case $1 in
+	fork | prefork) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+# workers_json [all]: evctl workers as a JSON array.
+workers_json() {
+	"$EVCTL_BIN" -s "$EVD_SOCK" workers "$@" -o json
+}
+
+# workers_sum FIELD [all]: the sum of one column of evctl workers.
+workers_sum() {
+	local field=$1
+	shift
+	workers_json "$@" | jq "[.[].$field] | add // 0"
+}
+
+# workers_alive: true when every live row of evctl workers names a process
+# of this evd (its command line holds the config path) and a thread of it
+# (/proc/PID/task/TID).  A row may name a worker that has just exited until
+# evd reaps it, hence wait_until workers_alive.
+workers_alive() {
+	local pid tid
+	while read -r pid tid; do
+		[ -d "/proc/$pid/task/$tid" ] || return 1
+		grep -qF -- "$EVD_CONF" "/proc/$pid/cmdline" 2>/dev/null || return 1
+	done < <(workers_json | jq -r '.[] | "\(.pid) \(.tid)"')
 }

@@ -7,6 +7,11 @@
  * message.  Totals come out as one JSON line on stdout; the first few
  * failures are described on stderr.
  *
+ * With --barrier the connections move in lockstep: none begins message k+1
+ * before every connection still alive has completed message k, so the
+ * server must hold all of them open at once (one that cannot leaves the run
+ * stuck at the barrier until -T).
+ *
  * A message's content is a pure function of (seed, connection, message,
  * offset), so nothing is buffered: the sender and the checker each generate
  * the bytes they need, and memory does not grow with the message size. */
@@ -96,6 +101,7 @@ struct opts {
 	uint64_t seed;
 	enum disconnect disc;
 	uint64_t after;		/* bytes sent before a disconnect */
+	bool barrier;		/* lockstep: see --barrier */
 };
 
 struct totals {
@@ -123,6 +129,7 @@ struct conn {
 	uint64_t limit;		/* bytes of it to send: size, or --after */
 	uint64_t sent;		/* bytes of message k sent */
 	uint64_t recvd;		/* bytes of its echo received and verified */
+	bool waiting;		/* message k done, held at the barrier */
 };
 
 struct run {
@@ -134,6 +141,8 @@ struct run {
 	uint64_t started;	/* connections begun (next index) */
 	uint64_t deadline_ns;
 	bool timed_out;
+	uint64_t barrier_msg;	/* --barrier: the last message that may begin */
+	uint64_t waiting;	/* connections held at the barrier */
 	unsigned diags;		/* failures seen, for the DIAG_MAX limit */
 	struct totals t;
 	char *sbuf, *rbuf, *ebuf;	/* CHUNK each: to send, received, expected */
@@ -144,8 +153,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: " PROG " -H HOST -p PORT [-c CONNS] [-n TOTAL_CONNS] "
 		"[-m MESSAGES] [-s SIZES]\n"
-		"                [-T TIMEOUT_S] [--seed N] "
-		"[--disconnect close|reset --after BYTES] [-h]\n"
+		"                [-T TIMEOUT_S] [--seed N] [--barrier]\n"
+		"                [--disconnect close|reset --after BYTES] [-h]\n"
 		"\n"
 		"Drives evd's echo protocol: opens connections, sends newline-ended\n"
 		"messages, checks every echoed byte, prints one JSON line of totals.\n"
@@ -175,6 +184,17 @@ static void usage(FILE *out)
 		"                        counts as timed out (default 60)\n"
 		"      --seed N          seed of the printable pseudo-random "
 		"contents (default 1)\n"
+		"      --barrier         lockstep: no connection sends message "
+		"k+1 before every\n"
+		"                        connection of the run (failed ones "
+		"aside) has received\n"
+		"                        the whole echo of message k, so the "
+		"server must hold\n"
+		"                        them all open at once; one that "
+		"cannot leaves the run\n"
+		"                        stuck until -T (exit 3). Needs every "
+		"connection open at\n"
+		"                        once (TOTAL_CONNS <= CONNS)\n"
 		"      --disconnect MODE instead of exchanging messages, send the "
 		"first\n"
 		"                        --after BYTES of the first message, read "
@@ -364,7 +384,7 @@ static int parse_disconnect(const char *s, struct opts *o, char *err,
 	return -1;
 }
 
-enum { OPT_SEED = 0x100, OPT_DISCONNECT, OPT_AFTER };
+enum { OPT_SEED = 0x100, OPT_DISCONNECT, OPT_AFTER, OPT_BARRIER };
 
 static const struct option long_opts[] = {
 	{ "host", required_argument, NULL, 'H' },
@@ -377,6 +397,7 @@ static const struct option long_opts[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "disconnect", required_argument, NULL, OPT_DISCONNECT },
 	{ "after", required_argument, NULL, OPT_AFTER },
+	{ "barrier", no_argument, NULL, OPT_BARRIER },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -387,6 +408,17 @@ static int check_opts(struct opts *o, bool have_total, bool have_messages,
 {
 	if (!have_total)
 		o->total = o->conns;
+	if (o->barrier && o->total > o->conns) {
+		snprintf(err, errlen, "--barrier needs every connection open at "
+			 "once: -n %" PRIu64 " is more than -c %" PRIu64,
+			 o->total, o->conns);
+		return -1;
+	}
+	if (o->barrier && o->disc != DISC_NONE) {
+		snprintf(err, errlen, "--barrier has no meaning with "
+			 "--disconnect (no message is completed)");
+		return -1;
+	}
 	if (o->disc == DISC_NONE && have_after) {
 		snprintf(err, errlen, "--after needs --disconnect close|reset");
 		return -1;
@@ -486,6 +518,9 @@ static int parse_args(int argc, char **argv, struct opts *o, char *err,
 					 optarg);
 				rc = -1;
 			}
+			break;
+		case OPT_BARRIER:
+			o->barrier = true;
 			break;
 		case 'h':
 			return 1;
@@ -606,6 +641,9 @@ static void conn_release(struct run *r, struct conn *c, bool reset)
 	}
 	r->pfd[c - r->conns].fd = -1;
 	r->pfd[c - r->conns].revents = 0;
+	if (c->waiting)
+		r->waiting--;
+	c->waiting = false;
 	c->fd = -1;
 	c->phase = PH_FREE;
 	r->active--;
@@ -698,6 +736,12 @@ static int on_data(struct run *r, struct conn *c, size_t n)
 	if (c->msg + 1 == r->o->messages) {
 		conn_done(r, c);
 		return -1;
+	}
+	if (r->o->barrier && c->msg + 1 > r->barrier_msg) {
+		/* Nothing is owed now: any byte that arrives is a mismatch. */
+		c->waiting = true;
+		r->waiting++;
+		return 0;
 	}
 	msg_begin(r, c, c->msg + 1);
 	return 0;
@@ -839,18 +883,44 @@ static void refill(struct run *r)
 			conn_start(r, &r->conns[i]);
 }
 
+/* --barrier: once every connection still alive (every one was started at
+ * once) has completed the current message, lets them all begin the next. */
+static void barrier_check(struct run *r)
+{
+	while (r->o->barrier && r->waiting > 0 && r->waiting == r->active) {
+		r->barrier_msg++;
+		r->waiting = 0;
+		for (unsigned i = 0; i < r->nslots; i++) {
+			struct conn *c = &r->conns[i];
+			if (!c->waiting)
+				continue;
+			c->waiting = false;
+			msg_begin(r, c, c->msg + 1);
+			conn_io(r, c);
+		}
+	}
+}
+
 /* -T hit: what runs, and what never started, counts as timed out. */
 static void time_out(struct run *r)
 {
 	uint64_t unstarted = r->o->total - r->started;
 
 	r->timed_out = true;
+	if (r->o->barrier)
+		fprintf(stderr, PROG ": at the barrier after message %" PRIu64
+			": %" PRIu64 " of %u connections had completed it\n",
+			r->barrier_msg, r->waiting, r->active);
 	for (unsigned i = 0; i < r->nslots; i++) {
 		struct conn *c = &r->conns[i];
 		if (c->phase == PH_CONNECTING)
 			conn_fail(r, c, FAIL_TIMEOUT, "still connecting to %s "
 				  "after %g s", r->o->addr_text,
 				  r->o->timeout_s);
+		else if (c->waiting)
+			conn_fail(r, c, FAIL_TIMEOUT, "waiting at the barrier "
+				  "after %g s (message %" PRIu64 " done)",
+				  r->o->timeout_s, c->msg);
 		else if (c->phase == PH_RUNNING)
 			conn_fail(r, c, FAIL_TIMEOUT, "still running after "
 				  "%g s (%" PRIu64 " of %" PRIu64 " bytes sent, %"
@@ -903,6 +973,7 @@ static int run_loop(struct run *r)
 				conn_io(r, c);
 		}
 		refill(r);
+		barrier_check(r);
 	}
 	return 0;
 }

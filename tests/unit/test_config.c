@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,11 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define TMP_TEMPLATE "/tmp/evd-ut-config-XXXXXX"
 #define SERVER_KEYS "listen, protocol, model, workers, backlog, " \
-		    "max_connections, idle_timeout"
-#define SECTION_LIST "[server], [control], [log]"
+		    "max_connections, idle_timeout, pin_workers"
+#define PREFORK_KEYS "accept_lock, reuseport"
+#define SECTION_LIST "[server], [prefork], [control], [log]"
+#define MODEL_LIST "iterative, select, poll, epoll, fork, thread, prefork, " \
+		   "prethread, select-prethread, async, reuseport, uring"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -71,6 +75,9 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->backlog, b->backlog);
 	assert_int_equal(a->max_connections, b->max_connections);
 	assert_int_equal(a->idle_timeout_ms, b->idle_timeout_ms);
+	assert_int_equal(a->pin_workers, b->pin_workers);
+	assert_int_equal(a->accept_lock, b->accept_lock);
+	assert_int_equal(a->reuseport, b->reuseport);
 	assert_string_equal(a->control_socket, b->control_socket);
 	assert_int_equal(a->control_mode, b->control_mode);
 	assert_int_equal(a->log_level, b->log_level);
@@ -132,6 +139,52 @@ static void expect_value_ok(const char *section, const char *key,
 	assert_int_equal(errs.n, 0);
 }
 
+/* The models whose flags hold every bit of flags, as "a, b": computed here
+ * from the table, independently of model_list_with(). */
+static void models_having(unsigned flags, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; evd_models[i]; i++) {
+		if ((evd_models[i]->flags & flags) != flags)
+			continue;
+		int n = snprintf(out + used, len - used, "%s%s", used ? ", " : "",
+				 evd_models[i]->name);
+		assert_true(n > 0 && (size_t)n < len - used);
+		used += (size_t)n;
+	}
+}
+
+/* The first model that has (or lacks) every bit of flags, or NULL. */
+static const struct evd_model *model_having(unsigned flags, bool having)
+{
+	for (size_t i = 0; evd_models[i]; i++)
+		if (((evd_models[i]->flags & flags) == flags) == having)
+			return evd_models[i];
+	return NULL;
+}
+
+/* Loads text (which must be valid), runs config_finish() and expects
+ * exactly the warnings in want, in order, each without its "PATH:". */
+static void expect_warnings_n(const char *text, const char *const *want,
+			      size_t nwant)
+{
+	struct config cfg;
+	struct config_errors errs, warn = { 0 };
+	char path[64], line[700];
+
+	assert_int_equal(load(text, &cfg, &errs, path, sizeof(path)), 0);
+	assert_int_equal(config_finish(&cfg, &errs, &warn), 0);
+	assert_int_equal(errs.n, 0);
+	for (size_t i = 0; i < warn.n && i < nwant; i++) {
+		snprintf(line, sizeof(line), "%s:%s", path, want[i]);
+		assert_string_equal(warn.msg[i], line);
+	}
+	assert_int_equal(warn.n, nwant);
+	assert_int_equal(warn.dropped, 0);
+}
+
 static const struct sockaddr_in *sin4(const struct listen_addr *la)
 {
 	return (const struct sockaddr_in *)&la->ss;
@@ -168,6 +221,9 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.backlog, 511);
 	assert_int_equal(cfg.max_connections, 10000);
 	assert_int_equal(cfg.idle_timeout_ms, 60000);
+	assert_false(cfg.pin_workers);
+	assert_int_equal(cfg.accept_lock, ACCEPT_LOCK_NONE);
+	assert_false(cfg.reuseport);
 	assert_string_equal(cfg.control_socket, "/run/evd/evd.sock");
 	assert_int_equal(cfg.control_mode, 0660);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
@@ -184,6 +240,37 @@ static void test_workers_resolved(void **state)
 	cfg.workers = 4;
 	/* epoll serves from one thread whatever workers says. */
 	assert_int_equal(config_workers(&cfg), 1);
+
+	/* A pool model: the number, or one per CPU for auto. */
+	cfg.model = model_having(MODEL_USES_WORKERS, true);
+	if (!cfg.model)
+		return;	/* no pool model yet */
+	assert_int_equal(config_workers(&cfg), 4);
+	cfg.workers = 0;
+	cpu_set_t allowed;
+	assert_int_equal(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+	assert_int_equal(config_workers(&cfg), (unsigned)CPU_COUNT(&allowed));
+
+	/* A blocking pool serves one connection per worker: never more
+	 * workers than max_connections. */
+	cfg.model = model_having(MODEL_USES_WORKERS | MODEL_BLOCKING, true);
+	if (!cfg.model)
+		return;
+	cfg.workers = 8;
+	cfg.max_connections = 3;
+	assert_int_equal(config_workers(&cfg), 3);
+	cfg.max_connections = 8;
+	assert_int_equal(config_workers(&cfg), 8);
+	/* A multiplexing pool serves many connections per worker. */
+	cfg.model = model_having(MODEL_USES_WORKERS, true);
+	for (size_t i = 0; evd_models[i]; i++)
+		if ((evd_models[i]->flags & MODEL_USES_WORKERS) &&
+		    !(evd_models[i]->flags & MODEL_BLOCKING))
+			cfg.model = evd_models[i];
+	if (cfg.model->flags & MODEL_BLOCKING)
+		return;
+	cfg.max_connections = 3;
+	assert_int_equal(config_workers(&cfg), 8);
 }
 
 /* ---- valid files ------------------------------------------------------ */
@@ -199,6 +286,11 @@ static void test_load_every_key(void **state)
 		"backlog = 128\n"
 		"max_connections = 500\n"
 		"idle_timeout = 1500ms\n"
+		"pin_workers = yes\n"
+		"\n"
+		"[prefork]\n"
+		"accept_lock = flock\n"
+		"reuseport = yes\n"
 		"\n"
 		"[control]\n"
 		"socket = /tmp/evd-test.sock\n"
@@ -235,15 +327,21 @@ static void test_load_every_key(void **state)
 	assert_int_equal(cfg.backlog, 128);
 	assert_int_equal(cfg.max_connections, 500);
 	assert_int_equal(cfg.idle_timeout_ms, 1500);
+	assert_true(cfg.pin_workers);
+	assert_int_equal(cfg.accept_lock, ACCEPT_LOCK_FLOCK);
+	assert_true(cfg.reuseport);
 	assert_string_equal(cfg.control_socket, "/tmp/evd-test.sock");
 	assert_int_equal(cfg.control_mode, 0600);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
-	/* Where each key was set: keys in table order. */
-	static const int lines[] = { 2, 3, 4, 5, 6, 7, 8, 11, 12, 15 };
+	/* Where each key was set: keys in table order (13 keys), the rest of
+	 * origin[] untouched. */
+	static const int lines[] = { 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16, 17, 20 };
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
 		snprintf(where, sizeof(where), "%s:%d", path, lines[i]);
 		assert_string_equal(cfg.origin[i], where);
 	}
+	for (size_t i = ARRAY_SIZE(lines); i < ARRAY_SIZE(cfg.origin); i++)
+		assert_string_equal(cfg.origin[i], "");
 }
 
 static void test_load_empty_file(void **state)
@@ -406,7 +504,7 @@ static void test_err_key_outside_section(void **state)
 	(void)state;
 	EXPECT_ERRORS("model = poll\n[server]\n",
 		      "1: key \"model\" is outside any section (put it under "
-		      "[server], [control] or [log])");
+		      "one of: [server], [prefork], [control], [log])");
 }
 
 static void test_err_line_syntax(void **state)
@@ -437,8 +535,8 @@ static void test_err_line_too_long(void **state)
 	assert_int_equal(n, 9 + 201 + 10);
 	const char *const want[] = {
 		"2: line is 200 characters long (at most 199)",
-		"3: model: unknown model \"x\" (expected one of: iterative, "
-		"select, poll, epoll)",
+		"3: model: unknown model \"x\" (expected one of: "
+		MODEL_LIST ")",
 	};
 	expect_errors_n(text, (size_t)n, true, want, 2);
 
@@ -500,7 +598,7 @@ static void test_err_many_in_one_file(void **state)
 		      "[log]\n"			/* 9 */
 		      "level = loud\n",		/* 10 */
 		      "2: model: unknown model \"epol\" (expected one of: "
-		      "iterative, select, poll, epoll)",
+		      MODEL_LIST ")",
 		      "3: unknown key \"bogus\" in [server] (expected one of: "
 		      SERVER_KEYS ")",
 		      "4: unknown section [nope] (expected one of: "
@@ -558,7 +656,7 @@ static void test_err_long_path(void **state)
 	assert_int_equal(rc, -1);
 	assert_int_equal(errs.n, 1);
 	snprintf(want, sizeof(want), "%s:2: model: unknown model \"epol\" "
-		 "(expected one of: iterative, select, poll, epoll)", path);
+		 "(expected one of: " MODEL_LIST ")", path);
 	assert_string_equal(errs.msg[0], want);
 }
 
@@ -654,25 +752,35 @@ static void test_protocol_and_model_errors(void **state)
 	expect_value_error("server", "protocol", "http", why);
 	expect_value_error("server", "protocol", "",
 			   "unknown protocol \"\" (expected one of: echo)");
+	assert_string_equal(model_names(), MODEL_LIST);
 	expect_value_error("server", "model", "epol",
-			   "unknown model \"epol\" (expected one of: iterative, "
-			   "select, poll, epoll)");
+			   "unknown model \"epol\" (expected one of: "
+			   MODEL_LIST ")");
 	expect_value_error("server", "model", "EPOLL",
-			   "unknown model \"EPOLL\" (expected one of: iterative, "
-			   "select, poll, epoll)");
+			   "unknown model \"EPOLL\" (expected one of: "
+			   MODEL_LIST ")");
+	/* Models are named with '-', never '_'. */
+	expect_value_error("server", "model", "select_prethread",
+			   "unknown model \"select_prethread\" (expected one "
+			   "of: " MODEL_LIST ")");
 }
 
 static void test_models_ok(void **state)
 {
-	static const char *const names[] = { "iterative", "select", "poll",
-					     "epoll" };
+	static const char *const names[] = {
+		"iterative", "select", "poll", "epoll", "fork", "thread",
+		"prefork", "prethread", "select-prethread", "async",
+		"reuseport", "uring",
+	};
 	struct config cfg;
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		expect_value_ok("server", "model", names[i], &cfg);
 		assert_string_equal(cfg.model->name, names[i]);
+		assert_ptr_equal(cfg.model, evd_models[i]);
 	}
+	assert_null(evd_models[ARRAY_SIZE(names)]);
 }
 
 static void test_workers(void **state)
@@ -824,6 +932,108 @@ static void test_log_level(void **state)
 			   "warning, error)");
 }
 
+static void test_pin_workers(void **state)
+{
+	static const char *const bads[] = { "Yes", "NO", "1", "0", "true",
+					     "on", "", "yes no" };
+	struct config cfg;
+	char why[200];
+
+	(void)state;
+	expect_value_ok("server", "pin_workers", "yes", &cfg);
+	assert_true(cfg.pin_workers);
+	expect_value_ok("server", "pin_workers", "no", &cfg);
+	assert_false(cfg.pin_workers);
+	for (size_t i = 0; i < ARRAY_SIZE(bads); i++) {
+		snprintf(why, sizeof(why), "\"%s\" is not yes or no", bads[i]);
+		expect_value_error("server", "pin_workers", bads[i], why);
+	}
+	/* It belongs to [server], not [prefork]. */
+	EXPECT_ERRORS("[prefork]\npin_workers = yes\n",
+		      "2: unknown key \"pin_workers\" in [prefork] (expected one "
+		      "of: " PREFORK_KEYS ")");
+}
+
+static void test_accept_lock(void **state)
+{
+	static const char *const names[] = { "none", "fcntl", "flock", "mutex" };
+	static const enum accept_lock locks[] = {
+		ACCEPT_LOCK_NONE, ACCEPT_LOCK_FCNTL, ACCEPT_LOCK_FLOCK,
+		ACCEPT_LOCK_MUTEX,
+	};
+	static const char *const bads[] = { "posix", "FCNTL", "", "lockf",
+					    "none,flock", "fcntl;" };
+	struct config cfg;
+	char why[200];
+
+	(void)state;
+	assert_int_equal(ARRAY_SIZE(names), ACCEPT_LOCK_MAX);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		assert_string_equal(accept_lock_names[locks[i]], names[i]);
+		expect_value_ok("prefork", "accept_lock", names[i], &cfg);
+		assert_int_equal(cfg.accept_lock, locks[i]);
+		/* The other [prefork] key keeps its default. */
+		assert_false(cfg.reuseport);
+	}
+	/* Blanks around a value are not part of it. */
+	expect_value_ok("prefork", "accept_lock", "  mutex\t", &cfg);
+	assert_int_equal(cfg.accept_lock, ACCEPT_LOCK_MUTEX);
+	for (size_t i = 0; i < ARRAY_SIZE(bads); i++) {
+		snprintf(why, sizeof(why), "unknown lock \"%s\" (expected one "
+			 "of: none, fcntl, flock, mutex)", bads[i]);
+		expect_value_error("prefork", "accept_lock", bads[i], why);
+	}
+	/* It belongs to [prefork], not [server]. */
+	EXPECT_ERRORS("[server]\naccept_lock = fcntl\n",
+		      "2: unknown key \"accept_lock\" in [server] (expected one "
+		      "of: " SERVER_KEYS ")");
+}
+
+static void test_reuseport(void **state)
+{
+	static const char *const bads[] = { "YES", "1", "true", "", "n" };
+	struct config cfg;
+	char why[200];
+
+	(void)state;
+	expect_value_ok("prefork", "reuseport", "yes", &cfg);
+	assert_true(cfg.reuseport);
+	assert_int_equal(cfg.accept_lock, ACCEPT_LOCK_NONE);
+	expect_value_ok("prefork", "reuseport", "no", &cfg);
+	assert_false(cfg.reuseport);
+	for (size_t i = 0; i < ARRAY_SIZE(bads); i++) {
+		snprintf(why, sizeof(why), "\"%s\" is not yes or no", bads[i]);
+		expect_value_error("prefork", "reuseport", bads[i], why);
+	}
+}
+
+static void test_prefork_section(void **state)
+{
+	struct config cfg;
+	struct config_errors errs;
+	char path[64], want[256];
+
+	(void)state;
+	EXPECT_ERRORS("[prefork]\nlock = fcntl\n",
+		      "2: unknown key \"lock\" in [prefork] (expected one of: "
+		      PREFORK_KEYS ")");
+	EXPECT_ERRORS("[prefork]\nworkers = 4\n",
+		      "2: unknown key \"workers\" in [prefork] (expected one of: "
+		      PREFORK_KEYS ")");
+	/* An empty [prefork] is valid; a repeated key is an error. */
+	assert_int_equal(load("[prefork]\n[server]\nmodel = poll\n", &cfg, &errs,
+			      path, sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(load("[prefork]\naccept_lock = flock\n[log]\n[prefork]\n"
+			      "accept_lock = mutex\n", &cfg, &errs, path,
+			      sizeof(path)), -1);
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof(want), "%s:5: duplicate key \"accept_lock\" in "
+		 "[prefork] (first set at %s:2); keep one", path, path);
+	assert_string_equal(errs.msg[0], want);
+	assert_int_equal(cfg.accept_lock, ACCEPT_LOCK_FLOCK);
+}
+
 /* A bad value on a line of its own does not undo earlier good keys. */
 static void test_err_keeps_good_keys(void **state)
 {
@@ -868,6 +1078,38 @@ static void test_set_valid(void **state)
 	assert_string_equal(cfg.origin[2], "-o server.model=select");
 	assert_string_equal(cfg.origin[0], "-o server.listen=[::1]:1,*:2");
 	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
+
+	/* The new keys, by index in the key table. */
+	assert_int_equal(config_set(&cfg, "server.pin_workers=yes", &errs), 0);
+	assert_int_equal(config_set(&cfg, "prefork.accept_lock=fcntl", &errs), 0);
+	assert_int_equal(config_set(&cfg, "prefork.reuseport=yes", &errs), 0);
+	assert_true(cfg.pin_workers);
+	assert_int_equal(cfg.accept_lock, ACCEPT_LOCK_FCNTL);
+	assert_true(cfg.reuseport);
+	assert_string_equal(cfg.origin[7], "-o server.pin_workers=yes");
+	assert_string_equal(cfg.origin[8], "-o prefork.accept_lock=fcntl");
+	assert_string_equal(cfg.origin[9], "-o prefork.reuseport=yes");
+	assert_string_equal(cfg.origin[10], "-o control.socket=run/x.sock");
+	assert_string_equal(cfg.origin[12], "");
+	assert_int_equal(config_set(&cfg, "prefork.accept_lock=sem", &errs), -1);
+	assert_int_equal(config_set(&cfg, "prefork.reuseport=1", &errs), -1);
+	assert_int_equal(config_set(&cfg, "server.pin_workers=", &errs), -1);
+	assert_int_equal(config_set(&cfg, "prefork.pin_workers=no", &errs), -1);
+	assert_int_equal(errs.n, 5);
+	assert_string_equal(errs.msg[1], "-o prefork.accept_lock=sem: accept_lock: "
+			    "unknown lock \"sem\" (expected one of: none, fcntl, "
+			    "flock, mutex)");
+	assert_string_equal(errs.msg[2], "-o prefork.reuseport=1: reuseport: "
+			    "\"1\" is not yes or no");
+	assert_string_equal(errs.msg[3], "-o server.pin_workers=: pin_workers: "
+			    "\"\" is not yes or no");
+	assert_string_equal(errs.msg[4], "-o prefork.pin_workers=no: unknown key "
+			    "\"pin_workers\" in [prefork] (expected one of: "
+			    PREFORK_KEYS ")");
+	/* Failed overrides leave the values alone. */
+	assert_int_equal(cfg.accept_lock, ACCEPT_LOCK_FCNTL);
+	assert_true(cfg.reuseport);
+	assert_true(cfg.pin_workers);
 }
 
 static void test_set_malformed(void **state)
@@ -907,8 +1149,7 @@ static void test_set_unknown_section_and_key(void **state)
 	assert_string_equal(errs.msg[1], "-o server.mdl=poll: unknown key \"mdl\" "
 			    "in [server] (expected one of: " SERVER_KEYS ")");
 	assert_string_equal(errs.msg[2], "-o server.model=pol: model: unknown "
-			    "model \"pol\" (expected one of: iterative, select, "
-			    "poll, epoll)");
+			    "model \"pol\" (expected one of: " MODEL_LIST ")");
 	assert_string_equal(cfg.model->name, "epoll");
 }
 
@@ -972,6 +1213,194 @@ static void test_finish_quiet(void **state)
 	assert_int_equal(config_finish(&cfg, &errs, &warn), 0);
 	assert_int_equal(errs.n, 0);
 	assert_int_equal(warn.n, 0);
+
+	/* No key set: no warning, whatever the model; a pool model takes any
+	 * number of workers. */
+	for (size_t i = 0; evd_models[i]; i++) {
+		char text[128];
+		const char *const none[] = { NULL };
+		snprintf(text, sizeof(text), "[server]\nmodel = %s\n",
+			 evd_models[i]->name);
+		expect_warnings_n(text, none, 0);
+		if (!(evd_models[i]->flags & MODEL_USES_WORKERS))
+			continue;
+		snprintf(text, sizeof(text), "[server]\nmodel = %s\n"
+			 "workers = 4096\n", evd_models[i]->name);
+		expect_warnings_n(text, none, 0);
+	}
+}
+
+/* "WHERE: [SECTION] KEY is ignored: model M does not use it (it shapes:
+ * ...)"; WHERE is a line number, or "-o ..." */
+static void ignored_text(char *out, size_t len, const char *where,
+			 const char *section, const char *key,
+			 const char *model, unsigned needs)
+{
+	char users[256];
+
+	models_having(needs, users, sizeof(users));
+	snprintf(out, len, "%s: [%s] %s is ignored: model %s does not use it "
+		 "(it shapes: %s)", where, section, key, model, users);
+}
+
+/* The models each model-specific key shapes, as warnings and the docs list
+ * them (conf/evd.ini, README): a change here is a behaviour change. */
+static void test_models_shaped_by_keys(void **state)
+{
+	static const struct {
+		unsigned flags;
+		const char *models;
+	} want[] = {
+		{ MODEL_PREFORK_KEYS, "prefork" },
+		{ MODEL_PINNABLE, "prefork, prethread, reuseport" },
+		{ MODEL_USES_WORKERS,
+		  "prefork, prethread, select-prethread, reuseport" },
+		/* Pools of blocking workers: capped at max_connections. */
+		{ MODEL_USES_WORKERS | MODEL_BLOCKING, "prefork, prethread" },
+		{ MODEL_PROCESSES, "fork, prefork" },
+	};
+	char mine[256], theirs[256];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		models_having(want[i].flags, mine, sizeof(mine));
+		assert_string_equal(mine, want[i].models);
+		model_list_with(want[i].flags, theirs, sizeof(theirs));
+		assert_string_equal(theirs, want[i].models);
+	}
+}
+
+/* A key that shapes only some models warns, with the models it shapes, when
+ * it is set (to any value, its default included) for any other model; it is
+ * silent for the models it shapes. */
+static void test_finish_warns_on_unused_keys(void **state)
+{
+	static const struct {
+		const char *section, *key, *value;
+		unsigned needs;
+	} keys[] = {
+		{ "server", "pin_workers", "yes", MODEL_PINNABLE },
+		{ "server", "pin_workers", "no", MODEL_PINNABLE },
+		{ "prefork", "accept_lock", "fcntl", MODEL_PREFORK_KEYS },
+		{ "prefork", "accept_lock", "none", MODEL_PREFORK_KEYS },
+		{ "prefork", "reuseport", "yes", MODEL_PREFORK_KEYS },
+		{ "prefork", "reuseport", "no", MODEL_PREFORK_KEYS },
+	};
+	char text[256], want[700];
+	const char *const w[] = { want };
+	unsigned warned = 0, silent = 0;
+
+	(void)state;
+	for (size_t m = 0; evd_models[m]; m++) {
+		const struct evd_model *model = evd_models[m];
+		for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+			snprintf(text, sizeof(text), "[server]\nmodel = %s\n[%s]\n"
+				 "%s = %s\n", model->name, keys[k].section,
+				 keys[k].key, keys[k].value);
+			if ((model->flags & keys[k].needs) == keys[k].needs) {
+				expect_warnings_n(text, w, 0);
+				silent++;
+				continue;
+			}
+			ignored_text(want, sizeof(want), "4", keys[k].section,
+				     keys[k].key, model->name, keys[k].needs);
+			expect_warnings_n(text, w, 1);
+			warned++;
+		}
+	}
+	assert_int_equal(warned + silent, ARRAY_SIZE(keys) * 12);
+	/* The four models of the first release use none of these keys. */
+	assert_true(warned >= ARRAY_SIZE(keys) * 4);
+}
+
+/* Every ignored key of one file, in key-table order, each at its line. */
+static void test_finish_warns_in_order(void **state)
+{
+	static const char text[] =
+		"[prefork]\n"			/* 1 */
+		"reuseport = yes\n"		/* 2 */
+		"accept_lock = mutex\n"		/* 3 */
+		"[server]\n"			/* 4 */
+		"pin_workers = no\n"		/* 5 */
+		"workers = 2\n"			/* 6 */
+		"model = epoll\n";		/* 7 */
+	char w1[700], w2[700], w3[700];
+	const char *const want[] = {
+		"6: workers = 2 is ignored: model epoll serves from one thread",
+		w1, w2, w3,
+	};
+	struct config cfg;
+	struct config_errors errs = { 0 }, warn = { 0 };
+
+	(void)state;
+	assert_false(model_find("epoll")->flags &
+		     (MODEL_PINNABLE | MODEL_PREFORK_KEYS | MODEL_USES_WORKERS));
+	ignored_text(w1, sizeof(w1), "5", "server", "pin_workers", "epoll",
+		     MODEL_PINNABLE);
+	ignored_text(w2, sizeof(w2), "3", "prefork", "accept_lock", "epoll",
+		     MODEL_PREFORK_KEYS);
+	ignored_text(w3, sizeof(w3), "2", "prefork", "reuseport", "epoll",
+		     MODEL_PREFORK_KEYS);
+	/* No "accept_lock with reuseport" warning: epoll uses neither. */
+	expect_warnings_n(text, want, ARRAY_SIZE(want));
+
+	/* From -o, where the message names the override. */
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "server.model=poll", &errs), 0);
+	assert_int_equal(config_set(&cfg, "prefork.accept_lock=none", &errs), 0);
+	assert_int_equal(config_finish(&cfg, &errs, &warn), 0);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(warn.n, 1);
+	ignored_text(w1, sizeof(w1), "-o prefork.accept_lock=none", "prefork",
+		     "accept_lock", "poll", MODEL_PREFORK_KEYS);
+	assert_string_equal(warn.msg[0], w1);
+}
+
+/* With reuseport = yes each prefork worker accepts on its own socket, so an
+ * accept_lock other than none is ignored, with a warning of its own. */
+static void test_finish_lock_with_reuseport(void **state)
+{
+	const struct evd_model *m = model_having(MODEL_PREFORK_KEYS, true);
+	char text[256], want[400];
+	const char *const w[] = { want };
+
+	(void)state;
+	if (!m)
+		skip();	/* no model takes the [prefork] keys yet */
+	for (int l = ACCEPT_LOCK_NONE + 1; l < ACCEPT_LOCK_MAX; l++) {
+		snprintf(text, sizeof(text), "[server]\nmodel = %s\n[prefork]\n"
+			 "accept_lock = %s\nreuseport = yes\n", m->name,
+			 accept_lock_names[l]);
+		snprintf(want, sizeof(want), "4: accept_lock = %s is ignored "
+			 "with reuseport = yes: each worker accepts on its own "
+			 "socket", accept_lock_names[l]);
+		expect_warnings_n(text, w, 1);
+		/* Without reuseport the lock is used: no warning. */
+		snprintf(text, sizeof(text), "[server]\nmodel = %s\n[prefork]\n"
+			 "accept_lock = %s\nreuseport = no\n", m->name,
+			 accept_lock_names[l]);
+		expect_warnings_n(text, w, 0);
+	}
+	snprintf(text, sizeof(text), "[server]\nmodel = %s\n[prefork]\n"
+		 "accept_lock = none\nreuseport = yes\n", m->name);
+	expect_warnings_n(text, w, 0);
+	snprintf(text, sizeof(text), "[server]\nmodel = %s\n[prefork]\n"
+		 "reuseport = yes\n", m->name);
+	expect_warnings_n(text, w, 0);
+
+	/* From -o. */
+	struct config cfg;
+	struct config_errors errs = { 0 }, warn = { 0 };
+	config_defaults(&cfg);
+	snprintf(text, sizeof(text), "server.model=%s", m->name);
+	assert_int_equal(config_set(&cfg, text, &errs), 0);
+	assert_int_equal(config_set(&cfg, "prefork.reuseport=yes", &errs), 0);
+	assert_int_equal(config_set(&cfg, "prefork.accept_lock=flock", &errs), 0);
+	assert_int_equal(config_finish(&cfg, &errs, &warn), 0);
+	assert_int_equal(warn.n, 1);
+	assert_string_equal(warn.msg[0], "-o prefork.accept_lock=flock: "
+			    "accept_lock = flock is ignored with reuseport = yes: "
+			    "each worker accepts on its own socket");
 }
 
 /* ---- config_print ---------------------------------------------------------- */
@@ -1003,6 +1432,11 @@ static void test_print_defaults(void **state)
 			    "backlog = 511\t; default\n"
 			    "max_connections = 10000\t; default\n"
 			    "idle_timeout = 60s\t; default\n"
+			    "pin_workers = no\t; default\n"
+			    "\n"
+			    "[prefork]\n"
+			    "accept_lock = none\t; default\n"
+			    "reuseport = no\t; default\n"
 			    "\n"
 			    "[control]\n"
 			    "socket = /run/evd/evd.sock\t; default\n"
@@ -1034,6 +1468,9 @@ static void test_print_round_trip(void **state)
 		"server.backlog=128",
 		"server.max_connections=77",
 		"server.idle_timeout=1500ms",
+		"server.pin_workers=yes",
+		"prefork.accept_lock=mutex",
+		"prefork.reuseport=yes",
 		"control.socket=/tmp/evd ut.sock",
 		"control.mode=0600",
 		"log.level=error",
@@ -1052,7 +1489,21 @@ static void test_print_round_trip(void **state)
 			       "[::]:9\t; -o server.listen=127.0.0.1:8001, "));
 	assert_non_null(strstr(out, "\nidle_timeout = 1500ms\t; -o "));
 	assert_non_null(strstr(out, "\nmode = 0600\t; -o control.mode=0600\n"));
+	assert_non_null(strstr(out, "\npin_workers = yes\t; -o "
+			       "server.pin_workers=yes\n"));
+	assert_non_null(strstr(out, "\n\n[prefork]\naccept_lock = mutex\t; -o "
+			       "prefork.accept_lock=mutex\nreuseport = yes\t; "
+			       "-o prefork.reuseport=yes\n\n[control]\n"));
 	round_trip(&cfg);
+	/* Every lock prints as it reads. */
+	for (int l = 0; l < ACCEPT_LOCK_MAX; l++) {
+		char set[64];
+		snprintf(set, sizeof(set), "prefork.accept_lock=%s",
+			 accept_lock_names[l]);
+		assert_int_equal(config_set(&cfg, set, &errs), 0);
+		assert_int_equal(cfg.accept_lock, l);
+		round_trip(&cfg);
+	}
 
 	/* A port written with leading zeros prints as a valid address. */
 	assert_int_equal(config_set(&cfg, "server.listen=[1111:2222:3333:4444:"
@@ -1374,6 +1825,10 @@ int main(void)
 		cmocka_unit_test(test_control_socket),
 		cmocka_unit_test(test_control_mode),
 		cmocka_unit_test(test_log_level),
+		cmocka_unit_test(test_pin_workers),
+		cmocka_unit_test(test_accept_lock),
+		cmocka_unit_test(test_reuseport),
+		cmocka_unit_test(test_prefork_section),
 		cmocka_unit_test(test_err_keeps_good_keys),
 		cmocka_unit_test(test_set_valid),
 		cmocka_unit_test(test_set_malformed),
@@ -1381,6 +1836,10 @@ int main(void)
 		cmocka_unit_test(test_set_too_long),
 		cmocka_unit_test(test_finish_warns_on_workers),
 		cmocka_unit_test(test_finish_quiet),
+		cmocka_unit_test(test_models_shaped_by_keys),
+		cmocka_unit_test(test_finish_warns_on_unused_keys),
+		cmocka_unit_test(test_finish_warns_in_order),
+		cmocka_unit_test(test_finish_lock_with_reuseport),
 		cmocka_unit_test(test_print_defaults),
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_parse_uint),
