@@ -7,7 +7,7 @@
 set -eu
 
 pkgs="gcc make pkg-config libinih-dev libcmocka-dev liburing-dev clang libclang-rt-14-dev bats jq socat procps
-      iproute2 redis-tools"
+      iproute2 redis-tools curl apache2-utils nghttp2-client wrk"
 case "${1:-}" in
 --bench) pkgs="$pkgs wrk redis-tools redis-server nginx-light gnuplot-nox" ;;
 "") ;;

@@ -4,9 +4,13 @@
 #include <string.h>
 
 extern const struct evd_proto evd_proto_echo;
+extern const struct evd_proto evd_proto_http;
+extern const struct evd_proto evd_proto_resp;
 
 const struct evd_proto *const evd_protos[] = {
 	&evd_proto_echo,
+	&evd_proto_http,
+	&evd_proto_resp,
 	NULL,
 };
 

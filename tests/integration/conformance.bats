@@ -435,3 +435,126 @@ echoes() {
 	wait_stat connections_active 0
 	evd_stop
 }
+
+# ---- protocols and delays on every model ------------------------------------
+
+# http_conc: clients at once for keep-alive HTTP loads: each keep-alive
+# connection holds a worker of a bounded model for the whole load.
+http_conc() {
+	if [ -n "$(model_bound "$MODEL")" ]; then echo 1; else echo 10; fi
+}
+
+@test "$MODEL: http: GET, HEAD, 404, 405 exact; pipelined requests answered in order" {
+	evd_start server.protocol=http
+	url=http://127.0.0.1:$EVD_PORT
+	run curl -s -i "$url/"
+	[ "$status" -eq 0 ]
+	[ "$(head -1 <<<"$output" | tr -d '\r')" = "HTTP/1.1 200 OK" ]
+	grep -qx $'Content-Length: 13\r' <<<"$output"
+	grep -q '^Date: .* GMT' <<<"$output"
+	grep -q '^Server: evd/' <<<"$output"
+	[ "$(tail -1 <<<"$output")" = "Hello, World!" ]
+	run curl -s -I "$url/"
+	[ "$(head -1 <<<"$output" | tr -d '\r')" = "HTTP/1.1 200 OK" ]
+	grep -qx $'Content-Length: 13\r' <<<"$output"
+	run curl -s -o /dev/null -w '%{http_code}' "$url/nope"
+	[ "$output" = 404 ]
+	run curl -s -i -X POST --data x "$url/"
+	[ "$(head -1 <<<"$output" | tr -d '\r')" = "HTTP/1.1 405 Method Not Allowed" ]
+	grep -qx $'Allow: GET, HEAD\r' <<<"$output"
+	# HTTP/1.0: closes after the response unless asked to keep alive.
+	run curl -s -i --http1.0 "$url/"
+	grep -qx $'Connection: close\r' <<<"$output"
+	# Three requests in one write: three responses, in order.
+	run bash -c "printf 'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | timeout 10 socat -t 5 - TCP:127.0.0.1:$EVD_PORT"
+	# (The 200's body has no newline: the next status line follows it.)
+	[ "$(grep -o 'HTTP/1.1 [0-9][0-9][0-9]' <<<"$output" | tr '\n' '|')" = "HTTP/1.1 404|HTTP/1.1 200|HTTP/1.1 404|" ]
+	# GET, HEAD, 404, 405, HTTP/1.0, and the three pipelined ones.
+	wait_stat requests 8
+	[ "$(stat_of responses_http_2xx)" -eq 4 ]
+	[ "$(stat_of responses_http_4xx)" -eq 4 ]
+	[ "$(stat_of errors_protocol)" -eq 0 ]
+	evd_stop
+}
+
+@test "$MODEL: http: ab, h2load and wrk run error-free; requests counted exactly" {
+	evd_start server.protocol=http
+	c=$(http_conc)
+	run ab -q -k -n 2000 -c "$c" "http://127.0.0.1:$EVD_PORT/"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx 'Complete requests: *2000' <<<"$output"
+	grep -qx 'Failed requests: *0' <<<"$output"
+	grep -qx 'Non-2xx responses: *0' <<<"$output" || ! grep -q 'Non-2xx' <<<"$output"
+	wait_stat requests 2000
+	run h2load --h1 -n 2000 -c "$c" "http://127.0.0.1:$EVD_PORT/"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q '^requests: 2000 total, 2000 started, 2000 done, 2000 succeeded, 0 failed, 0 errored, 0 timeout' <<<"$output"
+	wait_stat requests 4000
+	run wrk -t1 -c "$c" -d 1s "http://127.0.0.1:$EVD_PORT/"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	! grep -q 'Socket errors\|Non-2xx' <<<"$output"
+	done=$(awk '/requests in/ {print $1}' <<<"$output")
+	[ "$done" -gt 0 ]
+	[ "$(stat_of responses_http_4xx)" -eq 0 ]
+	[ "$(stat_of errors_protocol)" -eq 0 ]
+	evd_stop
+}
+
+@test "$MODEL: resp: redis-cli answers and redis-benchmark PING runs error-free, pipelined too" {
+	evd_start server.protocol=resp
+	run redis-cli -p "$EVD_PORT" PING
+	[ "$output" = PONG ]
+	run redis-cli -p "$EVD_PORT" ECHO "hello world"
+	[ "$output" = "hello world" ]
+	c=$(http_conc)
+	for p in 1 16; do
+		run redis-benchmark -p "$EVD_PORT" -t ping -n 2000 -c "$c" -P "$p" -q
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[ "$(grep -c 'requests per second' <<<"$output")" -eq 2 ]
+	done
+	[ "$(stat_of errors_protocol)" -eq 0 ]
+	[ "$(stat_of responses_resp_error)" -eq 0 ]
+	evd_stop
+}
+
+@test "$MODEL: delayed replies: the delay counts as latency; multiplexing models serve others meanwhile" {
+	evd_start server.protocol=http server.backlog=1024
+	bound=$(model_bound "$MODEL")
+	if [ -n "$bound" ]; then
+		# A blocking worker sleeps through its delay: one at a time.
+		start=$(date +%s%N)
+		run curl -s "http://127.0.0.1:$EVD_PORT/delay/100"
+		[ "$output" = "Hello, World!" ]
+		[ $(($(date +%s%N) - start)) -ge 100000000 ]
+	else
+		# 200 concurrent /delay/100: together in well under a second
+		# (one after another they would take 20 s).
+		run ab -q -n 200 -c 200 "http://127.0.0.1:$EVD_PORT/delay/100"
+		echo "$output"
+		grep -qx 'Complete requests: *200' <<<"$output"
+		grep -qx 'Failed requests: *0' <<<"$output"
+		took=$(awk '/^Time taken for tests:/ {print $5}' <<<"$output")
+		awk -v t="$took" 'BEGIN { exit !(t >= 0.1 && t < 1.0) }'
+	fi
+	s=$("$EVCTL_BIN" -s "$EVD_SOCK" stats -o json)
+	# The histogram reports within 1.6 % of the true value.
+	awk -v p="$(json_of "$s" latency_p50_us)" 'BEGIN { exit !(p >= 98000 && p < 1000000) }'
+	evd_stop
+	# The [server] delay key delays every echo reply the same way.
+	evd_start server.delay=100ms server.backlog=1024
+	if [ -z "$bound" ]; then
+		run "$EVCLIENT_BIN" -p "$EVD_PORT" -c 200 -n 200 -m 1 -s 10 -T 30
+		[ "$status" -eq 0 ]
+		awk -v t="$(json_of "$output" elapsed_s)" 'BEGIN { exit !(t >= 0.1 && t < 1.0) }'
+	else
+		run "$EVCLIENT_BIN" -p "$EVD_PORT" -c 1 -n 1 -m 2 -s 10 -T 30
+		[ "$status" -eq 0 ]
+		awk -v t="$(json_of "$output" elapsed_s)" 'BEGIN { exit !(t >= 0.2) }'
+	fi
+	awk -v p="$(stat_of latency_p50_us)" 'BEGIN { exit !(p >= 98000) }'
+	evd_stop
+}

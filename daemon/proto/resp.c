@@ -1,0 +1,953 @@
+/* resp: a subset of the Redis protocol (RESP2), enough for redis-cli and
+ * redis-benchmark: PING, ECHO, QUIT, DELAY (a reply after a delay) and what
+ * the clients send when they start (COMMAND, CONFIG GET, CLIENT SETNAME,
+ * SELECT, HELLO).  Commands arrive as multibulk arrays or as inline lines
+ * (words, with Redis's quoting rules); the answers and the error messages
+ * are Redis 7.0's, byte for byte.
+ *
+ * Each feed() parses from the start of its input: a command is answered only
+ * once all of it has arrived (the input buffer holds CONFIG_IN_BUFFER bytes,
+ * and a command that cannot fit is a protocol error).  Nothing is allocated
+ * and no state is kept between commands, so the parser is a pure function
+ * of the bytes and the [resp] limits.  A protocol error is answered with
+ * Redis's message, then the connection closes.
+ *
+ * Differences from Redis: a bulk must be followed by CRLF (Redis skips two
+ * bytes unchecked); [resp] max_args and max_bulk_bytes bound inline commands
+ * too; a NUL byte in an inline line is an ordinary byte; a command too big
+ * for the input buffer is refused.  Messages of our own: "expected CRLF
+ * after bulk", "too big multibulk request" and DELAY's. */
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../config.h"
+#include "../version.h"
+#include "proto.h"
+
+/* Defaults when init() gets no config (the [resp] defaults of config.c). */
+#define RESP_DEFAULT_MAX_BULK 8192
+#define RESP_DEFAULT_MAX_ARGS 64
+#define DELAY_MAX_MS 60000
+/* A length line: "-9223372036854775808" and its '\r'. */
+#define NUMBER_LINE_MAX 21
+/* The arguments a call keeps at hand; handlers walk the rest. */
+#define CALL_ARGV 3
+/* Redis quotes user text in errors up to this many bytes ("%.128s"). */
+#define TEXT_MAX 128
+
+struct resp_state {
+	uint32_t max_bulk;
+	uint32_t max_args;
+	uint32_t delay_ms;	/* [server] delay: for every reply */
+};
+
+/* ---- parser -------------------------------------------------------------- */
+
+enum perr {
+	PERR_MBULK_LEN,
+	PERR_BULK_LEN,
+	PERR_DOLLAR,
+	PERR_BULK_CRLF,
+	PERR_BIG_INLINE,
+	PERR_BIG_MBULK,
+	PERR_QUOTES,
+	PERR_MAX
+};
+
+static const char *const perr_text[] = {
+	[PERR_MBULK_LEN] = "Protocol error: invalid multibulk length",
+	[PERR_BULK_LEN] = "Protocol error: invalid bulk length",
+	[PERR_DOLLAR] = "Protocol error: expected '$', got '",
+	[PERR_BULK_CRLF] = "Protocol error: expected CRLF after bulk",
+	[PERR_BIG_INLINE] = "Protocol error: too big inline request",
+	[PERR_BIG_MBULK] = "Protocol error: too big multibulk request",
+	[PERR_QUOTES] = "Protocol error: unbalanced quotes in request",
+};
+_Static_assert(sizeof(perr_text) / sizeof(perr_text[0]) == PERR_MAX,
+	       "one message per protocol error");
+
+/* A whole command in the input. */
+struct cmd {
+	const char *args;	/* the first argument ("$..." or inline text) */
+	const char *end;	/* past the last argument */
+	unsigned argc;		/* 0: an empty command, nothing to answer */
+	bool inl;
+	enum perr err;		/* when parse() returns -1 */
+	char got;		/* PERR_DOLLAR: the byte found instead */
+};
+
+/* One argument: raw bytes, or an inline token still to be unquoted. */
+struct arg {
+	const char *p;
+	size_t rawlen;
+	size_t len;		/* decoded */
+	bool plain;		/* the decoded bytes are p[0..len) */
+};
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
+	       c == '\r';
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Redis's string2ll: an optional '-', then "0" or digits without a leading
+ * zero, within int64_t ("-0" is refused).  Returns true with *v set.
+ */
+static bool strict_ll(const char *p, size_t n, int64_t *v)
+{
+	bool neg = false;
+	uint64_t acc = 0, lim = INT64_MAX;
+
+	if (n == 1 && p[0] == '0') {
+		*v = 0;
+		return true;
+	}
+	if (n && p[0] == '-') {
+		neg = true;
+		lim = (uint64_t)INT64_MAX + 1;
+		p++;
+		n--;
+	}
+	if (n == 0 || p[0] < '1' || p[0] > '9')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		unsigned d = (unsigned)(p[i] - '0');
+		if (acc > (lim - d) / 10)
+			return false;
+		acc = acc * 10 + d;
+	}
+	*v = neg ? (int64_t)(0 - acc) : (int64_t)acc;
+	return true;
+}
+
+/*
+ * A length line at p ("123\r\n", after its '*' or '$').  Returns 1 with the
+ * value and the bytes used, 0 if more input is needed, -1 if it cannot be a
+ * valid number (a byte other than a digit or '-', no CRLF within
+ * NUMBER_LINE_MAX bytes): refused as soon as that shows, whatever follows.
+ */
+static int number_line(const char *p, size_t avail, int64_t *v, size_t *used)
+{
+	size_t max = avail < NUMBER_LINE_MAX ? avail : NUMBER_LINE_MAX;
+	size_t i;
+
+	for (i = 0; i < max && p[i] != '\r'; i++)
+		if ((p[i] < '0' || p[i] > '9') && p[i] != '-')
+			return -1;
+	if (i == max)
+		return max == NUMBER_LINE_MAX ? -1 : 0;
+	if (i + 1 == avail)
+		return 0;
+	if (p[i + 1] != '\n' || !strict_ll(p, i, v))
+		return -1;
+	*used = i + 2;
+	return 1;
+}
+
+/*
+ * Scans the inline token at p (not a blank) up to end, as Redis's
+ * sdssplitargs does: "double quotes" with \n \r \t \b \a \xHH escapes,
+ * 'single quotes' with \', a closing quote followed by a blank or the end.
+ * Writes at most cap decoded bytes to dst (may be NULL) and sets *len to the
+ * decoded length and *plain to whether no quote was seen.  Returns where the
+ * token ends, or NULL on unbalanced quotes.
+ */
+static const char *inline_token(const char *p, const char *end, char *dst,
+				size_t cap, size_t *len, bool *plain)
+{
+	enum { UNQUOTED, DOUBLE, SINGLE } q = UNQUOTED;
+	size_t n = 0;
+
+#define PUT(ch) do { \
+	if (dst && n < cap) \
+		dst[n] = (ch); \
+	n++; \
+} while (0)
+	*plain = true;
+	for (;;) {
+		if (p == end) {
+			if (q != UNQUOTED)
+				return NULL;
+			break;
+		}
+		char c = *p;
+		if (q == DOUBLE) {
+			if (c == '\\' && end - p >= 4 && p[1] == 'x' &&
+			    hex_value(p[2]) >= 0 && hex_value(p[3]) >= 0) {
+				PUT((char)(hex_value(p[2]) << 4 |
+					   hex_value(p[3])));
+				p += 4;
+			} else if (c == '\\' && end - p >= 2) {
+				char e = p[1];
+				PUT(e == 'n' ? '\n' : e == 'r' ? '\r' :
+				    e == 't' ? '\t' : e == 'b' ? '\b' :
+				    e == 'a' ? '\a' : e);
+				p += 2;
+			} else if (c == '"') {
+				p++;
+				if (p != end && !is_blank(*p))
+					return NULL;
+				break;
+			} else {
+				PUT(c);
+				p++;
+			}
+		} else if (q == SINGLE) {
+			if (c == '\\' && end - p >= 2 && p[1] == '\'') {
+				PUT('\'');
+				p += 2;
+			} else if (c == '\'') {
+				p++;
+				if (p != end && !is_blank(*p))
+					return NULL;
+				break;
+			} else {
+				PUT(c);
+				p++;
+			}
+		} else {
+			if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+				break;
+			if (c == '"' || c == '\'') {
+				q = c == '"' ? DOUBLE : SINGLE;
+				*plain = false;
+			} else {
+				PUT(c);
+			}
+			p++;
+		}
+	}
+#undef PUT
+	*len = n;
+	return p;
+}
+
+static const char *skip_blanks(const char *p, const char *end)
+{
+	while (p < end && is_blank(*p))
+		p++;
+	return p;
+}
+
+/* Returns bytes of the inline command at in, 0 or -1 as parse() does. */
+static long parse_inline(const struct resp_state *st, const char *in,
+			 size_t len, struct cmd *cmd)
+{
+	const char *nl = memchr(in, '\n', len);
+	const char *p, *end;
+
+	if (!nl) {
+		if (len < CONFIG_IN_BUFFER)
+			return 0;
+		cmd->err = PERR_BIG_INLINE;
+		return -1;
+	}
+	end = nl;
+	if (end > in && end[-1] == '\r')
+		end--;
+	cmd->inl = true;
+	cmd->argc = 0;
+	cmd->args = in;
+	cmd->end = end;
+	for (p = skip_blanks(in, end); p < end; p = skip_blanks(p, end)) {
+		size_t n;
+		bool plain;
+
+		p = inline_token(p, end, NULL, 0, &n, &plain);
+		if (!p) {
+			cmd->err = PERR_QUOTES;
+			return -1;
+		}
+		if (++cmd->argc > st->max_args || n > st->max_bulk) {
+			cmd->err = PERR_BIG_INLINE;
+			return -1;
+		}
+	}
+	return nl - in + 1;
+}
+
+/* Returns bytes of the multibulk command at in ('*'), 0 or -1. */
+static long parse_multibulk(const struct resp_state *st, const char *in,
+			    size_t len, struct cmd *cmd)
+{
+	size_t pos = 1, used;
+	int64_t n;
+	int r = number_line(in + pos, len - pos, &n, &used);
+
+	if (r <= 0) {
+		cmd->err = PERR_MBULK_LEN;
+		return r;
+	}
+	pos += used;
+	cmd->inl = false;
+	cmd->argc = 0;
+	cmd->args = cmd->end = in + pos;
+	if (n <= 0)
+		return (long)pos;	/* "*0", "*-1": nothing to do */
+	if (n > st->max_args) {
+		cmd->err = PERR_MBULK_LEN;
+		return -1;
+	}
+	for (int64_t k = 0; k < n; k++) {
+		int64_t blen;
+
+		if (pos == len)
+			return 0;
+		if (in[pos] != '$') {
+			cmd->err = PERR_DOLLAR;
+			cmd->got = in[pos];
+			return -1;
+		}
+		pos++;
+		r = number_line(in + pos, len - pos, &blen, &used);
+		if (r == 0)
+			return 0;
+		if (r < 0 || blen < 0 || blen > st->max_bulk) {
+			cmd->err = PERR_BULK_LEN;
+			return -1;
+		}
+		pos += used;
+		if (pos + (size_t)blen + 2 > CONFIG_IN_BUFFER) {
+			cmd->err = PERR_BIG_MBULK;
+			return -1;
+		}
+		if (len - pos > (size_t)blen && in[pos + blen] != '\r') {
+			cmd->err = PERR_BULK_CRLF;
+			return -1;
+		}
+		if (len - pos < (size_t)blen + 2)
+			return 0;
+		if (in[pos + blen + 1] != '\n') {
+			cmd->err = PERR_BULK_CRLF;
+			return -1;
+		}
+		pos += (size_t)blen + 2;
+	}
+	cmd->argc = (unsigned)n;
+	cmd->end = in + pos;
+	return (long)pos;
+}
+
+/*
+ * Parses the command at the start of in[0..len).  Returns its length (cmd
+ * filled in; argc 0 for an empty command), 0 if it is not all there yet, -1
+ * on a protocol error (cmd->err).  A command that cannot fit in the
+ * connection's input buffer is an error, so that one always ends.
+ */
+static long parse(const struct resp_state *st, const char *in, size_t len,
+		  struct cmd *cmd)
+{
+	long r;
+
+	if (in[0] != '*')
+		return parse_inline(st, in, len, cmd);
+	r = parse_multibulk(st, in, len, cmd);
+	if (r == 0 && len >= CONFIG_IN_BUFFER) {
+		cmd->err = PERR_BIG_MBULK;
+		return -1;
+	}
+	return r;
+}
+
+/* Walks the arguments of a parsed (so valid) command. */
+struct iter {
+	const char *p;
+	const char *end;
+	bool inl;
+};
+
+static struct iter iter_start(const struct cmd *cmd)
+{
+	return (struct iter){ .p = cmd->args, .end = cmd->end,
+			      .inl = cmd->inl };
+}
+
+static bool iter_next(struct iter *it, struct arg *a)
+{
+	if (it->inl) {
+		const char *p = skip_blanks(it->p, it->end);
+		if (p == it->end)
+			return false;
+		it->p = inline_token(p, it->end, NULL, 0, &a->len, &a->plain);
+		a->p = p;
+		a->rawlen = (size_t)(it->p - p);
+		return true;
+	}
+	if (it->p == it->end)
+		return false;
+	size_t n = 0;
+	const char *p = it->p + 1;	/* past '$' */
+	while (*p != '\r')
+		n = n * 10 + (size_t)(*p++ - '0');
+	a->p = p + 2;
+	a->len = a->rawlen = n;
+	a->plain = true;
+	it->p = a->p + n + 2;
+	return true;
+}
+
+/* Copies at most cap decoded bytes of a to dst; returns how many. */
+static size_t arg_copy(const struct arg *a, char *dst, size_t cap)
+{
+	size_t n = a->len < cap ? a->len : cap;
+	size_t len;
+	bool plain;
+
+	if (a->plain)
+		memcpy(dst, a->p, n);
+	else
+		inline_token(a->p, a->p + a->rawlen, dst, cap, &len, &plain);
+	return n;
+}
+
+/* Whether a is name, ignoring case. */
+static bool arg_is(const struct arg *a, const char *name)
+{
+	char buf[16];
+	size_t n = strlen(name);
+
+	if (a->len != n || n > sizeof(buf))
+		return false;
+	arg_copy(a, buf, sizeof(buf));
+	return strncasecmp(buf, name, n) == 0;
+}
+
+/* Parses a as a Redis integer (string2ll rules). */
+static bool arg_int(const struct arg *a, int64_t *v)
+{
+	char buf[NUMBER_LINE_MAX];
+
+	if (a->len >= sizeof(buf))
+		return false;
+	return strict_ll(buf, arg_copy(a, buf, sizeof(buf)), v);
+}
+
+/* ---- replies ------------------------------------------------------------- */
+
+/* Builds a reply at dst, or only measures it when dst is NULL. */
+struct writer {
+	char *dst;
+	size_t cap;
+	size_t len;
+};
+
+static void w_put(struct writer *w, const void *p, size_t n)
+{
+	if (w->dst && w->len + n <= w->cap)
+		memcpy(w->dst + w->len, p, n);
+	w->len += n;
+}
+
+static void w_str(struct writer *w, const char *s)
+{
+	w_put(w, s, strlen(s));
+}
+
+static void w_crlf(struct writer *w)
+{
+	w_put(w, "\r\n", 2);
+}
+
+/* kind is one of "+-:$*", then n in decimal and CRLF. */
+static void w_number(struct writer *w, char kind, int64_t n)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	uint64_t u = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (n < 0)
+		*--p = '-';
+	*--p = kind;
+	w_put(w, p, (size_t)(buf + sizeof(buf) - p));
+	w_crlf(w);
+}
+
+static void w_status(struct writer *w, const char *s)
+{
+	w_put(w, "+", 1);
+	w_str(w, s);
+	w_crlf(w);
+}
+
+static void w_bulk(struct writer *w, const char *s, size_t n)
+{
+	w_number(w, '$', (int64_t)n);
+	w_put(w, s, n);
+	w_crlf(w);
+}
+
+static void w_bulk_str(struct writer *w, const char *s)
+{
+	w_bulk(w, s, strlen(s));
+}
+
+static void w_bulk_arg(struct writer *w, const struct arg *a)
+{
+	w_number(w, '$', (int64_t)a->len);
+	if (w->dst && w->len + a->len <= w->cap)
+		arg_copy(a, w->dst + w->len, a->len);
+	w->len += a->len;
+	w_crlf(w);
+}
+
+/*
+ * User text inside an error line, as Redis prints it: at most max bytes,
+ * up to a NUL ("%.*s" of a C string), CR and LF as spaces.  Returns its
+ * length.
+ */
+static size_t w_text(struct writer *w, const struct arg *a, size_t max)
+{
+	char buf[TEXT_MAX];
+	size_t n = arg_copy(a, buf, max < sizeof(buf) ? max : sizeof(buf));
+	char *nul = memchr(buf, '\0', n);
+
+	if (nul)
+		n = (size_t)(nul - buf);
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '\r' || buf[i] == '\n')
+			buf[i] = ' ';
+	w_put(w, buf, n);
+	return n;
+}
+
+/* ---- commands ------------------------------------------------------------ */
+
+struct call;
+
+struct command {
+	const char *name;	/* upper case */
+	int arity;		/* n: exactly n arguments; -n: at least n */
+	void (*fn)(struct writer *w, struct call *c);
+	const struct command *subs;	/* subcommands, NULL-terminated */
+};
+
+/* A command being answered.  Handlers run twice (measure, then write). */
+struct call {
+	const struct cmd *cmd;
+	struct arg argv[CALL_ARGV];	/* the first arguments */
+	unsigned argc;
+	const struct command *parent;	/* of a subcommand */
+	const struct command *def;
+	int64_t delay_ms;	/* DELAY's own; -1: the configured one */
+	bool quit;
+};
+
+static void wrong_arity(struct writer *w, const struct command *parent,
+			const struct command *def)
+{
+	w_str(w, "-ERR wrong number of arguments for '");
+	for (int k = 0; k < 2; k++) {
+		const struct command *d = k ? def : parent;
+		if (!d)
+			continue;
+		if (k && parent)
+			w_put(w, "|", 1);
+		for (const char *s = d->name; *s; s++) {
+			char lc = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
+			w_put(w, &lc, 1);
+		}
+	}
+	w_str(w, "' command\r\n");
+}
+
+static void cmd_ping(struct writer *w, struct call *c)
+{
+	if (c->argc > 2)
+		wrong_arity(w, c->parent, c->def);
+	else if (c->argc == 2)
+		w_bulk_arg(w, &c->argv[1]);
+	else
+		w_status(w, "PONG");
+}
+
+static void cmd_echo(struct writer *w, struct call *c)
+{
+	w_bulk_arg(w, &c->argv[1]);
+}
+
+static void cmd_quit(struct writer *w, struct call *c)
+{
+	w_status(w, "OK");
+	c->quit = true;
+}
+
+static void cmd_delay(struct writer *w, struct call *c)
+{
+	int64_t ms;
+
+	if (!arg_int(&c->argv[1], &ms) || ms < 0 || ms > DELAY_MAX_MS) {
+		w_str(w, "-ERR DELAY takes milliseconds from 0 to 60000\r\n");
+		return;
+	}
+	w_status(w, "OK");
+	c->delay_ms = ms;
+}
+
+static void cmd_select(struct writer *w, struct call *c)
+{
+	int64_t db;
+
+	if (!arg_int(&c->argv[1], &db))
+		w_str(w, "-ERR value is not an integer or out of range\r\n");
+	else if (db < INT32_MIN || db > INT32_MAX)
+		w_str(w, "-ERR value is out of range, value must between "
+			 "-2147483648 and 2147483647\r\n");	/* sic */
+	else if (db != 0)
+		w_str(w, "-ERR DB index is out of range\r\n");
+	else
+		w_status(w, "OK");
+}
+
+static void cmd_ok(struct writer *w, struct call *c)
+{
+	w_status(w, "OK");
+}
+
+/* HELLO [protover [AUTH user pass] [SETNAME name]]: RESP2 only. */
+static void cmd_hello(struct writer *w, struct call *c)
+{
+	struct iter it = iter_start(c->cmd);
+	struct arg a;
+	int64_t ver;
+
+	if (c->argc >= 2) {
+		if (!arg_int(&c->argv[1], &ver)) {
+			w_str(w, "-ERR Protocol version is not an integer or "
+				 "out of range\r\n");
+			return;
+		}
+		if (ver != 2) {
+			w_str(w, "-NOPROTO unsupported protocol version\r\n");
+			return;
+		}
+	}
+	iter_next(&it, &a);
+	iter_next(&it, &a);
+	for (unsigned left = c->argc > 2 ? c->argc - 2 : 0; left; left--) {
+		iter_next(&it, &a);
+		if (arg_is(&a, "AUTH") && left >= 3) {
+			iter_next(&it, &a);
+			iter_next(&it, &a);
+			left -= 2;
+		} else if (arg_is(&a, "SETNAME") && left >= 2) {
+			iter_next(&it, &a);
+			left--;
+		} else {
+			w_str(w, "-ERR Syntax error in HELLO option '");
+			w_text(w, &a, TEXT_MAX);
+			w_str(w, "'\r\n");
+			return;
+		}
+	}
+	w_number(w, '*', 12);
+	w_bulk_str(w, "server");
+	w_bulk_str(w, "evd");
+	w_bulk_str(w, "version");
+	w_bulk_str(w, EVD_VERSION);
+	w_bulk_str(w, "proto");
+	w_number(w, ':', 2);
+	w_bulk_str(w, "mode");
+	w_bulk_str(w, "standalone");
+	w_bulk_str(w, "role");
+	w_bulk_str(w, "master");
+	w_bulk_str(w, "modules");
+	w_number(w, '*', 0);
+}
+
+static void cmd_empty_array(struct writer *w, struct call *c)
+{
+	w_number(w, '*', 0);
+}
+
+static void cmd_command_count(struct writer *w, struct call *c)
+{
+	w_number(w, ':', 0);
+}
+
+/* The only parameters redis-benchmark asks for, named as the client did. */
+static const char *config_value(const struct arg *a)
+{
+	if (arg_is(a, "save"))
+		return "";
+	if (arg_is(a, "appendonly"))
+		return "no";
+	return NULL;
+}
+
+static void cmd_config_get(struct writer *w, struct call *c)
+{
+	struct iter it;
+	struct arg a;
+	int64_t found = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		it = iter_start(c->cmd);
+		iter_next(&it, &a);
+		iter_next(&it, &a);
+		if (pass)
+			w_number(w, '*', 2 * found);
+		while (iter_next(&it, &a)) {
+			const char *v = config_value(&a);
+			if (!v)
+				continue;
+			if (!pass) {
+				found++;
+				continue;
+			}
+			w_bulk_arg(w, &a);
+			w_bulk_str(w, v);
+		}
+	}
+}
+
+static const struct command command_subs[] = {
+	{ "DOCS", -2, cmd_empty_array, NULL },
+	{ "COUNT", 2, cmd_command_count, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct command config_subs[] = {
+	{ "GET", -3, cmd_config_get, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct command client_subs[] = {
+	{ "SETNAME", 3, cmd_ok, NULL },
+	{ "SETINFO", 4, cmd_ok, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct command commands[] = {
+	{ "PING", -1, cmd_ping, NULL },
+	{ "ECHO", 2, cmd_echo, NULL },
+	{ "QUIT", -1, cmd_quit, NULL },
+	{ "DELAY", 2, cmd_delay, NULL },
+	{ "SELECT", 2, cmd_select, NULL },
+	{ "HELLO", -1, cmd_hello, NULL },
+	{ "COMMAND", -1, cmd_empty_array, command_subs },
+	{ "CONFIG", -2, NULL, config_subs },
+	{ "CLIENT", -2, NULL, client_subs },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct command *lookup(const struct command *table,
+				    const struct arg *a)
+{
+	for (; table->name; table++)
+		if (arg_is(a, table->name))
+			return table;
+	return NULL;
+}
+
+static void unknown_command(struct writer *w, const struct call *c)
+{
+	struct iter it = iter_start(c->cmd);
+	struct arg a;
+	size_t shown = 0;
+
+	w_str(w, "-ERR unknown command '");
+	w_text(w, &c->argv[0], TEXT_MAX);
+	w_str(w, "', with args beginning with: ");
+	iter_next(&it, &a);
+	while (shown < TEXT_MAX && iter_next(&it, &a)) {
+		w_put(w, "'", 1);
+		shown += w_text(w, &a, TEXT_MAX - shown) + 3;
+		w_put(w, "' ", 2);
+	}
+	w_crlf(w);
+}
+
+static void unknown_subcommand(struct writer *w, const struct call *c,
+			       const struct command *def)
+{
+	w_str(w, "-ERR unknown subcommand '");
+	w_text(w, &c->argv[1], TEXT_MAX);
+	w_str(w, "'. Try ");
+	w_str(w, def->name);
+	w_str(w, " HELP.\r\n");
+}
+
+static bool arity_ok(const struct command *def, unsigned argc)
+{
+	return def->arity >= 0 ? argc == (unsigned)def->arity
+			       : argc >= (unsigned)-def->arity;
+}
+
+/* Writes (or measures) the reply to a parsed command with argc > 0. */
+static void execute(struct writer *w, struct call *c)
+{
+	const struct command *parent = NULL;
+	const struct command *def = lookup(commands, &c->argv[0]);
+
+	c->delay_ms = -1;
+	c->quit = false;
+	if (!def) {
+		unknown_command(w, c);
+		return;
+	}
+	if (def->subs && c->argc >= 2) {
+		const struct command *sub = lookup(def->subs, &c->argv[1]);
+		if (!sub) {
+			unknown_subcommand(w, c, def);
+			return;
+		}
+		parent = def;
+		def = sub;
+	}
+	c->parent = parent;
+	c->def = def;
+	if (!arity_ok(def, c->argc))
+		wrong_arity(w, parent, def);
+	else
+		def->fn(w, c);
+}
+
+/* ---- feed ---------------------------------------------------------------- */
+
+static void count_reply(struct proto_result *res, char kind)
+{
+	switch (kind) {
+	case '+': res->replies[REPLY_RESP_STATUS]++; break;
+	case '-': res->replies[REPLY_RESP_ERROR]++; break;
+	case ':': res->replies[REPLY_RESP_INTEGER]++; break;
+	case '$': res->replies[REPLY_RESP_BULK]++; break;
+	case '*': res->replies[REPLY_RESP_ARRAY]++; break;
+	}
+}
+
+static void w_protocol_error(struct writer *w, const struct cmd *cmd)
+{
+	w_str(w, "-ERR ");
+	w_str(w, perr_text[cmd->err]);
+	if (cmd->err == PERR_DOLLAR) {
+		/* Redis turns CR and LF in an error into spaces. */
+		char got = cmd->got == '\r' || cmd->got == '\n' ?
+			   ' ' : cmd->got;
+		w_put(w, &got, 1);
+		w_put(w, "'", 1);
+	}
+	w_crlf(w);
+}
+
+/* Appends "-ERR <protocol error>": false if out has no room for it. */
+static bool protocol_error(const struct cmd *cmd, struct buf *out)
+{
+	struct writer w = { 0 };
+
+	w_protocol_error(&w, cmd);
+	if (w.len > buf_space(out))
+		return false;
+	w = (struct writer){ .dst = buf_tail(out), .cap = w.len };
+	w_protocol_error(&w, cmd);
+	out->len += w.len;
+	return true;
+}
+
+/*
+ * Appends the reply to a parsed command (argc > 0), measured first: false,
+ * with nothing appended, if out has no room for it.
+ */
+static bool answer(const struct cmd *cmd, struct buf *out, struct call *call)
+{
+	struct writer w = { 0 };
+	struct iter it = iter_start(cmd);
+
+	*call = (struct call){ .cmd = cmd };
+	while (call->argc < CALL_ARGV &&
+	       iter_next(&it, &call->argv[call->argc]))
+		call->argc++;
+	call->argc = cmd->argc;
+	execute(&w, call);
+	if (w.len > buf_space(out))
+		return false;
+	w = (struct writer){ .dst = buf_tail(out), .cap = w.len };
+	execute(&w, call);
+	out->len += w.len;
+	return true;
+}
+
+static void resp_init(void *state, const struct config *cfg)
+{
+	struct resp_state *st = state;
+
+	st->max_bulk = cfg ? cfg->resp_max_bulk_bytes : RESP_DEFAULT_MAX_BULK;
+	st->max_args = cfg ? cfg->resp_max_args : RESP_DEFAULT_MAX_ARGS;
+	st->delay_ms = cfg ? (uint32_t)cfg->delay_ms : 0;
+}
+
+/*
+ * Answers the whole commands at the start of in, in order.  Stops before a
+ * command whose reply does not fit in out, after a delayed reply, after QUIT
+ * and after a protocol error.
+ */
+static size_t resp_feed(void *state, const char *in, size_t len,
+			struct buf *out, struct proto_result *res)
+{
+	const struct resp_state *st = state;
+	size_t pos = 0, start = out->len;
+
+	while (pos < len) {
+		struct cmd cmd;
+		struct call call;
+		size_t at = out->len;
+		long n = parse(st, in + pos, len - pos, &cmd);
+
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (!protocol_error(&cmd, out))
+				break;
+			res->replies[REPLY_RESP_ERROR]++;
+			res->error = res->close = true;
+			return len;
+		}
+		if (cmd.argc == 0) {
+			pos += (size_t)n;
+			continue;
+		}
+		if (!answer(&cmd, out, &call))
+			break;
+		pos += (size_t)n;
+		res->requests++;
+		count_reply(res, out->data[at]);
+		if (call.quit) {
+			res->close = true;
+			return pos;
+		}
+		if (call.delay_ms < 0)
+			call.delay_ms = st->delay_ms;
+		if (call.delay_ms > 0) {
+			res->delay_ms = (uint32_t)call.delay_ms;
+			res->delay_off = at - start;
+			break;
+		}
+	}
+	res->partial = pos < len;
+	return pos;
+}
+
+const struct evd_proto evd_proto_resp = {
+	.name = "resp",
+	.summary = "a Redis protocol (RESP2) subset: PING, ECHO, QUIT, DELAY",
+	.state_size = sizeof(struct resp_state),
+	.init = resp_init,
+	.feed = resp_feed,
+};
