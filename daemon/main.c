@@ -22,7 +22,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: evd [-c FILE] [-o SECTION.KEY=VALUE]... [-t] [-f] [-V] [-h]\n"
 		"\n"
-		"Serves echo over the concurrency model named in the configuration.\n"
+		"Serves echo, HTTP/1.1 or a Redis protocol subset with the concurrency\n"
+		"model named in the configuration.\n"
 		"\n"
 		"  -c FILE    configuration file (default " DEFAULT_CONFIG ")\n"
 		"  -o S.K=V   set one key after reading the file, e.g.\n"
