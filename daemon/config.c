@@ -356,7 +356,7 @@ static void print_max_connections(const struct config *cfg, FILE *out)
 
 static void print_duration(uint64_t ms, FILE *out)
 {
-	if (ms % 1000 == 0)
+	if (ms && ms % 1000 == 0)
 		fprintf(out, "%" PRIu64 "s", ms / 1000);
 	else
 		fprintf(out, "%" PRIu64 "ms", ms);

@@ -40,8 +40,8 @@ conf() {
 	diff <(sed 's/	;.*//' <<<"$output") <("$EVD_BIN" -t -c /dev/null 2>/dev/null | sed 's/	;.*//')
 	# Every key once, in the documented order, under its section.
 	[ "$(grep ' = ' <<<"$output" | sed 's/ = .*//' | tr '\n' ' ')" = \
-		"listen protocol model workers backlog max_connections idle_timeout pin_workers accept_lock reuseport socket mode level " ]
-	[ "$(grep '^\[' <<<"$output" | tr '\n' ' ')" = "[server] [prefork] [control] [log] " ]
+		"listen protocol model workers backlog max_connections idle_timeout pin_workers delay accept_lock reuseport body max_header_bytes max_headers max_body_bytes max_bulk_bytes max_args socket mode level " ]
+	[ "$(grep '^\[' <<<"$output" | tr '\n' ' ')" = "[server] [prefork] [http] [resp] [control] [log] " ]
 }
 
 @test "evd -t marks defaults and prints a file that evd -t accepts again" {
@@ -71,10 +71,10 @@ conf() {
 		'[log]' 'level = loud'
 	run "$EVD_BIN" -t -c "$CONF"
 	[ "$status" -eq 1 ]
-	[ "${lines[0]}" = "evd: $CONF:2: unknown key \"modle\" in [server] (expected one of: listen, protocol, model, workers, backlog, max_connections, idle_timeout, pin_workers)" ]
+	[ "${lines[0]}" = "evd: $CONF:2: unknown key \"modle\" in [server] (expected one of: listen, protocol, model, workers, backlog, max_connections, idle_timeout, pin_workers, delay)" ]
 	[ "${lines[1]}" = "evd: $CONF:3: backlog: 0 is out of range (expected 1..65535)" ]
 	[ "${lines[2]}" = "evd: $CONF:4: idle_timeout: \"5\" is not a duration (expected a number with a unit, ms or s, such as 250ms or 60s)" ]
-	[ "${lines[3]}" = "evd: $CONF:5: unknown section [bogus] (expected one of: [server], [prefork], [control], [log])" ]
+	[ "${lines[3]}" = "evd: $CONF:5: unknown section [bogus] (expected one of: [server], [prefork], [http], [resp], [control], [log])" ]
 	[ "${lines[4]}" = "evd: $CONF:8: mode: \"0888\" is not a file mode (expected octal 0000..0777, such as 0660)" ]
 	[ "${lines[5]}" = "evd: $CONF:9: expected \"key = value\", a [section] or a comment, got \"just words\"" ]
 	[ "${lines[6]}" = "evd: $CONF:11: level: unknown level \"loud\" (expected one of: debug, info, warning, error)" ]
@@ -185,7 +185,7 @@ PINNABLE_MODELS="prefork, prethread, reuseport"
 	conf '[server]' 'accept_lock = fcntl'
 	run "$EVD_BIN" -t -c "$CONF"
 	[ "$status" -eq 1 ]
-	[ "${lines[0]}" = "evd: $CONF:2: unknown key \"accept_lock\" in [server] (expected one of: listen, protocol, model, workers, backlog, max_connections, idle_timeout, pin_workers)" ]
+	[ "${lines[0]}" = "evd: $CONF:2: unknown key \"accept_lock\" in [server] (expected one of: listen, protocol, model, workers, backlog, max_connections, idle_timeout, pin_workers, delay)" ]
 	run "$EVD_BIN" -t -c /dev/null -o prefork.accept_lock=FLOCK -o prefork.reuseport=on -o server.pin_workers=
 	[ "$status" -eq 1 ]
 	[ "${lines[0]}" = "evd: -o prefork.accept_lock=FLOCK: accept_lock: unknown lock \"FLOCK\" (expected one of: none, fcntl, flock, mutex)" ]
@@ -217,7 +217,8 @@ PINNABLE_MODELS="prefork, prethread, reuseport"
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/again.ini"
 	run --separate-stderr "$EVD_BIN" -t -c "$BATS_TEST_TMPDIR/again.ini"
 	[ "$status" -eq 0 ]
-	grep -qx "reuseport = yes	; $BATS_TEST_TMPDIR/again.ini:13" <<<"$output"
+	line=$(grep -n '^reuseport = ' "$BATS_TEST_TMPDIR/again.ini" | cut -d: -f1)
+	grep -qx "reuseport = yes	; $BATS_TEST_TMPDIR/again.ini:$line" <<<"$output"
 }
 
 @test "keys a model does not use are warnings naming the models they shape, from a file and from -o" {
