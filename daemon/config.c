@@ -1007,11 +1007,19 @@ void config_print(const struct config *cfg, FILE *out)
 			section = keys[i].section;
 			fprintf(out, "%s[%s]\n", i ? "\n" : "", section);
 		}
-		fprintf(out, "%s = ", keys[i].name);
-		keys[i].print(cfg, out);
-		if (cfg->origin[i][0])
-			fprintf(out, "\t; %s\n", cfg->origin[i]);
+		char value[CONFIG_MAX_LINE * 2] = "";
+		FILE *v = fmemopen(value, sizeof(value), "w");
+		if (!v)
+			continue;
+		keys[i].print(cfg, v);
+		fclose(v);
+		const char *origin = cfg->origin[i][0] ? cfg->origin[i] : "default";
+		/* Keep each line within what the parser reads back: a long
+		 * value gets its origin on the line before. */
+		if (strlen(keys[i].name) + 3 + strlen(value) + 3 + strlen(origin) >
+		    CONFIG_MAX_LINE)
+			fprintf(out, "; %s\n%s = %s\n", origin, keys[i].name, value);
 		else
-			fputs("\t; default\n", out);
+			fprintf(out, "%s = %s\t; %s\n", keys[i].name, value, origin);
 	}
 }

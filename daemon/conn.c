@@ -73,23 +73,26 @@ void conn_close_idle(struct conn *c)
 
 /* ---- latency bookkeeping ------------------------------------------------ */
 
-/* n requests whose responses end at the current end of out began at start. */
-static void runs_push(struct conn *c, uint64_t n, uint64_t start)
+/* n requests whose responses end at out offset end began at start; apart
+ * (a held response) keeps them out of the previous run. */
+static void runs_push(struct conn *c, uint64_t n, uint64_t start, uint64_t end,
+		      bool apart)
 {
 	if (c->nruns) {
 		struct req_run *last =
 			&c->runs[(c->run_head + c->nruns - 1) % CONN_RUNS];
 		/* Same start, or no room left: fold into the last run; its
 		 * requests then complete with it (never early). */
-		if (last->start_ns == start || c->nruns == CONN_RUNS) {
+		if ((last->start_ns == start && !apart) ||
+		    c->nruns == CONN_RUNS) {
 			last->count += n;
-			last->end_off = c->out_total;
+			last->end_off = end;
 			return;
 		}
 	}
 	struct req_run *r = &c->runs[(c->run_head + c->nruns) % CONN_RUNS];
 	r->start_ns = start;
-	r->end_off = c->out_total;
+	r->end_off = end;
 	r->count = n;
 	c->nruns++;
 }
@@ -112,6 +115,7 @@ static void runs_complete(struct conn *c, uint64_t now)
 static bool process(struct conn *c)
 {
 	bool progress = false;
+	bool final = false;	/* end of stream: let the protocol finish */
 
 	while (!c->closing && !c->held && buf_used(&c->in)) {
 		struct proto_result res = { 0 };
@@ -122,8 +126,9 @@ static bool process(struct conn *c)
 			buf_compact(&c->out);
 		before = buf_used(&c->out);
 		uint64_t total_before = c->out_total;
-		size_t n = c->proto->feed(c->state, buf_head(&c->in),
-					  buf_used(&c->in), &c->out, &res);
+		size_t n = (final ? c->proto->finish : c->proto->feed)(
+			c->state, buf_head(&c->in), buf_used(&c->in), &c->out,
+			&res);
 		buf_consume(&c->in, n);
 		c->out_total += buf_used(&c->out) - before;
 		for (int k = 0; k < PROTO_REPLY_MAX; k++)
@@ -131,9 +136,22 @@ static bool process(struct conn *c)
 				slot_add(c->slot, (enum stat_id)(STAT_http_1xx + k),
 					 res.replies[k]);
 		if (res.requests) {
-			runs_push(c, 1, c->t_pending ? c->t_pending : c->t_read);
-			if (res.requests > 1)
-				runs_push(c, res.requests - 1, c->t_read);
+			/* A held response's request is a run of its own: the
+			 * responses before it (ending at its offset) may go
+			 * now and count when sent, not a delay later. */
+			unsigned held = res.delay_ms ? 1 : 0;
+			uint64_t start = c->t_pending ? c->t_pending : c->t_read;
+			uint64_t end = held ? total_before + res.delay_off :
+					      c->out_total;
+			if (res.requests > held) {
+				runs_push(c, 1, start, end, false);
+				if (res.requests - held > 1)
+					runs_push(c, res.requests - held - 1,
+						  c->t_read, end, false);
+				start = c->t_read;
+			}
+			if (held)
+				runs_push(c, 1, start, c->out_total, true);
 		}
 		if (res.partial || buf_used(&c->in)) {
 			if (res.requests || !c->t_pending)
@@ -147,8 +165,13 @@ static bool process(struct conn *c)
 			c->closing = true;
 			buf_consume(&c->in, buf_used(&c->in));
 		}
-		if (n == 0 && !res.requests && !res.close)
+		if (n == 0 && !res.requests && !res.close) {
+			if (!final && c->eof && c->proto->finish) {
+				final = true;	/* nothing more will come */
+				continue;
+			}
 			break;
+		}
 		progress = true;
 		if (res.delay_ms) {
 			/* Hold the delayed response (and feed nothing more)
@@ -358,8 +381,12 @@ static size_t rx_room(struct conn *c, char **p)
 
 void conn_rx_end(struct conn *c, long err)
 {
-	if (err == 0)
+	if (err == 0) {
 		c->eof = true;
+		if (!c->failed)
+			process(c);	/* the protocol may finish a request */
+		return;
+	}
 	else if (err != -EAGAIN && err != -EINTR && err != -ENOBUFS)
 		rx_failed(c);
 }
@@ -529,6 +556,7 @@ int conn_list_expire(struct conn_list *l, uint64_t idle_ms, uint64_t now,
 		if (c->held) {
 			/* Waiting on evd, not on the peer: not idle. */
 			conn_list_touch(l, c);
+			c->last_active = now;
 			continue;
 		}
 		conn_list_del(l, c);

@@ -46,14 +46,10 @@ static size_t echo_line_delayed(struct echo_state *st, const char *in,
 	return n;
 }
 
-static size_t echo_feed(void *state, const char *in, size_t len,
-			struct buf *out, struct proto_result *res)
+/* Echoes what fits, at once. */
+static size_t echo_stream(struct echo_state *st, const char *in, size_t len,
+			  struct buf *out, struct proto_result *res)
 {
-	struct echo_state *st = state;
-
-	if (st->delay_ms && (memchr(in, '\n', len) || len < CONFIG_IN_BUFFER))
-		return echo_line_delayed(st, in, len, out, res);
-
 	size_t n = len < buf_space(out) ? len : buf_space(out);
 
 	if (n == 0) {
@@ -69,10 +65,29 @@ static size_t echo_feed(void *state, const char *in, size_t len,
 	return n;
 }
 
+static size_t echo_feed(void *state, const char *in, size_t len,
+			struct buf *out, struct proto_result *res)
+{
+	struct echo_state *st = state;
+
+	if (st->delay_ms && (memchr(in, '\n', len) || len < CONFIG_IN_BUFFER))
+		return echo_line_delayed(st, in, len, out, res);
+	return echo_stream(st, in, len, out, res);
+}
+
+/* End of stream with delay: the unterminated last line still comes back
+ * (at once: without its newline it is no request). */
+static size_t echo_finish(void *state, const char *in, size_t len,
+			  struct buf *out, struct proto_result *res)
+{
+	return echo_stream(state, in, len, out, res);
+}
+
 const struct evd_proto evd_proto_echo = {
 	.name = "echo",
 	.summary = "every byte comes back; a newline ends a request",
 	.state_size = sizeof(struct echo_state),
 	.init = echo_init,
 	.feed = echo_feed,
+	.finish = echo_finish,
 };

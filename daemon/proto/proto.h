@@ -56,6 +56,13 @@ struct evd_proto {
 	 */
 	size_t (*feed)(void *state, const char *in, size_t len, struct buf *out,
 		       struct proto_result *res);
+	/*
+	 * Optional: the peer ended its stream and in[0..len) is what feed()
+	 * left.  Answers what can be answered (as feed() does) and returns
+	 * the bytes consumed; NULL drops an incomplete request.
+	 */
+	size_t (*finish)(void *state, const char *in, size_t len,
+			 struct buf *out, struct proto_result *res);
 };
 
 extern const struct evd_proto *const evd_protos[];

@@ -63,7 +63,8 @@ ctl() {
 	done
 	# The 65th and later are refused with one line; count refusals by
 	# connecting once more and reading the answer.
-	wait_until 10 bash -c "[ \"\$(printf 'ping\n' | timeout 5 socat -t 2 - UNIX-CONNECT:$EVD_SOCK | head -1)\" = 'ERROR too many control clients (at most 64); try again' ]"
+	# (quit ends a probe that got a slot at once, so it holds none.)
+	wait_until 30 bash -c "[ \"\$(printf 'ping\nquit\n' | timeout 5 socat -t 2 - UNIX-CONNECT:$EVD_SOCK | head -1)\" = 'ERROR too many control clients (at most 64); try again' ]"
 	kill "${silent[@]}" 2>/dev/null || true
 	wait_until 10 "$EVCTL_BIN" -s "$EVD_SOCK" ping
 	run "$EVCTL_BIN" -s "$EVD_SOCK" stats -o json

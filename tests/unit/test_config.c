@@ -23,9 +23,22 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define TMP_TEMPLATE "/tmp/evd-ut-config-XXXXXX"
 #define SERVER_KEYS "listen, protocol, model, workers, backlog, " \
-		    "max_connections, idle_timeout, pin_workers"
+		    "max_connections, idle_timeout, pin_workers, delay"
 #define PREFORK_KEYS "accept_lock, reuseport"
-#define SECTION_LIST "[server], [prefork], [control], [log]"
+#define HTTP_KEYS "body, max_header_bytes, max_headers, max_body_bytes"
+#define RESP_KEYS "max_bulk_bytes, max_args"
+#define SECTION_LIST "[server], [prefork], [http], [resp], [control], [log]"
+#define PROTO_LIST "echo, http, resp"
+/* Indexes of the keys in config.c's table (cfg.origin[] follows it). */
+enum {
+	K_LISTEN, K_PROTOCOL, K_MODEL, K_WORKERS, K_BACKLOG,
+	K_MAX_CONNECTIONS, K_IDLE_TIMEOUT, K_PIN_WORKERS, K_DELAY,
+	K_ACCEPT_LOCK, K_REUSEPORT,
+	K_BODY, K_MAX_HEADER_BYTES, K_MAX_HEADERS, K_MAX_BODY_BYTES,
+	K_MAX_BULK_BYTES, K_MAX_ARGS,
+	K_SOCKET, K_MODE, K_LEVEL,
+	NKEYS
+};
 #define MODEL_LIST "iterative, select, poll, epoll, fork, thread, prefork, " \
 		   "prethread, select-prethread, async, reuseport, uring"
 
@@ -76,8 +89,16 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->max_connections, b->max_connections);
 	assert_int_equal(a->idle_timeout_ms, b->idle_timeout_ms);
 	assert_int_equal(a->pin_workers, b->pin_workers);
+	assert_int_equal(a->delay_ms, b->delay_ms);
 	assert_int_equal(a->accept_lock, b->accept_lock);
 	assert_int_equal(a->reuseport, b->reuseport);
+	assert_string_equal(a->http_body, b->http_body);
+	assert_int_equal(a->http_body_len, b->http_body_len);
+	assert_int_equal(a->http_max_header_bytes, b->http_max_header_bytes);
+	assert_int_equal(a->http_max_headers, b->http_max_headers);
+	assert_int_equal(a->http_max_body_bytes, b->http_max_body_bytes);
+	assert_int_equal(a->resp_max_bulk_bytes, b->resp_max_bulk_bytes);
+	assert_int_equal(a->resp_max_args, b->resp_max_args);
 	assert_string_equal(a->control_socket, b->control_socket);
 	assert_int_equal(a->control_mode, b->control_mode);
 	assert_int_equal(a->log_level, b->log_level);
@@ -222,8 +243,16 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.max_connections, 10000);
 	assert_int_equal(cfg.idle_timeout_ms, 60000);
 	assert_false(cfg.pin_workers);
+	assert_int_equal(cfg.delay_ms, 0);
 	assert_int_equal(cfg.accept_lock, ACCEPT_LOCK_NONE);
 	assert_false(cfg.reuseport);
+	assert_string_equal(cfg.http_body, "Hello, World!");
+	assert_int_equal(cfg.http_body_len, 13);
+	assert_int_equal(cfg.http_max_header_bytes, 8192);
+	assert_int_equal(cfg.http_max_headers, 100);
+	assert_int_equal(cfg.http_max_body_bytes, 1048576);
+	assert_int_equal(cfg.resp_max_bulk_bytes, 8192);
+	assert_int_equal(cfg.resp_max_args, 64);
 	assert_string_equal(cfg.control_socket, "/run/evd/evd.sock");
 	assert_int_equal(cfg.control_mode, 0660);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
@@ -287,17 +316,28 @@ static void test_load_every_key(void **state)
 		"max_connections = 500\n"
 		"idle_timeout = 1500ms\n"
 		"pin_workers = yes\n"
+		"delay = 250ms\n"		/* 10 */
 		"\n"
 		"[prefork]\n"
-		"accept_lock = flock\n"
+		"accept_lock = flock\n"		/* 13 */
 		"reuseport = yes\n"
 		"\n"
+		"[http]\n"
+		"body = <h1>Hi, there!</h1>\n"	/* 17 */
+		"max_header_bytes = 300\n"
+		"max_headers = 7\n"
+		"max_body_bytes = 2k\n"
+		"\n"
+		"[resp]\n"
+		"max_bulk_bytes = 1k\n"		/* 23 */
+		"max_args = 3\n"
+		"\n"
 		"[control]\n"
-		"socket = /tmp/evd-test.sock\n"
+		"socket = /tmp/evd-test.sock\n"	/* 27 */
 		"mode = 0600\n"
 		"\n"
 		"[log]\n"
-		"level = debug\n";
+		"level = debug\n";		/* 31 */
 	struct config cfg;
 	struct config_errors errs;
 	char path[64], where[96];
@@ -328,14 +368,24 @@ static void test_load_every_key(void **state)
 	assert_int_equal(cfg.max_connections, 500);
 	assert_int_equal(cfg.idle_timeout_ms, 1500);
 	assert_true(cfg.pin_workers);
+	assert_int_equal(cfg.delay_ms, 250);
 	assert_int_equal(cfg.accept_lock, ACCEPT_LOCK_FLOCK);
 	assert_true(cfg.reuseport);
+	assert_string_equal(cfg.http_body, "<h1>Hi, there!</h1>");
+	assert_int_equal(cfg.http_body_len, 19);
+	assert_int_equal(cfg.http_max_header_bytes, 300);
+	assert_int_equal(cfg.http_max_headers, 7);
+	assert_int_equal(cfg.http_max_body_bytes, 2048);
+	assert_int_equal(cfg.resp_max_bulk_bytes, 1024);
+	assert_int_equal(cfg.resp_max_args, 3);
 	assert_string_equal(cfg.control_socket, "/tmp/evd-test.sock");
 	assert_int_equal(cfg.control_mode, 0600);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
-	/* Where each key was set: keys in table order (13 keys), the rest of
+	/* Where each key was set: keys in table order (20 keys), the rest of
 	 * origin[] untouched. */
-	static const int lines[] = { 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16, 17, 20 };
+	static const int lines[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 14, 17,
+				     18, 19, 20, 23, 24, 27, 28, 31 };
+	assert_int_equal(ARRAY_SIZE(lines), NKEYS);
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
 		snprintf(where, sizeof(where), "%s:%d", path, lines[i]);
 		assert_string_equal(cfg.origin[i], where);
@@ -504,7 +554,11 @@ static void test_err_key_outside_section(void **state)
 	(void)state;
 	EXPECT_ERRORS("model = poll\n[server]\n",
 		      "1: key \"model\" is outside any section (put it under "
-		      "one of: [server], [prefork], [control], [log])");
+		      "one of: " SECTION_LIST ")");
+	/* The same for a key of the new sections. */
+	EXPECT_ERRORS("max_args = 3\n[resp]\n",
+		      "1: key \"max_args\" is outside any section (put it "
+		      "under one of: " SECTION_LIST ")");
 }
 
 static void test_err_line_syntax(void **state)
@@ -746,12 +800,16 @@ static void test_protocol_and_model_errors(void **state)
 	char why[200];
 
 	(void)state;
-	snprintf(why, sizeof(why), "unknown protocol \"http\" (expected one of: "
+	snprintf(why, sizeof(why), "unknown protocol \"ftp\" (expected one of: "
 		 "%s)", proto_names());
-	assert_string_equal(proto_names(), "echo");
-	expect_value_error("server", "protocol", "http", why);
+	assert_string_equal(proto_names(), PROTO_LIST);
+	expect_value_error("server", "protocol", "ftp", why);
 	expect_value_error("server", "protocol", "",
-			   "unknown protocol \"\" (expected one of: echo)");
+			   "unknown protocol \"\" (expected one of: "
+			   PROTO_LIST ")");
+	expect_value_error("server", "protocol", "HTTP",
+			   "unknown protocol \"HTTP\" (expected one of: "
+			   PROTO_LIST ")");
 	assert_string_equal(model_names(), MODEL_LIST);
 	expect_value_error("server", "model", "epol",
 			   "unknown model \"epol\" (expected one of: "
@@ -1075,8 +1133,8 @@ static void test_set_valid(void **state)
 	assert_int_equal(cfg.nlisten, 2);
 	assert_string_equal(cfg.listen[0].text, "[::1]:1");
 	assert_string_equal(cfg.listen[1].text, "*:2");
-	assert_string_equal(cfg.origin[2], "-o server.model=select");
-	assert_string_equal(cfg.origin[0], "-o server.listen=[::1]:1,*:2");
+	assert_string_equal(cfg.origin[K_MODEL], "-o server.model=select");
+	assert_string_equal(cfg.origin[K_LISTEN], "-o server.listen=[::1]:1,*:2");
 	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
 
 	/* The new keys, by index in the key table. */
@@ -1086,11 +1144,16 @@ static void test_set_valid(void **state)
 	assert_true(cfg.pin_workers);
 	assert_int_equal(cfg.accept_lock, ACCEPT_LOCK_FCNTL);
 	assert_true(cfg.reuseport);
+	assert_int_equal(K_PIN_WORKERS, 7);	/* the table's order, spelled out */
+	assert_int_equal(K_SOCKET, 17);
 	assert_string_equal(cfg.origin[7], "-o server.pin_workers=yes");
-	assert_string_equal(cfg.origin[8], "-o prefork.accept_lock=fcntl");
-	assert_string_equal(cfg.origin[9], "-o prefork.reuseport=yes");
-	assert_string_equal(cfg.origin[10], "-o control.socket=run/x.sock");
-	assert_string_equal(cfg.origin[12], "");
+	assert_string_equal(cfg.origin[8], "");		/* delay */
+	assert_string_equal(cfg.origin[9], "-o prefork.accept_lock=fcntl");
+	assert_string_equal(cfg.origin[10], "-o prefork.reuseport=yes");
+	assert_string_equal(cfg.origin[17], "-o control.socket=run/x.sock");
+	assert_string_equal(cfg.origin[19], "");	/* level: it failed */
+	for (int k = NKEYS; k < (int)ARRAY_SIZE(cfg.origin); k++)
+		assert_string_equal(cfg.origin[k], "");
 	assert_int_equal(config_set(&cfg, "prefork.accept_lock=sem", &errs), -1);
 	assert_int_equal(config_set(&cfg, "prefork.reuseport=1", &errs), -1);
 	assert_int_equal(config_set(&cfg, "server.pin_workers=", &errs), -1);
@@ -1418,7 +1481,7 @@ static void print_to(const struct config *cfg, char *out, size_t outlen)
 static void test_print_defaults(void **state)
 {
 	struct config cfg;
-	char out[1024];
+	char out[2048];
 
 	(void)state;
 	config_defaults(&cfg);
@@ -1433,10 +1496,21 @@ static void test_print_defaults(void **state)
 			    "max_connections = 10000\t; default\n"
 			    "idle_timeout = 60s\t; default\n"
 			    "pin_workers = no\t; default\n"
+			    "delay = 0ms\t; default\n"
 			    "\n"
 			    "[prefork]\n"
 			    "accept_lock = none\t; default\n"
 			    "reuseport = no\t; default\n"
+			    "\n"
+			    "[http]\n"
+			    "body = Hello, World!\t; default\n"
+			    "max_header_bytes = 8k\t; default\n"
+			    "max_headers = 100\t; default\n"
+			    "max_body_bytes = 1m\t; default\n"
+			    "\n"
+			    "[resp]\n"
+			    "max_bulk_bytes = 8k\t; default\n"
+			    "max_args = 64\t; default\n"
 			    "\n"
 			    "[control]\n"
 			    "socket = /run/evd/evd.sock\t; default\n"
@@ -1451,7 +1525,7 @@ static void round_trip(const struct config *cfg)
 {
 	struct config back;
 	struct config_errors errs;
-	char out[2048], path[64];
+	char out[4096], path[64];
 
 	print_to(cfg, out, sizeof(out));
 	assert_int_equal(load(out, &back, &errs, path, sizeof(path)), 0);
@@ -1471,13 +1545,20 @@ static void test_print_round_trip(void **state)
 		"server.pin_workers=yes",
 		"prefork.accept_lock=mutex",
 		"prefork.reuseport=yes",
+		"server.delay=1500ms",
+		"http.body=<p>Hi, \"you\" & =all=</p>",
+		"http.max_header_bytes=300",
+		"http.max_headers=1000",
+		"http.max_body_bytes=0",
+		"resp.max_bulk_bytes=15k",
+		"resp.max_args=1",
 		"control.socket=/tmp/evd ut.sock",
 		"control.mode=0600",
 		"log.level=error",
 	};
 	struct config cfg;
 	struct config_errors errs = { 0 };
-	char out[2048];
+	char out[4096];
 
 	(void)state;
 	config_defaults(&cfg);
@@ -1493,7 +1574,18 @@ static void test_print_round_trip(void **state)
 			       "server.pin_workers=yes\n"));
 	assert_non_null(strstr(out, "\n\n[prefork]\naccept_lock = mutex\t; -o "
 			       "prefork.accept_lock=mutex\nreuseport = yes\t; "
-			       "-o prefork.reuseport=yes\n\n[control]\n"));
+			       "-o prefork.reuseport=yes\n\n[http]\n"));
+	assert_non_null(strstr(out, "\ndelay = 1500ms\t; -o server.delay=1500ms\n"
+			       "\n[prefork]\n"));
+	assert_non_null(strstr(out, "\n[http]\nbody = <p>Hi, \"you\" & =all=</p>"
+			       "\t; -o http.body=<p>Hi, \"you\" & =all=</p>\n"
+			       "max_header_bytes = 300\t; -o "
+			       "http.max_header_bytes=300\n"
+			       "max_headers = 1000\t; -o http.max_headers=1000\n"
+			       "max_body_bytes = 0\t; -o http.max_body_bytes=0\n"
+			       "\n[resp]\nmax_bulk_bytes = 15k\t; -o "
+			       "resp.max_bulk_bytes=15k\nmax_args = 1\t; -o "
+			       "resp.max_args=1\n\n[control]\n"));
 	round_trip(&cfg);
 	/* Every lock prints as it reads. */
 	for (int l = 0; l < ACCEPT_LOCK_MAX; l++) {
@@ -1514,10 +1606,10 @@ static void test_print_round_trip(void **state)
 			       "7777:8888]:9\t; "));
 	round_trip(&cfg);
 
-	/* Durations print in the largest exact unit; 0 stays 0. */
+	/* Durations print in the largest exact unit; 0 as 0ms. */
 	assert_int_equal(config_set(&cfg, "server.idle_timeout=0", &errs), 0);
 	print_to(&cfg, out, sizeof(out));
-	assert_non_null(strstr(out, "\nidle_timeout = 0s\t; "));
+	assert_non_null(strstr(out, "\nidle_timeout = 0ms\t; "));
 	round_trip(&cfg);
 	assert_int_equal(config_set(&cfg, "server.idle_timeout=120000ms", &errs),
 			 0);
@@ -1529,6 +1621,490 @@ static void test_print_round_trip(void **state)
 	assert_non_null(strstr(out, "\nmode = 0007\t; "));
 	round_trip(&cfg);
 	assert_int_equal(errs.n, 0);
+}
+
+/* ---- [server] delay, [http] and [resp] ----------------------------------- */
+
+static void test_delay(void **state)
+{
+	static const char bad[] = "is not a duration (expected a number with a "
+				  "unit, ms or s, such as 250ms or 60s)";
+	static const char *const bads[] = { "5", "1m", "-1s", "1.5s", "ms", "",
+					    "5 s" };
+	static const struct {
+		const char *v;
+		uint64_t ms;
+	} ok[] = {
+		{ "0", 0 }, { "0ms", 0 }, { "0s", 0 }, { "1ms", 1 },
+		{ "250ms", 250 }, { "1s", 1000 }, { "60s", 60000 },
+		{ "60000ms", 60000 }, { "0060s", 60000 },
+	};
+	struct config cfg;
+	char why[200];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		expect_value_ok("server", "delay", ok[i].v, &cfg);
+		assert_int_equal(cfg.delay_ms, ok[i].ms);
+		/* Nothing else moves. */
+		assert_int_equal(cfg.idle_timeout_ms, 60000);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bads); i++) {
+		snprintf(why, sizeof(why), "\"%s\" %s", bads[i], bad);
+		expect_value_error("server", "delay", bads[i], why);
+	}
+	expect_value_error("server", "delay", "61s",
+			   "61s is out of range (at most 60s)");
+	expect_value_error("server", "delay", "60001ms",
+			   "60001ms is out of range (at most 60s)");
+	expect_value_error("server", "delay", "99999999999999999999999ms",
+			   "99999999999999999999999ms is out of range (at most "
+			   "60s)");
+	/* It belongs to [server]. */
+	EXPECT_ERRORS("[http]\ndelay = 1s\n",
+		      "2: unknown key \"delay\" in [http] (expected one of: "
+		      HTTP_KEYS ")");
+}
+
+static void test_http_body(void **state)
+{
+	struct config cfg;
+	char text[300], body[200];
+
+	(void)state;
+	expect_value_ok("http", "body", "Hi", &cfg);
+	assert_string_equal(cfg.http_body, "Hi");
+	assert_int_equal(cfg.http_body_len, 2);
+	/* Any bytes: no value is an error. */
+	expect_value_ok("http", "body", "a;b #c = d [e]", &cfg);
+	assert_string_equal(cfg.http_body, "a;b #c = d [e]");
+	assert_int_equal(cfg.http_body_len, 14);
+	expect_value_ok("http", "body", "h\xC3\xA9llo", &cfg);
+	assert_int_equal(cfg.http_body_len, 6);
+	/* Blanks around the value are not part of it, " ;" starts a comment
+	 * (as conf/evd.ini says). */
+	expect_value_ok("http", "body", "  x y \t", &cfg);
+	assert_string_equal(cfg.http_body, "x y");
+	assert_int_equal(cfg.http_body_len, 3);
+	expect_value_ok("http", "body", "a ; b", &cfg);
+	assert_string_equal(cfg.http_body, "a");
+	assert_int_equal(cfg.http_body_len, 1);
+	expect_value_ok("http", "body", "", &cfg);
+	assert_string_equal(cfg.http_body, "");
+	assert_int_equal(cfg.http_body_len, 0);
+	/* The other [http] keys keep their defaults. */
+	assert_int_equal(cfg.http_max_header_bytes, 8192);
+	assert_int_equal(cfg.http_max_headers, 100);
+	assert_int_equal(cfg.http_max_body_bytes, 1048576);
+
+	/* The longest: a line of 199 characters, "body = " and 192 bytes. */
+	memset(body, 'b', sizeof(body));
+	body[192] = '\0';
+	expect_value_ok("http", "body", body, &cfg);
+	assert_string_equal(cfg.http_body, body);
+	assert_int_equal(cfg.http_body_len, 192);
+	body[193 - 1] = 'c';
+	body[193] = '\0';
+	snprintf(text, sizeof(text), "[http]\nbody = %s\n", body);
+	const char *const w[] = { "2: line is 200 characters long (at most 199)" };
+	expect_errors_n(text, strlen(text), true, w, 1);
+}
+
+static void test_http_max_header_bytes(void **state)
+{
+	static const char bad[] = "is not a size (expected bytes, or a number "
+				  "with k or m, such as 64k)";
+	static const char *const bads[] = { "8kb", "", "x", "-1", "1.5k", "8 k",
+					    "1g" };
+	static const struct {
+		const char *v;
+		unsigned n;
+	} ok[] = {
+		{ "256", 256 }, { "300", 300 }, { "8K", 8192 }, { "16k", 16384 },
+		{ "16384", 16384 },
+	};
+	struct config cfg;
+	char why[200];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		expect_value_ok("http", "max_header_bytes", ok[i].v, &cfg);
+		assert_int_equal(cfg.http_max_header_bytes, ok[i].n);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bads); i++) {
+		snprintf(why, sizeof(why), "\"%s\" %s", bads[i], bad);
+		expect_value_error("http", "max_header_bytes", bads[i], why);
+	}
+	expect_value_error("http", "max_header_bytes", "255",
+			   "255 is too small (at least 256 bytes)");
+	expect_value_error("http", "max_header_bytes", "0",
+			   "0 is too small (at least 256 bytes)");
+	expect_value_error("http", "max_header_bytes", "0k",
+			   "0k is too small (at least 256 bytes)");
+	expect_value_error("http", "max_header_bytes", "16385",
+			   "16385 is out of range (at most 16384 bytes)");
+	expect_value_error("http", "max_header_bytes", "17k",
+			   "17k is out of range (at most 16384 bytes)");
+	expect_value_error("http", "max_header_bytes", "1m",
+			   "1m is out of range (at most 16384 bytes)");
+}
+
+static void test_http_max_headers(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	expect_value_ok("http", "max_headers", "1", &cfg);
+	assert_int_equal(cfg.http_max_headers, 1);
+	expect_value_ok("http", "max_headers", "1000", &cfg);
+	assert_int_equal(cfg.http_max_headers, 1000);
+	expect_value_ok("http", "max_headers", "042", &cfg);
+	assert_int_equal(cfg.http_max_headers, 42);
+	expect_value_error("http", "max_headers", "0",
+			   "0 is out of range (expected 1..1000)");
+	expect_value_error("http", "max_headers", "1001",
+			   "1001 is out of range (expected 1..1000)");
+	expect_value_error("http", "max_headers", "99999999999999999999999",
+			   "99999999999999999999999 is out of range (expected "
+			   "1..1000)");
+	expect_value_error("http", "max_headers", "1k",
+			   "\"1k\" is not a whole number (expected 1..1000)");
+	expect_value_error("http", "max_headers", "",
+			   "\"\" is not a whole number (expected 1..1000)");
+	expect_value_error("http", "max_headers", "-5",
+			   "\"-5\" is not a whole number (expected 1..1000)");
+}
+
+static void test_http_max_body_bytes(void **state)
+{
+	static const struct {
+		const char *v;
+		uint64_t n;
+	} ok[] = {
+		{ "0", 0 }, { "1", 1 }, { "64k", 65536 }, { "1m", 1048576 },
+		{ "1024m", 1073741824 }, { "1073741824", 1073741824 },
+		{ "1048576k", 1073741824 },
+	};
+	struct config cfg;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		expect_value_ok("http", "max_body_bytes", ok[i].v, &cfg);
+		assert_int_equal(cfg.http_max_body_bytes, ok[i].n);
+	}
+	expect_value_error("http", "max_body_bytes", "1025m",
+			   "1025m is out of range (at most 1073741824 bytes)");
+	expect_value_error("http", "max_body_bytes", "1073741825",
+			   "1073741825 is out of range (at most 1073741824 "
+			   "bytes)");
+	expect_value_error("http", "max_body_bytes", "99999999999999999999999k",
+			   "99999999999999999999999k is out of range (at most "
+			   "1073741824 bytes)");
+	/* No g unit: 1024m is the largest. */
+	expect_value_error("http", "max_body_bytes", "1g",
+			   "\"1g\" is not a size (expected bytes, or a number "
+			   "with k or m, such as 64k)");
+	expect_value_error("http", "max_body_bytes", "-1",
+			   "\"-1\" is not a size (expected bytes, or a number "
+			   "with k or m, such as 64k)");
+}
+
+static void test_resp_max_bulk_bytes(void **state)
+{
+	static const struct {
+		const char *v;
+		unsigned n;
+	} ok[] = {
+		{ "1", 1 }, { "512", 512 }, { "8k", 8192 }, { "15k", 15360 },
+		{ "15360", 15360 },
+	};
+	struct config cfg;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		expect_value_ok("resp", "max_bulk_bytes", ok[i].v, &cfg);
+		assert_int_equal(cfg.resp_max_bulk_bytes, ok[i].n);
+		assert_int_equal(cfg.resp_max_args, 64);
+	}
+	/* A whole command fits the 16 KiB input buffer, with 1 KiB left for
+	 * its framing. */
+	assert_int_equal(CONFIG_IN_BUFFER - 1024, 15360);
+	expect_value_error("resp", "max_bulk_bytes", "0",
+			   "0 is too small (at least 1)");
+	expect_value_error("resp", "max_bulk_bytes", "0k",
+			   "0k is too small (at least 1)");
+	expect_value_error("resp", "max_bulk_bytes", "15361",
+			   "15361 is out of range (at most 15360 bytes)");
+	expect_value_error("resp", "max_bulk_bytes", "16k",
+			   "16k is out of range (at most 15360 bytes)");
+	expect_value_error("resp", "max_bulk_bytes", "1m",
+			   "1m is out of range (at most 15360 bytes)");
+	expect_value_error("resp", "max_bulk_bytes", "8kb",
+			   "\"8kb\" is not a size (expected bytes, or a number "
+			   "with k or m, such as 64k)");
+	expect_value_error("resp", "max_bulk_bytes", "",
+			   "\"\" is not a size (expected bytes, or a number "
+			   "with k or m, such as 64k)");
+}
+
+static void test_resp_max_args(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	expect_value_ok("resp", "max_args", "1", &cfg);
+	assert_int_equal(cfg.resp_max_args, 1);
+	expect_value_ok("resp", "max_args", "1024", &cfg);
+	assert_int_equal(cfg.resp_max_args, 1024);
+	assert_int_equal(cfg.resp_max_bulk_bytes, 8192);
+	expect_value_error("resp", "max_args", "0",
+			   "0 is out of range (expected 1..1024)");
+	expect_value_error("resp", "max_args", "1025",
+			   "1025 is out of range (expected 1..1024)");
+	expect_value_error("resp", "max_args", "6x4",
+			   "\"6x4\" is not a whole number (expected 1..1024)");
+	expect_value_error("resp", "max_args", "1k",
+			   "\"1k\" is not a whole number (expected 1..1024)");
+	expect_value_error("resp", "max_args", "",
+			   "\"\" is not a whole number (expected 1..1024)");
+}
+
+static void test_http_resp_sections(void **state)
+{
+	struct config cfg;
+	struct config_errors errs;
+	char path[64], want[256];
+
+	(void)state;
+	EXPECT_ERRORS("[http]\nmax_body = 1k\n",
+		      "2: unknown key \"max_body\" in [http] (expected one of: "
+		      HTTP_KEYS ")");
+	EXPECT_ERRORS("[resp]\nmax_bulk = 1\n",
+		      "2: unknown key \"max_bulk\" in [resp] (expected one of: "
+		      RESP_KEYS ")");
+	/* Each key belongs to its own section. */
+	EXPECT_ERRORS("[server]\nbody = x\n",
+		      "2: unknown key \"body\" in [server] (expected one of: "
+		      SERVER_KEYS ")");
+	EXPECT_ERRORS("[resp]\nmax_headers = 3\n",
+		      "2: unknown key \"max_headers\" in [resp] (expected one "
+		      "of: " RESP_KEYS ")");
+	EXPECT_ERRORS("[http]\nmax_args = 3\n",
+		      "2: unknown key \"max_args\" in [http] (expected one of: "
+		      HTTP_KEYS ")");
+	EXPECT_ERRORS("[HTTP]\nbody = x\n",
+		      "1: unknown section [HTTP] (expected one of: "
+		      SECTION_LIST ")");
+	/* Several in one file, each reported at its line. */
+	EXPECT_ERRORS("[server]\n"		/* 1 */
+		      "delay = 1h\n"		/* 2 */
+		      "[http]\n"		/* 3 */
+		      "max_headers = 0\n"	/* 4 */
+		      "max_header_bytes = 100\n"	/* 5 */
+		      "[resp]\n"		/* 6 */
+		      "max_args = 2000\n"	/* 7 */
+		      "max_bulk_bytes = 16k\n",	/* 8 */
+		      "2: delay: \"1h\" is not a duration (expected a number "
+		      "with a unit, ms or s, such as 250ms or 60s)",
+		      "4: max_headers: 0 is out of range (expected 1..1000)",
+		      "5: max_header_bytes: 100 is too small (at least 256 "
+		      "bytes)",
+		      "7: max_args: 2000 is out of range (expected 1..1024)",
+		      "8: max_bulk_bytes: 16k is out of range (at most 15360 "
+		      "bytes)");
+
+	/* Empty sections are valid; a repeated key is an error, the first
+	 * value stays. */
+	assert_int_equal(load("[http]\n[resp]\n", &cfg, &errs, path,
+			      sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(load("[http]\nmax_headers = 5\n[resp]\nmax_args = 9\n"
+			      "[http]\nmax_headers = 6\n[resp]\nmax_args = 8\n",
+			      &cfg, &errs, path, sizeof(path)), -1);
+	assert_int_equal(errs.n, 2);
+	snprintf(want, sizeof(want), "%s:6: duplicate key \"max_headers\" in "
+		 "[http] (first set at %s:2); keep one", path, path);
+	assert_string_equal(errs.msg[0], want);
+	snprintf(want, sizeof(want), "%s:8: duplicate key \"max_args\" in "
+		 "[resp] (first set at %s:4); keep one", path, path);
+	assert_string_equal(errs.msg[1], want);
+	assert_int_equal(cfg.http_max_headers, 5);
+	assert_int_equal(cfg.resp_max_args, 9);
+}
+
+static void test_protocols_ok(void **state)
+{
+	static const char *const names[] = { "echo", "http", "resp" };
+	struct config cfg;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		expect_value_ok("server", "protocol", names[i], &cfg);
+		assert_string_equal(cfg.proto->name, names[i]);
+		assert_ptr_equal(cfg.proto, evd_protos[i]);
+		assert_ptr_equal(cfg.proto, proto_find(names[i]));
+	}
+	assert_null(evd_protos[ARRAY_SIZE(names)]);
+}
+
+/* -o for each new key: the value, where it was set, and the errors. */
+static void test_set_new_keys(void **state)
+{
+	static const struct {
+		const char *set;
+		int key;
+	} sets[] = {
+		{ "server.delay=2s", K_DELAY },
+		{ "http.body=  spaced ; out  ", K_BODY },
+		{ "http.max_header_bytes=1k", K_MAX_HEADER_BYTES },
+		{ "http.max_headers=3", K_MAX_HEADERS },
+		{ "http.max_body_bytes=5m", K_MAX_BODY_BYTES },
+		{ "resp.max_bulk_bytes=100", K_MAX_BULK_BYTES },
+		{ "resp.max_args=2", K_MAX_ARGS },
+	};
+	static const char *const bads[] = {
+		"server.delay=61s",
+		"http.max_header_bytes=255",
+		"http.max_headers=1001",
+		"http.max_body_bytes=2g",
+		"resp.max_bulk_bytes=0",
+		"resp.max_args=0",
+		"http.max_args=3",
+		"resp.body=x",
+		"http.delay=1s",
+	};
+	static const char *const whys[] = {
+		"-o server.delay=61s: delay: 61s is out of range (at most 60s)",
+		"-o http.max_header_bytes=255: max_header_bytes: 255 is too small "
+		"(at least 256 bytes)",
+		"-o http.max_headers=1001: max_headers: 1001 is out of range "
+		"(expected 1..1000)",
+		"-o http.max_body_bytes=2g: max_body_bytes: \"2g\" is not a size "
+		"(expected bytes, or a number with k or m, such as 64k)",
+		"-o resp.max_bulk_bytes=0: max_bulk_bytes: 0 is too small (at "
+		"least 1)",
+		"-o resp.max_args=0: max_args: 0 is out of range (expected "
+		"1..1024)",
+		"-o http.max_args=3: unknown key \"max_args\" in [http] (expected "
+		"one of: " HTTP_KEYS ")",
+		"-o resp.body=x: unknown key \"body\" in [resp] (expected one of: "
+		RESP_KEYS ")",
+		"-o http.delay=1s: unknown key \"delay\" in [http] (expected one "
+		"of: " HTTP_KEYS ")",
+	};
+	struct config cfg;
+	struct config_errors errs = { 0 };
+	char want[256];
+
+	(void)state;
+	config_defaults(&cfg);
+	for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
+		assert_int_equal(config_set(&cfg, sets[i].set, &errs), 0);
+		snprintf(want, sizeof(want), "-o %s", sets[i].set);
+		assert_string_equal(cfg.origin[sets[i].key], want);
+	}
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(cfg.delay_ms, 2000);
+	/* -o takes the value verbatim: no trimming, no comment. */
+	assert_string_equal(cfg.http_body, "  spaced ; out  ");
+	assert_int_equal(cfg.http_body_len, 16);
+	assert_int_equal(cfg.http_max_header_bytes, 1024);
+	assert_int_equal(cfg.http_max_headers, 3);
+	assert_int_equal(cfg.http_max_body_bytes, 5 * 1048576);
+	assert_int_equal(cfg.resp_max_bulk_bytes, 100);
+	assert_int_equal(cfg.resp_max_args, 2);
+
+	assert_int_equal(ARRAY_SIZE(bads), ARRAY_SIZE(whys));
+	for (size_t i = 0; i < ARRAY_SIZE(bads); i++) {
+		assert_int_equal(config_set(&cfg, bads[i], &errs), -1);
+		assert_int_equal(errs.n, i + 1);
+		assert_string_equal(errs.msg[i], whys[i]);
+	}
+	/* Failed overrides leave values and origins alone. */
+	assert_int_equal(cfg.delay_ms, 2000);
+	assert_int_equal(cfg.http_max_header_bytes, 1024);
+	assert_int_equal(cfg.http_max_headers, 3);
+	assert_int_equal(cfg.http_max_body_bytes, 5 * 1048576);
+	assert_int_equal(cfg.resp_max_bulk_bytes, 100);
+	assert_int_equal(cfg.resp_max_args, 2);
+	assert_string_equal(cfg.origin[K_DELAY], "-o server.delay=2s");
+	assert_string_equal(cfg.origin[K_MAX_ARGS], "-o resp.max_args=2");
+
+	/* The longest -o body: 199 characters in all. */
+	char a[CONFIG_MAX_LINE + 2];
+	memset(a, 'x', sizeof(a));
+	memcpy(a, "http.body=", 10);
+	a[CONFIG_MAX_LINE] = '\0';
+	assert_int_equal(config_set(&cfg, a, &errs), 0);
+	assert_int_equal(cfg.http_body_len, CONFIG_MAX_LINE - 10);
+	assert_string_equal(cfg.http_body, a + 10);
+	a[CONFIG_MAX_LINE] = 'x';
+	a[CONFIG_MAX_LINE + 1] = '\0';
+	assert_int_equal(config_set(&cfg, a, &errs), -1);
+	assert_string_equal(errs.msg[errs.n - 1], "-o http.body=xxxxxxxxxxxxxxx"
+			    "xxxxxxxxxxxxxxx...: too long");
+	assert_int_equal(cfg.http_body_len, CONFIG_MAX_LINE - 10);
+}
+
+/* [server] delay, [http] and [resp] shape every model: never a warning. */
+static void test_finish_quiet_on_proto_keys(void **state)
+{
+	char text[300];
+	const char *const none[] = { NULL };
+
+	(void)state;
+	for (size_t i = 0; evd_models[i]; i++) {
+		snprintf(text, sizeof(text),
+			 "[server]\nmodel = %s\nprotocol = echo\ndelay = 1s\n"
+			 "[http]\nbody = x\nmax_header_bytes = 1k\n"
+			 "max_headers = 2\nmax_body_bytes = 0\n[resp]\n"
+			 "max_bulk_bytes = 1\nmax_args = 1\n",
+			 evd_models[i]->name);
+		expect_warnings_n(text, none, 0);
+	}
+}
+
+/* The new keys print as they read, sizes in the largest exact unit. */
+static void test_print_new_keys(void **state)
+{
+	static const struct {
+		const char *set;
+		const char *line;
+	} cases[] = {
+		{ "server.delay=0", "\ndelay = 0ms\t; " },
+		{ "server.delay=0s", "\ndelay = 0ms\t; " },
+		{ "server.delay=60000ms", "\ndelay = 60s\t; " },
+		{ "server.delay=1001ms", "\ndelay = 1001ms\t; " },
+		{ "http.max_header_bytes=16384", "\nmax_header_bytes = 16k\t; " },
+		{ "http.max_header_bytes=1025", "\nmax_header_bytes = 1025\t; " },
+		{ "http.max_header_bytes=256", "\nmax_header_bytes = 256\t; " },
+		{ "http.max_body_bytes=1073741824", "\nmax_body_bytes = 1024m\t; " },
+		{ "http.max_body_bytes=2048k", "\nmax_body_bytes = 2m\t; " },
+		{ "http.max_body_bytes=1536k", "\nmax_body_bytes = 1536k\t; " },
+		{ "http.max_body_bytes=0", "\nmax_body_bytes = 0\t; " },
+		{ "resp.max_bulk_bytes=15360", "\nmax_bulk_bytes = 15k\t; " },
+		{ "resp.max_bulk_bytes=1", "\nmax_bulk_bytes = 1\t; " },
+		{ "http.max_headers=0999", "\nmax_headers = 999\t; " },
+		{ "resp.max_args=01024", "\nmax_args = 1024\t; " },
+		{ "http.body=", "\nbody = \t; -o http.body=\n" },
+		{ "http.body=a;b #c [d] =e", "\nbody = a;b #c [d] =e\t; " },
+	};
+	struct config cfg;
+	struct config_errors errs = { 0 };
+	char out[4096];
+
+	(void)state;
+	config_defaults(&cfg);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		assert_int_equal(config_set(&cfg, cases[i].set, &errs), 0);
+		print_to(&cfg, out, sizeof(out));
+		if (!strstr(out, cases[i].line))
+			fail_msg("%s: no \"%s\" in:\n%s", cases[i].set,
+				 cases[i].line, out);
+		round_trip(&cfg);
+	}
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(cfg.http_body_len, 13);
 }
 
 /* ---- shared parsers -------------------------------------------------------- */
@@ -1842,6 +2418,18 @@ int main(void)
 		cmocka_unit_test(test_finish_lock_with_reuseport),
 		cmocka_unit_test(test_print_defaults),
 		cmocka_unit_test(test_print_round_trip),
+		cmocka_unit_test(test_delay),
+		cmocka_unit_test(test_http_body),
+		cmocka_unit_test(test_http_max_header_bytes),
+		cmocka_unit_test(test_http_max_headers),
+		cmocka_unit_test(test_http_max_body_bytes),
+		cmocka_unit_test(test_resp_max_bulk_bytes),
+		cmocka_unit_test(test_resp_max_args),
+		cmocka_unit_test(test_http_resp_sections),
+		cmocka_unit_test(test_protocols_ok),
+		cmocka_unit_test(test_set_new_keys),
+		cmocka_unit_test(test_finish_quiet_on_proto_keys),
+		cmocka_unit_test(test_print_new_keys),
 		cmocka_unit_test(test_parse_uint),
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_parse_size),

@@ -1,6 +1,8 @@
 /* Unit tests for daemon/conn.c, driven over a non-blocking unix socketpair:
  * the echo protocol through the connection buffers, backpressure, end of
- * stream, errors, counters and the idle list. */
+ * stream, errors, counters and the idle list; delayed (held) responses and
+ * their timer; reply kinds counted from a protocol (http); the gentle close
+ * after the protocol ends a connection. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../daemon/config.h"
@@ -19,6 +22,10 @@
 #include "../../daemon/proto/proto.h"
 #include "../../daemon/server.h"
 #include "../../daemon/stats.h"
+#include "../../daemon/timer.h"
+#include "../../daemon/util.h"
+#include "../../daemon/version.h"
+#include "../../daemon/proto/http.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MS 1000000ull
@@ -38,7 +45,8 @@ struct fx {
 	char *rbuf;
 };
 
-static int setup(void **state)
+/* A connection of protocol proto with [server] delay = delay_ms. */
+static int setup_with(void **state, const char *proto, uint64_t delay_ms)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	int sv[2];
@@ -46,9 +54,10 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	config_defaults(&f->cfg);
+	f->cfg.delay_ms = delay_ms;
 	f->srv.cfg = &f->cfg;
 	f->srv.model = f->cfg.model;
-	f->srv.proto = proto_find("echo");
+	f->srv.proto = proto_find(proto);
 	f->srv.sb = scoreboard_create(1);
 	if (!f->srv.proto || !f->srv.sb)
 		return -1;
@@ -62,6 +71,23 @@ static int setup(void **state)
 		return -1;
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, "echo", 0);
+}
+
+#define DELAY_MS 100
+
+static int setup_delay(void **state)
+{
+	return setup_with(state, "echo", DELAY_MS);
+}
+
+static int setup_http(void **state)
+{
+	return setup_with(state, "http", 0);
 }
 
 static int teardown(void **state)
@@ -639,6 +665,562 @@ static void test_list_expire(void **state)
 	assert_int_equal(counter(f, STAT_accepted), 5);	/* with the fixture's */
 }
 
+/* ---- delayed responses -------------------------------------------------------- */
+
+/* Reads what the peer has (at most cap bytes) until EAGAIN; returns it. */
+static size_t peer_read_all(struct fx *f, char *buf, size_t cap)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < cap && (n = read(f->peer, buf + got, cap - got)) > 0)
+		got += (size_t)n;
+	if (got < cap) {
+		assert_int_equal(n, -1);
+		assert_int_equal(errno, EAGAIN);
+	}
+	return got;
+}
+
+/* Reads until end of stream (at most cap bytes); returns what came.  The
+ * connection must be closed: a reset instead of the end fails. */
+static size_t peer_read_to_end(struct fx *f, char *buf, size_t cap)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while ((n = read(f->peer, buf + got, cap - got)) > 0) {
+		got += (size_t)n;
+		assert_true(got < cap);
+	}
+	if (n < 0)
+		fail_msg("read after %zu bytes: %s, expected the end of stream",
+			 got, strerror(errno));
+	return got;
+}
+
+/* The peer has nothing to read now. */
+static void peer_expect_nothing(struct fx *f)
+{
+	char b;
+
+	assert_int_equal(read(f->peer, &b, 1), -1);
+	assert_int_equal(errno, EAGAIN);
+}
+
+static uint64_t lat_max(const struct fx *f)
+{
+	struct stats_total t;
+
+	scoreboard_sum(f->srv.sb, &t);
+	return t.lat_max_ns;
+}
+
+static void sleep_until_ns(uint64_t when)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(when / 1000000000u),
+		.tv_nsec = (long)(when % 1000000000u),
+	};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
+		;
+}
+
+/* A line is held for the delay: nothing is sent, the connection asks for
+ * its timer; when it fires the line arrives, counted with its latency. */
+static void test_delay_holds(void **state)
+{
+	struct fx *f = *state;
+
+	peer_write(f, "abc\n");
+	uint64_t t0 = now_ns();
+	assert_int_equal(conn_on_readable(f->c),
+			 CONN_WANT_READ | CONN_WANT_TIMER);
+	uint64_t t1 = now_ns();
+	peer_expect_nothing(f);
+	assert_true(f->c->held);
+	assert_int_equal(f->c->hold_off, 0);
+	assert_true(f->c->hold_until >= t0 + DELAY_MS * MS);
+	assert_true(f->c->hold_until <= t1 + DELAY_MS * MS);
+	assert_int_equal(f->c->out_total, 4);
+	assert_int_equal(f->c->sent_total, 0);
+	assert_int_equal(buf_used(&f->c->out), 4);
+	assert_int_equal(counter(f, STAT_bytes_in), 4);
+	assert_int_equal(counter(f, STAT_bytes_out), 0);
+	assert_int_equal(counter(f, STAT_requests), 0);
+	assert_int_equal(slot_requests_timed(f), 0);
+	/* Being writable changes nothing: the bytes are not due. */
+	assert_int_equal(conn_on_writable(f->c),
+			 CONN_WANT_READ | CONN_WANT_TIMER);
+	assert_int_equal(conn_want(f->c), CONN_WANT_READ | CONN_WANT_TIMER);
+	peer_expect_nothing(f);
+
+	sleep_until_ns(f->c->hold_until);
+	assert_int_equal(conn_on_timer(f->c), CONN_WANT_READ);
+	assert_false(f->c->held);
+	peer_expect(f, "abc\n");
+	assert_int_equal(counter(f, STAT_requests), 1);
+	assert_int_equal(counter(f, STAT_bytes_out), 4);
+	assert_int_equal(slot_requests_timed(f), 1);
+	/* Its latency includes the delay. */
+	assert_true(lat_max(f) >= DELAY_MS * MS);
+	assert_true(lat_max(f) < DELAY_MS * MS + 5000 * MS);
+	assert_int_equal(f->c->t_pending, 0);
+	assert_int_equal(f->c->nruns, 0);
+	assert_int_equal(counter(f, STAT_err_read) + counter(f, STAT_err_write) +
+			 counter(f, STAT_err_protocol), 0);
+}
+
+/* Pipelined lines: one held at a time; the next is fed once the held one
+ * is released, and held in turn. */
+static void test_delay_pipelined(void **state)
+{
+	struct fx *f = *state;
+
+	peer_write(f, "a\nbb\nccc\n");
+	assert_int_equal(conn_on_readable(f->c),
+			 CONN_WANT_READ | CONN_WANT_TIMER);
+	peer_expect_nothing(f);
+	assert_int_equal(buf_used(&f->c->out), 2);
+	assert_int_equal(buf_used(&f->c->in), 7);	/* waits, unfed */
+	uint64_t first = f->c->hold_until;
+
+	assert_int_equal(conn_on_timer(f->c), CONN_WANT_READ | CONN_WANT_TIMER);
+	peer_expect(f, "a\n");
+	assert_true(f->c->held);
+	assert_int_equal(f->c->hold_off, 2);
+	assert_true(f->c->hold_until >= first);
+	assert_int_equal(buf_used(&f->c->in), 4);
+	/* "a" counts once sent, not with "bb" a delay later. */
+	assert_int_equal(counter(f, STAT_requests), 1);
+	assert_int_equal(slot_requests_timed(f), 1);
+
+	assert_int_equal(conn_on_timer(f->c), CONN_WANT_READ | CONN_WANT_TIMER);
+	peer_expect(f, "bb\n");
+	assert_int_equal(f->c->hold_off, 5);
+	assert_int_equal(counter(f, STAT_requests), 2);
+
+	assert_int_equal(conn_on_timer(f->c), CONN_WANT_READ);
+	peer_expect(f, "ccc\n");
+	assert_false(f->c->held);
+	assert_int_equal(counter(f, STAT_requests), 3);
+	assert_int_equal(slot_requests_timed(f), 3);
+	assert_int_equal(counter(f, STAT_bytes_out), 9);
+	assert_int_equal(buf_used(&f->c->in), 0);
+}
+
+/* Output that precedes the held response is sent at once: here a 16 KiB
+ * line without a newline (it streams undelayed) that the socket could not
+ * take whole, then the end of the line, held behind it. */
+static void test_delay_sends_what_precedes(void **state)
+{
+	enum { FULL = CONN_IN_SIZE };
+	struct fx *f = *state;
+	char *big = f->pat = malloc(FULL);
+	char *rbuf = f->rbuf = malloc(FULL + 64);
+	int small = 4096;
+	unsigned want;
+
+	assert_non_null(big);
+	assert_non_null(rbuf);
+	for (size_t i = 0; i < FULL; i++)
+		big[i] = (char)('a' + i % 26);
+	assert_int_equal(setsockopt(f->c->fd, SOL_SOCKET, SO_SNDBUF, &small,
+				    sizeof(small)), 0);
+	assert_int_equal(write(f->peer, big, FULL), FULL);
+	want = conn_on_readable(f->c);
+	assert_false(f->c->held);
+	assert_int_equal(f->c->out_total, FULL);
+	if (f->c->sent_total >= FULL)
+		fail_msg("the socket took all %d bytes: the test needs it full",
+			 FULL);
+	assert_int_equal(want, CONN_WANT_READ | CONN_WANT_WRITE);
+
+	peer_write(f, "yz\n");
+	want = conn_on_readable(f->c);
+	assert_true(f->c->held);
+	assert_int_equal(f->c->hold_off, FULL);
+	assert_int_equal(f->c->out_total, FULL + 3);
+	assert_true(want & CONN_WANT_TIMER);
+
+	/* The peer drains: exactly the streamed bytes come, then nothing. */
+	size_t got = 0;
+	for (int i = 0; i < 10000 && (want & CONN_WANT_WRITE); i++) {
+		got += peer_read_all(f, rbuf + got, FULL + 64 - got);
+		want = conn_on_writable(f->c);
+	}
+	got += peer_read_all(f, rbuf + got, FULL + 64 - got);
+	assert_int_equal(want, CONN_WANT_READ | CONN_WANT_TIMER);
+	assert_int_equal(got, FULL);
+	assert_memory_equal(rbuf, big, FULL);
+	assert_int_equal(f->c->sent_total, FULL);
+	assert_int_equal(counter(f, STAT_requests), 0);
+	peer_expect_nothing(f);
+
+	assert_int_equal(conn_on_timer(f->c), CONN_WANT_READ);
+	peer_expect(f, "yz\n");
+	assert_int_equal(counter(f, STAT_requests), 1);
+	assert_int_equal(counter(f, STAT_bytes_out), FULL + 3);
+}
+
+struct fired {
+	struct conn *c;
+	unsigned want;
+	unsigned n;
+};
+
+static struct fired fired;
+
+/* A model's timer callback: the held response is due. */
+static void on_timer(struct timer *t, void *arg)
+{
+	struct conn *c = arg;
+
+	assert_ptr_equal(&c->timer, t);
+	fired.c = c;
+	fired.want = conn_on_timer(c);
+	fired.n++;
+}
+
+/* conn_timer_sync keeps c->timer armed for hold_until exactly while the
+ * connection wants its timer. */
+static void test_delay_timer_sync(void **state)
+{
+	struct fx *f = *state;
+	struct conn *c = f->c;
+	struct timer_heap h = { 0 };
+	unsigned want;
+
+	memset(&fired, 0, sizeof(fired));
+	assert_ptr_equal(c->timer.arg, c);
+	assert_false(timer_armed(&c->timer));
+	c->timer.fn = on_timer;
+
+	/* Nothing held: nothing armed. */
+	conn_timer_sync(c, &h, conn_want(c));
+	assert_false(timer_armed(&c->timer));
+	assert_int_equal(h.n, 0);
+
+	peer_write(f, "a\nb\n");
+	want = conn_on_readable(c);
+	assert_int_equal(want, CONN_WANT_READ | CONN_WANT_TIMER);
+	conn_timer_sync(c, &h, want);
+	assert_true(timer_armed(&c->timer));
+	assert_true(c->timer.when == c->hold_until);
+	assert_int_equal(h.n, 1);
+	conn_timer_sync(c, &h, want);	/* idempotent */
+	assert_int_equal(h.n, 1);
+	assert_true(c->timer.when == c->hold_until);
+
+	/* Not due a nanosecond early; due at hold_until. */
+	uint64_t first = c->hold_until;
+	assert_int_equal(timer_run(&h, first - 1), 0);
+	assert_int_equal(fired.n, 0);
+	assert_int_equal(timer_run(&h, first), 1);
+	assert_int_equal(fired.n, 1);
+	assert_ptr_equal(fired.c, c);
+	peer_expect(f, "a\n");
+	/* "b" is held now, for a later deadline: the timer follows it. */
+	assert_int_equal(fired.want, CONN_WANT_READ | CONN_WANT_TIMER);
+	assert_false(timer_armed(&c->timer));
+	conn_timer_sync(c, &h, fired.want);
+	assert_true(timer_armed(&c->timer));
+	assert_true(c->timer.when == c->hold_until);
+	assert_true(c->hold_until >= first);
+	assert_int_equal(h.n, 1);
+	/* A new deadline for the same connection re-arms, never twice. */
+	c->hold_until += 5 * MS;
+	conn_timer_sync(c, &h, fired.want);
+	assert_true(c->timer.when == c->hold_until);
+	assert_int_equal(h.n, 1);
+
+	/* Released another way: the timer goes. */
+	want = conn_on_timer(c);
+	assert_int_equal(want, CONN_WANT_READ);
+	peer_expect(f, "b\n");
+	conn_timer_sync(c, &h, want);
+	assert_false(timer_armed(&c->timer));
+	assert_int_equal(h.n, 0);
+	conn_timer_sync(c, &h, want);	/* disarming twice is harmless */
+	assert_int_equal(h.n, 0);
+	assert_int_equal(timer_run(&h, UINT64_MAX), 0);
+	assert_int_equal(fired.n, 1);
+	assert_int_equal(counter(f, STAT_requests), 2);
+	timer_heap_free(&h);
+}
+
+/* End of stream while a response is held: the connection lives until the
+ * held responses are sent (conn_want is never 0 while held). */
+static void test_delay_eof(void **state)
+{
+	struct fx *f = *state;
+	unsigned want;
+
+	peer_write(f, "a\nbb\n");
+	assert_int_equal(shutdown(f->peer, SHUT_WR), 0);
+	want = conn_on_readable(f->c);
+	if (want & CONN_WANT_READ)	/* data and end of stream: two reads */
+		want = conn_on_readable(f->c);
+	assert_true(f->c->eof);
+	assert_int_equal(want, CONN_WANT_TIMER);
+	assert_int_equal(conn_on_writable(f->c), CONN_WANT_TIMER);
+	assert_int_equal(conn_on_readable(f->c), CONN_WANT_TIMER);
+	peer_expect_nothing(f);
+
+	/* The second line is held in turn, still not finished. */
+	assert_int_equal(conn_on_timer(f->c), CONN_WANT_TIMER);
+	peer_expect(f, "a\n");
+	assert_int_equal(conn_on_timer(f->c), 0);
+	peer_expect(f, "bb\n");
+	assert_int_equal(counter(f, STAT_requests), 2);
+	assert_int_equal(counter(f, STAT_err_read) + counter(f, STAT_err_write),
+			 0);
+	conn_close(f->c);
+	f->c = NULL;
+	char b;
+	assert_int_equal(read(f->peer, &b, 1), 0);
+}
+
+/* A blocking model's worker sleeps through the delay, then answers. */
+static void test_delay_blocking(void **state)
+{
+	struct fx *f = *state;
+	int sv[2];
+	char buf[16];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+			 0);
+	struct conn *c = conn_new(sv[0], &f->srv, f->slot, true);
+	assert_non_null(c);
+	assert_int_equal(write(sv[1], "x\nyz\n", 5), 5);
+	assert_int_equal(shutdown(sv[1], SHUT_WR), 0);
+	uint64_t t0 = now_ns();
+	conn_serve_blocking(&f->srv, c);	/* closes c */
+	uint64_t took = now_ns() - t0;
+	assert_true(took >= 2 * DELAY_MS * MS);	/* two lines, one at a time */
+	assert_int_equal(read(sv[1], buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "x\nyz\n", 5);
+	assert_int_equal(read(sv[1], buf, sizeof(buf)), 0);
+	close(sv[1]);
+	assert_int_equal(counter(f, STAT_requests), 2);
+	assert_int_equal(counter(f, STAT_closed), 1);
+	assert_int_equal(counter(f, STAT_err_timeout), 0);
+	assert_true(lat_max(f) >= 2 * DELAY_MS * MS);
+	assert_int_equal(f->slot->state, WORKER_IDLE);
+}
+
+static struct forgotten not_idle_fg;
+
+/* forget() that fails at once, before the close, for a held connection. */
+static void forget_unheld(struct conn *c, void *arg)
+{
+	struct fx *f = arg;
+
+	if (c->held) {
+		f->c = NULL;	/* leaked, never closed twice */
+		fail_msg("the idle timeout expired a held connection");
+	}
+	forget(c, &not_idle_fg);
+}
+
+/* The idle timeout never closes a connection that waits on evd. */
+static void test_delay_not_idle(void **state)
+{
+	struct fx *f = *state;
+	struct conn_list l = { 0 };
+	struct forgotten *fg = &not_idle_fg;
+	struct conn *a = idle_conn(f), *d = idle_conn(f);
+
+	memset(fg, 0, sizeof(*fg));
+	peer_write(f, "abc\n");
+	assert_int_equal(conn_on_readable(f->c),
+			 CONN_WANT_READ | CONN_WANT_TIMER);
+	uint64_t now = now_ns();
+	a->last_active = now - 5000 * MS;
+	f->c->last_active = now - 5000 * MS;
+	d->last_active = now - 10 * MS;
+	conn_list_add(&l, a);
+	conn_list_add(&l, f->c);
+	conn_list_add(&l, d);
+	/* a expires; the held one is touched (to the tail), not closed; d
+	 * has 1990 ms left. */
+	assert_int_equal(conn_list_expire(&l, 2000, now, forget_unheld, f),
+			 1990);
+	assert_int_equal(fg->n, 1);
+	assert_ptr_equal(fg->c[0], a);
+	assert_list(&l, (struct conn *[]){ d, f->c }, 2);
+	assert_true(f->c->last_active >= now);
+	assert_true(f->c->held);
+	assert_int_equal(counter(f, STAT_err_timeout), 1);
+	assert_int_equal(counter(f, STAT_closed), 1);
+	/* Released, it answers as usual. */
+	assert_int_equal(conn_on_timer(f->c), CONN_WANT_READ);
+	peer_expect(f, "abc\n");
+	conn_list_del(&l, f->c);
+	conn_list_del(&l, d);
+	conn_close(d);
+}
+
+/* ---- reply kinds and the protocol's close (http) ---------------------------- */
+
+/* "HTTP/1.1 ...\r\nServer: evd/V\r\nDate: " + 29 bytes + rest: checks
+ * every byte but the date's. */
+static void assert_http(const char *got, size_t len, const char *status,
+			const char *rest)
+{
+	static const char server[] = "Server: evd/" EVD_VERSION "\r\nDate: ";
+	size_t sl = strlen(status), svl = sizeof(server) - 1, rl = strlen(rest);
+
+	assert_int_equal(len, sl + svl + HTTP_DATE_LEN + rl);
+	assert_memory_equal(got, status, sl);
+	assert_memory_equal(got + sl, server, svl);
+	assert_memory_equal(got + sl + svl + HTTP_DATE_LEN - 4, " GMT", 4);
+	assert_memory_equal(got + sl + svl + HTTP_DATE_LEN, rest, rl);
+}
+
+static const char ok_rest[] = "\r\nContent-Length: 13\r\nContent-Type: "
+			      "text/plain\r\n\r\nHello, World!";
+static const char missing_host_rest[] = "\r\nContent-Length: 13\r\n"
+					"Content-Type: text/plain\r\n"
+					"Connection: close\r\n\r\nmissing Host\n";
+
+/* Each response's kind reaches the slot's counters. */
+static void test_http_replies_counted(void **state)
+{
+	struct fx *f = *state;
+	char buf[512];
+	size_t n;
+
+	peer_write(f, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_int_equal(conn_on_readable(f->c), CONN_WANT_READ);
+	n = peer_read_all(f, buf, sizeof(buf));
+	assert_http(buf, n, "HTTP/1.1 200 OK\r\n", ok_rest);
+	assert_int_equal(counter(f, STAT_http_2xx), 1);
+	assert_int_equal(counter(f, STAT_requests), 1);
+	assert_int_equal(counter(f, STAT_err_protocol), 0);
+
+	/* Two pipelined: 200 and 404. */
+	peer_write(f, "GET /?q HTTP/1.1\r\nHost: x\r\n\r\n"
+		   "HEAD /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_int_equal(conn_on_readable(f->c), CONN_WANT_READ);
+	n = peer_read_all(f, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(counter(f, STAT_http_2xx), 2);
+	assert_int_equal(counter(f, STAT_http_4xx), 1);
+	assert_int_equal(counter(f, STAT_requests), 3);
+	assert_int_equal(counter(f, STAT_err_protocol), 0);
+
+	/* A bad request: 400, a protocol error, and the end. */
+	peer_write(f, "GET / HTTP/1.1\r\n\r\n");
+	assert_int_equal(conn_on_readable(f->c), 0);
+	assert_true(f->c->closing);
+	assert_false(f->c->failed);
+	n = peer_read_all(f, buf, sizeof(buf));
+	assert_http(buf, n, "HTTP/1.1 400 Bad Request\r\n", missing_host_rest);
+	assert_int_equal(counter(f, STAT_http_4xx), 2);
+	assert_int_equal(counter(f, STAT_err_protocol), 1);
+	assert_int_equal(counter(f, STAT_requests), 4);
+	static const enum stat_id zero[] = {
+		STAT_http_1xx, STAT_http_3xx, STAT_http_5xx, STAT_resp_status,
+		STAT_resp_error, STAT_resp_integer, STAT_resp_bulk,
+		STAT_resp_array,
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(zero); i++)
+		assert_int_equal(counter(f, zero[i]), 0);
+}
+
+/*
+ * The protocol ends the connection with input unread (the rest of a bad
+ * request): the peer must still read the whole response, then a clean end
+ * of stream.  A plain close() with unread input resets the connection
+ * (ECONNRESET on a unix socket, RST on TCP).
+ */
+static void test_http_gentle_close(void **state)
+{
+	enum { JUNK = 3 * CONN_IN_SIZE };
+	struct fx *f = *state;
+	char buf[512];
+	char *junk = f->pat = malloc(JUNK);
+
+	assert_non_null(junk);
+	memset(junk, 'j', JUNK);
+	peer_write(f, "GET / HTTP/1.1\r\n\r\n");
+	assert_int_equal(write(f->peer, junk, JUNK), JUNK);
+	assert_int_equal(conn_on_readable(f->c), 0);
+	assert_true(f->c->closing);
+	/* Input read with the request is dropped, the rest is still queued. */
+	assert_int_equal(buf_used(&f->c->in), 0);
+	assert_true(counter(f, STAT_bytes_in) < 18 + JUNK);
+	conn_close(f->c);
+	f->c = NULL;
+	size_t n = peer_read_to_end(f, buf, sizeof(buf));
+	assert_http(buf, n, "HTTP/1.1 400 Bad Request\r\n", missing_host_rest);
+	assert_int_equal(counter(f, STAT_closed), 1);
+	assert_int_equal(counter(f, STAT_err_protocol), 1);
+	assert_int_equal(counter(f, STAT_err_read), 0);
+}
+
+/* Pipelined: a response due now, then a delayed one.  The first is sent
+ * and counted at once (its latency without the delay); the second when
+ * its time comes. */
+static void test_http_undelayed_then_delayed(void **state)
+{
+	struct fx *f = *state;
+	char buf[512];
+	size_t n;
+
+	peer_write(f, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+		   "GET /delay/100 HTTP/1.1\r\nHost: x\r\n\r\n");
+	uint64_t t0 = now_ns();
+	assert_int_equal(conn_on_readable(f->c),
+			 CONN_WANT_READ | CONN_WANT_TIMER);
+	assert_true(f->c->held);
+	assert_true(f->c->hold_off > 0);
+	assert_true(f->c->hold_off < f->c->out_total);
+	n = peer_read_all(f, buf, sizeof(buf));
+	assert_http(buf, n, "HTTP/1.1 200 OK\r\n", ok_rest);
+	assert_int_equal(f->c->sent_total, f->c->hold_off);
+	assert_int_equal(counter(f, STAT_http_2xx), 2);	/* both made */
+	assert_int_equal(counter(f, STAT_requests), 1);	/* one sent */
+	assert_int_equal(slot_requests_timed(f), 1);
+	assert_true(lat_max(f) < 100 * MS);
+
+	sleep_until_ns(f->c->hold_until);
+	assert_true(now_ns() - t0 >= 100 * MS);
+	assert_int_equal(conn_on_timer(f->c), CONN_WANT_READ);
+	n = peer_read_all(f, buf, sizeof(buf));
+	assert_http(buf, n, "HTTP/1.1 200 OK\r\n", ok_rest);
+	assert_int_equal(counter(f, STAT_requests), 2);
+	assert_int_equal(slot_requests_timed(f), 2);
+	assert_true(lat_max(f) >= 100 * MS);
+}
+
+/* A delayed closing response: held, then sent, then the end. */
+static void test_http_delay_then_close(void **state)
+{
+	struct fx *f = *state;
+	char buf[512];
+
+	peer_write(f, "GET /delay/30 HTTP/1.1\r\nHost: x\r\n"
+		   "Connection: close\r\n\r\n");
+	assert_int_equal(conn_on_readable(f->c), CONN_WANT_TIMER);
+	assert_true(f->c->closing);
+	assert_true(f->c->held);
+	peer_expect_nothing(f);
+	assert_int_equal(counter(f, STAT_http_2xx), 1);	/* counted when made */
+	assert_int_equal(counter(f, STAT_requests), 0);	/* and when sent */
+	assert_int_equal(conn_on_timer(f->c), 0);
+	assert_int_equal(counter(f, STAT_requests), 1);
+	assert_int_equal(counter(f, STAT_err_protocol), 0);
+	conn_close(f->c);
+	f->c = NULL;
+	size_t n = peer_read_to_end(f, buf, sizeof(buf));
+	assert_http(buf, n, "HTTP/1.1 200 OK\r\n",
+		    "\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n"
+		    "Connection: close\r\n\r\nHello, World!");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -657,6 +1239,28 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_list_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_expire, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delay_holds, setup_delay,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_delay_pipelined, setup_delay,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_delay_sends_what_precedes,
+						setup_delay, teardown),
+		cmocka_unit_test_setup_teardown(test_delay_timer_sync, setup_delay,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_delay_eof, setup_delay,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_delay_blocking, setup_delay,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_delay_not_idle, setup_delay,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_http_replies_counted,
+						setup_http, teardown),
+		cmocka_unit_test_setup_teardown(test_http_gentle_close, setup_http,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_http_undelayed_then_delayed,
+						setup_http, teardown),
+		cmocka_unit_test_setup_teardown(test_http_delay_then_close,
+						setup_http, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../../daemon/config.h"
 #include "../../daemon/proto/proto.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* n usable bytes that end where an inaccessible page begins. */
 struct guarded {
@@ -59,6 +62,7 @@ static void guarded_out(struct guarded *g, struct buf *out, size_t cap)
 struct echo {
 	const struct evd_proto *p;
 	void *state;
+	struct config cfg;	/* the defaults: no delay */
 };
 
 static int setup(void **state)
@@ -73,7 +77,8 @@ static int setup(void **state)
 	e->state = malloc(e->p->state_size ? e->p->state_size : 1);
 	if (!e->state)
 		return -1;
-	e->p->init(e->state, NULL);
+	config_defaults(&e->cfg);
+	e->p->init(e->state, &e->cfg);
 	*state = e;
 	return 0;
 }
@@ -98,10 +103,30 @@ static size_t feed(struct echo *e, const char *in, size_t len, struct buf *out,
 static void assert_result(const struct proto_result *res, unsigned requests,
 			  bool partial)
 {
+	static const unsigned none[PROTO_REPLY_MAX];
+
 	assert_int_equal(res->requests, requests);
 	assert_int_equal(res->partial, partial);
 	assert_false(res->close);
 	assert_false(res->error);
+	/* echo's replies are of no kind the stats count. */
+	assert_memory_equal(res->replies, none, sizeof(none));
+}
+
+/* As assert_result, and the response is due after delay_ms (0: now). */
+static void assert_delayed(const struct proto_result *res, unsigned requests,
+			   bool partial, uint32_t delay_ms)
+{
+	assert_result(res, requests, partial);
+	assert_int_equal(res->delay_ms, delay_ms);
+	assert_int_equal(res->delay_off, 0);
+}
+
+/* Re-initialises e's state with [server] delay = ms. */
+static void set_delay(struct echo *e, uint64_t ms)
+{
+	e->cfg.delay_ms = ms;
+	e->p->init(e->state, &e->cfg);
 }
 
 static void test_echo_registered(void **state)
@@ -117,7 +142,7 @@ static void test_echo_registered(void **state)
 	assert_non_null(p->feed);
 	assert_null(proto_find("Echo"));
 	assert_null(proto_find(""));
-	assert_string_equal(proto_names(), "echo");
+	assert_string_equal(proto_names(), "echo, http, resp");
 }
 
 static void test_echo_copies_line(void **state)
@@ -314,6 +339,7 @@ static void test_echo_stream(void **state)
 		for (size_t i = 0; i < n; i++)
 			nl += in[in_off + i] == '\n';
 		assert_int_equal(res.requests, nl);
+		assert_int_equal(res.delay_ms, 0);
 		if (n)
 			assert_int_equal(res.partial, in[in_off + n - 1] != '\n');
 		requests += res.requests;
@@ -352,7 +378,7 @@ static void test_echo_states_independent(void **state)
 	void *other = malloc(e->p->state_size ? e->p->state_size : 1);
 
 	assert_non_null(other);
-	e->p->init(other, NULL);
+	e->p->init(other, &e->cfg);
 	guarded_out(&go, &out, 16);
 	assert_int_equal(feed(e, in, 1, &out, &res), 1);	/* "a" */
 	assert_result(&res, 0, true);
@@ -360,10 +386,234 @@ static void test_echo_states_independent(void **state)
 	assert_int_equal(e->p->feed(other, in, 0, &out, &res), 0);
 	assert_result(&res, 0, false);
 	/* init resets a state in the middle of a line. */
-	e->p->init(e->state, NULL);
+	e->p->init(e->state, &e->cfg);
 	assert_int_equal(feed(e, in, 0, &out, &res), 0);
 	assert_result(&res, 0, false);
 	free(other);
+	guarded_free(&gi);
+	guarded_free(&go);
+}
+
+/* ---- [server] delay ------------------------------------------------------ */
+
+/* A whole line is echoed at once and held for the delay. */
+static void test_echo_delay_line(void **state)
+{
+	struct echo *e = *state;
+	struct guarded gi, go;
+	struct buf out;
+	struct proto_result res;
+	const char *in = guarded_input(&gi, "abc\n", 4);
+
+	set_delay(e, 100);
+	guarded_out(&go, &out, 64);
+	assert_int_equal(feed(e, in, 4, &out, &res), 4);
+	assert_delayed(&res, 1, false, 100);
+	assert_int_equal(out.len, 4);
+	assert_memory_equal(out.data, "abc\n", 4);
+	assert_int_equal(out.data[4], '#');
+	/* delay_off counts from what out held before the call: the held
+	 * response starts right there. */
+	assert_int_equal(feed(e, in, 4, &out, &res), 4);
+	assert_delayed(&res, 1, false, 100);
+	assert_int_equal(out.len, 8);
+	assert_memory_equal(out.data, "abc\nabc\n", 8);
+	/* The largest delay fits delay_ms. */
+	set_delay(e, 60000);
+	buf_consume(&out, 8);
+	buf_compact(&out);
+	assert_int_equal(feed(e, in, 4, &out, &res), 4);
+	assert_delayed(&res, 1, false, 60000);
+	guarded_free(&gi);
+	guarded_free(&go);
+}
+
+/* An incomplete line consumes nothing: it waits whole for its newline. */
+static void test_echo_delay_incomplete(void **state)
+{
+	struct echo *e = *state;
+	struct guarded gi, go;
+	struct buf out;
+	struct proto_result res;
+	const char *in = guarded_input(&gi, "abc\n", 4);
+
+	set_delay(e, 100);
+	guarded_out(&go, &out, 64);
+	for (size_t len = 1; len < 4; len++) {
+		assert_int_equal(feed(e, in, len, &out, &res), 0);
+		assert_delayed(&res, 0, true, 0);
+		assert_int_equal(out.len, 0);
+		assert_int_equal(out.data[0], '#');
+	}
+	/* Once the newline is there, the whole line goes. */
+	assert_int_equal(feed(e, in, 4, &out, &res), 4);
+	assert_delayed(&res, 1, false, 100);
+	assert_memory_equal(out.data, "abc\n", 4);
+	guarded_free(&gi);
+	guarded_free(&go);
+}
+
+/* At end of stream the unterminated last line comes back at once through
+ * finish(): no newline, so no request and no delay. */
+static void test_echo_delay_finish(void **state)
+{
+	struct echo *e = *state;
+	struct guarded gi, go;
+	struct buf out;
+	struct proto_result res;
+	const char *in = guarded_input(&gi, "abc", 3);
+
+	set_delay(e, 100);
+	guarded_out(&go, &out, 64);
+	assert_int_equal(feed(e, in, 3, &out, &res), 0);
+	assert_non_null(e->p->finish);
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(e->p->finish(e->state, in, 3, &out, &res), 3);
+	assert_delayed(&res, 0, true, 0);
+	assert_int_equal(out.len, 3);
+	assert_memory_equal(out.data, "abc", 3);
+	assert_int_equal(out.data[3], '#');
+	guarded_free(&gi);
+	guarded_free(&go);
+}
+
+/* A line that does not fit out waits for room, whole. */
+static void test_echo_delay_no_room(void **state)
+{
+	struct echo *e = *state;
+	struct guarded gi, go;
+	struct buf out;
+	struct proto_result res;
+	const char *in = guarded_input(&gi, "abcd\n", 5);
+
+	set_delay(e, 7);
+	guarded_out(&go, &out, 5);
+	buf_append(&out, "Z", 1);
+	assert_int_equal(feed(e, in, 5, &out, &res), 0);
+	assert_delayed(&res, 0, true, 0);
+	assert_int_equal(out.len, 1);
+	buf_consume(&out, 1);
+	buf_compact(&out);
+	assert_int_equal(feed(e, in, 5, &out, &res), 5);
+	assert_delayed(&res, 1, false, 7);
+	assert_memory_equal(out.data, "abcd\n", 5);
+	guarded_free(&gi);
+	guarded_free(&go);
+}
+
+/* Pipelined lines: one per call, each with its own delay, so that the
+ * connection can hold each response in turn. */
+static void test_echo_delay_pipelined(void **state)
+{
+	static const char msg[] = "a\nbb\n\nccc\nd";
+	static const struct {
+		size_t n;
+		const char *line;
+	} want[] = { { 2, "a\n" }, { 3, "bb\n" }, { 1, "\n" }, { 4, "ccc\n" } };
+	struct echo *e = *state;
+	struct guarded gi, go;
+	struct buf out;
+	struct proto_result res;
+	size_t len = sizeof(msg) - 1, off = 0;
+	const char *in = guarded_input(&gi, msg, len);
+
+	set_delay(e, 250);
+	guarded_out(&go, &out, 64);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		size_t before = out.len;
+		assert_int_equal(feed(e, in + off, len - off, &out, &res),
+				 want[i].n);
+		assert_delayed(&res, 1, false, 250);
+		assert_int_equal(out.len, before + want[i].n);
+		assert_memory_equal(out.data + before, want[i].line, want[i].n);
+		off += want[i].n;
+	}
+	/* "d" waits for its newline. */
+	assert_int_equal(off, len - 1);
+	assert_int_equal(feed(e, in + off, 1, &out, &res), 0);
+	assert_delayed(&res, 0, true, 0);
+	assert_int_equal(out.len, 10);
+	assert_memory_equal(out.data, "a\nbb\n\nccc\n", 10);
+	guarded_free(&gi);
+	guarded_free(&go);
+}
+
+/* A line longer than the input buffer cannot wait whole: a full buffer
+ * without a newline streams through undelayed, as without delay; the last
+ * piece, with the newline, is delayed. */
+static void test_echo_delay_long_line(void **state)
+{
+	enum { FULL = CONFIG_IN_BUFFER };
+	struct echo *e = *state;
+	struct guarded gi, go, gt, gn;
+	struct buf out;
+	struct proto_result res;
+	char *big = malloc(FULL);
+
+	assert_non_null(big);
+	for (size_t i = 0; i < FULL; i++)
+		big[i] = (char)('a' + i % 26);
+	const char *in = guarded_input(&gi, big, FULL);
+	const char *tail = guarded_input(&gt, "xyz\nq", 5);
+	set_delay(e, 100);
+	guarded_out(&go, &out, 2 * FULL);
+
+	/* One byte short of full: it waits. */
+	assert_int_equal(feed(e, in, FULL - 1, &out, &res), 0);
+	assert_delayed(&res, 0, true, 0);
+	assert_int_equal(out.len, 0);
+	/* Full: all of it now, undelayed, not a request yet. */
+	assert_int_equal(feed(e, in, FULL, &out, &res), FULL);
+	assert_delayed(&res, 0, true, 0);
+	assert_int_equal(out.len, FULL);
+	assert_memory_equal(out.data, big, FULL);
+	/* The last piece ends the line: delayed, one request. */
+	assert_int_equal(feed(e, tail, 5, &out, &res), 4);
+	assert_delayed(&res, 1, false, 100);
+	assert_int_equal(out.len, FULL + 4);
+	assert_memory_equal(out.data + FULL, "xyz\n", 4);
+	/* The next line is short again: it waits for its newline. */
+	assert_int_equal(feed(e, tail + 4, 1, &out, &res), 0);
+	assert_delayed(&res, 0, true, 0);
+
+	/* A full buffer streams only what out has room for. */
+	set_delay(e, 100);
+	buf_consume(&out, out.len);
+	buf_compact(&out);
+	out.cap = 10;
+	assert_int_equal(feed(e, in, FULL, &out, &res), 10);
+	assert_delayed(&res, 0, true, 0);
+	assert_memory_equal(out.data, big, 10);
+	/* A full buffer with a newline is one delayed line. */
+	big[FULL - 1] = '\n';
+	const char *nl_in = guarded_input(&gn, big, FULL);
+	out.cap = 2 * FULL;
+	buf_consume(&out, out.len);
+	buf_compact(&out);
+	set_delay(e, 100);
+	assert_int_equal(feed(e, nl_in, FULL, &out, &res), FULL);
+	assert_delayed(&res, 1, false, 100);
+	assert_memory_equal(out.data, big, FULL);
+	free(big);
+	guarded_free(&gi);
+	guarded_free(&go);
+	guarded_free(&gt);
+	guarded_free(&gn);
+}
+
+/* Without delay nothing is ever delayed, whatever the input. */
+static void test_echo_no_delay(void **state)
+{
+	struct echo *e = *state;
+	struct guarded gi, go;
+	struct buf out;
+	struct proto_result res;
+	const char *in = guarded_input(&gi, "a\nb\nc", 5);
+
+	assert_int_equal(e->cfg.delay_ms, 0);
+	guarded_out(&go, &out, 64);
+	assert_int_equal(feed(e, in, 5, &out, &res), 5);
+	assert_delayed(&res, 2, true, 0);
 	guarded_free(&gi);
 	guarded_free(&go);
 }
@@ -387,6 +637,20 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_echo_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_echo_states_independent,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_echo_delay_line, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_echo_delay_incomplete, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_echo_delay_finish, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_echo_delay_no_room, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_echo_delay_pipelined, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_echo_delay_long_line, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_echo_no_delay, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

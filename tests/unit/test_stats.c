@@ -11,7 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../daemon/proto/proto.h"
 #include "../../daemon/stats.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct hist_layout L = {
 	.sub_bits = STATS_HIST_SUB_BITS,
@@ -34,6 +37,145 @@ static void test_names(void **state)
 	assert_string_equal(worker_state_names[WORKER_WAITING], "waiting");
 	assert_int_equal(stats_hist_layout.sub_bits, 6);
 	assert_int_equal(stats_hist_layout.max_bits, 40);
+}
+
+/* Every counter, in order, with the key evctl prints: a change here is a
+ * change of the stats output. */
+static void test_all_keys(void **state)
+{
+	static const char *const keys[] = {
+		"connections_accepted", "connections_closed",
+		"connections_refused", "requests", "bytes_in", "bytes_out",
+		"errors_accept", "errors_read", "errors_write", "errors_timeout",
+		"errors_protocol", "errors_nomem", "errors_aborted",
+		"responses_http_1xx", "responses_http_2xx", "responses_http_3xx",
+		"responses_http_4xx", "responses_http_5xx",
+		"responses_resp_status", "responses_resp_error",
+		"responses_resp_integer", "responses_resp_bulk",
+		"responses_resp_array",
+	};
+
+	(void)state;
+	assert_int_equal(STAT_MAX, ARRAY_SIZE(keys));
+	for (int i = 0; i < STAT_MAX; i++)
+		assert_string_equal(stat_keys[i], keys[i]);
+	assert_string_equal(stat_keys[STAT_err_aborted], "errors_aborted");
+	assert_string_equal(stat_keys[STAT_http_1xx], "responses_http_1xx");
+	assert_string_equal(stat_keys[STAT_http_5xx], "responses_http_5xx");
+	assert_string_equal(stat_keys[STAT_resp_status],
+			    "responses_resp_status");
+	assert_string_equal(stat_keys[STAT_resp_array], "responses_resp_array");
+}
+
+/* conn.c counts a protocol's replies[k] into STAT_http_1xx + k: the two
+ * enums must line up. */
+static void test_reply_kinds_map(void **state)
+{
+	static const struct {
+		enum proto_reply r;
+		enum stat_id s;
+	} map[] = {
+		{ REPLY_HTTP_1XX, STAT_http_1xx },
+		{ REPLY_HTTP_2XX, STAT_http_2xx },
+		{ REPLY_HTTP_3XX, STAT_http_3xx },
+		{ REPLY_HTTP_4XX, STAT_http_4xx },
+		{ REPLY_HTTP_5XX, STAT_http_5xx },
+		{ REPLY_RESP_STATUS, STAT_resp_status },
+		{ REPLY_RESP_ERROR, STAT_resp_error },
+		{ REPLY_RESP_INTEGER, STAT_resp_integer },
+		{ REPLY_RESP_BULK, STAT_resp_bulk },
+		{ REPLY_RESP_ARRAY, STAT_resp_array },
+	};
+
+	(void)state;
+	assert_int_equal(ARRAY_SIZE(map), PROTO_REPLY_MAX);
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
+		assert_int_equal(map[i].r, i);
+		assert_int_equal(STAT_http_1xx + map[i].r, map[i].s);
+	}
+	assert_int_equal(STAT_http_1xx + PROTO_REPLY_MAX, STAT_MAX);
+}
+
+/* The connections a dead worker held: counted closed and aborted, once. */
+static void test_abort_connections(void **state)
+{
+	struct scoreboard *sb = scoreboard_create(2);
+	struct stats_total t;
+
+	(void)state;
+	assert_non_null(sb);
+	struct stats_slot *s = scoreboard_claim(sb, 0);
+	struct stats_slot *other = scoreboard_claim(sb, 1);
+
+	/* None open: nothing changes. */
+	assert_int_equal(slot_abort_connections(s), 0);
+	assert_int_equal(s->c[STAT_closed], 0);
+	assert_int_equal(s->c[STAT_err_aborted], 0);
+	slot_add(s, STAT_accepted, 3);
+	slot_add(s, STAT_closed, 3);
+	assert_int_equal(slot_abort_connections(s), 0);
+	assert_int_equal(s->c[STAT_closed], 3);
+	assert_int_equal(s->c[STAT_err_aborted], 0);
+
+	/* 7 accepted, 3 closed: 4 were open. */
+	slot_add(s, STAT_accepted, 4);
+	slot_add(other, STAT_accepted, 10);
+	assert_int_equal(slot_abort_connections(s), 4);
+	assert_int_equal(s->c[STAT_accepted], 7);
+	assert_int_equal(s->c[STAT_closed], 7);
+	assert_int_equal(s->c[STAT_err_aborted], 4);
+	/* Once: a second call finds none open. */
+	assert_int_equal(slot_abort_connections(s), 0);
+	assert_int_equal(s->c[STAT_closed], 7);
+	assert_int_equal(s->c[STAT_err_aborted], 4);
+	/* Other slots are untouched. */
+	assert_int_equal(other->c[STAT_closed], 0);
+	assert_int_equal(other->c[STAT_err_aborted], 0);
+
+	/* Large counts, and the totals balance. */
+	slot_add(s, STAT_accepted, 1ull << 40);
+	assert_true(slot_abort_connections(s) == 1ull << 40);
+	assert_int_equal(slot_abort_connections(other), 10);
+	scoreboard_sum(sb, &t);
+	assert_true(t.c[STAT_accepted] == (1ull << 40) + 17);
+	assert_true(t.c[STAT_closed] == t.c[STAT_accepted]);
+	assert_true(t.c[STAT_err_aborted] == (1ull << 40) + 14);
+	/* Nothing else moves. */
+	for (int k = 0; k < STAT_MAX; k++)
+		if (k != STAT_accepted && k != STAT_closed &&
+		    k != STAT_err_aborted && t.c[k] != 0)
+			fail_msg("%s: %llu", stat_keys[k],
+				 (unsigned long long)t.c[k]);
+	scoreboard_destroy(sb);
+}
+
+/* As evd uses it: a worker process dies holding connections; its parent
+ * settles the slot once it has reaped it. */
+static void test_abort_after_fork(void **state)
+{
+	struct scoreboard *sb = scoreboard_create(2);
+	int status = -1;
+
+	(void)state;
+	assert_non_null(sb);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct stats_slot *s = scoreboard_claim(sb, 1);
+		slot_add(s, STAT_accepted, 5);
+		slot_add(s, STAT_closed, 2);
+		slot_add(s, STAT_requests, 9);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	struct stats_slot *s = &sb->slots[1];
+	assert_int_equal(slot_abort_connections(s), 3);
+	assert_int_equal(s->c[STAT_closed], 5);
+	assert_int_equal(s->c[STAT_err_aborted], 3);
+	assert_int_equal(s->c[STAT_requests], 9);
+	assert_int_equal(slot_abort_connections(s), 0);
+	scoreboard_destroy(sb);
 }
 
 static void test_create_zeroed(void **state)
@@ -242,6 +384,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_reply_kinds_map),
+		cmocka_unit_test(test_abort_connections),
+		cmocka_unit_test(test_abort_after_fork),
 		cmocka_unit_test(test_create_zeroed),
 		cmocka_unit_test(test_claim),
 		cmocka_unit_test(test_sum),
