@@ -18,7 +18,7 @@ WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wno-missing-field-initializers
 CPPFLAGS += -D_GNU_SOURCE
 EVD_CFLAGS := -std=gnu11 $(WARNINGS) -pthread -MMD -MP
-LDLIBS   := -linih -luring -lm -pthread
+LDLIBS    = -linih -luring $(PROBE_LIBS) -lm -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
 
@@ -45,6 +45,13 @@ LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c \
             $(sort $(wildcard daemon/proto/*.c)) \
             $(sort $(wildcard daemon/models/*.c)) \
             common/hist.c
+# Optional parts own their make fragments: daemon/probes/probes.mk adds
+# the syscall probes (or their stub) to PROBE_SRCS and PROBE_LIBS, and to
+# CPPFLAGS; it adds its own rules for generated headers.
+PROBE_SRCS :=
+PROBE_LIBS :=
+-include daemon/probes/probes.mk
+LIB_SRCS += $(PROBE_SRCS)
 EVD_SRCS := daemon/main.c $(LIB_SRCS)
 EVCTL_SRCS := ctl/evctl.c
 TOOL_SRCS := $(wildcard tests/tools/*.c)
@@ -130,6 +137,9 @@ unit: $(UNIT_BINS)
 
 integration: all $(TOOL_BINS)
 	$(Q)BUILD=$(BUILD) BINDIR=$(BINDIR) tests/run integration
+
+# The benchmark tools and harness (evbench, make bench, bench-quick).
+-include bench/bench.mk
 
 clean:
 	rm -rf $(BUILD) evd evctl run
