@@ -53,21 +53,26 @@ void children_signal(const struct children *ch, int sig)
 		kill(ch->v[i].pid, sig);
 }
 
-void children_stop(struct children *ch, int sigchld_fd, unsigned grace_ms,
-		   child_exit_fn *fn, void *arg)
+void children_stop(struct children *ch, int sigchld_fd, struct server *srv,
+		   unsigned grace_ms, child_exit_fn *fn, void *arg)
 {
-	uint64_t deadline = now_ns() + (uint64_t)grace_ms * 1000000u;
+	uint64_t deadline = 0;
 	bool killed = false;
 
 	while (ch->n) {
-		if (!killed && now_ns() >= deadline) {
+		if (!server_stopping(srv)) {
+			children_signal(ch, SIGTERM);	/* drain */
+		} else if (!deadline) {
+			deadline = now_ns() + (uint64_t)grace_ms * 1000000u;
+			children_signal(ch, SIGQUIT);	/* stop now */
+		} else if (!killed && now_ns() >= deadline) {
 			log_warnx("%u worker process%s still running %u ms after "
-				  "SIGTERM: sending SIGKILL", ch->n,
+				  "SIGQUIT: sending SIGKILL", ch->n,
 				  ch->n == 1 ? "" : "es", grace_ms);
 			children_signal(ch, SIGKILL);
 			killed = true;
 		} else if (!killed) {
-			children_signal(ch, SIGTERM);
+			children_signal(ch, SIGQUIT);
 		}
 		struct pollfd pfd = { .fd = sigchld_fd, .events = POLLIN };
 		if (poll(&pfd, 1, 50) > 0)

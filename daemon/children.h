@@ -25,14 +25,18 @@ int children_add(struct children *ch, pid_t pid, unsigned slot);
  * arg) and forgets it.  Returns how many were reaped. */
 unsigned children_reap(struct children *ch, child_exit_fn *fn, void *arg);
 void children_signal(const struct children *ch, int sig);
+struct server;
+
 /*
- * Stops every child: SIGTERM, repeated every 50 ms (a signal can land just
- * before a blocking call), SIGKILL for those alive after grace_ms; returns
- * once all are reaped (fn called for each).  sigchld_fd: a SIGCHLD
+ * Ends every child and returns once all are reaped (fn called for each).
+ * While the server drains, SIGTERM (the children drain: finish what is in
+ * flight, accept no more); once it stops, SIGQUIT (close everything now),
+ * then SIGKILL for those alive grace_ms later.  Signals repeat every 50 ms
+ * (one can land just before a blocking call).  sigchld_fd: a SIGCHLD
  * signalfd to wait on.
  */
-void children_stop(struct children *ch, int sigchld_fd, unsigned grace_ms,
-		   child_exit_fn *fn, void *arg);
+void children_stop(struct children *ch, int sigchld_fd, struct server *srv,
+		   unsigned grace_ms, child_exit_fn *fn, void *arg);
 void children_free(struct children *ch);
 
 #endif

@@ -294,6 +294,14 @@ static void pump(struct conn *c)
 	}
 }
 
+/* Something is owed to the peer: output, a held response, or a request
+ * partly received. */
+static bool want_owed(const struct conn *c)
+{
+	return buf_used(&c->out) || c->held || c->t_pending ||
+	       buf_used(&c->in);
+}
+
 unsigned conn_want(const struct conn *c)
 {
 	bool can_read = !c->eof && !c->closing &&
@@ -308,9 +316,23 @@ unsigned conn_want(const struct conn *c)
 		want |= CONN_WANT_READ;
 	if (c->held)
 		want |= CONN_WANT_TIMER;
+	/* Draining: done once nothing is owed.  A polite protocol (HTTP)
+	 * closes itself after its next answer, so its idle connections wait
+	 * for one more request (the drain deadline bounds that). */
+	if (c->draining && !c->drain_polite && !want_owed(c))
+		return 0;
 	/* 0: nothing to send, nothing to wait for, and more input cannot
 	 * help (end of stream, asked to close, or input stuck): finished. */
 	return want;
+}
+
+unsigned conn_drain(struct conn *c)
+{
+	if (!c->draining) {
+		c->draining = true;
+		c->drain_polite = c->proto->drain && c->proto->drain(c->state);
+	}
+	return conn_want(c);
 }
 
 void conn_release(struct conn *c)
@@ -460,7 +482,8 @@ void conn_serve_blocking(struct server *srv, struct conn *c)
 	if (srv->cfg->idle_timeout_ms)
 		set_timeouts(c, srv->cfg->idle_timeout_ms);
 	while (!server_stopping(srv)) {
-		unsigned want = conn_want(c);
+		unsigned want = server_draining(srv) ? conn_drain(c) :
+						       conn_want(c);
 		int r;
 
 		if (!want)
@@ -535,6 +558,21 @@ void conn_list_touch(struct conn_list *l, struct conn *c)
 		return;
 	conn_list_del(l, c);
 	conn_list_add(l, c);
+}
+
+void conn_list_drain(struct conn_list *l,
+		     void (*update)(struct conn *c, unsigned want, void *arg),
+		     void *arg)
+{
+	struct conn *c = l->head;
+
+	/* update() may move c to the tail (touch) or drop it: at most n
+	 * steps along the saved next pointers visit each one once. */
+	for (unsigned i = 0, n = l->n; i < n && c; i++) {
+		struct conn *next = c->next;
+		update(c, conn_drain(c), arg);
+		c = next;
+	}
 }
 
 int conn_list_expire(struct conn_list *l, uint64_t idle_ms, uint64_t now,

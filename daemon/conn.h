@@ -46,6 +46,8 @@ struct conn {
 	bool failed;		/* a socket error: close now */
 	bool tx_busy;		/* a completion-based send owns out's head */
 	bool held;		/* a delayed response waits for hold_until */
+	bool draining;		/* finish what is in flight, then close */
+	bool drain_polite;	/* the protocol closes after its next answer */
 	uint64_t hold_off;	/* out offset (like out_total) where it starts */
 	uint64_t hold_until;	/* CLOCK_MONOTONIC ns */
 	struct timer timer;	/* for the model's heap; arg is the conn */
@@ -108,6 +110,12 @@ void conn_tx_done(struct conn *c, long n);
 /* What the connection waits for next; 0 when it is finished. */
 unsigned conn_want(const struct conn *c);
 
+/* The server drains (graceful stop or reload): from now on the connection
+ * ends as soon as no request is in flight (a protocol that can say so,
+ * HTTP, answers one more request with Connection: close).  Returns
+ * conn_want(); calling it again is harmless. */
+unsigned conn_drain(struct conn *c);
+
 /* The held response is due: release it and send (returns conn_want()).
  * conn_release() releases it and processes the input that waited, without
  * I/O: for a thread that must not send, or a model that sends itself. */
@@ -134,6 +142,12 @@ void conn_list_add(struct conn_list *l, struct conn *c);
 void conn_list_del(struct conn_list *l, struct conn *c);
 /* Marks c active now and moves it to the tail. */
 void conn_list_touch(struct conn_list *l, struct conn *c);
+
+/* Calls update(c, conn_drain(c), arg) for every connection of l; update
+ * may remove c from the list (and close it). */
+void conn_list_drain(struct conn_list *l,
+		     void (*update)(struct conn *c, unsigned want, void *arg),
+		     void *arg);
 
 /*
  * Closes connections idle for idle_ms or more (counted as timeouts), calling

@@ -298,11 +298,16 @@ void server_slot_put(struct server *srv, unsigned i)
 
 static struct server *child_srv;
 
-static void on_child_stop(int sig)
+/* In a worker process: SIGTERM and SIGINT drain (finish what is in
+ * flight, accept no more), SIGQUIT stops at once. */
+static void on_child_signal(int sig)
 {
-	(void)sig;
-	if (child_srv)
+	if (!child_srv)
+		return;
+	if (sig == SIGQUIT)
 		atomic_store(&child_srv->stopping, true);
+	else
+		atomic_store(&child_srv->draining, true);
 }
 
 int server_fork(struct server *srv, unsigned slot, int keep_set,
@@ -323,16 +328,18 @@ int server_fork(struct server *srv, unsigned slot, int keep_set,
 	child_srv = srv;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_child_stop;	/* no SA_RESTART: calls fail EINTR */
+	sa.sa_handler = on_child_signal;	/* no SA_RESTART: calls fail EINTR */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGHUP, &sa, NULL);
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
 	sigaddset(&set, SIGKICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 

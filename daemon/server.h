@@ -32,7 +32,8 @@ struct server {
 	struct scoreboard *sb;
 	unsigned workers;		/* resolved from cfg */
 	struct control *ctl;		/* closed in forked children */
-	_Atomic bool stopping;
+	_Atomic bool stopping;		/* leave now: close everything */
+	_Atomic bool draining;		/* accept no more; finish what is in flight */
 
 	/* Free scoreboard slots for models that start workers on demand. */
 	pthread_mutex_t slot_lock;
@@ -51,6 +52,20 @@ struct server {
 static inline bool server_stopping(struct server *srv)
 {
 	return atomic_load_explicit(&srv->stopping, memory_order_relaxed);
+}
+
+/* Draining (a graceful stop or a reload): models stop accepting, call
+ * conn_drain() on every connection, and return once none is left (or when
+ * server_stopping() says the drain time is over). */
+static inline bool server_draining(struct server *srv)
+{
+	return atomic_load_explicit(&srv->draining, memory_order_relaxed);
+}
+
+/* Accepting is over: draining or stopping. */
+static inline bool server_winding_down(struct server *srv)
+{
+	return server_stopping(srv) || server_draining(srv);
 }
 
 int server_init(struct server *srv, const struct config *cfg);

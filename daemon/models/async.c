@@ -145,6 +145,11 @@ static void on_conn(struct evloop *ev, int fd, unsigned events, void *arg)
 	update(a, c, want);
 }
 
+static void drain_one(struct conn *c, unsigned want, void *arg)
+{
+	update(arg, c, want);
+}
+
 static void on_accept(struct evloop *ev, int lfd, unsigned events, void *arg)
 {
 	struct async *a = arg;
@@ -201,7 +206,17 @@ int async_serve(struct server *srv, struct stats_slot *slot,
 			goto out;
 		}
 	}
+	bool draining = false;
 	while (!server_stopping(srv)) {
+		/* Draining: no more accepts; every connection finishes. */
+		if (server_draining(srv) && !draining) {
+			draining = true;
+			for (unsigned i = 0; i < srv->nlis; i++)
+				evloop_set(a.ev, set[i].fd, 0, NULL, NULL);
+			conn_list_drain(&a.conns, drain_one, &a);
+		}
+		if (draining && !a.conns.n)
+			break;
 		slot_set_state(slot, WORKER_IDLE);
 		int n = evloop_once(a.ev, -1);
 		/* -EINTR: kicked, the loop condition decides. */

@@ -68,8 +68,30 @@ static void on_timer(struct timer *t, void *arg)
 	update(arg, c, conn_on_timer(c));
 }
 
+static void drain_one(struct conn *c, unsigned want, void *arg)
+{
+	update(arg, c, want);
+}
+
+/* Draining: stop accepting, let every connection finish.  Returns true
+ * once none is left. */
+static bool drain(struct loop *lp, bool *started)
+{
+	struct server *srv = lp->srv;
+
+	if (!*started) {
+		*started = true;
+		for (unsigned i = 0; i < srv->nlis; i++)
+			epoll_ctl(lp->epfd, EPOLL_CTL_DEL, srv->lis[i].fd, NULL);
+		conn_list_drain(&lp->conns, drain_one, lp);
+	}
+	return lp->conns.n == 0;
+}
+
 static void on_listener(struct loop *lp, int lfd)
 {
+	if (server_draining(lp->srv))
+		return;
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct conn *c;
 		int r = server_accept_conn(lp->srv, lfd, lp->slot, true,
@@ -120,7 +142,10 @@ static int epoll_run(struct server *srv)
 			goto out;
 		}
 	}
+	bool draining = false;
 	while (!server_stopping(srv)) {
+		if (server_draining(srv) && drain(&lp, &draining))
+			break;
 		uint64_t now = now_ns();
 		int timeout = conn_list_expire(&lp.conns,
 					       srv->cfg->idle_timeout_ms, now,

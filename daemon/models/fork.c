@@ -15,7 +15,7 @@
 #include "../server.h"
 #include "../util.h"
 
-#define STOP_GRACE_MS 10000
+#define STOP_GRACE_MS 2000
 
 struct ctx {
 	struct server *srv;
@@ -98,7 +98,7 @@ static int fork_run(struct server *srv)
 	for (unsigned i = 0; i < srv->nlis; i++)
 		pfd[1 + i] = (struct pollfd){ .fd = srv->lis[i].fd, .events = POLLIN };
 
-	while (!server_stopping(srv)) {
+	while (!server_winding_down(srv)) {
 		slot_set_state(x.slot, WORKER_IDLE);
 		if (poll(pfd, 1 + srv->nlis, -1) < 0) {
 			if (errno == EINTR)
@@ -119,7 +119,7 @@ static int fork_run(struct server *srv)
 				spawn(&x, fd);
 		}
 	}
-	children_stop(&x.kids, sigfd, STOP_GRACE_MS, on_exit_child, &x);
+	children_stop(&x.kids, sigfd, srv, STOP_GRACE_MS, on_exit_child, &x);
 	children_free(&x.kids);
 	close(sigfd);
 	slot_set_state(x.slot, WORKER_FREE);

@@ -12,7 +12,7 @@ static int iterative_run(struct server *srv)
 {
 	struct stats_slot *slot = scoreboard_claim(srv->sb, 0);
 
-	while (!server_stopping(srv)) {
+	while (!server_winding_down(srv)) {
 		struct conn *c;
 
 		slot_set_state(slot, WORKER_IDLE);

@@ -91,6 +91,24 @@ static void on_timer(struct timer *t, void *arg)
 	update(arg, c, conn_on_timer(c));
 }
 
+static void drain_one(struct conn *c, unsigned want, void *arg)
+{
+	update(arg, c, want);
+}
+
+/* Draining: stop accepting, let every connection finish.  Returns true
+ * once none is left. */
+static bool drain(struct loop *lp, bool *started)
+{
+	if (!*started) {
+		*started = true;
+		for (unsigned i = 0; i < lp->srv->nlis; i++)
+			lp->pfd[i].fd = -1;	/* poll() skips it */
+		conn_list_drain(&lp->conns, drain_one, lp);
+	}
+	return lp->conns.n == 0;
+}
+
 static void on_listener(struct loop *lp, int lfd)
 {
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
@@ -131,7 +149,10 @@ static int poll_run(struct server *srv)
 	}
 	lp.n = srv->nlis;
 
+	bool draining = false;
 	while (!server_stopping(srv)) {
+		if (server_draining(srv) && drain(&lp, &draining))
+			break;
 		uint64_t now = now_ns();
 		int timeout = conn_list_expire(&lp.conns,
 					       srv->cfg->idle_timeout_ms, now,

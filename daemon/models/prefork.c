@@ -24,7 +24,7 @@
 #include "../server.h"
 #include "../util.h"
 
-#define STOP_GRACE_MS 10000
+#define STOP_GRACE_MS 2000
 #define QUICK_DEATH_NS 1000000000ull	/* dying sooner counts as failing */
 #define BACKOFF_MAX_MS 10000
 
@@ -170,12 +170,12 @@ static int worker_main(struct server *srv, struct stats_slot *s, void *arg)
 		log_error("worker %u: cannot open the accept lock", id);
 		return -1;
 	}
-	while (!server_stopping(srv)) {
+	while (!server_winding_down(srv)) {
 		slot_set_state(s, WORKER_IDLE);
 		if (lock_take(&pf->lock) < 0)
 			continue;	/* interrupted */
 		int fd = -EINTR;
-		if (!server_stopping(srv)) {
+		if (!server_winding_down(srv)) {
 			int lfd = server_wait_listener(set, srv->nlis);
 			if (lfd >= 0)
 				fd = server_accept(srv, lfd, s, false);
@@ -227,7 +227,7 @@ static void on_exit_worker(const struct child *c, int status, void *arg)
 	w->running = false;
 	slot_set_state(s, WORKER_FREE);
 	uint64_t lost = slot_abort_connections(s);
-	if (server_stopping(srv))
+	if (server_winding_down(srv))
 		return;
 	if (WIFSIGNALED(status))
 		log_warnx("worker %u (pid %d) killed by signal %d%s", id,
@@ -319,7 +319,7 @@ static int prefork_run(struct server *srv)
 			goto stop;
 		}
 	}
-	while (!server_stopping(srv)) {
+	while (!server_winding_down(srv)) {
 		slot_set_state(pf.slot, WORKER_IDLE);
 		int timeout = respawn_due(&pf);
 		struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
@@ -335,7 +335,7 @@ static int prefork_run(struct server *srv)
 		}
 	}
 stop:
-	children_stop(&pf.kids, sigfd, STOP_GRACE_MS, on_exit_worker, &pf);
+	children_stop(&pf.kids, sigfd, srv, STOP_GRACE_MS, on_exit_worker, &pf);
 	close(sigfd);
 out:
 	children_free(&pf.kids);

@@ -37,12 +37,12 @@ static void *worker_main(void *arg)
 	slot_set_role(s, ROLE_WORKER);
 	if (srv->cfg->pin_workers)
 		server_pin_worker(w->id);
-	while (!server_stopping(srv)) {
+	while (!server_winding_down(srv)) {
 		int fd = -EINTR;
 
 		slot_set_state(s, WORKER_IDLE);
 		pthread_mutex_lock(&w->pool->accept_lock);
-		if (!server_stopping(srv)) {
+		if (!server_winding_down(srv)) {
 			int lfd = server_wait_listener(srv->lis, srv->nlis);
 			if (lfd >= 0)
 				fd = server_accept(srv, lfd, s, false);

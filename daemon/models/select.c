@@ -51,6 +51,11 @@ static void on_timer(struct timer *t, void *arg)
 	update(arg, c, conn_on_timer(c));
 }
 
+static void drain_one(struct conn *c, unsigned want, void *arg)
+{
+	update(arg, c, want);
+}
+
 static void on_listener(struct loop *lp, int lfd)
 {
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
@@ -95,9 +100,18 @@ static int select_run(struct server *srv)
 			goto out;
 		}
 
+	bool draining = false;
 	while (!server_stopping(srv)) {
 		fd_set rfds, wfds;
 		int maxfd = -1;
+
+		/* Draining: no more accepts; every connection finishes. */
+		if (server_draining(srv) && !draining) {
+			draining = true;
+			conn_list_drain(&lp->conns, drain_one, lp);
+		}
+		if (draining && !lp->conns.n)
+			break;
 
 		uint64_t now = now_ns();
 		int ms = conn_list_expire(&lp->conns, srv->cfg->idle_timeout_ms,
@@ -105,7 +119,7 @@ static int select_run(struct server *srv)
 		ms = timer_ms_until(&lp->timers, now, ms);
 		FD_ZERO(&rfds);
 		FD_ZERO(&wfds);
-		for (unsigned i = 0; i < srv->nlis; i++) {
+		for (unsigned i = 0; i < srv->nlis && !draining; i++) {
 			FD_SET(srv->lis[i].fd, &rfds);
 			if (srv->lis[i].fd > maxfd)
 				maxfd = srv->lis[i].fd;

@@ -75,6 +75,7 @@ struct mux {
 	struct conn_list idle;	/* connections waiting for input or a timer */
 	struct timer_heap timers;	/* delayed responses */
 	unsigned nconns;	/* every connection, in the mux or the pool */
+	bool draining;		/* accepting is over */
 };
 
 /* ---- queues (callers hold pool->lock) ----------------------------------- */
@@ -160,6 +161,8 @@ static void serve(struct pool *p, struct stats_slot *s, struct conn *c)
 
 	c->slot = s;	/* this thread counts it from now on */
 	slot_set_state(s, WORKER_WRITING);
+	if (server_draining(srv))
+		conn_drain(c);
 	unsigned want = conn_pump(c);
 	while ((want & CONN_WANT_WRITE) && !server_stopping(srv)) {
 		struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
@@ -347,7 +350,10 @@ static void on_wake(struct mux *m)
 	pthread_mutex_unlock(&p->lock);
 	for (; c; c = next) {
 		next = c->next;
-		if (c->model_data == VERDICT_HOLD) {
+		if (c->model_data == VERDICT_HOLD && m->draining &&
+		    !conn_drain(c)) {
+			finish(m, c, false);	/* drained: nothing owed */
+		} else if (c->model_data == VERDICT_HOLD) {
 			mux_hold(m, c);
 		} else if (c->model_data == VERDICT_WAIT) {
 			/* Watched by its timer only (build_set skips held
@@ -383,7 +389,7 @@ static int build_set(struct mux *m, fd_set *rfds)
 
 	FD_ZERO(rfds);
 	FD_SET(m->pool->wakefd, rfds);
-	for (unsigned i = 0; i < srv->nlis; i++) {
+	for (unsigned i = 0; i < srv->nlis && !m->draining; i++) {
 		FD_SET(srv->lis[i].fd, rfds);
 		if (srv->lis[i].fd > maxfd)
 			maxfd = srv->lis[i].fd;
@@ -406,6 +412,23 @@ static int mux_loop(struct mux *m)
 
 	while (!server_stopping(srv)) {
 		fd_set rfds;
+
+		/* Draining: no more accepts; idle connections end now, the
+		 * pool's when it gives them back. */
+		if (server_draining(srv) && !m->draining) {
+			m->draining = true;
+			struct conn *c = m->idle.head;
+			for (unsigned i = 0, n = m->idle.n; i < n && c; i++) {
+				struct conn *next = c->next;
+				if (!conn_drain(c)) {
+					mux_drop(m, c);
+					finish(m, c, false);
+				}
+				c = next;
+			}
+		}
+		if (m->draining && !m->nconns)
+			break;
 		uint64_t now = now_ns();
 		int ms = conn_list_expire(&m->idle, srv->cfg->idle_timeout_ms,
 					  now, forget, m);
@@ -434,7 +457,7 @@ static int mux_loop(struct mux *m)
 				on_readable(m, m->byfd[fd]);
 		if (FD_ISSET(wakefd, &rfds))
 			on_wake(m);
-		for (unsigned i = 0; i < srv->nlis; i++)
+		for (unsigned i = 0; i < srv->nlis && !m->draining; i++)
 			if (FD_ISSET(srv->lis[i].fd, &rfds))
 				on_listener(m, srv->lis[i].fd);
 		timer_run(&m->timers, now_ns());

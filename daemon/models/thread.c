@@ -118,7 +118,7 @@ static int thread_run(struct server *srv)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, THREAD_STACK);
 
-	while (!server_stopping(srv)) {
+	while (!server_winding_down(srv)) {
 		slot_set_state(acc, WORKER_IDLE);
 		int lfd = server_wait_listener(srv->lis, srv->nlis);
 		if (lfd < 0)

@@ -481,6 +481,8 @@ static void new_conn(struct loop *lp, int fd)
 	timer_init(&c->timer, on_delay, lp);
 	c->model_data = (long)(uintptr_t)uc;
 	conn_list_add(&lp->conns, c);
+	if (server_draining(srv))
+		conn_drain(c);
 	mark_dirty(lp, uc);	/* arms its first recv */
 }
 
@@ -532,8 +534,32 @@ static void on_accept(struct loop *lp, unsigned i,
 			break;
 		}
 	}
-	if (!lp->accept_armed[i] && !server_stopping(srv))
+	if (!lp->accept_armed[i] && !server_winding_down(srv))
 		arm_accept(lp, i);
+}
+
+static void service_dirty(struct loop *lp);
+
+/* Draining: cancel the accepts and let every connection finish (one
+ * accepted before the cancel lands is served, drained, not refused). */
+static void start_drain(struct loop *lp)
+{
+	for (unsigned i = 0; i < lp->srv->nlis; i++)
+		if (lp->accept_armed[i])
+			cancel(lp, ((uint64_t)i << 3) | TAG_ACCEPT);
+	for (struct conn *c = lp->conns.head; c; c = c->next) {
+		conn_drain(c);
+		mark_dirty(lp, uconn_of(c));
+	}
+	service_dirty(lp);
+}
+
+static bool accepting(const struct loop *lp)
+{
+	for (unsigned i = 0; i < lp->srv->nlis; i++)
+		if (lp->accept_armed[i])
+			return true;
+	return false;
 }
 
 /* A provided buffer with len > 0 bytes for a live connection. */
@@ -956,7 +982,14 @@ static int uring_run(struct server *srv)
 	for (unsigned i = 0; i < srv->nlis; i++)
 		arm_accept(&lp, i);
 
+	bool draining = false;
 	while (!server_stopping(srv) && !lp.fatal) {
+		if (server_draining(srv) && !draining) {
+			draining = true;
+			start_drain(&lp);
+		}
+		if (draining && !lp.conns.n && !accepting(&lp))
+			break;
 		int ms = timer_ms_until(&lp.timers, now_ns(), expire(&lp));
 		slot_set_state(lp.slot, WORKER_IDLE);
 		int r = submit_and_wait(&lp, ms);

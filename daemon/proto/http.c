@@ -83,6 +83,7 @@ struct http_state {
 	struct http_chunked chunk;
 	struct reply pending;	/* the response owed once the body is read */
 	size_t pending_len;
+	bool draining;		/* the server stops: answer one more, close */
 };
 
 /* ---- Date ----------------------------------------------------------------- */
@@ -519,6 +520,12 @@ static bool on_head(struct http_state *st, const char *in, size_t len,
 	if (!r.close && req->content_length > st->lim.max_body_bytes)
 		error_reply(st, HTTP_ERR_BODY_TOO_LARGE, r.head_only, &r);
 	connection_mode(req, &r);
+	if (st->draining && !r.close) {
+		/* The server is stopping or reloading: this answer is the
+		 * last on this connection, and says so. */
+		r.close = true;
+		r.conn_hdr = CONN_HDR_CLOSE;
+	}
 
 	bool body = !r.error && (req->chunked || req->content_length > 0);
 	if (!body) {
@@ -622,6 +629,16 @@ static size_t http_feed(void *state, const char *in, size_t len,
 	return pos;
 }
 
+/* The server drains: the next response closes the connection cleanly
+ * (Connection: close), so a client under load loses no request. */
+static bool http_drain(void *state)
+{
+	struct http_state *st = state;
+
+	st->draining = true;
+	return true;
+}
+
 const struct evd_proto evd_proto_http = {
 	.name = "http",
 	.summary = "HTTP/1.1 GET and HEAD: /, /delay/<ms>; keep-alive, "
@@ -629,4 +646,5 @@ const struct evd_proto evd_proto_http = {
 	.state_size = sizeof(struct http_state),
 	.init = http_init,
 	.feed = http_feed,
+	.drain = http_drain,
 };

@@ -63,6 +63,13 @@ struct evd_proto {
 	 */
 	size_t (*finish)(void *state, const char *in, size_t len,
 			 struct buf *out, struct proto_result *res);
+	/*
+	 * Optional: the server drains (stops or reloads).  Returns true when
+	 * the protocol will end the connection itself after its next
+	 * response (HTTP: Connection: close); without it (or when false) an
+	 * idle connection is closed at once.
+	 */
+	bool (*drain)(void *state);
 };
 
 extern const struct evd_proto *const evd_protos[];
