@@ -1,0 +1,564 @@
+/* evbench's command line: parsing and checks, messages into a buffer; the
+ * only system call is getaddrinfo() on a numeric host (no DNS). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "evbench.h"
+
+#define CONNS_MAX 1000000ull
+#define THREADS_MAX 1024ull
+#define COUNT_MAX 1000000000000ull
+#define PIPELINE_MAX 1024ull
+#define SIZE_MAX_BYTES (64ull * 1024 * 1024)
+#define SECONDS_MAX 1e6
+#define RATE_MAX 1e9
+#define TEXT_MAX 4096		/* --path, --command */
+
+const char *const bench_mode_names[MODE_MAX] = {
+	[MODE_CLOSED] = "closed",
+	[MODE_OPEN] = "open",
+	[MODE_CPR] = "conn-per-request",
+	[MODE_SEED001] = "seed001",
+};
+
+const char *const bench_proto_names[BP_MAX] = {
+	[BP_ECHO] = "echo",
+	[BP_HTTP] = "http",
+	[BP_RESP] = "resp",
+};
+
+void opts_usage(FILE *out)
+{
+	fputs(
+"usage: evbench [options] HOST:PORT\n"
+"\n"
+"A load generator for evd's protocols. HOST is a numeric IPv4 address or\n"
+"[IPv6] (no DNS). Every reply is verified; failures are counted by kind.\n"
+"\n"
+"Protocol:\n"
+"  --proto echo|http|resp  (default echo)\n"
+"  --size BYTES            echo: message size, the final '\\n' included; k/m\n"
+"                          suffix (default 100). Printable letters that shift\n"
+"                          from one message to the next; the echo must be the\n"
+"                          same bytes\n"
+"  --path PATH             http: GET PATH HTTP/1.1 with Host, keep-alive\n"
+"                          (default /). A reply needs a 'HTTP/1.x' status line\n"
+"                          and Content-Length; non-2xx counts as a status error\n"
+"  --command \"CMD ARGS\"    resp: sent as a multibulk array, words split on\n"
+"                          spaces (default PING). Expected: PING -> +PONG,\n"
+"                          PING x / ECHO x -> bulk x, DELAY n -> +OK; any\n"
+"                          other command: any reply that is not an error\n"
+"\n"
+"Load (one mode):\n"
+"  closed loop (default)   each connection sends a round of --pipeline requests\n"
+"                          in one write, waits for all their replies, repeats\n"
+"  -c, --connections N     connections (default 10)\n"
+"  -t, --threads N         threads, each one epoll loop over its share of the\n"
+"                          connections (default 1; at most -c)\n"
+"  -n, --requests N        requests in total (default 10000), or\n"
+"  -d, --duration SECS     send for this long (s or ms suffix allowed), then\n"
+"                          wait for the replies in flight\n"
+"  --pipeline DEPTH        requests in flight per connection (default 1)\n"
+"  --rate R                open loop, with -d: R requests/s over all\n"
+"                          connections, each connection at fixed intervals\n"
+"                          (c/R s apart, staggered), from when the thread's\n"
+"                          connections are open. A request's latency runs\n"
+"                          from its INTENDED send time (coordinated omission\n"
+"                          corrected, as wrk2): a request that waits for its\n"
+"                          connection (at most --pipeline in flight) is late,\n"
+"                          and its lateness counts. Every request due within\n"
+"                          -d is sent; the run ends when they are answered\n"
+"  --conn-per-request      seed 004: each request on a new connection: connect,\n"
+"                          send, read the whole reply, close; -c in flight;\n"
+"                          reports connections/s and connect latency\n"
+"  --workers W             seed 001's client: W workers (default 150), each\n"
+"  --actions A             making A connections one after another (default 100),\n"
+"  --messages M            each with M request/reply exchanges (default 50).\n"
+"                          Reports the mean connect time and the mean time of\n"
+"                          a connection's M exchanges (the seed's send/recv\n"
+"                          column), in ms. Any of the three selects the mode\n"
+"\n"
+"Limits:\n"
+"  -T, --limit SECS        hard limit for the whole run (default 60, or\n"
+"                          -d + --timeout + 5 when that is longer): the run\n"
+"                          stops; what is left counts as timeouts; exit 3\n"
+"  --timeout SECS          a request with no reply this long after it was sent\n"
+"                          (or a connect not done this long) fails, and its\n"
+"                          connection is closed and opened again (default 10)\n"
+"\n"
+"Output (stdout):\n"
+"  (default)               a table for people\n"
+"  --json                  one JSON object: mode, proto, target, connections,\n"
+"                          threads, pipeline, rate, duration_s, requests,\n"
+"                          bytes_sent, bytes_received, errors{connect, reset,\n"
+"                          timeout, mismatch, eof, status}, throughput_rps,\n"
+"                          latency_us{p50, p90, p99, p999, max, mean}, connects,\n"
+"                          limit_hit; conn-per-request adds connect_us{...}\n"
+"                          and connections_per_s; seed001 adds workers,\n"
+"                          actions, messages, connect_us{...}, connect_ms_mean,\n"
+"                          exchange_ms_mean and connections_per_s\n"
+"  --csv                   a header line and one row: the same fields\n"
+"                          flattened (errors_connect, latency_us_p50, ...);\n"
+"                          every column in every mode, empty where it does not\n"
+"                          apply, so rows of several runs line up\n"
+"  A progress line goes to stderr once a second when stderr is a terminal.\n"
+"\n"
+"Counting: requests = replies received complete and verified; each other\n"
+"request counts once under one error kind: connect (its connection failed),\n"
+"reset (socket error), timeout (--timeout, or left at -T), mismatch (wrong\n"
+"bytes), eof (the server closed first), status (HTTP non-2xx). With -n,\n"
+"requests + errors = N (a connection that finds nothing left to claim is not\n"
+"opened: connects says how many were). Latency percentiles come from a\n"
+"log-linear histogram (0.8 % error) of every complete reply, per thread,\n"
+"merged at the end; max and mean are exact. duration_s runs from the start\n"
+"to the last reply.\n"
+"\n"
+"  -h, --help              this help\n"
+"\n"
+"Exit status: 0 every request completed and verified; 1 some failed; 2 usage\n"
+"error; 3 the hard limit (-T) or a signal stopped the run.\n"
+"\n"
+"Examples:\n"
+"  evbench -c 50 -n 100000 127.0.0.1:7777\n"
+"  evbench --proto http -c 100 -d 10 --pipeline 24 127.0.0.1:8080\n"
+"  evbench --proto http --path /delay/50 --rate 1000 -c 200 -d 10 127.0.0.1:8080\n"
+"  evbench --conn-per-request -c 20 -n 50000 127.0.0.1:7777\n"
+"  evbench --workers 100 --actions 100 --messages 50 127.0.0.1:7777\n",
+	      out);
+}
+
+/* ---- values -------------------------------------------------------------- */
+
+/* Decimal digits at *s.  Returns 0 and advances *s, -EINVAL if no digit,
+ * -ERANGE past UINT64_MAX. */
+static int parse_digits(const char **s, uint64_t *out)
+{
+	const char *p = *s;
+	uint64_t v = 0;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*s = p;
+	*out = v;
+	return 0;
+}
+
+static int parse_count(const char *opt, const char *s, uint64_t min,
+		       uint64_t max, uint64_t *out, char *err, size_t errlen)
+{
+	const char *p = s;
+	uint64_t v;
+
+	if (parse_digits(&p, &v) < 0 || *p != '\0' || v < min || v > max) {
+		snprintf(err, errlen, "%s: \"%s\" is not a number from %" PRIu64
+			 " to %" PRIu64, opt, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A byte count with an optional k or m suffix (1024-based). */
+static int parse_size(const char *opt, const char *s, uint64_t min,
+		      uint64_t max, uint64_t *out, char *err, size_t errlen)
+{
+	const char *p = s;
+	uint64_t v, mult = 1;
+
+	if (parse_digits(&p, &v) < 0)
+		goto bad;
+	if (*p == 'k' || *p == 'K')
+		mult = 1024, p++;
+	else if (*p == 'm' || *p == 'M')
+		mult = 1024 * 1024, p++;
+	if (*p != '\0' || v > max / mult || v * mult < min)
+		goto bad;
+	*out = v * mult;
+	return 0;
+bad:
+	snprintf(err, errlen, "%s: \"%s\" is not a size from %" PRIu64 " to %"
+		 PRIu64 " bytes (k and m suffixes allowed)", opt, s, min, max);
+	return -1;
+}
+
+/* A positive decimal number, digits and one point only (strtod() would take
+ * "inf", hex and blanks), with an optional unit suffix when secs: "s" or
+ * "ms". */
+static int parse_number(const char *opt, const char *s, bool secs, double max,
+			double *out, char *err, size_t errlen)
+{
+	size_t n = strspn(s, "0123456789.");
+	double mult = 1, v = NAN;
+	char *end = NULL;
+
+	if (secs && strcmp(s + n, "ms") == 0)
+		mult = 1e-3;
+	else if (secs && strcmp(s + n, "s") == 0)
+		;
+	else if (s[n] != '\0')
+		n = 0;
+	if (n > 0 && n < 32 && strchr(s, '.') == strrchr(s, '.')) {
+		char buf[32];
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		errno = 0;
+		v = strtod(buf, &end);
+		if (errno || *end != '\0')
+			v = NAN;
+		v *= mult;
+	}
+	if (isnan(v) || !(v > 0) || v > max) {
+		snprintf(err, errlen, "%s: \"%s\" is not a number %sabove 0 and "
+			 "up to %.0f", opt, s, secs ? "of seconds " : "", max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* "127.0.0.1:80" or "[::1]:80": a numeric address and a port. */
+static int parse_target(const char *arg, struct bench_opts *o, char *err,
+			size_t errlen)
+{
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+	};
+	struct addrinfo *ai = NULL;
+	char host[INET6_ADDRSTRLEN];
+	const char *colon = strrchr(arg, ':'), *h = arg;
+	size_t hlen;
+	uint64_t port;
+	bool v6 = false;
+
+	if (!colon)
+		goto bad;
+	hlen = (size_t)(colon - arg);
+	if (hlen >= 2 && arg[0] == '[' && arg[hlen - 1] == ']') {
+		h++;
+		hlen -= 2;
+		v6 = true;
+	}
+	if (hlen == 0 || hlen >= sizeof(host) || (!v6 && memchr(h, ':', hlen)))
+		goto bad;
+	if (parse_count("port", colon + 1, 1, 65535, &port, err, errlen) < 0)
+		goto bad;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai ||
+	    ai->ai_addrlen > sizeof(o->addr) ||
+	    (ai->ai_family == AF_INET6) != v6) {
+		if (ai)
+			freeaddrinfo(ai);
+		goto bad;
+	}
+	memcpy(&o->addr, ai->ai_addr, ai->ai_addrlen);
+	o->addrlen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	snprintf(o->target, sizeof(o->target), v6 ? "[%s]:%" PRIu64 :
+		 "%s:%" PRIu64, host, port);
+	return 0;
+bad:
+	snprintf(err, errlen, "\"%s\" is not HOST:PORT with a numeric IPv4 "
+		 "address or [IPv6] address and a port from 1 to 65535 "
+		 "(e.g. 127.0.0.1:7777, [::1]:7777)", arg);
+	return -1;
+}
+
+/* Printable ASCII from 0x21 (or a space when spaces) to 0x7e. */
+static bool printable(const char *s, bool spaces)
+{
+	for (; *s; s++)
+		if (!((*s > ' ' && *s < 0x7f) || (spaces && *s == ' ')))
+			return false;
+	return true;
+}
+
+/* ---- the command line ---------------------------------------------------- */
+
+enum {
+	OPT_PROTO = 0x100, OPT_SIZE, OPT_PATH, OPT_COMMAND, OPT_PIPELINE,
+	OPT_RATE, OPT_CPR, OPT_WORKERS, OPT_ACTIONS, OPT_MESSAGES,
+	OPT_TIMEOUT, OPT_JSON, OPT_CSV,
+};
+
+static const struct option long_opts[] = {
+	{ "proto", required_argument, NULL, OPT_PROTO },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "path", required_argument, NULL, OPT_PATH },
+	{ "command", required_argument, NULL, OPT_COMMAND },
+	{ "connections", required_argument, NULL, 'c' },
+	{ "threads", required_argument, NULL, 't' },
+	{ "requests", required_argument, NULL, 'n' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "pipeline", required_argument, NULL, OPT_PIPELINE },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "conn-per-request", no_argument, NULL, OPT_CPR },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
+	{ "actions", required_argument, NULL, OPT_ACTIONS },
+	{ "messages", required_argument, NULL, OPT_MESSAGES },
+	{ "limit", required_argument, NULL, 'T' },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "csv", no_argument, NULL, OPT_CSV },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Which options were given: the checks across options need to know. */
+struct given {
+	bool c, n, d, pipeline, rate, cpr, seed, limit, size, path, command;
+	bool json, csv;
+};
+
+static int parse_proto(const char *s, struct bench_opts *o, char *err,
+		       size_t errlen)
+{
+	for (unsigned i = 0; i < BP_MAX; i++)
+		if (strcmp(s, bench_proto_names[i]) == 0) {
+			o->proto = (enum bench_proto)i;
+			return 0;
+		}
+	snprintf(err, errlen, "--proto: \"%s\" is not one of: echo, http, "
+		 "resp", s);
+	return -1;
+}
+
+static int fail(char *err, size_t errlen, const char *msg)
+{
+	snprintf(err, errlen, "%s", msg);
+	return -1;
+}
+
+/* Picks the mode and checks what only the whole command line can tell. */
+static int check_opts(struct bench_opts *o, const struct given *g, char *err,
+		      size_t errlen)
+{
+	if (g->json && g->csv)
+		return fail(err, errlen, "--json and --csv: choose one");
+	if (g->size && o->proto != BP_ECHO)
+		return fail(err, errlen, "--size is for --proto echo");
+	if (g->path && o->proto != BP_HTTP)
+		return fail(err, errlen, "--path is for --proto http");
+	if (g->command && o->proto != BP_RESP)
+		return fail(err, errlen, "--command is for --proto resp");
+	if (g->n && g->d)
+		return fail(err, errlen, "-n and -d: choose one (a number of "
+			    "requests or a duration)");
+	if ((g->cpr ? 1 : 0) + (g->seed ? 1 : 0) + (g->rate ? 1 : 0) > 1)
+		return fail(err, errlen, "--conn-per-request, --rate and "
+			    "--workers/--actions/--messages are different "
+			    "modes: choose one");
+	if (g->seed) {
+		if (g->c || g->n || g->d)
+			return fail(err, errlen, "seed001 mode (--workers, "
+				    "--actions, --messages) sets the "
+				    "connections and requests itself: no -c, "
+				    "-n or -d");
+		if (g->pipeline && o->pipeline > 1)
+			return fail(err, errlen, "seed001 mode exchanges one "
+				    "request at a time: no --pipeline");
+		o->mode = MODE_SEED001;
+		o->conns = o->workers;
+		o->requests = o->workers * o->actions * o->messages;
+		if (o->requests / o->workers / o->actions != o->messages ||
+		    o->requests > COUNT_MAX)
+			return fail(err, errlen, "--workers x --actions x "
+				    "--messages is too large");
+	} else if (g->cpr) {
+		if (o->pipeline > 1)
+			return fail(err, errlen, "--conn-per-request sends one "
+				    "request per connection: no --pipeline");
+		o->mode = MODE_CPR;
+	} else if (g->rate) {
+		if (!g->d)
+			return fail(err, errlen, "--rate needs -d SECONDS (an "
+				    "open loop runs for a duration)");
+		o->mode = MODE_OPEN;
+		double total = floor(o->rate * o->duration_s + 0.5);
+		if (total < 1)
+			return fail(err, errlen, "--rate x -d is less than "
+				    "one request");
+		if (total > (double)COUNT_MAX)
+			return fail(err, errlen, "--rate x -d is too many "
+				    "requests");
+		o->requests = (uint64_t)total;
+	} else {
+		o->mode = MODE_CLOSED;
+	}
+	if (o->mode != MODE_OPEN && g->d)
+		o->requests = 0;
+	if (o->threads > o->conns) {
+		snprintf(err, errlen, "-t %" PRIu64 " is more than the %" PRIu64
+			 " connections: each thread needs one", o->threads,
+			 o->conns);
+		return -1;
+	}
+	if (!g->limit && o->duration_s + o->timeout_s + 5 > o->limit_s)
+		o->limit_s = o->duration_s + o->timeout_s + 5;
+	return 0;
+}
+
+/* The option getopt_long() complained about. */
+static const char *opt_name(const char *arg, int opt, char *out, size_t len)
+{
+	if (strncmp(arg, "--", 2) == 0)
+		snprintf(out, len, "%.*s", (int)strcspn(arg, "="), arg);
+	else
+		snprintf(out, len, "-%c", opt > 0 && opt < 0x80 ? opt : '?');
+	return out;
+}
+
+/* One option; returns 0, 1 for help, -1 with a message. */
+static int parse_one(int ch, const char *arg, struct bench_opts *o,
+		     struct given *g, char *err, size_t errlen)
+{
+	switch (ch) {
+	case OPT_PROTO:
+		return parse_proto(arg, o, err, errlen);
+	case OPT_SIZE:
+		g->size = true;
+		return parse_size("--size", arg, 1, SIZE_MAX_BYTES, &o->size,
+				  err, errlen);
+	case OPT_PATH:
+		g->path = true;
+		o->path = arg;
+		if (arg[0] != '/' || !printable(arg, false) ||
+		    strlen(arg) > TEXT_MAX)
+			return fail(err, errlen, "--path: a path starts with "
+				    "'/' and holds printable characters, no "
+				    "spaces (at most 4096)");
+		return 0;
+	case OPT_COMMAND:
+		g->command = true;
+		o->command = arg;
+		if (arg[strspn(arg, " ")] == '\0' || !printable(arg, true) ||
+		    strlen(arg) > TEXT_MAX)
+			return fail(err, errlen, "--command: words of printable "
+				    "characters separated by spaces (at most "
+				    "4096 characters), e.g. \"PING\", "
+				    "\"ECHO hello\", \"DELAY 50\"");
+		return 0;
+	case 'c':
+		g->c = true;
+		return parse_count("-c", arg, 1, CONNS_MAX, &o->conns, err,
+				   errlen);
+	case 't':
+		return parse_count("-t", arg, 1, THREADS_MAX, &o->threads, err,
+				   errlen);
+	case 'n':
+		g->n = true;
+		return parse_count("-n", arg, 1, COUNT_MAX, &o->requests, err,
+				   errlen);
+	case 'd':
+		g->d = true;
+		return parse_number("-d", arg, true, SECONDS_MAX,
+				    &o->duration_s, err, errlen);
+	case OPT_PIPELINE:
+		g->pipeline = true;
+		return parse_count("--pipeline", arg, 1, PIPELINE_MAX,
+				   &o->pipeline, err, errlen);
+	case OPT_RATE:
+		g->rate = true;
+		return parse_number("--rate", arg, false, RATE_MAX, &o->rate,
+				    err, errlen);
+	case OPT_CPR:
+		g->cpr = true;
+		return 0;
+	case OPT_WORKERS:
+		g->seed = true;
+		return parse_count("--workers", arg, 1, CONNS_MAX, &o->workers,
+				   err, errlen);
+	case OPT_ACTIONS:
+		g->seed = true;
+		return parse_count("--actions", arg, 1, COUNT_MAX, &o->actions,
+				   err, errlen);
+	case OPT_MESSAGES:
+		g->seed = true;
+		return parse_count("--messages", arg, 1, COUNT_MAX,
+				   &o->messages, err, errlen);
+	case 'T':
+		g->limit = true;
+		return parse_number("-T", arg, true, SECONDS_MAX, &o->limit_s,
+				    err, errlen);
+	case OPT_TIMEOUT:
+		return parse_number("--timeout", arg, true, SECONDS_MAX,
+				    &o->timeout_s, err, errlen);
+	case OPT_JSON:
+		g->json = true;
+		o->output = OUT_JSON;
+		return 0;
+	case OPT_CSV:
+		g->csv = true;
+		o->output = OUT_CSV;
+		return 0;
+	case 'h':
+		return 1;
+	}
+	return fail(err, errlen, "internal error: unhandled option");
+}
+
+int opts_parse(int argc, char **argv, struct bench_opts *o, char *err,
+	       size_t errlen)
+{
+	struct given g = { 0 };
+	char name[64];
+	int ch, rc = 0;
+
+	*o = (struct bench_opts){
+		.mode = MODE_CLOSED, .proto = BP_ECHO, .output = OUT_TABLE,
+		.conns = 10, .threads = 1, .requests = 10000, .pipeline = 1,
+		.limit_s = 60, .timeout_s = 10, .size = 100, .path = "/",
+		.command = "PING", .workers = 150, .actions = 100,
+		.messages = 50,
+	};
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:t:n:d:T:h", long_opts,
+				 NULL)) != -1) {
+		if (ch == ':') {
+			snprintf(err, errlen, "%s needs a value",
+				 opt_name(argv[optind - 1], optopt, name,
+					  sizeof(name)));
+			return -1;
+		}
+		if (ch == '?') {
+			/* optopt names a known long option given a value. */
+			snprintf(err, errlen,
+				 strncmp(argv[optind - 1], "--", 2) == 0 &&
+						 optopt ?
+					 "%s takes no value" :
+					 "unknown option %s (see evbench -h)",
+				 opt_name(argv[optind - 1], optopt, name,
+					  sizeof(name)));
+			return -1;
+		}
+		rc = parse_one(ch, optarg, o, &g, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
+	if (optind >= argc)
+		return fail(err, errlen, "HOST:PORT is required (e.g. "
+			    "127.0.0.1:7777)");
+	if (optind + 1 < argc) {
+		snprintf(err, errlen, "unexpected argument \"%s\" after "
+			 "HOST:PORT", argv[optind + 1]);
+		return -1;
+	}
+	if (parse_target(argv[optind], o, err, errlen) < 0)
+		return -1;
+	o->progress = isatty(STDERR_FILENO) == 1;
+	return check_opts(o, &g, err, errlen);
+}

@@ -1,0 +1,375 @@
+# evbench, the load generator: its counts against evd's own counters (to the
+# unit), its latencies against a known server delay, its error counting
+# against servers that misbehave on purpose (tests/tools/resetserver.c,
+# badecho.c), its open loop, its outputs and exit statuses.  No test asserts
+# a speed.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	EVBENCH=$(dirname "$EVD_BIN")/evbench
+	TOOLS=$(dirname "$EVCLIENT_BIN")
+	[ -x "$EVBENCH" ] || skip "$EVBENCH not built (make bench-tools)"
+}
+
+teardown() {
+	evd_cleanup
+}
+
+# bench ARGS...: runs evbench --json (stderr apart) with a generous -T;
+# sets status and output, and J to the JSON object.
+bench() {
+	run --separate-stderr timeout 120 "$EVBENCH" --json "$@"
+	J=$output
+	if ! jq -e . >/dev/null 2>&1 <<<"$J"; then
+		echo "evbench $*: status $status, no JSON: $output $stderr" >&2
+		return 1
+	fi
+}
+
+# j KEY: one value of the last evbench JSON.
+j() {
+	jq -r ".$1" <<<"$J"
+}
+
+# no_errors: every error counter of the last run is 0.
+no_errors() {
+	[ "$(jq '[.errors[]] | add' <<<"$J")" -eq 0 ]
+}
+
+# tool NAME ARGS...: starts tests/tools/NAME in the background, sets
+# TOOL_PORT to the port it prints and TOOL_PID.
+tool() {
+	local name=$1 out=$BATS_TEST_TMPDIR/$1.port
+	shift
+	"$TOOLS/$name" "$@" >"$out" 2>"$BATS_TEST_TMPDIR/$name.err" &
+	TOOL_PID=$!
+	wait_until 5 test -s "$out"
+	TOOL_PORT=$(head -1 "$out")
+	[ -n "$TOOL_PORT" ]
+}
+
+# closed_port: a port nothing listens on (a tool's, once it is gone).
+closed_port() {
+	tool badecho -n 1
+	kill "$TOOL_PID"
+	wait "$TOOL_PID" 2>/dev/null || true
+	CLOSED_PORT=$TOOL_PORT
+}
+
+# ---- exact counts against evd ------------------------------------------------
+
+@test "echo, closed loop: -n exact, evd's requests and bytes equal evbench's" {
+	evd_start
+	bench -c 10 -n 5000 "127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	[ "$(j mode)" = closed ]
+	[ "$(j proto)" = echo ]
+	[ "$(j requests)" -eq 5000 ]
+	no_errors
+	[ "$(j bytes_sent)" -eq 500000 ]
+	[ "$(j bytes_received)" -eq 500000 ]
+	[ "$(j connects)" -eq 10 ]
+	[ "$(j limit_hit)" = false ]
+	[ "$(j 'latency_us.p50 > 0')" = true ]
+	wait_stat requests 5000
+	[ "$(stat_of bytes_in)" -eq 500000 ]
+	[ "$(stat_of bytes_out)" -eq 500000 ]
+	[ "$(stat_of connections_accepted)" -eq 10 ]
+	wait_stat connections_closed 10
+	[ "$(stat_of errors_read)" -eq 0 ]
+	evd_stop
+}
+
+@test "pipeline 8, two threads: exact counts for echo, http and resp" {
+	local p
+	for p in echo http resp; do
+		evd_start server.protocol=$p
+		bench --proto $p -c 7 -t 2 -n 1001 --pipeline 8 \
+			"127.0.0.1:$EVD_PORT"
+		[ "$status" -eq 0 ]
+		[ "$(j requests)" -eq 1001 ]
+		[ "$(j pipeline)" -eq 8 ]
+		[ "$(j threads)" -eq 2 ]
+		no_errors
+		wait_stat requests 1001
+		[ "$(stat_of bytes_in)" -eq "$(j bytes_sent)" ]
+		[ "$(stat_of bytes_out)" -eq "$(j bytes_received)" ]
+		# Up to 7: a thread that starts late may find the budget gone.
+		[ "$(j connects)" -le 7 ]
+		[ "$(stat_of connections_accepted)" -eq "$(j connects)" ]
+		case $p in
+		echo) [ "$(j bytes_sent)" -eq 100100 ] ;;
+		http) [ "$(stat_of responses_http_2xx)" -eq 1001 ] ;;
+		resp) [ "$(stat_of responses_resp_status)" -eq 1001 ] ;;
+		esac
+		evd_stop
+	done
+}
+
+@test "http and resp, depth 1: every request is one evd request; ECHO replies are verified" {
+	evd_start server.protocol=http
+	bench --proto http -c 3 -n 999 "127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	[ "$(j requests)" -eq 999 ]
+	[ "$(j path)" = / ]
+	wait_stat requests 999
+	# "GET / HTTP/1.1\r\nHost: 127.0.0.1:PORT\r\n\r\n"
+	[ "$(stat_of bytes_in)" -eq $((999 * (36 + ${#EVD_PORT}))) ]
+	evd_stop
+	evd_start server.protocol=resp
+	bench --proto resp --command "ECHO hello" -c 3 -n 500 --pipeline 4 \
+		"127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	[ "$(j requests)" -eq 500 ]
+	[ "$(j bytes_received)" -eq $((500 * 11)) ]
+	wait_stat responses_resp_bulk 500
+	evd_stop
+}
+
+@test "-d: a closed loop for a duration drains, and still agrees with evd" {
+	evd_start server.protocol=http
+	bench --proto http -c 4 -d 0.5 --pipeline 2 "127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	no_errors
+	local n
+	n=$(j requests)
+	[ "$n" -gt 0 ]
+	wait_stat requests "$n"
+	[ "$(j 'duration_s >= 0.5 and .duration_s < 5')" = true ]
+	evd_stop
+}
+
+@test "IPv6 target" {
+	evd_start server.listen=[::1]:0
+	bench -c 2 -n 100 "[::1]:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	[ "$(j target)" = "[::1]:$EVD_PORT" ]
+	[ "$(j requests)" -eq 100 ]
+	wait_stat requests 100
+	evd_stop
+}
+
+@test "conn-per-request (seed 004): one evd connection per request" {
+	evd_start
+	bench --conn-per-request -c 5 -n 300 "127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	[ "$(j mode)" = conn-per-request ]
+	[ "$(j requests)" -eq 300 ]
+	[ "$(j connects)" -eq 300 ]
+	no_errors
+	[ "$(j 'connections_per_s > 0')" = true ]
+	[ "$(j 'connect_us.p50 > 0 and .connect_us.max >= .connect_us.p50')" = true ]
+	wait_stat requests 300
+	[ "$(stat_of connections_accepted)" -eq 300 ]
+	wait_stat connections_closed 300
+	[ "$(stat_of bytes_in)" -eq 30000 ]
+	evd_stop
+}
+
+@test "seed 001 client: W*A connections, W*A*M requests, the seed's two means" {
+	evd_start
+	bench --workers 6 --actions 4 --messages 5 "127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	[ "$(j mode)" = seed001 ]
+	[ "$(j connections)" -eq 6 ]
+	[ "$(j requests)" -eq 120 ]
+	[ "$(j connects)" -eq 24 ]
+	[ "$(j workers)" -eq 6 ]
+	[ "$(j actions)" -eq 4 ]
+	[ "$(j messages)" -eq 5 ]
+	[ "$(j 'connect_ms_mean > 0 and .exchange_ms_mean > 0')" = true ]
+	# A connection's 5 exchanges take at least 5 times the fastest one.
+	[ "$(j 'latency_us.mean * 5 / 1000 <= .exchange_ms_mean * 1.05')" = true ]
+	wait_stat requests 120
+	[ "$(stat_of connections_accepted)" -eq 24 ]
+	evd_stop
+}
+
+# ---- latency ----------------------------------------------------------------
+
+@test "latency against a fixed 50 ms server delay: all >= 50 ms, p50 in [50, 60) ms" {
+	evd_start server.delay=50ms
+	bench -c 5 -n 40 "127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	[ "$(j requests)" -eq 40 ]
+	# The histogram reports bucket midpoints (0.8 %): the smallest sample
+	# is at least 50 ms, so p50 is at least 50 ms less 0.8 %.
+	[ "$(j 'latency_us.p50 >= 49600 and .latency_us.p50 < 60000')" = true ]
+	[ "$(j 'latency_us.mean >= 50000 and .latency_us.max >= 50000')" = true ]
+	evd_stop
+}
+
+# ---- errors ------------------------------------------------------------------
+
+@test "resets: every request on a connection the server resets counts, exit 1" {
+	tool resetserver
+	bench -c 5 -n 50 "127.0.0.1:$TOOL_PORT"
+	[ "$status" -eq 1 ]
+	[ "$(j requests)" -eq 0 ]
+	[ "$(j errors.reset)" -eq 50 ]
+	[ "$(j 'errors | del(.reset) | add')" -eq 0 ]
+	[ "$(j connects)" -eq 50 ]
+}
+
+@test "premature end of stream: counted as eof, exit 1" {
+	tool resetserver -f
+	bench -c 2 -n 20 "127.0.0.1:$TOOL_PORT"
+	[ "$status" -eq 1 ]
+	[ "$(j errors.eof)" -eq 20 ]
+	[ "$(j 'errors | del(.eof) | add')" -eq 0 ]
+}
+
+@test "mismatches: badecho corrupts every 10th message, exactly that many counted" {
+	tool badecho -n 10
+	bench -c 4 -n 1000 "127.0.0.1:$TOOL_PORT"
+	[ "$status" -eq 1 ]
+	[ "$(j errors.mismatch)" -eq 100 ]
+	[ "$(j requests)" -eq 900 ]
+	[ "$(j 'errors | del(.mismatch) | add')" -eq 0 ]
+	# Pipelined, a corrupted echo does not lose the ones behind it.
+	bench -c 3 -n 700 --pipeline 5 "127.0.0.1:$TOOL_PORT"
+	[ "$status" -eq 1 ]
+	[ "$(j errors.mismatch)" -eq 70 ]
+	[ "$(j requests)" -eq 630 ]
+}
+
+@test "a closed port: connect errors, exit 1" {
+	closed_port
+	bench -c 2 -n 20 "127.0.0.1:$CLOSED_PORT"
+	[ "$status" -eq 1 ]
+	[ "$(j errors.connect)" -eq 20 ]
+	[ "$(j requests)" -eq 0 ]
+	[ "$(j connects)" -eq 0 ]
+	bench --conn-per-request -c 2 -n 7 "127.0.0.1:$CLOSED_PORT"
+	[ "$(j errors.connect)" -eq 7 ]
+	bench --workers 2 --actions 3 --messages 4 "127.0.0.1:$CLOSED_PORT"
+	[ "$(j errors.connect)" -eq 24 ]
+}
+
+@test "HTTP 404: status errors, the replies still framed, exit 1" {
+	evd_start server.protocol=http
+	bench --proto http --path /nope -c 3 -n 90 --pipeline 3 \
+		"127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 1 ]
+	[ "$(j errors.status)" -eq 90 ]
+	[ "$(j requests)" -eq 0 ]
+	[ "$(j 'errors | del(.status) | add')" -eq 0 ]
+	[ "$(j connects)" -eq 3 ]
+	wait_stat responses_http_4xx 90
+	evd_stop
+}
+
+@test "RESP error replies are mismatches" {
+	evd_start server.protocol=resp
+	bench --proto resp --command "NOSUCH x" -c 2 -n 30 "127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 1 ]
+	[ "$(j errors.mismatch)" -eq 30 ]
+	bench --proto resp --command "COMMAND COUNT" -c 2 -n 30 \
+		"127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	[ "$(j requests)" -eq 30 ]
+	evd_stop
+}
+
+@test "-T: the run stops by itself, what is left counts as timeouts, exit 3" {
+	evd_start server.protocol=http
+	local t0=$SECONDS
+	bench --proto http --path /delay/5000 -c 2 -n 10 -T 1 \
+		"127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 3 ]
+	[ "$(j limit_hit)" = true ]
+	[ "$(j errors.timeout)" -eq 10 ]
+	[ "$(j requests)" -eq 0 ]
+	[ "$(j 'duration_s < 2')" = true ]
+	[ $((SECONDS - t0)) -lt 4 ]
+	evd_stop
+}
+
+@test "--timeout: a request without a reply in time fails, its connection is replaced" {
+	evd_start server.protocol=http
+	bench --proto http --path /delay/3000 -c 2 -n 4 --timeout 0.3 \
+		"127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 1 ]
+	[ "$(j errors.timeout)" -eq 4 ]
+	[ "$(j connects)" -eq 4 ]
+	[ "$(j limit_hit)" = false ]
+	evd_stop
+}
+
+# ---- open loop ---------------------------------------------------------------
+
+@test "open loop: --rate 1000 -d 2 sends about 2000 requests" {
+	evd_start server.protocol=http
+	bench --proto http --rate 1000 -d 2 -c 10 "127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	[ "$(j mode)" = open ]
+	[ "$(j rate)" = 1000 ]
+	no_errors
+	local n
+	n=$(j requests)
+	[ "$n" -ge 1900 ] && [ "$n" -le 2100 ]
+	[ "$(j 'duration_s >= 1.9')" = true ]
+	wait_stat requests "$n"
+	evd_stop
+}
+
+@test "open loop: too few connections for the rate shows in latency (coordinated omission corrected)" {
+	evd_start server.protocol=http
+	# 200/s over 10 connections: one request every 50 ms on each, but
+	# each takes 100 ms; the queue grows and so do the latencies.
+	bench --proto http --path /delay/100 --rate 200 -d 2 -c 10 \
+		"127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	[ "$(j requests)" -eq 400 ]
+	[ "$(j 'latency_us.p99 > 150000')" = true ]
+	# 50 connections: one every 250 ms each, the server keeps up.
+	bench --proto http --path /delay/100 --rate 200 -d 2 -c 50 \
+		"127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	[ "$(j requests)" -eq 400 ]
+	[ "$(j 'latency_us.p50 >= 99000')" = true ]
+	[ "$(j 'latency_us.p99 < 150000')" = true ]
+	evd_stop
+}
+
+# ---- outputs and usage ----------------------------------------------------------
+
+@test "outputs: table by default, CSV header and row, no progress when stderr is not a terminal" {
+	evd_start
+	run --separate-stderr "$EVBENCH" -c 2 -n 50 "127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[[ ${lines[0]} == "evbench: closed loop, echo 100 bytes, 127.0.0.1:$EVD_PORT" ]]
+	grep -qE '^  requests +50 \(' <<<"$output"
+	grep -qE '^  errors +0 \(connect 0, reset 0, timeout 0, mismatch 0, eof 0, status 0\)$' <<<"$output"
+	grep -qE '^  latency +p50 ' <<<"$output"
+	run --separate-stderr "$EVBENCH" --csv -c 2 -n 50 "127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ ${lines[0]} == mode,proto,target,connections,threads,pipeline,rate,duration_s,requests,* ]]
+	[ "$(tr -cd , <<<"${lines[0]}" | wc -c)" -eq "$(tr -cd , <<<"${lines[1]}" | wc -c)" ]
+	[[ ${lines[1]} == closed,echo,127.0.0.1:$EVD_PORT,2,1,1,0.000,*,50,5000,5000,0,0,0,0,0,0,* ]]
+	evd_stop
+}
+
+@test "usage errors exit 2 with a message; -h documents every option" {
+	run --separate-stderr "$EVBENCH" -n 5 -d 1 127.0.0.1:1
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"-n and -d: choose one"* ]]
+	run --separate-stderr "$EVBENCH" localhost:80
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"is not HOST:PORT"* ]]
+	run --separate-stderr "$EVBENCH" --rate 100 127.0.0.1:1
+	[ "$status" -eq 2 ]
+	run --separate-stderr "$EVBENCH" -h
+	[ "$status" -eq 0 ]
+	local opt
+	for opt in --proto --size --path --command -c -t -n -d --pipeline \
+		--rate --conn-per-request --workers --actions --messages -T \
+		--timeout --json --csv "Exit status"; do
+		[[ $output == *"$opt"* ]] || { echo "missing $opt" >&2; return 1; }
+	done
+}
