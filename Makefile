@@ -140,6 +140,7 @@ integration: all $(TOOL_BINS)
 
 # The benchmark tools and harness (evbench, make bench, bench-quick).
 -include bench/bench.mk
+-include bench/compare.mk
 
 clean:
 	rm -rf $(BUILD) evd evctl run

@@ -1,0 +1,27 @@
+# The comparison harness, bench/compare: evd's models side by side with
+# nginx and redis-server.  Included by the top Makefile after bench/bench.mk
+# (which builds $(BINDIR)/evbench).
+#
+#   make bench         every model and scenario, nginx and redis-server
+#                      (about 20 minutes on two cores; at most 25)
+#   make bench-quick   four models, short runs (about 2 minutes; at most 3)
+#   make bench BENCH_FLAGS="-m epoll,uring -s S3,S4"   (bench/compare --help)
+#
+# Each run writes bench/results/<timestamp>/: report.md, PNG and SVG charts,
+# runs.jsonl, runs.csv and raw/.  packaging/deps.sh --bench installs wrk,
+# redis-benchmark, redis-server, nginx and gnuplot when run as root; the
+# harness skips what is missing and says so in the report.
+
+.PHONY: bench bench-quick bench-deps
+BENCH_FLAGS ?=
+BENCH_BINS := $(BINDIR)/evd $(BINDIR)/evctl \
+              $(if $(wildcard bench/bench.mk),$(if $(wildcard bench/evbench.c),$(BINDIR)/evbench))
+
+bench-deps:
+	$(Q)packaging/deps.sh --bench || echo "bench: going on without the missing tools"
+
+bench: bench-deps $(BENCH_BINS)
+	$(Q)bench/compare --bindir $(BINDIR) $(BENCH_FLAGS)
+
+bench-quick: bench-deps $(BENCH_BINS)
+	$(Q)bench/compare --quick --bindir $(BINDIR) $(BENCH_FLAGS)
