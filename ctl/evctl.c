@@ -3,9 +3,12 @@
  * The protocol is line-oriented text: one command line out; "key value"
  * lines and "END" back, or one "ERROR reason" line.  evctl sends the line,
  * reads the reply with a timeout and prints it as text or JSON. */
+#include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +51,16 @@ static void usage(FILE *out)
 		"             ever used): id, role, pid, tid, state (idle, reading,\n"
 		"             writing, waiting), connections accepted and active,\n"
 		"             requests, bytes in and out, restarts\n"
+		"  syscalls [on|off|reset] [--hist NAME] [--workers] [--worker TID]\n"
+		"           [--interval S]\n"
+		"             the system calls of evd's processes, from the eBPF\n"
+		"             probes, sorted by total time: calls, calls per\n"
+		"             request, errors, total ms, avg, p50 and p99 us, %% of\n"
+		"             time; on/off attach or detach the probes, reset\n"
+		"             zeroes them; --hist NAME draws one syscall's log2\n"
+		"             latency histogram; --workers one row per thread,\n"
+		"             --worker TID one thread's table; --interval S the\n"
+		"             difference over S seconds\n"
 		"  ping       check that evd answers (pid, uptime)\n"
 		"  version    versions of evctl and of the running evd\n"
 		"  raw LINE   send LINE as a command and print the reply as is\n"
@@ -371,6 +384,564 @@ static const char *reply_value(const char *reply, const char *key, char *out,
 	return out;
 }
 
+/* ---- syscalls: the eBPF probes ---------------------------------------------- */
+
+#define SC_BUCKETS 40		/* log2(ns) buckets, as the daemon sends them */
+
+struct sc_row {
+	char name[40];
+	unsigned nr;
+	uint64_t calls, errors, total_ns, max_ns;
+	bool has_hist;		/* hist and max_ns known (not per thread) */
+	uint64_t hist[SC_BUCKETS];
+	/* --workers rows */
+	unsigned tid, pid;
+	char slot[16], role[16];
+};
+
+struct sc_reply {
+	char state[8];
+	double seconds;
+	uint64_t requests, untracked;
+	struct sc_row *rows;
+	size_t n;
+	struct sc_row one;	/* the syscall of a `syscalls hist` reply */
+};
+
+struct sc_opts {
+	const char *action;	/* on, off, reset, or NULL */
+	const char *hist;	/* --hist NAME */
+	const char *worker;	/* --worker TID */
+	bool workers;		/* --workers */
+	double interval;	/* --interval S: 0 = the totals */
+};
+
+static uint64_t u64_of(const char *s)
+{
+	return strtoull(s, NULL, 10);
+}
+
+static unsigned log2_u64(uint64_t v)
+{
+	return v ? 63u - (unsigned)__builtin_clzll(v) : 0;
+}
+
+/* "k:count,k:count" or "-". */
+static bool sc_parse_hist(const char *s, struct sc_row *r)
+{
+	if (!strcmp(s, "-"))
+		return true;
+	while (*s) {
+		char *end;
+		unsigned long k = strtoul(s, &end, 10);
+		if (*end != ':' || k >= SC_BUCKETS)
+			return false;
+		r->hist[k] = strtoull(end + 1, &end, 10);
+		if (*end == ',')
+			end++;
+		else if (*end)
+			return false;
+		s = end;
+	}
+	return true;
+}
+
+static bool sc_add_row(struct sc_reply *rep, const struct sc_row *row)
+{
+	if (rep->n % 64 == 0) {
+		struct sc_row *v = realloc(rep->rows,
+					   (rep->n + 64) * sizeof(*v));
+		if (!v)
+			return false;
+		rep->rows = v;
+	}
+	rep->rows[rep->n++] = *row;
+	return true;
+}
+
+/* Parses a reply of `syscalls`, `syscalls worker`, `syscalls workers` or
+ * `syscalls hist` (in place).  Returns false on a reply it does not know. */
+static bool sc_parse(char *reply, struct sc_reply *rep)
+{
+	char *save = NULL;
+
+	memset(rep, 0, sizeof(*rep));
+	for (char *line = strtok_r(reply, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *w[10];
+		int n = 0;
+		char *wsave = NULL;
+		if (!strcmp(line, "END"))
+			return true;
+		for (char *t = strtok_r(line, " ", &wsave); t && n < 10;
+		     t = strtok_r(NULL, " ", &wsave))
+			w[n++] = t;
+		if (n < 2)
+			continue;
+		struct sc_row row = { 0 };
+		if (!strcmp(w[0], "syscall") && n == 8) {
+			snprintf(row.name, sizeof(row.name), "%s", w[1]);
+			row.nr = (unsigned)u64_of(w[2]);
+			row.calls = u64_of(w[3]);
+			row.errors = u64_of(w[4]);
+			row.total_ns = u64_of(w[5]);
+			row.has_hist = strcmp(w[6], "-") != 0;
+			row.max_ns = u64_of(w[6]);
+			if (!sc_parse_hist(w[7], &row) || !sc_add_row(rep, &row))
+				return false;
+		} else if (!strcmp(w[0], "task") && n == 8) {
+			row.tid = (unsigned)u64_of(w[1]);
+			row.pid = (unsigned)u64_of(w[2]);
+			snprintf(row.slot, sizeof(row.slot), "%s", w[3]);
+			snprintf(row.role, sizeof(row.role), "%s", w[4]);
+			row.calls = u64_of(w[5]);
+			row.errors = u64_of(w[6]);
+			row.total_ns = u64_of(w[7]);
+			if (!sc_add_row(rep, &row))
+				return false;
+		} else if (!strcmp(w[0], "bucket") && n == 4) {
+			uint64_t low = u64_of(w[1]);
+			unsigned b = log2_u64(low);
+			if (b < SC_BUCKETS)
+				rep->one.hist[b] = u64_of(w[3]);
+		} else if (!strcmp(w[0], "state")) {
+			snprintf(rep->state, sizeof(rep->state), "%s", w[1]);
+		} else if (!strcmp(w[0], "seconds")) {
+			rep->seconds = strtod(w[1], NULL);
+		} else if (!strcmp(w[0], "requests")) {
+			rep->requests = u64_of(w[1]);
+		} else if (!strcmp(w[0], "untracked_processes")) {
+			rep->untracked = u64_of(w[1]);
+		} else if (!strcmp(w[0], "name")) {
+			snprintf(rep->one.name, sizeof(rep->one.name), "%s", w[1]);
+			rep->one.has_hist = true;
+		} else if (!strcmp(w[0], "nr")) {
+			rep->one.nr = (unsigned)u64_of(w[1]);
+		} else if (!strcmp(w[0], "calls")) {
+			rep->one.calls = u64_of(w[1]);
+		} else if (!strcmp(w[0], "errors")) {
+			rep->one.errors = u64_of(w[1]);
+		} else if (!strcmp(w[0], "total_ns")) {
+			rep->one.total_ns = u64_of(w[1]);
+		} else if (!strcmp(w[0], "max_ns")) {
+			rep->one.max_ns = u64_of(w[1]);
+		}
+	}
+	return false;
+}
+
+static void sc_row_sub(struct sc_row *r, const struct sc_row *before)
+{
+	r->calls -= before->calls;
+	r->errors -= before->errors;
+	r->total_ns -= before->total_ns;
+	for (int b = 0; b < SC_BUCKETS; b++)
+		r->hist[b] -= before->hist[b];
+	/* max_ns stays the maximum since the last reset. */
+}
+
+/* b becomes b - a, row by row (syscall number, or thread). */
+static void sc_delta(struct sc_reply *b, const struct sc_reply *a)
+{
+	size_t keep = 0;
+
+	b->seconds -= a->seconds;
+	b->requests -= a->requests;
+	sc_row_sub(&b->one, &a->one);
+	for (size_t i = 0; i < b->n; i++) {
+		struct sc_row *r = &b->rows[i];
+		for (size_t j = 0; j < a->n; j++)
+			if (a->rows[j].nr == r->nr && a->rows[j].tid == r->tid) {
+				sc_row_sub(r, &a->rows[j]);
+				break;
+			}
+		if (r->calls)
+			b->rows[keep++] = *r;
+	}
+	b->n = keep;
+}
+
+/* Latency at quantile q from the log2 histogram, interpolated linearly
+ * inside the bucket and never above the maximum; -1 without a histogram. */
+static double sc_quantile_ns(const struct sc_row *r, double q)
+{
+	uint64_t total = 0, cum = 0;
+
+	for (int b = 0; b < SC_BUCKETS; b++)
+		total += r->hist[b];
+	if (!r->has_hist || !total)
+		return -1;
+	uint64_t rank = (uint64_t)ceil(q * (double)total);
+	if (rank < 1)
+		rank = 1;
+	for (int b = 0; b < SC_BUCKETS; b++) {
+		if (cum + r->hist[b] < rank) {
+			cum += r->hist[b];
+			continue;
+		}
+		double low = b ? (double)(1ull << b) : 0;
+		double high = b == SC_BUCKETS - 1 ? (double)r->max_ns :
+						    (double)(1ull << (b + 1));
+		double v = low + (high - low) * (double)(rank - cum) /
+					 (double)r->hist[b];
+		if (v > (double)r->max_ns)
+			v = (double)r->max_ns;
+		return v;
+	}
+	return -1;
+}
+
+static int sc_cmp_total(const void *x, const void *y)
+{
+	const struct sc_row *a = x, *b = y;
+
+	if (a->total_ns != b->total_ns)
+		return a->total_ns > b->total_ns ? -1 : 1;
+	if (a->calls != b->calls)
+		return a->calls > b->calls ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* A number for the text table: "-" when unknown (negative). */
+static const char *num(char *buf, size_t len, int prec, double v)
+{
+	if (v < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.*f", prec, v);
+	return buf;
+}
+
+/* "key": v with prec decimals, or null when unknown (negative). */
+static void json_num(const char *key, double v, int prec, bool more)
+{
+	printf("\"%s\": ", key);
+	if (v < 0)
+		fputs("null", stdout);
+	else
+		printf("%.*f", prec, v);
+	if (more)
+		fputs(", ", stdout);
+}
+
+static void sc_print_table(struct sc_reply *rep, enum format fmt,
+			   const char *tid)
+{
+	uint64_t calls = 0, total_ns = 0;
+	bool per_req = !tid && rep->requests > 0;
+
+	qsort(rep->rows, rep->n, sizeof(*rep->rows), sc_cmp_total);
+	for (size_t i = 0; i < rep->n; i++) {
+		calls += rep->rows[i].calls;
+		total_ns += rep->rows[i].total_ns;
+	}
+	double req = (double)rep->requests;
+	if (fmt == FMT_JSON) {
+		printf("{\"state\": \"%s\", \"seconds\": %.3f, \"requests\": %llu, "
+		       "\"untracked_processes\": %llu, ", rep->state,
+		       rep->seconds, (unsigned long long)rep->requests,
+		       (unsigned long long)rep->untracked);
+		if (tid)
+			printf("\"tid\": %s, ", tid);
+		printf("\"calls\": %llu, ", (unsigned long long)calls);
+		json_num("calls_per_request", per_req ? (double)calls / req : -1,
+			 3, true);
+		printf("\"total_ms\": %.3f, \"syscalls\": [",
+		       (double)total_ns / 1e6);
+		for (size_t i = 0; i < rep->n; i++) {
+			const struct sc_row *r = &rep->rows[i];
+			printf("%s\n  {\"name\": ", i ? "," : "");
+			json_string(r->name);
+			printf(", \"nr\": %u, \"calls\": %llu, ", r->nr,
+			       (unsigned long long)r->calls);
+			json_num("calls_per_request",
+				 per_req ? (double)r->calls / req : -1, 3, true);
+			printf("\"errors\": %llu, ", (unsigned long long)r->errors);
+			json_num("total_ms", (double)r->total_ns / 1e6, 3, true);
+			json_num("avg_us", (double)r->total_ns / 1e3 /
+					   (double)r->calls, 3, true);
+			double p50 = sc_quantile_ns(r, 0.50);
+			double p99 = sc_quantile_ns(r, 0.99);
+			json_num("p50_us", p50 < 0 ? -1 : p50 / 1e3, 3, true);
+			json_num("p99_us", p99 < 0 ? -1 : p99 / 1e3, 3, true);
+			json_num("max_us", r->has_hist ? (double)r->max_ns / 1e3
+						       : -1, 3, true);
+			json_num("time_pct", total_ns ? 100.0 * (double)r->total_ns /
+						      (double)total_ns : 0,
+				 2, false);
+			putchar('}');
+		}
+		puts(rep->n ? "\n]}" : "]}");
+		return;
+	}
+	char a[32], b[32], c[32];
+	printf("system calls of evd's %s%s over %.1f s: %llu calls, %llu "
+	       "requests%s%s%s\n", tid ? "thread " : "processes", tid ? tid : "",
+	       rep->seconds, (unsigned long long)calls,
+	       (unsigned long long)rep->requests, per_req ? ", " : "",
+	       per_req ? num(a, sizeof(a), 2, (double)calls / req) : "",
+	       per_req ? " calls per request" : "");
+	if (rep->untracked)
+		printf("(%llu processes were not followed: the set was full)\n",
+		       (unsigned long long)rep->untracked);
+	printf("%-22s %10s %9s %8s %10s %9s %9s %9s %6s\n", "syscall", "calls",
+	       "calls/req", "errors", "total_ms", "avg_us", "p50_us", "p99_us",
+	       "%time");
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct sc_row *r = &rep->rows[i];
+		double p50 = sc_quantile_ns(r, 0.50), p99 = sc_quantile_ns(r, 0.99);
+		printf("%-22s %10llu %9s %8llu %10.3f %9.2f %9s %9s %6.2f\n",
+		       r->name, (unsigned long long)r->calls,
+		       num(a, sizeof(a), 3,
+			   per_req ? (double)r->calls / req : -1),
+		       (unsigned long long)r->errors, (double)r->total_ns / 1e6,
+		       (double)r->total_ns / 1e3 / (double)r->calls,
+		       num(b, sizeof(b), 2, p50 < 0 ? -1 : p50 / 1e3),
+		       num(c, sizeof(c), 2, p99 < 0 ? -1 : p99 / 1e3),
+		       total_ns ? 100.0 * (double)r->total_ns / (double)total_ns
+				: 0.0);
+	}
+}
+
+static void sc_print_hist(const struct sc_reply *rep, enum format fmt)
+{
+	const struct sc_row *r = &rep->one;
+	int first = -1, last = -1;
+	uint64_t top = 0;
+
+	for (int b = 0; b < SC_BUCKETS; b++)
+		if (r->hist[b]) {
+			if (first < 0)
+				first = b;
+			last = b;
+			if (r->hist[b] > top)
+				top = r->hist[b];
+		}
+	if (fmt == FMT_JSON) {
+		printf("{\"name\": ");
+		json_string(r->name);
+		printf(", \"nr\": %u, \"seconds\": %.3f, \"calls\": %llu, "
+		       "\"errors\": %llu, \"total_ns\": %llu, \"max_ns\": %llu, "
+		       "\"buckets\": [", r->nr, rep->seconds,
+		       (unsigned long long)r->calls,
+		       (unsigned long long)r->errors,
+		       (unsigned long long)r->total_ns,
+		       (unsigned long long)r->max_ns);
+		for (int b = first; first >= 0 && b <= last; b++)
+			printf("%s\n  {\"low_ns\": %llu, \"high_ns\": %llu, "
+			       "\"count\": %llu}", b > first ? "," : "",
+			       b ? 1ull << b : 0ull,
+			       b == SC_BUCKETS - 1 ? (unsigned long long)r->max_ns
+						   : (1ull << (b + 1)) - 1,
+			       (unsigned long long)r->hist[b]);
+		puts(first >= 0 ? "\n]}" : "]}");
+		return;
+	}
+	printf("%s: %llu calls, %llu errors, %.3f ms in all, avg %.2f us, "
+	       "max %.2f us (over %.1f s)\n", r->name,
+	       (unsigned long long)r->calls, (unsigned long long)r->errors,
+	       (double)r->total_ns / 1e6,
+	       r->calls ? (double)r->total_ns / 1e3 / (double)r->calls : 0.0,
+	       (double)r->max_ns / 1e3, rep->seconds);
+	printf("%25s %10s  %s\n", "nanoseconds", "count", "distribution");
+	for (int b = first; first >= 0 && b <= last; b++) {
+		int stars = (int)((r->hist[b] * 40 + top - 1) / top);
+		char bar[41];
+		memset(bar, '*', (size_t)stars);
+		memset(bar + stars, ' ', (size_t)(40 - stars));
+		bar[40] = '\0';
+		if (b == SC_BUCKETS - 1)
+			printf("%11llu -> %-10s : %10llu  |%s|\n", 1ull << b,
+			       "", (unsigned long long)r->hist[b], bar);
+		else
+			printf("%11llu -> %-10llu : %10llu  |%s|\n",
+			       b ? 1ull << b : 0ull, (1ull << (b + 1)) - 1,
+			       (unsigned long long)r->hist[b], bar);
+	}
+}
+
+static int sc_cmp_task(const void *x, const void *y)
+{
+	const struct sc_row *a = x, *b = y;
+
+	if (a->total_ns != b->total_ns)
+		return a->total_ns > b->total_ns ? -1 : 1;
+	return a->tid < b->tid ? -1 : a->tid > b->tid;
+}
+
+static void sc_print_workers(struct sc_reply *rep, enum format fmt)
+{
+	uint64_t total_ns = 0;
+
+	qsort(rep->rows, rep->n, sizeof(*rep->rows), sc_cmp_task);
+	for (size_t i = 0; i < rep->n; i++)
+		total_ns += rep->rows[i].total_ns;
+	if (fmt == FMT_JSON)
+		fputs("[", stdout);
+	else
+		printf("%8s %8s %5s %-9s %10s %8s %10s %6s\n", "tid", "pid",
+		       "slot", "role", "calls", "errors", "total_ms", "%time");
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct sc_row *r = &rep->rows[i];
+		double pct = total_ns ? 100.0 * (double)r->total_ns /
+						(double)total_ns : 0;
+		if (fmt == FMT_TEXT) {
+			printf("%8u %8u %5s %-9s %10llu %8llu %10.3f %6.2f\n",
+			       r->tid, r->pid, r->slot, r->role,
+			       (unsigned long long)r->calls,
+			       (unsigned long long)r->errors,
+			       (double)r->total_ns / 1e6, pct);
+			continue;
+		}
+		printf("%s\n  {\"tid\": %u, \"pid\": %u, \"slot\": ",
+		       i ? "," : "", r->tid, r->pid);
+		if (is_json_number(r->slot))
+			fputs(r->slot, stdout);
+		else
+			fputs("null", stdout);
+		printf(", \"role\": ");
+		json_string(r->role);
+		printf(", \"calls\": %llu, \"errors\": %llu, \"total_ms\": %.3f, "
+		       "\"time_pct\": %.2f}", (unsigned long long)r->calls,
+		       (unsigned long long)r->errors, (double)r->total_ns / 1e6,
+		       pct);
+	}
+	if (fmt == FMT_JSON)
+		puts(rep->n ? "\n]" : "]");
+}
+
+/* Returns 0 with opts filled, or prints why not and returns EXIT_USAGE. */
+static int sc_parse_args(int nargs, char **args, struct sc_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (int i = 0; i < nargs; i++) {
+		const char *a = args[i];
+		bool has_value = i + 1 < nargs;
+		if (!strcmp(a, "--workers")) {
+			o->workers = true;
+		} else if (!strcmp(a, "--hist") || !strcmp(a, "--worker") ||
+			   !strcmp(a, "--interval")) {
+			if (!has_value) {
+				fprintf(stderr, "evctl: %s needs an argument\n", a);
+				return EXIT_USAGE;
+			}
+			const char *v = args[++i];
+			if (a[2] == 'h') {
+				o->hist = v;
+			} else if (a[3] == 'o') {
+				o->worker = v;
+			} else {
+				char *end;
+				o->interval = strtod(v, &end);
+				if (*end || !(o->interval > 0) ||
+				    o->interval > 3600) {
+					fprintf(stderr, "evctl: --interval wants "
+						"seconds in (0, 3600], got \"%s\"\n",
+						v);
+					return EXIT_USAGE;
+				}
+			}
+		} else if (!o->action && (!strcmp(a, "on") || !strcmp(a, "off") ||
+					  !strcmp(a, "reset"))) {
+			o->action = a;
+		} else {
+			fprintf(stderr, "evctl: syscalls: unexpected \"%s\" "
+				"(usage: syscalls [on|off|reset] [--hist NAME] "
+				"[--workers] [--worker TID] [--interval S])\n", a);
+			return EXIT_USAGE;
+		}
+	}
+	int views = !!o->hist + !!o->worker + o->workers;
+	if (views > 1 || (o->action && (views || o->interval))) {
+		fprintf(stderr, "evctl: syscalls: choose one of on, off, reset, "
+			"--hist, --workers and --worker\n");
+		return EXIT_USAGE;
+	}
+	if (o->worker) {
+		char *end;
+		unsigned long t = strtoul(o->worker, &end, 10);
+		if (*end || !t || t > 0x7fffffff || !isdigit((unsigned char)
+							      o->worker[0])) {
+			fprintf(stderr, "evctl: --worker wants a thread id (the "
+				"tid column of evctl workers or syscalls "
+				"--workers), got \"%s\"\n", o->worker);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+/* evctl syscalls ...: one or two (--interval) exchanges on one connection. */
+static int syscalls_main(int fd, const char *used, int timeout_ms,
+			 enum format fmt, int nargs, char **args)
+{
+	struct sc_opts o;
+	char line[128];
+	int rc = sc_parse_args(nargs, args, &o);
+
+	if (rc)
+		return rc;
+	if (o.action)
+		snprintf(line, sizeof(line), "syscalls %s", o.action);
+	else if (o.hist)
+		snprintf(line, sizeof(line), "syscalls hist %.60s", o.hist);
+	else if (o.worker)
+		snprintf(line, sizeof(line), "syscalls worker %s", o.worker);
+	else if (o.workers)
+		snprintf(line, sizeof(line), "syscalls workers");
+	else
+		snprintf(line, sizeof(line), "syscalls");
+
+	struct reply r1 = { 0 }, r2 = { 0 };
+	struct sc_reply a = { 0 }, b = { 0 };
+	rc = transact(fd, used, line, timeout_ms, &r1);
+	if (rc == EXIT_OK && o.interval > 0) {
+		struct timespec ts = {
+			.tv_sec = (time_t)o.interval,
+			.tv_nsec = (long)((o.interval - (double)(time_t)o.interval) *
+					  1e9),
+		};
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		rc = transact(fd, used, line, timeout_ms, &r2);
+	}
+	if (rc != EXIT_OK)
+		goto out;
+	if (o.action) {
+		char state[16];
+		if (fmt == FMT_JSON)
+			print_reply(r1.data, fmt);
+		else
+			printf("syscall probes %s\n", !strcmp(o.action, "reset") ?
+				"reset" : reply_value(r1.data, "state", state,
+						      sizeof(state)));
+		goto out;
+	}
+	if (!sc_parse(r1.data, &a) ||
+	    (o.interval > 0 && !sc_parse(r2.data, &b))) {
+		fprintf(stderr, "evctl: unexpected reply from %s\n", used);
+		rc = EXIT_NO_DAEMON;
+		goto out;
+	}
+	struct sc_reply *show = &a;
+	if (o.interval > 0) {
+		sc_delta(&b, &a);
+		show = &b;
+	}
+	if (o.hist)
+		sc_print_hist(show, fmt);
+	else if (o.workers)
+		sc_print_workers(show, fmt);
+	else
+		sc_print_table(show, fmt, o.worker);
+out:
+	free(a.rows);
+	free(b.rows);
+	free(r1.data);
+	free(r2.data);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock = NULL, *used = NULL;
@@ -422,6 +993,20 @@ int main(int argc, char **argv)
 				if (timeout_ms < 1)
 					timeout_ms = 1;
 			}
+		} else if (command && !strcmp(command, "syscalls") &&
+			   !strncmp(a, "--", 2) && a[2]) {
+			/* Its own options, checked by sc_parse_args(). */
+			bool value = !strcmp(a, "--hist") ||
+				     !strcmp(a, "--worker") ||
+				     !strcmp(a, "--interval");
+			if (nargs + 1 + value > (int)(sizeof(args) /
+						      sizeof(args[0]))) {
+				fprintf(stderr, "evctl: too many arguments\n");
+				return EXIT_USAGE;
+			}
+			args[nargs++] = argv[i];
+			if (value && i + 1 < argc)
+				args[nargs++] = argv[++i];
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "evctl: unknown option \"%s\"\n", a);
 			usage(stderr);
@@ -438,6 +1023,19 @@ int main(int argc, char **argv)
 	if (!command) {
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+
+	if (!strcmp(command, "syscalls")) {
+		struct sc_opts o;
+		int rc = sc_parse_args(nargs, args, &o);
+		if (rc)
+			return rc;
+		int fd = open_control(sock, &used);
+		if (fd < 0)
+			return EXIT_NO_DAEMON;
+		rc = syscalls_main(fd, used, timeout_ms, fmt, nargs, args);
+		close(fd);
+		return rc;
 	}
 
 	const char *line = command;
@@ -468,7 +1066,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(command, "stats") && strcmp(command, "ping") &&
 		   strcmp(command, "version")) {
 		fprintf(stderr, "evctl: unknown command \"%s\" (expected stats, "
-			"workers, ping, version, raw or help)\n", command);
+			"workers, syscalls, ping, version, raw or help)\n", command);
 		return EXIT_USAGE;
 	} else if (nargs) {
 		fprintf(stderr, "evctl: %s takes no argument (got \"%s\")\n",

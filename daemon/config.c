@@ -415,6 +415,29 @@ static void print_mode(const struct config *cfg, FILE *out)
 	fprintf(out, "%04o", cfg->control_mode);
 }
 
+const char *const probes_mode_names[PROBES_MODE_MAX] = {
+	[PROBES_OFF] = "off",
+	[PROBES_ON] = "on",
+	[PROBES_AUTO] = "auto",
+};
+
+static int key_syscalls(struct config *cfg, const char *v, char *why,
+			size_t whylen)
+{
+	for (int i = 0; i < PROBES_MODE_MAX; i++)
+		if (strcmp(v, probes_mode_names[i]) == 0) {
+			cfg->probes_syscalls = (enum probes_mode)i;
+			return 0;
+		}
+	return why_set(why, whylen, "unknown value \"%s\" (expected one of: "
+		       "off, on, auto)", v);
+}
+
+static void print_syscalls(const struct config *cfg, FILE *out)
+{
+	fputs(probes_mode_names[cfg->probes_syscalls], out);
+}
+
 static int key_level(struct config *cfg, const char *v, char *why,
 		     size_t whylen)
 {
@@ -647,12 +670,13 @@ static const struct key keys[] = {
 	{ "resp", "max_args", "64", key_max_args, print_max_args },
 	{ "control", "socket", "/run/evd/evd.sock", key_socket, print_socket },
 	{ "control", "mode", "0660", key_mode, print_mode },
+	{ "probes", "syscalls", "off", key_syscalls, print_syscalls },
 	{ "log", "level", "info", key_level, print_level },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 static const char *const sections[] = { "server", "prefork", "http", "resp",
-					"control", "log" };
+					"control", "probes", "log" };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
 _Static_assert(NKEYS <= sizeof(((struct config *)0)->origin) /

@@ -34,6 +34,16 @@ enum accept_lock {
 
 extern const char *const accept_lock_names[ACCEPT_LOCK_MAX];
 
+/* [probes] syscalls: whether the eBPF syscall probes count evd's calls. */
+enum probes_mode {
+	PROBES_OFF,	/* not loaded at start; `evctl syscalls on` loads them */
+	PROBES_ON,	/* loaded and attached at start, or evd does not start */
+	PROBES_AUTO,	/* as on when they load; a warning and none otherwise */
+	PROBES_MODE_MAX
+};
+
+extern const char *const probes_mode_names[PROBES_MODE_MAX];
+
 struct listen_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -67,6 +77,8 @@ struct config {
 	/* [control] */
 	char control_socket[CONFIG_SOCKET_PATH_MAX + 1];
 	unsigned control_mode;
+	/* [probes] */
+	enum probes_mode probes_syscalls;
 	/* [log] */
 	enum log_level log_level;
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "probes/probes.h"
 #include "server.h"
 #include "util.h"
 #include "version.h"
@@ -58,6 +59,10 @@ struct control {
 	struct rate_sample rate[RATE_SAMPLES];
 	unsigned nrate;
 	uint64_t next_sample, next_kick;
+	/* The syscall probes; requests served while they were attached. */
+	struct probes *probes;
+	uint64_t sc_requests;		/* before sc_requests_at */
+	uint64_t sc_requests_at;	/* requests when last attached */
 };
 
 /* ---- output --------------------------------------------------------------- */
@@ -307,6 +312,358 @@ static void cmd_workers(struct control *ctl, struct out *o, int argc,
 	out_printf(o, "END\n");
 }
 
+/* ---- syscalls: the eBPF probes ------------------------------------------------ */
+
+static uint64_t requests_now(const struct control *ctl)
+{
+	struct stats_total *t = malloc(sizeof(*t));
+	uint64_t n = 0;
+
+	if (t) {
+		scoreboard_sum(ctl->srv->sb, t);
+		n = t->c[STAT_requests];
+		free(t);
+	}
+	return n;
+}
+
+/* Requests served while the probes counted, since the last reset. */
+static uint64_t sc_requests(const struct control *ctl)
+{
+	return ctl->sc_requests + (probes_enabled(ctl->probes) ?
+				   requests_now(ctl) - ctl->sc_requests_at : 0);
+}
+
+/* True when the probes count; otherwise answers why not. */
+static bool sc_counting(struct control *ctl, struct out *o)
+{
+	if (ctl->probes && probes_enabled(ctl->probes))
+		return true;
+	out_printf(o, "ERROR syscall probes are off (turn them on with "
+		   "`evctl syscalls on`, or [probes] syscalls = on)\n");
+	return false;
+}
+
+static void sc_header(struct control *ctl, struct out *o)
+{
+	out_printf(o, "state %s\n", probes_enabled(ctl->probes) ? "on" : "off");
+	out_printf(o, "seconds %.3f\n",
+		   (double)probes_counted_ns(ctl->probes) / 1e9);
+	out_printf(o, "requests %" PRIu64 "\n", sc_requests(ctl));
+	out_printf(o, "untracked_processes %" PRIu64 "\n",
+		   probes_untracked(ctl->probes));
+}
+
+/* "k:count,..." for the non-empty buckets, or "-". */
+static void sc_hist_field(struct out *o, const uint64_t *hist)
+{
+	bool any = false;
+
+	for (unsigned b = 0; b < PROBES_HIST_BUCKETS; b++) {
+		if (!hist[b])
+			continue;
+		out_printf(o, "%s%u:%" PRIu64, any ? "," : "", b, hist[b]);
+		any = true;
+	}
+	if (!any)
+		out_printf(o, "-");
+}
+
+static struct probes_syscall *sc_read(struct control *ctl, struct out *o)
+{
+	struct probes_syscall *v = calloc(PROBES_NR_MAX, sizeof(*v));
+	int rc = v ? probes_read(ctl->probes, v) : -ENOMEM;
+
+	if (rc < 0) {
+		out_printf(o, "ERROR cannot read the syscall probes: %s\n",
+			   strerror(-rc));
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* The table: one row per syscall called, in number order. */
+static void sc_table(struct control *ctl, struct out *o)
+{
+	struct probes_syscall *v = sc_read(ctl, o);
+	char buf[32];
+
+	if (!v)
+		return;
+	sc_header(ctl, o);
+	out_printf(o, "fields name nr calls errors total_ns max_ns hist\n");
+	for (unsigned nr = 0; nr < PROBES_NR_MAX; nr++) {
+		if (!v[nr].calls)
+			continue;
+		out_printf(o, "syscall %s %u %" PRIu64 " %" PRIu64 " %" PRIu64
+			   " %" PRIu64 " ", probes_syscall_name(nr, buf,
+								sizeof(buf)),
+			   nr, v[nr].calls, v[nr].errors, v[nr].total_ns,
+			   v[nr].max_ns);
+		sc_hist_field(o, v[nr].hist);
+		out_printf(o, "\n");
+	}
+	out_printf(o, "END\n");
+	free(v);
+}
+
+/* One syscall's log2 histogram, from the first to the last used bucket. */
+static void sc_hist(struct control *ctl, struct out *o, const char *name)
+{
+	int nr = probes_syscall_nr(name);
+
+	if (nr < 0) {
+		char n[40];
+		snprintf(n, sizeof(n), "%s", name);
+		out_printf(o, "ERROR unknown syscall \"%s\" (expected a name "
+			   "such as sendto, or syscall_N)\n", n);
+		return;
+	}
+	struct probes_syscall *v = sc_read(ctl, o);
+	if (!v)
+		return;
+	const struct probes_syscall *s = &v[nr];
+	char buf[32];
+	int first = -1, last = -1;
+	for (int b = 0; b < PROBES_HIST_BUCKETS; b++)
+		if (s->hist[b]) {
+			if (first < 0)
+				first = b;
+			last = b;
+		}
+	sc_header(ctl, o);
+	out_printf(o, "name %s\n", probes_syscall_name((unsigned)nr, buf,
+						      sizeof(buf)));
+	out_printf(o, "nr %d\n", nr);
+	out_printf(o, "calls %" PRIu64 "\n", s->calls);
+	out_printf(o, "errors %" PRIu64 "\n", s->errors);
+	out_printf(o, "total_ns %" PRIu64 "\n", s->total_ns);
+	out_printf(o, "max_ns %" PRIu64 "\n", s->max_ns);
+	out_printf(o, "fields low_ns high_ns count\n");
+	for (int b = first; first >= 0 && b <= last; b++) {
+		uint64_t low = b ? 1ull << b : 0;
+		uint64_t high = b == PROBES_HIST_BUCKETS - 1 ?
+					(s->max_ns > low ? s->max_ns : low) :
+					(1ull << (b + 1)) - 1;
+		out_printf(o, "bucket %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+			   low, high, s->hist[b]);
+	}
+	out_printf(o, "END\n");
+	free(v);
+}
+
+struct sc_tasks {
+	struct probes_task *v;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void sc_task_add(const struct probes_task *t, void *arg)
+{
+	struct sc_tasks *ts = arg;
+
+	if (ts->n == ts->cap) {
+		size_t cap = ts->cap ? ts->cap * 2 : 256;
+		struct probes_task *v = realloc(ts->v, cap * sizeof(*v));
+		if (!v) {
+			ts->nomem = true;
+			return;
+		}
+		ts->v = v;
+		ts->cap = cap;
+	}
+	ts->v[ts->n++] = *t;
+}
+
+static int sc_task_cmp(const void *a, const void *b)
+{
+	const struct probes_task *x = a, *y = b;
+
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return x->nr < y->nr ? -1 : x->nr > y->nr;
+}
+
+/* The per-thread entries sorted by thread then syscall; false after
+ * answering an error. */
+static bool sc_tasks_read(struct control *ctl, struct out *o,
+			  struct sc_tasks *ts)
+{
+	int rc = probes_read_tasks(ctl->probes, sc_task_add, ts);
+
+	if (rc == 0 && ts->nomem)
+		rc = -ENOMEM;
+	if (rc < 0) {
+		out_printf(o, "ERROR cannot read the syscall probes: %s\n",
+			   strerror(-rc));
+		free(ts->v);
+		return false;
+	}
+	if (ts->n)
+		qsort(ts->v, ts->n, sizeof(*ts->v), sc_task_cmp);
+	return true;
+}
+
+/* The scoreboard slot a thread works for, or -1. */
+static int sc_slot_of(const struct control *ctl, uint32_t tid, int *role)
+{
+	const struct scoreboard *sb = ctl->srv->sb;
+	unsigned used = atomic_load(&((struct scoreboard *)sb)->used);
+
+	for (unsigned i = 0; i < used && i < sb->nslots; i++) {
+		const struct stats_slot *s = &sb->slots[i];
+		if ((uint32_t)atomic_load_explicit(&s->tid,
+						   memory_order_relaxed) != tid)
+			continue;
+		*role = atomic_load_explicit(&s->role, memory_order_relaxed);
+		return (int)i;
+	}
+	return -1;
+}
+
+/* One row per thread: its totals, and its scoreboard slot if it has one. */
+static void sc_workers(struct control *ctl, struct out *o)
+{
+	struct sc_tasks ts = { 0 };
+
+	if (!sc_tasks_read(ctl, o, &ts))
+		return;
+	sc_header(ctl, o);
+	out_printf(o, "fields tid pid slot role calls errors total_ns\n");
+	for (size_t i = 0; i < ts.n;) {
+		struct probes_task sum = ts.v[i];
+		size_t j = i + 1;
+		for (; j < ts.n && ts.v[j].tid == sum.tid; j++) {
+			sum.calls += ts.v[j].calls;
+			sum.errors += ts.v[j].errors;
+			sum.total_ns += ts.v[j].total_ns;
+		}
+		int role = -1, slot = sc_slot_of(ctl, sum.tid, &role);
+		char sl[16] = "-";
+		if (slot >= 0)
+			snprintf(sl, sizeof(sl), "%d", slot);
+		out_printf(o, "task %" PRIu32 " %" PRIu32 " %s %s %" PRIu64 " %"
+			   PRIu64 " %" PRIu64 "\n", sum.tid, sum.tgid, sl,
+			   role >= 0 && role < ROLE_MAX ? worker_role_names[role]
+							: "-",
+			   sum.calls, sum.errors, sum.total_ns);
+		i = j;
+	}
+	out_printf(o, "END\n");
+	free(ts.v);
+}
+
+/* The table for one thread (no histogram or maximum per thread). */
+static void sc_worker(struct control *ctl, struct out *o, const char *arg)
+{
+	uint64_t tid;
+	char why[160];
+
+	if (parse_uint(arg, 1, INT32_MAX, &tid, why, sizeof(why)) < 0) {
+		out_printf(o, "ERROR worker: %s\n", why);
+		return;
+	}
+	struct sc_tasks ts = { 0 };
+	if (!sc_tasks_read(ctl, o, &ts))
+		return;
+	char buf[32];
+	bool found = false;
+	for (size_t i = 0; i < ts.n && !found; i++)
+		found = ts.v[i].tid == tid;
+	if (!found) {
+		out_printf(o, "ERROR no system call counted for thread %" PRIu64
+			   " (evctl syscalls --workers lists them)\n", tid);
+		free(ts.v);
+		return;
+	}
+	sc_header(ctl, o);
+	out_printf(o, "tid %" PRIu64 "\n", tid);
+	out_printf(o, "fields name nr calls errors total_ns max_ns hist\n");
+	for (size_t i = 0; i < ts.n; i++) {
+		const struct probes_task *t = &ts.v[i];
+		if (t->tid != tid)
+			continue;
+		out_printf(o, "syscall %s %" PRIu32 " %" PRIu64 " %" PRIu64 " %"
+			   PRIu64 " - -\n", probes_syscall_name(t->nr, buf,
+								sizeof(buf)),
+			   t->nr, t->calls, t->errors, t->total_ns);
+	}
+	out_printf(o, "END\n");
+	free(ts.v);
+}
+
+static void sc_switch(struct control *ctl, struct out *o, bool on)
+{
+	char err[256] = "";
+	bool was = probes_enabled(ctl->probes);
+	uint64_t req = requests_now(ctl);
+	int rc = probes_enable(ctl->probes, on, err, sizeof(err));
+
+	if (rc < 0) {
+		out_printf(o, "ERROR cannot turn the syscall probes on: %s\n", err);
+		return;
+	}
+	if (on && !was)
+		ctl->sc_requests_at = req;
+	else if (!on && was)
+		ctl->sc_requests += req - ctl->sc_requests_at;
+	if (on != was)
+		log_info("syscall probes %s (evctl syscalls %s)",
+			 on ? "attached" : "detached", on ? "on" : "off");
+	out_printf(o, "state %s\n", on ? "on" : "off");
+	out_printf(o, "END\n");
+}
+
+static void sc_reset(struct control *ctl, struct out *o)
+{
+	int rc = probes_reset(ctl->probes);
+
+	if (rc < 0) {
+		out_printf(o, "ERROR cannot reset the syscall probes: %s\n",
+			   strerror(-rc));
+		return;
+	}
+	ctl->sc_requests = 0;
+	ctl->sc_requests_at = requests_now(ctl);
+	out_printf(o, "state %s\n", probes_enabled(ctl->probes) ? "on" : "off");
+	out_printf(o, "END\n");
+}
+
+static void cmd_syscalls(struct control *ctl, struct out *o, int argc,
+			 char **argv)
+{
+	const char *sub = argc ? argv[0] : "";
+	bool one = argc == 1, two = argc == 2;
+
+	if (!ctl->probes) {
+		out_printf(o, "ERROR syscall probes unavailable\n");
+	} else if (one && !strcmp(sub, "on")) {
+		sc_switch(ctl, o, true);
+	} else if (one && !strcmp(sub, "off")) {
+		sc_switch(ctl, o, false);
+	} else if (argc == 0 || (one && !strcmp(sub, "reset")) ||
+		   (one && !strcmp(sub, "workers")) ||
+		   (two && !strcmp(sub, "hist")) ||
+		   (two && !strcmp(sub, "worker"))) {
+		if (!sc_counting(ctl, o))
+			return;
+		if (argc == 0)
+			sc_table(ctl, o);
+		else if (!strcmp(sub, "reset"))
+			sc_reset(ctl, o);
+		else if (!strcmp(sub, "workers"))
+			sc_workers(ctl, o);
+		else if (!strcmp(sub, "hist"))
+			sc_hist(ctl, o, argv[1]);
+		else
+			sc_worker(ctl, o, argv[1]);
+	} else {
+		out_printf(o, "ERROR usage: syscalls [on|off|reset|workers|"
+			   "hist NAME|worker TID]\n");
+	}
+}
+
 static void cmd_quit(struct control *ctl, struct out *o, int argc, char **argv)
 {
 	(void)ctl;
@@ -319,6 +676,9 @@ static const struct ctl_cmd commands[] = {
 	{ "stats", "", "counters, latency and CPU time", 0, 0, cmd_stats },
 	{ "workers", "[all]", "one line per worker: role, pid, state, counters",
 	  0, 1, cmd_workers },
+	{ "syscalls", "[on|off|reset|workers|hist NAME|worker TID]",
+	  "system calls of evd's processes, from the eBPF probes", 0, 2,
+	  cmd_syscalls },
 	{ "ping", "", "liveness: pid and uptime", 0, 0, cmd_ping },
 	{ "version", "", "daemon version", 0, 0, cmd_version },
 	{ "help", "", "this list", 0, 0, cmd_help },
@@ -556,6 +916,9 @@ static void *control_main(void *arg)
 	 * through signalfd (SIGTERM, SIGINT, SIGHUP). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	/* This thread's calls (answering evctl) are not evd's serving work. */
+	if (ctl->probes && probes_ignore_thread(ctl->probes) < 0)
+		log_warnx("syscall probes: cannot leave the control thread out");
 
 	sample_rate(ctl, now_ns());
 	for (;;) {
@@ -746,6 +1109,11 @@ fail:
 	return NULL;
 }
 
+void control_set_probes(struct control *ctl, struct probes *probes)
+{
+	ctl->probes = probes;
+}
+
 int control_run(struct control *ctl, char *err, size_t errlen)
 {
 	/* The thread inherits the caller's mask: SIGTERM & co. are blocked
@@ -763,6 +1131,7 @@ void control_forget(struct control *ctl)
 {
 	if (!ctl)
 		return;
+	probes_forget(ctl->probes);
 	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
 		if (ctl->cl[i].fd >= 0)
 			close(ctl->cl[i].fd);

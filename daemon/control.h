@@ -9,6 +9,7 @@
 
 struct server;
 struct control;
+struct probes;
 
 #define CTL_LINE_MAX 1024	/* bytes in a command line, newline excluded */
 #define CTL_ARGS_MAX 16
@@ -29,6 +30,11 @@ int ctl_split(char *line, char **argv, int max, unsigned char *bad);
  * The caller has blocked SIGTERM, SIGINT and SIGHUP.
  */
 struct control *control_open(struct server *srv, char *err, size_t errlen);
+
+/* Hands the syscall probes (loaded or not) to the control thread, which
+ * serves the `syscalls` commands and keeps its own calls out of the counts.
+ * Call before control_run(); the caller frees them after control_stop(). */
+void control_set_probes(struct control *ctl, struct probes *probes);
 
 /* Starts the control thread once the server's listeners and scoreboard
  * exist.  Returns 0, or -1 with a message in err. */

@@ -11,6 +11,7 @@
 #include "control.h"
 #include "log.h"
 #include "model.h"
+#include "probes/probes.h"
 #include "server.h"
 #include "version.h"
 
@@ -100,10 +101,37 @@ static void raise_nofile(void)
 	}
 }
 
+/*
+ * Loads and attaches the syscall probes as [probes] syscalls asks: off
+ * leaves them for `evctl syscalls on`; on refuses to start without them;
+ * auto warns and goes on.  Returns 0, or -1 after logging why not.
+ */
+static int start_probes(struct probes *probes, const struct config *cfg)
+{
+	char err[256] = "";
+
+	if (cfg->probes_syscalls == PROBES_OFF)
+		return 0;
+	if (probes_enable(probes, true, err, sizeof(err)) == 0) {
+		log_info("syscall probes on: counting the system calls of evd's "
+			 "processes (evctl syscalls)");
+		return 0;
+	}
+	if (cfg->probes_syscalls == PROBES_ON) {
+		log_errorx("[probes] syscalls = on: cannot load the syscall "
+			   "probes: %s", err);
+		return -1;
+	}
+	log_warnx("[probes] syscalls = auto: running without the syscall "
+		  "probes: %s", err);
+	return 0;
+}
+
 static int serve(struct config *cfg)
 {
 	struct server srv;
 	struct control *ctl = NULL;
+	struct probes *probes = NULL;
 	char err[512];
 	char listen[CONFIG_MAX_LISTEN * 64];
 	int rc = 1;
@@ -130,6 +158,15 @@ static int serve(struct config *cfg)
 		log_errorx("%s", err);
 		goto out;
 	}
+	/* Before any worker exists and before privileges could drop. */
+	probes = probes_new();
+	if (!probes) {
+		log_errorx("cannot initialise: out of memory");
+		goto out;
+	}
+	if (start_probes(probes, cfg) < 0)
+		goto out;
+	control_set_probes(ctl, probes);
 	srv.sb = scoreboard_create(srv.model->slots(cfg));
 	if (!srv.sb) {
 		log_error("cannot map the scoreboard");
@@ -160,6 +197,7 @@ static int serve(struct config *cfg)
 out:
 	atomic_store(&srv.stopping, true);
 	control_stop(ctl);
+	probes_free(probes);
 	scoreboard_destroy(srv.sb);
 	server_fini(&srv);
 	if (rc == 0)

@@ -6,8 +6,11 @@
 #   --bench   also the load tools and servers for the comparisons
 set -eu
 
-pkgs="gcc make pkg-config libinih-dev libcmocka-dev liburing-dev clang libclang-rt-14-dev bats jq socat procps
-      iproute2 redis-tools curl apache2-utils nghttp2-client wrk"
+pkgs="gcc make pkg-config libinih-dev libcmocka-dev liburing-dev libsystemd-dev
+      clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
+      bats jq socat procps iproute2 strace linux-perf valgrind
+      redis-tools curl apache2-utils nghttp2-client wrk
+      debhelper dpkg-dev fakeroot lintian debootstrap systemd-container"
 case "${1:-}" in
 --bench) pkgs="$pkgs wrk redis-tools redis-server nginx-light gnuplot-nox" ;;
 "") ;;

@@ -27,7 +27,8 @@
 #define PREFORK_KEYS "accept_lock, reuseport"
 #define HTTP_KEYS "body, max_header_bytes, max_headers, max_body_bytes"
 #define RESP_KEYS "max_bulk_bytes, max_args"
-#define SECTION_LIST "[server], [prefork], [http], [resp], [control], [log]"
+#define SECTION_LIST "[server], [prefork], [http], [resp], [control], [probes], " \
+		     "[log]"
 #define PROTO_LIST "echo, http, resp"
 /* Indexes of the keys in config.c's table (cfg.origin[] follows it). */
 enum {
@@ -36,7 +37,7 @@ enum {
 	K_ACCEPT_LOCK, K_REUSEPORT,
 	K_BODY, K_MAX_HEADER_BYTES, K_MAX_HEADERS, K_MAX_BODY_BYTES,
 	K_MAX_BULK_BYTES, K_MAX_ARGS,
-	K_SOCKET, K_MODE, K_LEVEL,
+	K_SOCKET, K_MODE, K_SYSCALLS, K_LEVEL,
 	NKEYS
 };
 #define MODEL_LIST "iterative, select, poll, epoll, fork, thread, prefork, " \
@@ -101,6 +102,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->resp_max_args, b->resp_max_args);
 	assert_string_equal(a->control_socket, b->control_socket);
 	assert_int_equal(a->control_mode, b->control_mode);
+	assert_int_equal(a->probes_syscalls, b->probes_syscalls);
 	assert_int_equal(a->log_level, b->log_level);
 }
 
@@ -336,8 +338,11 @@ static void test_load_every_key(void **state)
 		"socket = /tmp/evd-test.sock\n"	/* 27 */
 		"mode = 0600\n"
 		"\n"
+		"[probes]\n"
+		"syscalls = auto\n"		/* 31 */
+		"\n"
 		"[log]\n"
-		"level = debug\n";		/* 31 */
+		"level = debug\n";		/* 34 */
 	struct config cfg;
 	struct config_errors errs;
 	char path[64], where[96];
@@ -380,11 +385,12 @@ static void test_load_every_key(void **state)
 	assert_int_equal(cfg.resp_max_args, 3);
 	assert_string_equal(cfg.control_socket, "/tmp/evd-test.sock");
 	assert_int_equal(cfg.control_mode, 0600);
+	assert_int_equal(cfg.probes_syscalls, PROBES_AUTO);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
-	/* Where each key was set: keys in table order (20 keys), the rest of
+	/* Where each key was set: keys in table order (21 keys), the rest of
 	 * origin[] untouched. */
 	static const int lines[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 14, 17,
-				     18, 19, 20, 23, 24, 27, 28, 31 };
+				     18, 19, 20, 23, 24, 27, 28, 31, 34 };
 	assert_int_equal(ARRAY_SIZE(lines), NKEYS);
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
 		snprintf(where, sizeof(where), "%s:%d", path, lines[i]);
@@ -1516,8 +1522,43 @@ static void test_print_defaults(void **state)
 			    "socket = /run/evd/evd.sock\t; default\n"
 			    "mode = 0660\t; default\n"
 			    "\n"
+			    "[probes]\n"
+			    "syscalls = off\t; default\n"
+			    "\n"
 			    "[log]\n"
 			    "level = info\t; default\n");
+}
+
+/* [probes] syscalls: off (the default), on, auto; anything else is an
+ * error naming the three. */
+static void test_probes_syscalls(void **state)
+{
+	static const char *const names[] = { "off", "on", "auto" };
+	struct config cfg;
+	struct config_errors errs;
+	char set[96], out[4096];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(cfg.probes_syscalls, PROBES_OFF);
+	for (int i = 0; i < PROBES_MODE_MAX; i++) {
+		memset(&errs, 0, sizeof(errs));
+		assert_string_equal(probes_mode_names[i], names[i]);
+		snprintf(set, sizeof(set), "probes.syscalls=%s", names[i]);
+		assert_int_equal(config_set(&cfg, set, &errs), 0);
+		assert_int_equal(cfg.probes_syscalls, i);
+		print_to(&cfg, out, sizeof(out));
+		snprintf(set, sizeof(set), "\n[probes]\nsyscalls = %s\t; "
+			 "-o probes.syscalls=%s\n\n[log]\n", names[i], names[i]);
+		assert_non_null(strstr(out, set));
+	}
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(config_set(&cfg, "probes.syscalls=yes", &errs), -1);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.msg[0], "-o probes.syscalls=yes: syscalls: "
+			    "unknown value \"yes\" (expected one of: off, on, "
+			    "auto)");
+	assert_int_equal(cfg.probes_syscalls, PROBES_AUTO);
 }
 
 /* Prints cfg, loads the text back over the defaults and compares. */
@@ -2417,6 +2458,7 @@ int main(void)
 		cmocka_unit_test(test_finish_warns_in_order),
 		cmocka_unit_test(test_finish_lock_with_reuseport),
 		cmocka_unit_test(test_print_defaults),
+		cmocka_unit_test(test_probes_syscalls),
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_delay),
 		cmocka_unit_test(test_http_body),

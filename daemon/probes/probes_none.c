@@ -1,0 +1,101 @@
+/* The probes of a build without eBPF (`make BPF=0`, or bpftool, clang or
+ * the kernel BTF missing at build time): every operation that needs them
+ * answers -ENOTSUP with the reason. */
+#include "probes.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct probes {
+	int unused;
+};
+
+struct probes *probes_new(void)
+{
+	return calloc(1, sizeof(struct probes));
+}
+
+void probes_free(struct probes *p)
+{
+	free(p);
+}
+
+int probes_enable(struct probes *p, bool on, char *err, size_t errlen)
+{
+	(void)p;
+	if (!on)
+		return 0;
+	snprintf(err, errlen, "this evd was built without them (make BPF=0, "
+		 "or bpftool, clang or the kernel BTF missing at build time)");
+	return -ENOTSUP;
+}
+
+bool probes_enabled(const struct probes *p)
+{
+	(void)p;
+	return false;
+}
+
+uint64_t probes_counted_ns(const struct probes *p)
+{
+	(void)p;
+	return 0;
+}
+
+int probes_ignore_thread(struct probes *p)
+{
+	(void)p;
+	return 0;
+}
+
+void probes_forget(struct probes *p)
+{
+	(void)p;
+}
+
+int probes_reset(struct probes *p)
+{
+	(void)p;
+	return -ENOTSUP;
+}
+
+int probes_read(struct probes *p, struct probes_syscall *out)
+{
+	(void)p;
+	(void)out;
+	return -ENOTSUP;
+}
+
+int probes_read_tasks(struct probes *p,
+		      void (*fn)(const struct probes_task *t, void *arg),
+		      void *arg)
+{
+	(void)p;
+	(void)fn;
+	(void)arg;
+	return -ENOTSUP;
+}
+
+uint64_t probes_untracked(const struct probes *p)
+{
+	(void)p;
+	return 0;
+}
+
+const char *probes_syscall_name(unsigned nr, char *buf, size_t len)
+{
+	snprintf(buf, len, "syscall_%u", nr);
+	return buf;
+}
+
+int probes_syscall_nr(const char *name)
+{
+	unsigned nr;
+	int end = 0;
+
+	if (sscanf(name, "syscall_%u%n", &nr, &end) == 1 && name[end] == '\0' &&
+	    nr < PROBES_NR_MAX)
+		return (int)nr;
+	return -1;
+}

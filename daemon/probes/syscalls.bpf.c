@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The syscall probes: per-CPU count, errors, time and a log2 latency
+ * histogram per system call, for evd's own processes only.
+ *
+ * evd's processes are a set of tgids seeded by the loader (evd itself) and
+ * followed across fork (a child of a member joins) and exit (the process
+ * leaves when its last thread exits).  Threads the loader names in the
+ * ignore map (the control thread) are not counted.  The entry time of a
+ * call in flight lives in task storage, which the kernel frees with the
+ * task: nothing leaks when a thread exits inside a call.  A generation
+ * number, bumped by the loader at each attach, discards calls that were in
+ * flight while the probes were detached. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "syscalls_bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by the loader before loading (the numbers of this architecture). */
+const volatile __u32 nr_exit = 60;
+const volatile __u32 nr_exit_group = 231;
+
+/* Written by the loader through the mmapped .bss. */
+__u32 gen;
+/* Children not followed because the tgid set was full. */
+__u64 untracked;
+
+struct inflight {
+	__u64 ts;
+	__u32 nr;
+	__u32 gen;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SC_TGIDS_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} tgids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SC_IGNORE_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} ignore SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SC_NR_MAX);
+	__type(key, __u32);
+	__type(value, struct sc_stat);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, SC_TASKS_MAX);
+	__type(key, struct sc_task_key);
+	__type(value, struct sc_task_stat);
+} tasks SEC(".maps");
+
+/* floor(log2(v)), 0 for 0; no loop, no clz (the BPF target has none). */
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xffffffffull) << 5;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xffff) << 4;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xff) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xf) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	r |= (__u32)(v >> 1);
+	return r;
+}
+
+static __always_inline void account(__u32 tgid, __u32 tid, __u32 nr,
+				    __u64 ns, bool err)
+{
+	struct sc_stat *s = bpf_map_lookup_elem(&stats, &nr);
+	if (!s)
+		return;
+	__u32 b = log2_u64(ns);
+	if (b >= SC_HIST_BUCKETS)
+		b = SC_HIST_BUCKETS - 1;
+	s->calls++;
+	s->errors += err;
+	s->total_ns += ns;
+	if (ns > s->max_ns)
+		s->max_ns = ns;
+	s->hist[b]++;
+
+	struct sc_task_key k = { .tgid = tgid, .tid = tid, .nr = nr };
+	struct sc_task_stat *t = bpf_map_lookup_elem(&tasks, &k);
+	if (t) {
+		t->calls++;
+		t->errors += err;
+		t->total_ns += ns;
+	} else {
+		struct sc_task_stat init = { 1, err, ns };
+		bpf_map_update_elem(&tasks, &k, &init, BPF_NOEXIST);
+	}
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	__u64 pt = bpf_get_current_pid_tgid();
+	__u32 tgid = pt >> 32, tid = (__u32)pt;
+
+	if (!bpf_map_lookup_elem(&tgids, &tgid) ||
+	    bpf_map_lookup_elem(&ignore, &tid))
+		return 0;
+	if (id < 0 || id >= SC_NR_MAX)
+		return 0;
+	/* These never return: count them here, with no time. */
+	if (id == nr_exit || id == nr_exit_group) {
+		account(tgid, tid, (__u32)id, 0, false);
+		return 0;
+	}
+	struct inflight *f = bpf_task_storage_get(&inflight,
+						  bpf_get_current_task_btf(), 0,
+						  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!f)
+		return 0;
+	f->nr = (__u32)id;
+	f->gen = gen;
+	f->ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	/* Only threads that went through sys_enter above have storage. */
+	struct inflight *f = bpf_task_storage_get(&inflight,
+						  bpf_get_current_task_btf(), 0,
+						  0);
+	if (!f || !f->ts)
+		return 0;
+	__u64 ts = f->ts;
+	f->ts = 0;
+	if (f->gen != gen)
+		return 0;
+	__u64 pt = bpf_get_current_pid_tgid();
+	account(pt >> 32, (__u32)pt, f->nr, bpf_ktime_get_ns() - ts,
+		ret < 0 && ret >= -4095);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	__u8 one = 1;
+
+	if (ctgid == ptgid || !bpf_map_lookup_elem(&tgids, &ptgid))
+		return 0;	/* a new thread, or not evd's */
+	if (bpf_map_update_elem(&tgids, &ctgid, &one, BPF_ANY) < 0)
+		__sync_fetch_and_add(&untracked, 1);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_task_exit, struct task_struct *p)
+{
+	__u32 tgid = p->tgid, tid = p->pid;
+
+	bpf_map_delete_elem(&ignore, &tid);
+	/* signal->live drops to 0 as the last thread of the group exits. */
+	if (p->signal->live.counter == 0)
+		bpf_map_delete_elem(&tgids, &tgid);
+	return 0;
+}

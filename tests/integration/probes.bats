@@ -1,0 +1,350 @@
+# The eBPF syscall probes ([probes] syscalls, evctl syscalls): counts against
+# a known load, evd's processes only (forked workers in, evctl's control
+# calls out), on/off at runtime, reset, histograms, intervals, the
+# per-thread view, and the refusals: a build without the probes, no
+# privileges.
+#
+# Loading the probes needs root (CAP_BPF + CAP_PERFMON), kernel BTF and a
+# build that has them; without those the tests that load them are skipped
+# with the reason.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+STUB_MSG='this evd was built without them (make BPF=0, or bpftool, clang or the kernel BTF missing at build time)'
+OFF_MSG='evctl: evd: ERROR syscall probes are off (turn them on with `evctl syscalls on`, or [probes] syscalls = on)'
+EPERM_MSG='permission denied: loading them needs CAP_BPF and CAP_PERFMON (run evd as root, or grant it those capabilities)'
+
+teardown() {
+	evd_cleanup
+}
+
+# is_stub BIN: true when BIN was built with daemon/probes/probes_none.c.
+is_stub() {
+	grep -qF "$STUB_MSG" "$1"
+}
+
+# require_probes: skips the test, saying why, when the probes cannot load.
+require_probes() {
+	if [ "$(id -u)" -ne 0 ]; then
+		skip "loading the eBPF probes needs root (CAP_BPF and CAP_PERFMON)"
+	fi
+	if [ ! -r /sys/kernel/btf/vmlinux ]; then
+		skip "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
+	fi
+	if is_stub "$EVD_BIN"; then
+		skip "$EVD_BIN was built without the probes (BPF=0, or bpftool, clang or BTF missing)"
+	fi
+}
+
+# probes_start [-o S.K=V]...: evd_start, with these options on evd's command
+# line ([probes] is set with -o).
+probes_start() {
+	EVD_DIR=${EVD_DIR:-$BATS_TEST_TMPDIR}
+	EVD_SOCK=$EVD_DIR/evd.sock
+	EVD_LOG=$EVD_DIR/evd.log
+	EVD_CONF=$EVD_DIR/evd.ini
+	evd_config "$EVD_CONF"
+	"$EVD_BIN" -c "$EVD_CONF" "$@" 2>"$EVD_LOG" &
+	EVD_PID=$!
+	if ! wait_until 10 evd_answers; then
+		cat "$EVD_LOG" >&2
+		return 1
+	fi
+	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	[ -n "$EVD_PORT" ]
+}
+
+sc() {
+	"$EVCTL_BIN" -s "$EVD_SOCK" syscalls "$@"
+}
+
+# load N M: N connections one after the other, M 100-byte echoes each.
+load() {
+	"$EVCLIENT_BIN" -p "$EVD_PORT" -c 1 -n "$1" -m "$2" -s 100 >/dev/null
+}
+
+# field JSON NAME KEY: one key of one syscall's row, 0 when it has no row.
+field() {
+	jq -r --arg n "$2" "([.syscalls[] | select(.name == \$n)][0] // {}) | .$3 // 0" <<<"$1"
+}
+
+# ok_calls JSON NAME: calls that did not fail.
+ok_calls() {
+	echo $(($(field "$1" "$2" calls) - $(field "$1" "$2" errors)))
+}
+
+# links TP: how many processes of this evd hold a link on tracepoint TP.
+links() {
+	local p n=0
+	for p in $(evd_pids); do
+		if grep -qx "tp_name:	$1" /proc/"$p"/fdinfo/* 2>/dev/null; then
+			n=$((n + $(grep -lx "tp_name:	$1" /proc/"$p"/fdinfo/* 2>/dev/null | wc -l)))
+		fi
+	done
+	echo "$n"
+}
+
+# known_load MODEL: 10 connections of 100 requests each; every count that
+# the load fixes must be exact.
+known_load() {
+	require_probes
+	probes_start -o probes.syscalls=on -o server.model="$1" -o server.workers=2
+	grep -q 'syscall probes on: counting the system calls of evd' "$EVD_LOG"
+	load 10 100
+	wait_stat requests 1000
+	wait_stat connections_closed 10
+	json=$(sc -o json)
+	echo "$json" >&2
+	[ "$(jq -r .state <<<"$json")" = on ]
+	[ "$(jq -r .requests <<<"$json")" = 1000 ]
+	# One accept per connection (failed ones, EAGAIN after the last, aside).
+	[ "$(ok_calls "$json" accept4)" -eq 10 ]
+	# One send per echo of 100 bytes, none failing.
+	[ "$(field "$json" sendto calls)" -eq 1000 ]
+	[ "$(field "$json" sendto errors)" -eq 0 ]
+	# A read per request, and one more per connection that sees its end.
+	[ "$(ok_calls "$json" recvfrom)" -ge 1010 ]
+	[ "$(field "$json" close calls)" -ge 10 ]
+	[ "$(jq ".syscalls[] | select(.name == \"sendto\") | .calls_per_request == 1" <<<"$json")" = true ]
+	[ "$(jq -r .untracked_processes <<<"$json")" = 0 ]
+}
+
+@test "syscalls = on, epoll: accept4, recvfrom and sendto match the load" {
+	known_load epoll
+	evd_stop
+}
+
+@test "syscalls = on, thread: threads of the master are counted" {
+	known_load thread
+	evd_stop
+}
+
+@test "syscalls = on, prefork: worker processes forked after loading are counted" {
+	known_load prefork
+	# The sends happen in the two workers, none in the master.
+	workers=$(sc --workers -o json)
+	echo "$workers" >&2
+	for pid in $(workers_json | jq -r '.[] | select(.role == "worker") | .pid'); do
+		[ "$(jq --argjson p "$pid" '[.[] | select(.pid == $p) | .calls] | add // 0' <<<"$workers")" -gt 0 ]
+	done
+	master_tid=$(workers_json | jq -r '.[] | select(.role == "master") | .tid')
+	run -0 sc --worker "$master_tid" -o json
+	[ "$(field "$output" sendto calls)" -eq 0 ]
+	evd_stop
+}
+
+@test "syscalls = on, fork: one process per connection, each followed from fork to exit" {
+	known_load fork
+	json=$(sc -o json)
+	# Every connection's process exits once the connection is over.
+	[ "$(field "$json" exit_group calls)" -eq 10 ]
+	evd_stop
+}
+
+@test "counts exclude evctl's own control calls" {
+	require_probes
+	probes_start -o probes.syscalls=on
+	run -0 sc reset
+	[ "$output" = "syscall probes reset" ]
+	for _ in $(seq 30); do
+		"$EVCTL_BIN" -s "$EVD_SOCK" stats >/dev/null
+	done
+	json=$(sc -o json)
+	echo "$json" >&2
+	[ "$(jq -r .requests <<<"$json")" = 0 ]
+	for name in accept4 recvfrom sendto; do
+		[ "$(field "$json" $name calls)" -eq 0 ]
+	done
+	load 2 3
+	json=$(sc -o json)
+	[ "$(ok_calls "$json" accept4)" -eq 2 ]
+	[ "$(field "$json" sendto calls)" -eq 6 ]
+	evd_stop
+}
+
+@test "evctl syscalls on/off at runtime: counts kept across, nothing counted while off" {
+	require_probes
+	probes_start
+	run --separate-stderr sc
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$OFF_MSG" ]
+	[ "$(links sys_enter)" -eq 0 ]
+	# A call counts when it starts while the probes are on.
+	run -0 sc on
+	[ "$output" = "syscall probes on" ]
+	[ "$(links sys_enter)" -eq 1 ]
+	[ "$(links sys_exit)" -eq 1 ]
+	load 5 4
+	wait_stat requests 20
+	json=$(sc -o json)
+	[ "$(ok_calls "$json" accept4)" -eq 5 ]
+	run -0 sc off
+	[ "$output" = "syscall probes off" ]
+	[ "$(links sys_enter)" -eq 0 ]
+	[ "$(links sys_exit)" -eq 0 ]
+	run --separate-stderr sc --hist sendto
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$OFF_MSG" ]
+	load 7 4
+	wait_stat requests 48
+	run -0 sc on
+	load 3 4
+	wait_stat requests 60
+	json=$(sc -o json)
+	[ "$(ok_calls "$json" accept4)" -eq 8 ]
+	[ "$(field "$json" sendto calls)" -eq 32 ]
+	[ "$(jq -r .requests <<<"$json")" = 32 ]
+	grep -q 'info: syscall probes attached (evctl syscalls on)' "$EVD_LOG"
+	grep -q 'info: syscall probes detached (evctl syscalls off)' "$EVD_LOG"
+	evd_stop
+}
+
+@test "evctl syscalls off detaches at once, though workers were forked while on" {
+	require_probes
+	probes_start -o probes.syscalls=on -o server.model=prefork -o server.workers=2
+	wait_until 10 workers_alive
+	[ "$(workers_json | jq '[.[] | select(.role == "worker")] | length')" -eq 2 ]
+	# Only the master holds the links: forked workers closed their copies.
+	[ "$(links sys_enter)" -eq 1 ]
+	[ "$(links sched_process_fork)" -eq 1 ]
+	run -0 sc off
+	[ "$(links sys_enter)" -eq 0 ]
+	[ "$(links sys_exit)" -eq 0 ]
+	# Processes are still followed while off: a worker started now counts
+	# once the probes are on again.
+	run -0 sc on
+	load 4 5
+	wait_stat requests 20
+	json=$(sc -o json)
+	[ "$(field "$json" sendto calls)" -eq 20 ]
+	evd_stop
+}
+
+@test "evctl syscalls: the table, reset, --hist, --interval, --workers, errors" {
+	require_probes
+	probes_start -o probes.syscalls=on
+	load 4 25
+	wait_stat requests 100
+	# The table: sorted by total time, the header names the columns.
+	run -0 sc
+	[[ ${lines[0]} =~ ^system\ calls\ of\ evd\'s\ processes\ over\ [0-9.]+\ s:\ [0-9]+\ calls,\ 100\ requests,\ [0-9.]+\ calls\ per\ request$ ]]
+	[ "${lines[1]}" = "$(printf '%-22s %10s %9s %8s %10s %9s %9s %9s %6s' syscall calls calls/req errors total_ms avg_us p50_us p99_us %time)" ]
+	json=$(sc -o json)
+	[ "$(jq '[.syscalls[].total_ms] == ([.syscalls[].total_ms] | sort | reverse)' <<<"$json")" = true ]
+	[ "$(jq '[.syscalls[].time_pct] | add | . > 99.9 and . < 100.1' <<<"$json")" = true ]
+	[ "$(jq '.syscalls[] | select(.name == "sendto") | .p50_us <= .p99_us and .p99_us <= .max_us' <<<"$json")" = true ]
+	# The raw protocol: key value lines, a fields line, rows, END.
+	run -0 "$EVCTL_BIN" -s "$EVD_SOCK" raw syscalls
+	[ "${lines[0]}" = "state on" ]
+	grep -qx 'fields name nr calls errors total_ns max_ns hist' <<<"$output"
+	grep -Eqx 'syscall sendto 44 100 0 [0-9]+ [0-9]+ [0-9]+:[0-9]+(,[0-9]+:[0-9]+)*' <<<"$output"
+	[ "${lines[-1]}" = END ]
+	# The histogram: its counts add up to the calls.
+	run -0 sc --hist sendto
+	[[ ${lines[0]} =~ ^sendto:\ 100\ calls,\ 0\ errors, ]]
+	[ "$(grep -E '^ +[0-9]+ -> ' <<<"$output" | awk '{ n += $5 } END { print n }')" -eq 100 ]
+	run -0 sc --hist sendto -o json
+	[ "$(jq '[.buckets[].count] | add' <<<"$output")" -eq 100 ]
+	run --separate-stderr sc --hist nosuchcall
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'evctl: evd: ERROR unknown syscall "nosuchcall" (expected a name such as sendto, or syscall_N)' ]
+	# --interval: only what happened during the interval.
+	sc --interval 2 -o json >"$BATS_TEST_TMPDIR/delta" &
+	interval=$!
+	sleep 0.5
+	load 3 10
+	wait "$interval"
+	delta=$(cat "$BATS_TEST_TMPDIR/delta")
+	echo "$delta" >&2
+	[ "$(ok_calls "$delta" accept4)" -eq 3 ]
+	[ "$(field "$delta" sendto calls)" -eq 30 ]
+	[ "$(jq -r .requests <<<"$delta")" = 30 ]
+	# --workers: the loop thread did every send.
+	loop_tid=$(workers_json | jq -r '.[0].tid')
+	run -0 sc --workers -o json
+	[ "$(jq --argjson t "$loop_tid" '.[] | select(.tid == $t) | .role' <<<"$output")" = '"loop"' ]
+	run -0 sc --worker "$loop_tid" -o json
+	[ "$(field "$output" sendto calls)" -eq 130 ]
+	run --separate-stderr sc --worker 999999999
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'evctl: evd: ERROR no system call counted for thread 999999999 (evctl syscalls --workers lists them)' ]
+	# reset: nothing left.
+	run -0 sc reset
+	json=$(sc -o json)
+	[ "$(field "$json" sendto calls)" -eq 0 ]
+	[ "$(jq -r .requests <<<"$json")" = 0 ]
+	# Usage errors stay in evctl.
+	run --separate-stderr sc --hist
+	[ "$status" -eq 2 ]
+	run --separate-stderr sc on --workers
+	[ "$status" -eq 2 ]
+	run -1 --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" raw syscalls bogus
+	[ "$stderr" = 'evctl: evd: ERROR usage: syscalls [on|off|reset|workers|hist NAME|worker TID]' ]
+	evd_stop
+}
+
+# stub_evd: an evd built with BPF=0 ($EVD_BIN when it is one).
+stub_evd() {
+	if is_stub "$EVD_BIN"; then
+		STUB_BIN=$EVD_BIN
+		return 0
+	fi
+	local dir=$BATS_FILE_TMPDIR/stub
+	STUB_BIN=$dir/evd
+	[ -x "$STUB_BIN" ] && return 0
+	make -C "$BATS_TEST_DIRNAME/../.." -j2 BPF=0 CFLAGS=-O0 BUILD="$dir" \
+		BINDIR="$dir" "$dir/evd" >"$BATS_FILE_TMPDIR/stub.log" 2>&1 ||
+		{ cat "$BATS_FILE_TMPDIR/stub.log" >&2; return 1; }
+}
+
+@test "a build without the probes: on fails with the exact message, auto warns, evctl says why" {
+	stub_evd
+	is_stub "$STUB_BIN"
+	EVD_SOCK=$BATS_TEST_TMPDIR/evd.sock
+	EVD_CONF=$BATS_TEST_TMPDIR/evd.ini
+	evd_config "$EVD_CONF"
+	run --separate-stderr "$STUB_BIN" -c "$EVD_CONF" -o probes.syscalls=on
+	[ "$status" -eq 1 ]
+	[[ $stderr =~ ^evd\[[0-9]+\]:\ error:\ \[probes\]\ syscalls\ =\ on:\ cannot\ load\ the\ syscall\ probes:\ (.*)$ ]]
+	[ "${BASH_REMATCH[1]}" = "$STUB_MSG" ]
+	[ ! -e "$EVD_SOCK" ]
+	EVD_BIN=$STUB_BIN probes_start -o probes.syscalls=auto
+	grep -qF "warning: [probes] syscalls = auto: running without the syscall probes: $STUB_MSG" "$EVD_LOG"
+	run --separate-stderr sc on
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "evctl: evd: ERROR cannot turn the syscall probes on: $STUB_MSG" ]
+	run --separate-stderr sc
+	[ "$stderr" = "$OFF_MSG" ]
+	evd_stop
+}
+
+@test "without CAP_BPF: on fails with the reason, auto warns and serves" {
+	if [ "$(id -u)" -ne 0 ]; then
+		skip "needs root to run evd as an unprivileged user"
+	fi
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
+	is_stub "$EVD_BIN" && skip "$EVD_BIN was built without the probes"
+	dir=$(mktemp -d /tmp/evd-probes.XXXXXX)
+	chmod 0777 "$dir"
+	EVD_DIR=$dir
+	EVD_SOCK=$dir/evd.sock
+	EVD_CONF=$dir/evd.ini
+	evd_config "$EVD_CONF"
+	chmod 0644 "$EVD_CONF"
+	nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	run --separate-stderr "${nobody[@]}" "$EVD_BIN" -c "$EVD_CONF" -o probes.syscalls=on
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"error: [probes] syscalls = on: cannot load the syscall probes: $EPERM_MSG" ]]
+	"${nobody[@]}" "$EVD_BIN" -c "$EVD_CONF" -o probes.syscalls=auto 2>"$dir/evd.log" &
+	EVD_PID=$!
+	EVD_LOG=$dir/evd.log
+	wait_until 10 evd_answers
+	grep -qF "warning: [probes] syscalls = auto: running without the syscall probes: $EPERM_MSG" "$EVD_LOG"
+	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	load 1 5
+	run --separate-stderr sc
+	[ "$stderr" = "$OFF_MSG" ]
+	evd_stop
+	rm -rf "$dir"
+}
