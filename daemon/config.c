@@ -374,6 +374,78 @@ static void print_idle_timeout(const struct config *cfg, FILE *out)
 	print_duration(cfg->idle_timeout_ms, out);
 }
 
+static int key_request_timeout(struct config *cfg, const char *v, char *why,
+			       size_t whylen)
+{
+	return parse_duration_ms(v, 3600 * 1000ull, &cfg->request_timeout_ms,
+				 why, whylen);
+}
+
+static void print_request_timeout(const struct config *cfg, FILE *out)
+{
+	print_duration(cfg->request_timeout_ms, out);
+}
+
+static int key_drain_timeout(struct config *cfg, const char *v, char *why,
+			     size_t whylen)
+{
+	return parse_duration_ms(v, 3600 * 1000ull, &cfg->drain_timeout_ms, why,
+				 whylen);
+}
+
+static void print_drain_timeout(const struct config *cfg, FILE *out)
+{
+	print_duration(cfg->drain_timeout_ms, out);
+}
+
+/* A user or group name as useradd(8) takes them: [a-z_][a-z0-9_-]*[$]?,
+ * at most 32 bytes; "" keeps the default. */
+static int parse_name(const char *v, char *out, size_t outlen,
+		      const char *what, char *why, size_t whylen)
+{
+	size_t n = strlen(v);
+
+	if (n >= outlen)
+		return why_set(why, whylen, "%s name is %zu bytes long (at most "
+			       "%zu)", what, n, outlen - 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)v[i];
+		bool ok = (ch >= 'a' && ch <= 'z') || ch == '_' ||
+			  (i > 0 && ((ch >= '0' && ch <= '9') || ch == '-' ||
+				     (ch == '$' && i == n - 1)));
+		if (!ok)
+			return why_set(why, whylen, "\"%s\" is not a valid %s "
+				       "name (lower-case letters, digits, '_' "
+				       "and '-', not starting with a digit or "
+				       "'-')", v, what);
+	}
+	memcpy(out, v, n + 1);
+	return 0;
+}
+
+static int key_user(struct config *cfg, const char *v, char *why,
+		    size_t whylen)
+{
+	return parse_name(v, cfg->user, sizeof(cfg->user), "user", why, whylen);
+}
+
+static void print_user(const struct config *cfg, FILE *out)
+{
+	fputs(cfg->user, out);
+}
+
+static int key_group(struct config *cfg, const char *v, char *why,
+		     size_t whylen)
+{
+	return parse_name(v, cfg->control_group, sizeof(cfg->control_group),
+			  "group", why, whylen);
+}
+
+static void print_group(const struct config *cfg, FILE *out)
+{
+	fputs(cfg->control_group, out);
+}
+
 static int key_socket(struct config *cfg, const char *v, char *why,
 		      size_t whylen)
 {
@@ -655,6 +727,11 @@ static const struct key keys[] = {
 	{ "server", "pin_workers", "no", key_pin_workers, print_pin_workers,
 	  MODEL_PINNABLE },
 	{ "server", "delay", "0ms", key_delay, print_delay },
+	{ "server", "request_timeout", "10s", key_request_timeout,
+	  print_request_timeout },
+	{ "server", "drain_timeout", "10s", key_drain_timeout,
+	  print_drain_timeout },
+	{ "server", "user", "", key_user, print_user },
 	{ "prefork", "accept_lock", "none", key_accept_lock, print_accept_lock,
 	  MODEL_PREFORK_KEYS },
 	{ "prefork", "reuseport", "no", key_reuseport, print_reuseport,
@@ -670,6 +747,7 @@ static const struct key keys[] = {
 	{ "resp", "max_args", "64", key_max_args, print_max_args },
 	{ "control", "socket", "/run/evd/evd.sock", key_socket, print_socket },
 	{ "control", "mode", "0660", key_mode, print_mode },
+	{ "control", "group", "", key_group, print_group },
 	{ "probes", "syscalls", "off", key_syscalls, print_syscalls },
 	{ "log", "level", "info", key_level, print_level },
 };

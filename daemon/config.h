@@ -62,6 +62,11 @@ struct config {
 	uint64_t idle_timeout_ms;	/* 0 = never */
 	bool pin_workers;		/* one CPU per worker */
 	uint64_t delay_ms;		/* every reply is due this much later */
+	uint64_t request_timeout_ms;	/* a started request must be whole by
+					 * then (slowloris); 0 = never */
+	uint64_t drain_timeout_ms;	/* SIGTERM/reload: in-flight requests
+					 * get this long, then connections close */
+	char user[33];			/* drop to this user after start; "" = stay */
 	/* [prefork] */
 	enum accept_lock accept_lock;
 	bool reuseport;
@@ -77,6 +82,7 @@ struct config {
 	/* [control] */
 	char control_socket[CONFIG_SOCKET_PATH_MAX + 1];
 	unsigned control_mode;
+	char control_group[33];		/* group of the socket; "" = evd's own */
 	/* [probes] */
 	enum probes_mode probes_syscalls;
 	/* [log] */

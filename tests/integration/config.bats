@@ -40,7 +40,7 @@ conf() {
 	diff <(sed 's/	;.*//' <<<"$output") <("$EVD_BIN" -t -c /dev/null 2>/dev/null | sed 's/	;.*//')
 	# Every key once, in the documented order, under its section.
 	[ "$(grep ' = ' <<<"$output" | sed 's/ = .*//' | tr '\n' ' ')" = \
-		"listen protocol model workers backlog max_connections idle_timeout pin_workers delay accept_lock reuseport body max_header_bytes max_headers max_body_bytes max_bulk_bytes max_args socket mode syscalls level " ]
+		"listen protocol model workers backlog max_connections idle_timeout pin_workers delay request_timeout drain_timeout user accept_lock reuseport body max_header_bytes max_headers max_body_bytes max_bulk_bytes max_args socket mode group syscalls level " ]
 	[ "$(grep '^\[' <<<"$output" | tr '\n' ' ')" = "[server] [prefork] [http] [resp] [control] [probes] [log] " ]
 }
 
@@ -71,7 +71,7 @@ conf() {
 		'[log]' 'level = loud'
 	run "$EVD_BIN" -t -c "$CONF"
 	[ "$status" -eq 1 ]
-	[ "${lines[0]}" = "evd: $CONF:2: unknown key \"modle\" in [server] (expected one of: listen, protocol, model, workers, backlog, max_connections, idle_timeout, pin_workers, delay)" ]
+	[ "${lines[0]}" = "evd: $CONF:2: unknown key \"modle\" in [server] (expected one of: listen, protocol, model, workers, backlog, max_connections, idle_timeout, pin_workers, delay, request_timeout, drain_timeout, user)" ]
 	[ "${lines[1]}" = "evd: $CONF:3: backlog: 0 is out of range (expected 1..65535)" ]
 	[ "${lines[2]}" = "evd: $CONF:4: idle_timeout: \"5\" is not a duration (expected a number with a unit, ms or s, such as 250ms or 60s)" ]
 	[ "${lines[3]}" = "evd: $CONF:5: unknown section [bogus] (expected one of: [server], [prefork], [http], [resp], [control], [probes], [log])" ]
@@ -185,7 +185,7 @@ PINNABLE_MODELS="prefork, prethread, reuseport"
 	conf '[server]' 'accept_lock = fcntl'
 	run "$EVD_BIN" -t -c "$CONF"
 	[ "$status" -eq 1 ]
-	[ "${lines[0]}" = "evd: $CONF:2: unknown key \"accept_lock\" in [server] (expected one of: listen, protocol, model, workers, backlog, max_connections, idle_timeout, pin_workers, delay)" ]
+	[ "${lines[0]}" = "evd: $CONF:2: unknown key \"accept_lock\" in [server] (expected one of: listen, protocol, model, workers, backlog, max_connections, idle_timeout, pin_workers, delay, request_timeout, drain_timeout, user)" ]
 	run "$EVD_BIN" -t -c /dev/null -o prefork.accept_lock=FLOCK -o prefork.reuseport=on -o server.pin_workers=
 	[ "$status" -eq 1 ]
 	[ "${lines[0]}" = "evd: -o prefork.accept_lock=FLOCK: accept_lock: unknown lock \"FLOCK\" (expected one of: none, fcntl, flock, mutex)" ]
