@@ -142,7 +142,10 @@ integration: all $(TOOL_BINS)
 -include bench/bench.mk
 -include bench/compare.mk
 
+# Installing, packaging, the end-to-end test on systemd.
+include packaging/install.mk
+
 clean:
-	rm -rf $(BUILD) evd evctl run
+	rm -rf $(BUILD) evd evctl evbench run
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
