@@ -41,7 +41,7 @@ endif
 LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c \
             daemon/conn.c daemon/control.c daemon/ctl_parse.c daemon/timer.c \
             daemon/evloop.c \
-            daemon/children.c \
+            daemon/children.c daemon/privs.c \
             $(sort $(wildcard daemon/proto/*.c)) \
             $(sort $(wildcard daemon/models/*.c)) \
             common/hist.c
