@@ -131,7 +131,7 @@ static int bounding_cut(uint64_t keep)
  * the inheritable and ambient sets.  Returns the kept set or -errno. */
 static int64_t caps_cut(uint64_t keep, const char **step)
 {
-	struct capsets now, want;
+	struct capsets now = { 0 }, want;
 	int rc;
 
 	*step = "capget";
