@@ -1,0 +1,135 @@
+# make install (packaging/install.mk) into a temporary DESTDIR: the exact
+# file list with modes, the unit's paths, an edited evd.ini that survives a
+# second install; the man pages (no groff warning, every key of `evd -t`
+# documented) and the units (systemd-analyze verify).
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	# The build that tests/run was given (make test passes BUILD and
+	# BINDIR; EVD_BIN is $BINDIR/evd).
+	BIN_DIR=$(dirname "$EVD_BIN")
+	BUILD_DIR=${BUILD:-build}
+	[ -x "$BIN_DIR/evbench" ] || skip "no evbench next to $EVD_BIN: run make first"
+	DEST=$BATS_TEST_TMPDIR/dest
+}
+
+# install_to DESTDIR [VAR=VALUE...]: make install, quietly.
+install_to() {
+	local dest=$1
+	shift
+	make -C "$TOP" --no-print-directory install DESTDIR="$dest" \
+		BUILD="$BUILD_DIR" BINDIR="$BIN_DIR" "$@"
+}
+
+# listing DIR: "path mode" of everything under DIR, sorted.
+listing() {
+	(cd "$1" && find . -mindepth 1 -printf '%p %m\n' | LC_ALL=C sort)
+}
+
+EXPECTED_LOCAL='./etc 755
+./etc/evd.ini 644
+./usr 755
+./usr/local 755
+./usr/local/bin 755
+./usr/local/bin/evbench 755
+./usr/local/bin/evctl 755
+./usr/local/lib 755
+./usr/local/lib/systemd 755
+./usr/local/lib/systemd/system 755
+./usr/local/lib/systemd/system/evd.service 644
+./usr/local/lib/systemd/system/evd.socket 644
+./usr/local/lib/sysusers.d 755
+./usr/local/lib/sysusers.d/evd.conf 644
+./usr/local/lib/tmpfiles.d 755
+./usr/local/lib/tmpfiles.d/evd.conf 644
+./usr/local/sbin 755
+./usr/local/sbin/evd 755
+./usr/local/share 755
+./usr/local/share/doc 755
+./usr/local/share/doc/evd 755
+./usr/local/share/doc/evd/README.md 644
+./usr/local/share/doc/evd/evd-probes.conf 644
+./usr/local/share/doc/evd/evd.ini 644
+./usr/local/share/man 755
+./usr/local/share/man/man1 755
+./usr/local/share/man/man1/evbench.1 644
+./usr/local/share/man/man5 755
+./usr/local/share/man/man5/evd.ini.5 644
+./usr/local/share/man/man8 755
+./usr/local/share/man/man8/evctl.8 644
+./usr/local/share/man/man8/evd.8 644'
+
+@test "make install DESTDIR=...: exactly the expected files and modes under /usr/local and /etc" {
+	run install_to "$DEST"
+	[ "$status" -eq 0 ]
+	[ "$(listing "$DEST")" = "$EXPECTED_LOCAL" ]
+	cmp "$DEST/usr/local/sbin/evd" "$EVD_BIN"
+	cmp "$DEST/etc/evd.ini" "$TOP/conf/evd.ini"
+	cmp "$DEST/usr/local/lib/sysusers.d/evd.conf" "$TOP/packaging/systemd/evd.sysusers"
+	# The unit runs the installed binary, not /usr/sbin/evd.
+	run grep '^Exec' "$DEST/usr/local/lib/systemd/system/evd.service"
+	[ "$output" = "ExecStartPre=/usr/local/sbin/evd -t -q -c /etc/evd.ini
+ExecStart=/usr/local/sbin/evd -c /etc/evd.ini
+ExecReload=/bin/kill -HUP \$MAINPID" ]
+	# The installed binary checks the installed configuration.
+	run "$DEST/usr/local/sbin/evd" -t -c "$DEST/etc/evd.ini"
+	[ "$status" -eq 0 ]
+}
+
+@test "a second make install keeps an edited /etc/evd.ini, says so, and changes nothing else" {
+	install_to "$DEST" >/dev/null
+	sed -i 's/^model = epoll$/model = poll/' "$DEST/etc/evd.ini"
+	grep -q '^model = poll$' "$DEST/etc/evd.ini"
+	cp "$DEST/etc/evd.ini" "$BATS_TEST_TMPDIR/edited.ini"
+	run install_to "$DEST"
+	[ "$status" -eq 0 ]
+	[[ $output == *"install: keeping $DEST/etc/evd.ini (the new default: $DEST/usr/local/share/doc/evd/evd.ini)"* ]]
+	cmp "$DEST/etc/evd.ini" "$BATS_TEST_TMPDIR/edited.ini"
+	[ "$(listing "$DEST")" = "$EXPECTED_LOCAL" ]
+}
+
+@test "make install PREFIX=/usr: binaries in /usr/sbin and /usr/bin, units in /usr/lib/systemd/system" {
+	install_to "$DEST" PREFIX=/usr >/dev/null
+	[ "$(listing "$DEST")" = "$(sed '\|^\./usr/local 755$|d; s|/usr/local|/usr|' <<<"$EXPECTED_LOCAL" | LC_ALL=C sort)" ]
+	grep -qx 'ExecStart=/usr/sbin/evd -c /etc/evd.ini' "$DEST/usr/lib/systemd/system/evd.service"
+}
+
+@test "the man pages render without a groff warning and evd.ini(5) documents every key evd -t prints" {
+	local page missing=
+	for page in "$TOP"/packaging/man/*.[158]; do
+		run --separate-stderr man --warnings -l "$page"
+		[ "$status" -eq 0 ]
+		[ -z "$stderr" ] || { echo "$page: $stderr" >&2; false; }
+	done
+	# Every section and every key, as ".SH [section]" and ".BR key ...".
+	run "$EVD_BIN" -t -c /dev/null
+	[ "$status" -eq 0 ]
+	local line
+	while IFS= read -r line; do
+		case $line in
+		\[*\]) grep -qxF ".SH $line" "$TOP/packaging/man/evd.ini.5" || missing="$missing $line" ;;
+		*' = '*) grep -q "^\.BR ${line%% = *} \"" "$TOP/packaging/man/evd.ini.5" || missing="$missing ${line%% = *}" ;;
+		esac
+	done <<<"$output"
+	[ -z "$missing" ] || { echo "not in evd.ini.5:$missing" >&2; false; }
+	# The reload section names the three ways a change applies.
+	man -l "$TOP/packaging/man/evd.ini.5" 2>/dev/null | grep -q 'the serving side restarts'
+	man -l "$TOP/packaging/man/evd.ini.5" 2>/dev/null | grep -q 'at the next start only'
+}
+
+@test "the installed units pass systemd-analyze verify" {
+	command -v systemd-analyze >/dev/null || skip "systemd-analyze is not installed"
+	# verify wants the ExecStart binaries where the unit says: install
+	# with PREFIX set to the temporary tree itself.
+	local root=$BATS_TEST_TMPDIR/root
+	install_to "" PREFIX="$root" SYSCONFDIR="$root/etc" >/dev/null
+	run --separate-stderr systemd-analyze verify \
+		"$root/lib/systemd/system/evd.service" "$root/lib/systemd/system/evd.socket"
+	echo "$stderr" >&2
+	# Only complaints about the evd user, which does not exist here, may
+	# remain (sysusers creates it on a real install).
+	[ -z "$(grep -v 'evd' <<<"$stderr" | grep -v '^$')" ]
+}
