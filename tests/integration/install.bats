@@ -123,13 +123,14 @@ ExecReload=/bin/kill -HUP \$MAINPID" ]
 @test "the installed units pass systemd-analyze verify" {
 	command -v systemd-analyze >/dev/null || skip "systemd-analyze is not installed"
 	# verify wants the ExecStart binaries where the unit says: install
-	# with PREFIX set to the temporary tree itself.
+	# with PREFIX set to the temporary tree itself.  (The user evd need
+	# not exist.)
 	local root=$BATS_TEST_TMPDIR/root
 	install_to "" PREFIX="$root" SYSCONFDIR="$root/etc" >/dev/null
-	run --separate-stderr systemd-analyze verify \
+	# MANPATH: verify also opens the Documentation= man pages.
+	MANPATH=$root/share/man run --separate-stderr systemd-analyze verify \
 		"$root/lib/systemd/system/evd.service" "$root/lib/systemd/system/evd.socket"
 	echo "$stderr" >&2
-	# Only complaints about the evd user, which does not exist here, may
-	# remain (sysusers creates it on a real install).
-	[ -z "$(grep -v 'evd' <<<"$stderr" | grep -v '^$')" ]
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
 }
