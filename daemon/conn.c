@@ -203,6 +203,7 @@ static void rx_account(struct conn *c, size_t n)
 	c->in.len += n;
 	slot_add(c->slot, STAT_bytes_in, (uint64_t)n);
 	c->t_read = now;
+	c->last_active = now;
 	if (!c->t_pending)
 		c->t_pending = now;
 }
@@ -326,11 +327,22 @@ unsigned conn_want(const struct conn *c)
 	return want;
 }
 
+static void set_timeouts(struct conn *c, uint64_t ms);
+
 unsigned conn_drain(struct conn *c)
 {
 	if (!c->draining) {
+		/* A connection that spoke within CONN_DRAIN_IDLE_MS is likely
+		 * to send again: a polite protocol answers that request and
+		 * closes.  One silent for longer closes now (it may race a
+		 * request: the usual keep-alive race, which clients retry). */
+		uint64_t now = now_ns();
+		bool recent = now < c->last_active + CONN_DRAIN_IDLE_MS * 1000000ull;
 		c->draining = true;
-		c->drain_polite = c->proto->drain && c->proto->drain(c->state);
+		c->drain_polite = recent && c->proto->drain &&
+				  c->proto->drain(c->state);
+		if (c->drain_polite && c->blocking)
+			set_timeouts(c, CONN_DRAIN_IDLE_MS);
 	}
 	return conn_want(c);
 }
@@ -578,12 +590,16 @@ void conn_list_drain(struct conn_list *l,
 int conn_list_expire(struct conn_list *l, uint64_t idle_ms, uint64_t now,
 		     void (*forget)(struct conn *c, void *arg), void *arg)
 {
-	uint64_t idle_ns = idle_ms * 1000000u;
-
-	if (!idle_ms)
-		return -1;
 	while (l->head) {
 		struct conn *c = l->head;
+		/* Draining: a polite connection waits at most
+		 * CONN_DRAIN_IDLE_MS for its last request. */
+		uint64_t ms = c->draining && (!idle_ms || idle_ms >
+					      CONN_DRAIN_IDLE_MS) ?
+				      CONN_DRAIN_IDLE_MS : idle_ms;
+		uint64_t idle_ns = ms * 1000000u;
+		if (!ms)
+			return -1;
 		uint64_t age = now - c->last_active;
 		if (now < c->last_active)
 			age = 0;

@@ -155,10 +155,10 @@ ctl() {
 	evd_stop
 }
 
-@test "SIGINT stops evd like SIGTERM; SIGHUP is logged and ignored" {
+@test "SIGINT stops evd like SIGTERM; SIGHUP with an unchanged file changes nothing" {
 	evd_start
 	kill -HUP "$EVD_PID"
-	wait_until 5 grep -q 'SIGHUP: reloading the configuration is not supported yet' "$EVD_LOG"
+	wait_until 5 grep -q "reload: $EVD_CONF has no change" "$EVD_LOG"
 	run "$EVCTL_BIN" -s "$EVD_SOCK" ping
 	[ "$status" -eq 0 ]
 	kill -INT "$EVD_PID"
@@ -235,4 +235,63 @@ workers_row() {
 	run ctl 'help\n'
 	grep -qx 'workers \[all\] one line per worker: role, pid, state, counters' <<<"$output"
 	evd_stop
+}
+
+# as_nobody CMD...: runs CMD as user nobody, group nogroup.
+as_nobody() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"
+}
+
+# The test directory must be searchable by nobody to reach the socket.
+open_dirs() {
+	local d=$BATS_TEST_TMPDIR
+	while [ "$d" != / ]; do
+		chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+}
+
+@test "control permissions: read-only commands for whoever may connect; reload and syscalls on/off/reset for root or evd's user" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to run evctl as another user"
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
+	open_dirs
+	evd_start control.mode=0666
+	run as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" stats -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .model <<<"$output")" = epoll ]
+	run as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" reload
+	[ "$status" -eq 1 ]
+	[ "$output" = "evctl: evd: ERROR permission denied: \"reload\" changes evd's state: only root or evd's user (uid 0) may; you are uid $(id -u nobody)" ]
+	run as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" raw syscalls reset
+	[ "$output" = "evctl: evd: ERROR permission denied: \"syscalls reset\" changes evd's state: only root or evd's user (uid 0) may; you are uid $(id -u nobody)" ]
+	grep -q "warning: control: uid $(id -u nobody) was refused \"reload\"" "$EVD_LOG"
+	# Root may.
+	run "$EVCTL_BIN" -s "$EVD_SOCK" reload
+	[ "$status" -eq 0 ]
+	[ "$output" = unchanged ]
+	evd_stop
+}
+
+@test "control permissions: the socket's mode and group come from the config; others cannot connect" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to give the socket to a group"
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
+	open_dirs
+	evd_start control.group=nogroup
+	[ "$(stat -c '%a %U %G' "$EVD_SOCK")" = "660 root nogroup" ]
+	# A member of the group reads.
+	run as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	[ "$status" -eq 0 ]
+	evd_stop
+	evd_start
+	[ "$(stat -c '%a %U %G' "$EVD_SOCK")" = "660 root root" ]
+	run as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	[ "$status" -eq 3 ]
+	[ "$output" = "evctl: cannot connect to $EVD_SOCK: permission denied: the socket is mode 660, group 0; run as root, as evd's user, or as a member of that group" ]
+	evd_stop
+	# A group that does not exist stops the start with the reason.
+	evd_config "$EVD_CONF" control.group=nosuchgroup
+	run "$EVD_BIN" -c "$EVD_CONF"
+	[ "$status" -eq 1 ]
+	[ "${lines[-1]}" = "evd[${lines[-1]#evd[}" ]
+	grep -q "error: \[control\] group = nosuchgroup: no such group (create it, e.g. groupadd --system nosuchgroup, or leave group empty)" <<<"$output"
 }
