@@ -164,8 +164,8 @@ stat_in_ct() {
 	n=$(in_ct ls /proc/"$pid"/task | wc -l)
 	[ "$output" = "$(printf '%7d CapAmb: 0000000000000000\n%7d CapEff: 0000000000000000\n%7d CapInh: 0000000000000000\n%7d CapPrm: 0000000000000000\n%7d evd' "$n" "$n" "$n" "$n" "$n")" ]
 	# Type=notify: evd said READY=1 (active), and sends STATUS= lines.
-	run in_ct systemctl show -p StatusText --value evd
-	[ -n "$output" ]
+	wait_ct 15 bash -c 'systemctl show -p StatusText --value evd | grep -Eq "^echo epoll: [0-9]+ connections, [0-9.]+ requests/s, [0-9]+ requests since start$"'
+
 }
 
 @test "edit /etc/evd.ini, systemctl reload evd → the new setting in evctl stats; a broken file is refused" {
@@ -219,6 +219,8 @@ stat_in_ct() {
 	served activated
 	wait_ct 15 systemctl is-active evd
 	[ "$(stat_in_ct listen)" = 127.0.0.1:7777 ]
+	run in_ct journalctl -u evd --no-pager -o cat _PID="$(main_pid)"
+	[[ $output == *'socket activation: serving the 1 socket systemd passed ([server] listen is not used)'* ]]
 	# systemd keeps the socket while evd is stopped: the next client
 	# starts it again and is served.
 	in_ct systemctl stop evd
