@@ -134,3 +134,73 @@ ExecReload=/bin/kill -HUP \$MAINPID" ]
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 }
+
+# The package from make deb (EVD_DEB, else ./evd_*.deb); skipped without.
+deb_file() {
+	echo "${EVD_DEB:-$(ls -t "$TOP"/evd_*.deb 2>/dev/null | head -1)}"
+}
+
+@test "the .deb: exact file list and modes, /etc/evd.ini a conffile, the dependencies, users created before the start, no lintian tag" {
+	local deb
+	deb=$(deb_file)
+	[ -f "$deb" ] || skip "no package: run make deb first (or set EVD_DEB)"
+	command -v lintian >/dev/null || skip "lintian is not installed (packaging/deps.sh)"
+	run dpkg-deb -c "$deb"
+	[ "$status" -eq 0 ]
+	got=$(awk '$6 != "./" {print $6, $1}' <<<"$output" | sed 's|/ | |; s|^\./|/|' | LC_ALL=C sort)
+	want="/etc drwxr-xr-x
+/etc/evd.ini -rw-r--r--
+/lib drwxr-xr-x
+/lib/systemd drwxr-xr-x
+/lib/systemd/system drwxr-xr-x
+/lib/systemd/system/evd.service -rw-r--r--
+/lib/systemd/system/evd.socket -rw-r--r--
+/usr drwxr-xr-x
+/usr/bin drwxr-xr-x
+/usr/bin/evbench -rwxr-xr-x
+/usr/bin/evctl -rwxr-xr-x
+/usr/lib drwxr-xr-x
+/usr/lib/sysusers.d drwxr-xr-x
+/usr/lib/sysusers.d/evd.conf -rw-r--r--
+/usr/lib/tmpfiles.d drwxr-xr-x
+/usr/lib/tmpfiles.d/evd.conf -rw-r--r--
+/usr/sbin drwxr-xr-x
+/usr/sbin/evd -rwxr-xr-x
+/usr/share drwxr-xr-x
+/usr/share/doc drwxr-xr-x
+/usr/share/doc/evd drwxr-xr-x
+/usr/share/doc/evd/README.md.gz -rw-r--r--
+/usr/share/doc/evd/changelog.gz -rw-r--r--
+/usr/share/doc/evd/copyright -rw-r--r--
+/usr/share/doc/evd/evd-probes.conf -rw-r--r--
+/usr/share/doc/evd/evd.ini -rw-r--r--
+/usr/share/lintian drwxr-xr-x
+/usr/share/lintian/overrides drwxr-xr-x
+/usr/share/lintian/overrides/evd -rw-r--r--
+/usr/share/man drwxr-xr-x
+/usr/share/man/man1 drwxr-xr-x
+/usr/share/man/man1/evbench.1.gz -rw-r--r--
+/usr/share/man/man5 drwxr-xr-x
+/usr/share/man/man5/evd.ini.5.gz -rw-r--r--
+/usr/share/man/man8 drwxr-xr-x
+/usr/share/man/man8/evctl.8.gz -rw-r--r--
+/usr/share/man/man8/evd.8.gz -rw-r--r--"
+	[ "$got" = "$want" ] || { diff <(echo "$want") <(echo "$got") >&2; false; }
+	[ "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)" = /etc/evd.ini ]
+	# Linked libraries, and the user creation's tool.
+	run dpkg-deb -f "$deb" Depends
+	for d in libinih1 liburing2 libbpf1 libsystemd0 'systemd | systemd-standalone-sysusers | systemd-sysusers'; do
+		[[ $output == *"$d"* ]] || { echo "Depends lacks $d: $output" >&2; false; }
+	done
+	# The postinst creates the user before it starts evd.
+	post=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst)
+	users=$(grep -n 'systemd-sysusers' <<<"$post" | head -1 | cut -d: -f1)
+	start=$(grep -n "deb-systemd-invoke \$_dh_action 'evd.service'" <<<"$post" | cut -d: -f1)
+	[ -n "$users" ] && [ -n "$start" ] && [ "$users" -lt "$start" ]
+	# lintian: every tag, informational and pedantic included; two are
+	# overridden in debian/evd.lintian-overrides with the reason.
+	run --separate-stderr lintian --tag-display-limit 0 -I -E --pedantic "$deb"
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
