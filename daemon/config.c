@@ -1143,7 +1143,7 @@ static void key_value(const struct config *cfg, size_t i, char *out,
 }
 
 unsigned config_compare(const struct config *a, const struct config *b,
-			char names[CONFIG_RELOAD_MAX][256])
+			char names[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX])
 {
 	unsigned classes = 0;
 
@@ -1158,7 +1158,7 @@ unsigned config_compare(const struct config *a, const struct config *b,
 		enum config_reload r = keys[i].reload;
 		classes |= 1u << r;
 		size_t used = strlen(names[r]);
-		snprintf(names[r] + used, 256 - used, "%s%s.%s",
+		snprintf(names[r] + used, CONFIG_NAMES_MAX - used, "%s%s.%s",
 			 used ? ", " : "", keys[i].section, keys[i].name);
 	}
 	return classes;

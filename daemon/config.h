@@ -140,8 +140,9 @@ void config_print(const struct config *cfg, FILE *out);
  * 1 << enum config_reload for the classes with a changed key, and lists
  * the changed keys ("server.model, server.workers") of each class.
  */
+#define CONFIG_NAMES_MAX 640	/* every key's "section.name", comma-separated */
 unsigned config_compare(const struct config *a, const struct config *b,
-			char names[CONFIG_RELOAD_MAX][256]);
+			char names[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX]);
 
 /* Number of workers the model will run ("auto" resolved). */
 unsigned config_workers(const struct config *cfg);

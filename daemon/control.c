@@ -1035,7 +1035,7 @@ static const char *on_reload(struct control *ctl)
 	static struct config_errors errs, warns;
 	struct server *srv = ctl->srv;
 	struct config *cur = (struct config *)srv->cfg;
-	char names[CONFIG_RELOAD_MAX][256];
+	char names[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX];
 	const char *result = "applied";
 
 	notify_reloading();

@@ -72,6 +72,45 @@ ctl() {
 	evd_stop
 }
 
+# files_are DIR N: DIR holds N exit-status files.
+files_are() {
+	local f=("$1"/*.rc)
+	[ -e "${f[0]}" ] && [ "${#f[@]}" -eq "$2" ]
+}
+
+@test "1,000 concurrent evctl clients while evd serves load: each gets stats or the clear refusal; serving goes on" {
+	evd_start
+	"$EVCLIENT_BIN" -p "$EVD_PORT" -c 20 -n 200 -m 200 -s 100 -T 60 >"$BATS_TEST_TMPDIR/load.json" &
+	lpid=$!
+	dir=$BATS_TEST_TMPDIR/ctl
+	mkdir "$dir"
+	for i in $(seq 1 1000); do
+		{ "$EVCTL_BIN" -s "$EVD_SOCK" -T 20 stats -o json >"$dir/$i.out" 2>"$dir/$i.err"; echo $? >"$dir/$i.rc"; } &
+	done
+	wait_until 60 files_are "$dir" 1000
+	ok=0 refused=0
+	for i in $(seq 1 1000); do
+		rc=$(cat "$dir/$i.rc")
+		if [ "$rc" -eq 0 ]; then
+			[ "$(jq -r .pid "$dir/$i.out")" = "$EVD_PID" ]
+			ok=$((ok + 1))
+		else
+			[ "$rc" -eq 1 ]
+			[ "$(cat "$dir/$i.err")" = "evctl: evd: ERROR too many control clients (at most 64); try again" ]
+			refused=$((refused + 1))
+		fi
+	done
+	echo "ok $ok refused $refused"
+	[ $((ok + refused)) -eq 1000 ]
+	[ "$ok" -ge 64 ]
+	wait "$lpid"
+	# The load ran to the end, every byte verified.
+	[ "$(jq -r .errors "$BATS_TEST_TMPDIR/load.json")" = 0 ]
+	[ "$(jq -r .requests "$BATS_TEST_TMPDIR/load.json")" = 40000 ]
+	wait_stat requests 40000
+	evd_stop
+}
+
 @test "evctl: no daemon gives a clear message and exit 3" {
 	run --separate-stderr "$EVCTL_BIN" -s "$BATS_TEST_TMPDIR/none.sock" stats
 	[ "$status" -eq 3 ]
