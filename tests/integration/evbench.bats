@@ -461,6 +461,20 @@ http_req_len() {
 	evd_stop
 }
 
+@test "progress: once a second on stderr when it is a terminal, erased before the report" {
+	command -v script >/dev/null || skip "script (util-linux) is not installed"
+	evd_start
+	# script runs evbench on a pseudo-terminal (stdout and stderr both).
+	run timeout 30 script -qec "$EVBENCH -c 2 -d 2.5 127.0.0.1:$EVD_PORT" /dev/null
+	[ "$status" -eq 0 ]
+	local esc=$'\e'
+	[[ $output == *$'\r'"$esc[Kevbench: 1 s, "*" requests ("*"/s), 0 errors"* ]]
+	[[ $output == *$'\r'"$esc[Kevbench: 2 s, "* ]]
+	# The line is erased, then the table.
+	[[ $output == *$'\r'"$esc[Kevbench: closed loop, echo 100 bytes"* ]]
+	evd_stop
+}
+
 @test "usage errors exit 2 with a message; -h documents every option" {
 	run --separate-stderr "$EVBENCH" -n 5 -d 1 127.0.0.1:1
 	[ "$status" -eq 2 ]
