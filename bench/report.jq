@@ -128,6 +128,12 @@ def record($m; $b; $a; $meta):
   | ($cu_raw | clamp0) as $cu
   | ($cs_raw | clamp0) as $cs
   | delta($a; $b; "syscalls") as $sc
+  | delta($a; $b; "busy") as $busy
+  | delta($a; $b; "t") as $span
+  # fork and prefork: their own CPU time is in ticks per worker process, too
+  # coarse to subtract.
+  | (if $busy != null and $cu != null and $cs != null and ($meta.model | IN("fork", "prefork") | not)
+     then ($busy - $cu - $cs | clamp0) else null end) as $other
   | (if ($sreq // 0) > 0 then $sreq elif ($creq // 0) > 0 then $creq else null end) as $basis
   | (if $meta.rc == 124 or $meta.rc == 137 or ($meta.tool == "evbench" and $meta.rc == 3) then "time limit"
      elif ($m | has("requests") | not) then "failed"
@@ -154,6 +160,8 @@ def record($m; $b; $a; $meta):
       cpu_basis: (if ($sreq // 0) > 0 then "server" elif $basis then "client" else null end),
       cpu_user_us_per_req: (if $basis and $cu != null then ($cu * 1e6 / $basis) else null end),
       cpu_sys_us_per_req: (if $basis and $cs != null then ($cs * 1e6 / $basis) else null end),
+      other_cpu_s: $other,
+      other_cpu_pct: (if $other != null and ($span // 0) > 0 then ($other / $span * 100 | round_to(1)) else null end),
       syscalls: $sc,
       syscalls_per_req: (if $basis and $sc != null then ($sc / $basis) else null end)
     };
@@ -244,14 +252,15 @@ def table_cpu:
 # Every run, one line each.
 def table_runs:
   ([["#", "server", "workers", "case", "tool", "status", "req/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms",
-     "errors", "CPU user µs/req", "CPU sys µs/req", "syscalls/req", "raw"] | md_row,
-    (["---:", "---", "---:", "---", "---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---"] | md_row)]
+     "errors", "CPU user µs/req", "CPU sys µs/req", "syscalls/req", "other %", "raw"] | md_row,
+    (["---:", "---", "---:", "---", "---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---"] | md_row)]
    + [.[] | [.id, .server, (.workers // "" | tostring), .case, .tool, .status, (.throughput_rps | commas),
              (.latency_us.p50 | ms | sig3), (.latency_us.p90 | ms | sig3), (.latency_us.p99 | ms | sig3),
              (.latency_us.p999 | ms | sig3), (.latency_us.max | ms | sig3),
              (.errors | if . == null then "–" else tostring end),
              ((.cpu_user_us_per_req | sig3) + cpu_mark), ((.cpu_sys_us_per_req | sig3) + cpu_mark),
              (.syscalls_per_req | if . == null then "" else sig3 end),
+             (.other_cpu_pct | if . == null then "" else round | tostring end),
              "[\(.id)](\(.raw).out)"] | md_row])
   | join("\n");
 
@@ -299,7 +308,7 @@ def csv_columns: ["id", "server", "kind", "model", "workers", "scenario", "case"
   "duration_s", "requests", "throughput_rps", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "mean_us",
   "errors", "connect_ms_mean", "exchange_ms_mean", "server_requests", "server_errors", "cpu_user_s", "cpu_sys_s",
   "cpu_clamped",
-  "cpu_user_us_per_req", "cpu_sys_us_per_req", "syscalls", "syscalls_per_req", "wall_s", "command"];
+  "cpu_user_us_per_req", "cpu_sys_us_per_req", "syscalls", "syscalls_per_req", "other_cpu_pct", "wall_s", "command"];
 
 def csv_of_runs:
   (csv_columns | @csv),
