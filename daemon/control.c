@@ -159,10 +159,16 @@ static double tv_s(struct timeval tv)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-/* Adds the CPU time of a live process from /proc/PID/stat. */
+/* Adds the CPU time of a live process: the total in nanoseconds from
+ * /proc/PID/schedstat, split between user and sys in the proportion of the
+ * clock ticks in /proc/PID/stat (ticks alone are 10 ms coarse: a short-lived
+ * worker would read 0).  With no tick yet, it counts as sys. */
 static void proc_cpu(int pid, double *user, double *sys)
 {
 	char path[64], buf[1024];
+	unsigned long long run_ns = 0;
+	unsigned long ut = 0, st = 0;
+	bool ticks = false;
 	static long hz;
 
 	if (!hz)
@@ -177,12 +183,27 @@ static void proc_cpu(int pid, double *user, double *sys)
 	/* Fields after the parenthesised command: state is the 3rd field,
 	 * utime the 14th, stime the 15th. */
 	char *p = strrchr(buf, ')');
-	unsigned long ut, st;
 	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-			"%lu %lu", &ut, &st) == 2) {
-		*user += (double)ut / (double)hz;
-		*sys += (double)st / (double)hz;
+			"%lu %lu", &ut, &st) == 2)
+		ticks = true;
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%llu", &run_ns) != 1)
+			run_ns = 0;
+		fclose(f);
 	}
+	if (!run_ns) {
+		if (ticks) {
+			*user += (double)ut / (double)hz;
+			*sys += (double)st / (double)hz;
+		}
+		return;
+	}
+	double total = (double)run_ns / 1e9;
+	double u = ticks && ut + st ? total * (double)ut / (double)(ut + st) : 0;
+	*user += u;
+	*sys += total - u;
 }
 
 /* CPU time of the serving side: this process minus the control thread,

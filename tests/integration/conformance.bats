@@ -120,7 +120,7 @@ teardown() {
 @test "$MODEL: SIGTERM drains: a request in flight is answered in full; exit 0" {
 	evd_start server.protocol=http
 	out=$BATS_TEST_TMPDIR/curl.out
-	curl -s -i "http://127.0.0.1:$EVD_PORT/delay/400" >"$out" 2>&1 &
+	curl -s -i "http://127.0.0.1:$EVD_PORT/delay/1500" >"$out" 2>&1 &
 	cpid=$!
 	wait_stat connections_active 1
 	start=$(date +%s%N)
@@ -130,7 +130,7 @@ teardown() {
 	cat "$out"
 	[ "$(head -1 "$out" | tr -d '\r')" = "HTTP/1.1 200 OK" ]
 	[ "$(tail -1 "$out")" = "Hello, World!" ]
-	# evd waited for the reply (400 ms from the request), not for 10 s.
+	# evd waited for the reply (1.5 s from the request), not for 10 s.
 	[ "$took" -lt 5000 ]
 	grep -q 'SIGTERM: draining' "$EVD_LOG"
 }

@@ -157,7 +157,7 @@ reload() {
 
 @test "SIGTERM during a reload's drain: evd stops, the new configuration is not applied; exit 0" {
 	evd_start server.protocol=http
-	curl -s "http://127.0.0.1:$EVD_PORT/delay/600" >"$BATS_TEST_TMPDIR/out" &
+	curl -s "http://127.0.0.1:$EVD_PORT/delay/1500" >"$BATS_TEST_TMPDIR/out" &
 	cpid=$!
 	wait_stat connections_active 1
 	evd_config "$EVD_CONF" server.protocol=http server.model=poll
