@@ -184,9 +184,11 @@ static int switch_user(const struct passwd *pw, uint64_t keep, char *err,
 	int ngroups = MAX_GROUPS;
 	const char *step;
 
-	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &ngroups) < 0)
-		ngroups = 1;	/* more than MAX_GROUPS: the primary alone */
-	groups[0] = pw->pw_gid;	/* getgrouplist puts it first; be sure */
+	/* getgrouplist includes the primary group itself. */
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &ngroups) < 0) {
+		groups[0] = pw->pw_gid;	/* more than MAX_GROUPS: the primary alone */
+		ngroups = 1;
+	}
 	step = "setgroups";
 	if (setgroups((size_t)ngroups, groups) < 0)
 		goto fail;
