@@ -25,6 +25,11 @@ setup() {
 teardown() {
 	evd_cleanup
 	[ -z "${EVD_DIR:-}" ] || rm -rf "$EVD_DIR"
+	if [ -n "${TEST_USER:-}" ]; then
+		userdel "$TEST_USER" 2>/dev/null || true
+		groupdel "$TEST_USER" 2>/dev/null || true
+		groupdel "$TEST_GROUP" 2>/dev/null || true
+	fi
 }
 
 # privs_start [-o S.K=V]...: evd as root with these command-line options.
@@ -122,6 +127,26 @@ free_low_port() {
 	privs_start -o server.user=nobody -o server.model=prefork -o server.workers=2
 	wait_until 10 bash -c "[ \$(pgrep -P $EVD_PID | wc -l) -eq 2 ]"
 	expect_creds "$NOBODY_UID" "$NOBODY_GID" $NONE $NONE $NONE
+	serves
+	evd_stop
+}
+
+@test "a user with a supplementary group: evd takes the user's primary and supplementary groups, nothing else" {
+	command -v useradd >/dev/null || skip "no useradd"
+	TEST_USER=evdtest-u$$
+	TEST_GROUP=evdtest-g$$
+	groupadd --system "$TEST_GROUP"
+	useradd --system --user-group --no-create-home --shell /usr/sbin/nologin \
+		--groups "$TEST_GROUP" "$TEST_USER"
+	uid=$(id -u "$TEST_USER")
+	gid=$(id -g "$TEST_USER")
+	sgid=$(getent group "$TEST_GROUP" | cut -d: -f3)
+	chown "$TEST_USER": "$EVD_DIR"
+	privs_start -o server.user="$TEST_USER"
+	expect_creds "$uid" "$gid" $NONE $NONE $NONE
+	want=$(printf '%s\n' "$gid" "$sgid" | sort -n | tr '\n' ' ' | sed 's/ $//')
+	got=$(status_field "$EVD_PID" Groups | tr ' ' '\n' | grep . | sort -n | tr '\n' ' ' | sed 's/ $//')
+	[ "$got" = "$want" ]
 	serves
 	evd_stop
 }
