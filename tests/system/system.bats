@@ -191,6 +191,24 @@ stat_in_ct() {
 	[ "$(main_pid)" = "$pid" ]
 }
 
+@test "every model serves under the hardened unit (seccomp filter, io_uring calls for uring, fork for prefork)" {
+	in_ct systemctl start evd
+	pid=$(main_pid)
+	for m in $(in_ct evd --list-models | awk '{print $1}'); do
+		in_ct sed -i "s/^model = .*/model = $m/" /etc/evd.ini
+		in_ct systemctl reload evd
+		wait_ct 20 bash -c "[ \"\$(evctl stats -o json | jq -r .model)\" = $m ]"
+		served "through $m"
+	done
+	[ "$(main_pid)" = "$pid" ]
+	# No system call was refused by the filter on the way.
+	run in_ct journalctl -u evd --no-pager -o cat -p warning
+	! grep -qi 'operation not permitted' <<<"$output"
+	in_ct sed -i 's/^model = .*/model = epoll/' /etc/evd.ini
+	in_ct systemctl reload evd
+	wait_ct 20 bash -c '[ "$(evctl stats -o json | jq -r .model)" = epoll ]'
+}
+
 @test "journalctl -u evd shows evd's lines with priorities: -p warning keeps the errors, drops the info lines" {
 	run in_ct journalctl -u evd --no-pager -o cat
 	grep -q 'serving echo on 127.0.0.1:7777' <<<"$output"
