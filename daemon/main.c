@@ -12,6 +12,7 @@
 #include "log.h"
 #include "model.h"
 #include "notify.h"
+#include "privs.h"
 #include "probes/probes.h"
 #include "server.h"
 #include "util.h"
@@ -264,6 +265,12 @@ static int serve(struct config *cfg, const char *path, char **overrides,
 	srv.sb = scoreboard_create(srv.model->slots(cfg));
 	if (!srv.sb) {
 		log_error("cannot map the scoreboard");
+		goto out;
+	}
+	/* Listeners, control socket and probes exist; no other thread or
+	 * process yet, so all of them inherit what is left. */
+	if (privs_drop(cfg, privs_needed(cfg), err, sizeof(err)) < 0) {
+		log_errorx("%s", err);
 		goto out;
 	}
 	if (control_run(ctl, err, sizeof(err)) < 0) {
