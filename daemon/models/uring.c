@@ -699,33 +699,24 @@ static void reap(struct loop *lp)
 }
 
 /*
- * Closes connections idle for idle_timeout (counted as timeouts once their
- * last CQE is in).  Returns the milliseconds until the next may expire, or
- * -1.  Not conn_list_expire(): it frees the connection at once, while the
- * kernel may still be sending from its output buffer.
+ * Closes connections idle for idle_timeout, or whose request is not whole
+ * after request_timeout (counted as timeouts once their last CQE is in).
+ * Returns the milliseconds until the next may expire, or -1.  Not
+ * conn_list_expire(): it frees the connection at once, while the kernel
+ * may still be sending from its output buffer.
  */
 static int expire(struct loop *lp)
 {
-	uint64_t idle_ns = lp->srv->cfg->idle_timeout_ms * 1000000u;
-	uint64_t now = now_ns();
+	struct conn *c;
+	int ms;
 
-	if (!idle_ns)
-		return -1;
-	while (lp->conns.head) {
-		struct conn *c = lp->conns.head;
-		uint64_t age = now > c->last_active ? now - c->last_active : 0;
-		if (age < idle_ns)
-			return (int)((idle_ns - age + 999999) / 1000000);
-		if (c->held) {
-			/* Waiting on evd, not on the peer: not idle. */
-			conn_list_touch(&lp->conns, c);
-			continue;
-		}
+	while ((c = conn_list_due(&lp->conns, lp->srv->cfg->idle_timeout_ms,
+				  now_ns(), &ms))) {
 		struct uconn *uc = uconn_of(c);
 		uc->idle = true;
 		begin_close(lp, uc);
 	}
-	return -1;
+	return ms;
 }
 
 /* Submits what is prepared and waits for a completion, at most ms
