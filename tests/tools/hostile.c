@@ -58,6 +58,8 @@ struct opts {
 	uint64_t expect;	/* bytewise: bytes to read, 0 = until EOF */
 	double limit_s;
 	const char *ready;
+	char *chunk;		/* noread: the prefix repeated, whole copies */
+	size_t chunk_len;
 };
 
 struct hconn {
@@ -233,6 +235,16 @@ static void parse(int argc, char **argv, struct opts *o)
 		die("unknown mode \"%s\"", argv[optind]);
 	if (o->mode == MODE_NOREAD && !o->prefix_len)
 		die("%s", "noread needs -s (the request it repeats)");
+	if (o->mode == MODE_NOREAD) {
+		size_t copies = 65536 / o->prefix_len + 1;
+		o->chunk_len = copies * o->prefix_len;
+		o->chunk = malloc(o->chunk_len);
+		if (!o->chunk)
+			die("%s", "out of memory");
+		for (size_t i = 0; i < copies; i++)
+			memcpy(o->chunk + i * o->prefix_len, o->prefix,
+			       o->prefix_len);
+	}
 	o->addr.sin_family = AF_INET;
 	o->addr.sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, host, &o->addr.sin_addr) != 1)
@@ -276,8 +288,9 @@ static bool pump_send(const struct opts *o, struct hconn *c, struct totals *t,
 			p = o->prefix + c->off;
 			n = o->prefix_len - c->off;
 		} else if (o->mode == MODE_NOREAD && c->sent < o->max_bytes) {
-			c->off = 0;
-			continue;
+			size_t pos = (size_t)((c->sent - o->prefix_len) % o->chunk_len);
+			p = o->chunk + pos;
+			n = o->chunk_len - pos;
 		} else if (o->mode == MODE_HOLD && o->trickle_ms &&
 			   now >= c->t_next) {
 			p = o->more + c->more_off;
@@ -301,6 +314,8 @@ static bool pump_send(const struct opts *o, struct hconn *c, struct totals *t,
 		c->t_progress = now;
 		if (c->off < o->prefix_len) {
 			c->off += (size_t)w;
+		} else if (o->mode == MODE_NOREAD) {
+			continue;
 		} else {
 			c->more_off = (c->more_off + 1) % o->more_len;
 			c->t_next = now + (uint64_t)o->trickle_ms * 1000000u;
@@ -528,6 +543,7 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	int rc = o->mode == MODE_BYTEWISE ? run_bytewise(o) : run_many(o);
+	free(o->chunk);
 	free(o);
 	return rc;
 }
