@@ -712,9 +712,10 @@ void conn_list_drain(struct conn_list *l,
 	}
 }
 
-static int ms_until(uint64_t due, uint64_t now)
+/* ns as milliseconds, rounded up. */
+static int ms_of(uint64_t ns)
 {
-	uint64_t ms = (due - now + MS - 1) / MS;
+	uint64_t ms = (ns + MS - 1) / MS;
 
 	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
@@ -729,13 +730,13 @@ struct conn *conn_list_due(struct conn_list *l, uint64_t idle_ms,
 		struct conn *c = l->rq_head;
 		if (now >= rq_due(c))
 			return c;
-		next = ms_until(rq_due(c), now);
+		next = ms_of(rq_due(c) - now);
 	}
 	while (idle_ns && l->head) {
 		struct conn *c = l->head;
 		uint64_t age = now > c->last_active ? now - c->last_active : 0;
 		if (age < idle_ns) {
-			int left = ms_until(c->last_active + idle_ns, now);
+			int left = ms_of(idle_ns - age);
 			if (next < 0 || left < next)
 				next = left;
 			break;

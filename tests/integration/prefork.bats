@@ -370,8 +370,10 @@ in_accept() {
 			kill -CONT "$victim"
 			wait_until 10 in_accept
 		else
-			# Waited for the master to kill the stopped worker.
-			[ "$took" -ge 1000 ]
+			# Waited for the master to kill the stopped worker: 1 s
+			# from its first sighting (which may precede our start
+			# by the poll for state T).
+			[ "$took" -ge 900 ]
 			if [ "$mode" = reuseport ]; then
 				grep -qxF "$msg with connections waiting on its own socket: killing it; a new worker replaces it" "$EVD_LOG"
 			else
