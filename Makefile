@@ -18,7 +18,7 @@ WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wno-missing-field-initializers
 CPPFLAGS += -D_GNU_SOURCE
 EVD_CFLAGS := -std=gnu11 $(WARNINGS) -pthread -MMD -MP
-LDLIBS    = -linih -luring $(PROBE_LIBS) -lm -pthread
+LDLIBS    = -linih -luring -lsystemd $(PROBE_LIBS) -lm -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
 
@@ -41,7 +41,7 @@ endif
 LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c \
             daemon/conn.c daemon/control.c daemon/ctl_parse.c daemon/timer.c \
             daemon/evloop.c \
-            daemon/children.c \
+            daemon/children.c daemon/notify.c \
             $(sort $(wildcard daemon/proto/*.c)) \
             $(sort $(wildcard daemon/models/*.c)) \
             common/hist.c

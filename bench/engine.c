@@ -19,6 +19,10 @@
  * Accounting: every request claimed or scheduled ends exactly once, either
  * verified (requests) or under one error kind; when a connection fails, what
  * it had in flight and what it had claimed fail with it, under that kind.
+ * One exception, HTTP's: a reply that says Connection: close is a success,
+ * and the requests pipelined behind it were refused, not lost (RFC 9112
+ * 9.3.1 lets a client retry them): they stay in flight, and go again, with
+ * their first latency origin, on the slot's next connection ("retried").
  * A slot whose connection failed goes on a queue and starts again from the
  * loop (never recursively: a server that refuses every connection makes a
  * fast loop, not a deep stack).
@@ -222,7 +226,8 @@ static int reserve(char **buf, size_t *cap, size_t len, size_t n, size_t max)
 	return 0;
 }
 
-/* Closes the connection (if any) and forgets its buffered bytes. */
+/* Closes the connection (if any) and forgets its buffered bytes; the
+ * requests in flight stay in the ring (ring_drop() forgets them). */
 static void conn_close(struct slot *c)
 {
 	if (c->fd >= 0)
@@ -235,11 +240,17 @@ static void conn_close(struct slot *c)
 	c->rx_phase = RX_HEAD;
 	c->rx_pos = 0;
 	c->rx_bad = c->rx_status = c->rx_close = false;
+}
+
+/* Forgets the requests in flight (the caller has counted them). */
+static void ring_drop(struct slot *c)
+{
 	c->head = c->count = 0;
 }
 
 static void slot_done(struct worker *w, struct slot *c)
 {
+	ring_drop(c);
 	conn_close(c);
 	c->state = CS_DONE;
 	w->active--;
@@ -261,6 +272,25 @@ static void conn_fail(struct worker *w, struct slot *c, enum err_kind kind)
 	}
 	w->res.c.errors[kind] += n;
 	c->claimed = 0;
+	ring_drop(c);
+	conn_close(c);
+	c->state = CS_IDLE;
+	enqueue(w, c);
+}
+
+/*
+ * HTTP: the reply just completed said Connection: close, and the server
+ * closes after it.  What it did not answer stays in flight and goes again on
+ * the slot's next connection (resend()); what the slot had claimed stays
+ * claimed.  No error: a server that drains (reload, stop) ends its
+ * connections this way.  A server that closes without answering anything
+ * fails as usual (eof), so this cannot loop.
+ */
+static void conn_reopen(struct worker *w, struct slot *c)
+{
+	w->res.c.retried += c->count;
+	if (w->run->mode == MODE_SEED001)
+		w->res.c.exchange_ns += w->now - c->t_exch0;
 	conn_close(c);
 	c->state = CS_IDLE;
 	enqueue(w, c);
@@ -300,12 +330,11 @@ static int flush(struct worker *w, struct slot *c)
 	return 0;
 }
 
-/* Appends one request to the output and to the ring. */
-static int push_request(struct worker *w, struct slot *c, uint64_t t0)
+/* Appends the bytes of request key to the output. */
+static int out_append(struct worker *w, struct slot *c, uint64_t key)
 {
 	const struct reqspec *s = w->run->spec;
 	size_t len = s->proto == BP_ECHO ? s->size : s->req_len;
-	uint64_t key = c->seq++ + c->gid * 7;
 
 	if (c->out_off) {
 		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
@@ -319,9 +348,37 @@ static int push_request(struct worker *w, struct slot *c, uint64_t t0)
 	else
 		memcpy(c->out + c->out_len, s->req, len);
 	c->out_len += len;
+	return 0;
+}
+
+/* Appends one request to the output and to the ring. */
+static int push_request(struct worker *w, struct slot *c, uint64_t t0)
+{
+	uint64_t key = c->seq++ + c->gid * 7;
+
+	if (out_append(w, c, key) < 0)
+		return -1;
 	uint32_t tail = (c->head + c->count) % (uint32_t)w->run->depth;
 	c->ring[tail] = (struct req){ .t0 = t0, .t_sent = w->now, .key = key };
 	c->count++;
+	return 0;
+}
+
+/* A new connection: the requests still in flight from the last one (after a
+ * Connection: close) go first, in order, each with its old key and latency
+ * origin.  Returns 0, or -1 if the connection failed. */
+static int resend(struct worker *w, struct slot *c)
+{
+	uint32_t depth = (uint32_t)w->run->depth;
+
+	for (uint32_t i = 0; i < c->count; i++) {
+		struct req *q = &c->ring[(c->head + i) % depth];
+		if (out_append(w, c, q->key) < 0) {
+			conn_fail(w, c, ERR_RESET);
+			return -1;
+		}
+		q->t_sent = w->now;
+	}
 	return 0;
 }
 
@@ -368,6 +425,8 @@ static void on_connected(struct worker *w, struct slot *c)
 	c->state = CS_OPEN;
 	w->res.c.connects++;
 	lat_record(&w->res.connect, w->now - c->t_connect0);
+	if (resend(w, c) < 0)
+		return;
 	switch (r->mode) {
 	case MODE_CLOSED:
 	case MODE_CPR:
@@ -388,6 +447,8 @@ static void on_connected(struct worker *w, struct slot *c)
 	case MODE_MAX:
 		break;
 	}
+	if (rc == 0 && r->mode == MODE_OPEN && c->out_len > c->out_off)
+		rc = flush(w, c);	/* resent requests, nothing due */
 	if (rc == 0 && c->want_out && c->out_len == 0 &&
 	    set_events(w, c, false) < 0)
 		conn_fail(w, c, ERR_RESET);
@@ -446,6 +507,12 @@ static void slot_start(struct worker *w, struct slot *c)
 	struct run *r = w->run;
 	uint64_t k;
 
+	/* After a Connection: close: go on with what is in flight and
+	 * claimed. */
+	if (c->count || c->claimed) {
+		conn_connect(w, c);
+		return;
+	}
 	switch (r->mode) {
 	case MODE_CLOSED:
 	case MODE_CPR:
@@ -625,9 +692,13 @@ static int advance(struct worker *w, struct slot *c)
 	struct run *r = w->run;
 	uint64_t k;
 
-	if (c->rx_close && c->rx_phase == RX_HEAD) {
-		/* The server closes after this reply: what follows fails. */
-		conn_fail(w, c, ERR_EOF);
+	/* The server closes after this reply: go on on a new connection
+	 * (unless the slot was about to close it anyway: conn-per-request,
+	 * seed001's last exchange). */
+	bool closing = (r->mode == MODE_CPR || r->mode == MODE_SEED001) &&
+		       c->count == 0 && c->claimed == 0;
+	if (c->rx_close && c->rx_phase == RX_HEAD && !closing) {
+		conn_reopen(w, c);
 		return -1;
 	}
 	switch (r->mode) {
@@ -752,7 +823,8 @@ static void sched_tick(struct worker *w)
 			w->sched_done = true;
 			for (uint32_t i = 0; i < w->n; i++) {
 				struct slot *c = &w->slots[i];
-				if ((c->state == CS_IDLE && backlog(c) == 0) ||
+				if ((c->state == CS_IDLE && c->count == 0 &&
+				     backlog(c) == 0) ||
 				    (c->state == CS_OPEN && c->count == 0 &&
 				     backlog(c) == 0))
 					slot_done(w, c);

@@ -171,6 +171,8 @@ struct bench_counts {
 	uint64_t errors[ERR_MAX];
 	uint64_t bytes_sent, bytes_received;
 	uint64_t connects;		/* connections established */
+	uint64_t retried;		/* http: sent again after a reply
+					 * with Connection: close */
 	uint64_t exchange_ns;		/* seed001: each connection's exchanges */
 	uint64_t exchange_blocks;	/* ... and how many connections */
 };

@@ -55,6 +55,7 @@ void result_merge(struct bench_result *dst, const struct bench_result *src)
 	dst->c.bytes_sent += src->c.bytes_sent;
 	dst->c.bytes_received += src->c.bytes_received;
 	dst->c.connects += src->c.connects;
+	dst->c.retried += src->c.retried;
 	dst->c.exchange_ns += src->c.exchange_ns;
 	dst->c.exchange_blocks += src->c.exchange_blocks;
 	lat_merge(&dst->lat, &src->lat);
@@ -183,6 +184,10 @@ void report_table(FILE *out, const struct bench_opts *o,
 		fprintf(out, "%s%s %" PRIu64, k ? ", " : " (", bench_err_keys[k],
 			c->errors[k]);
 	fputs(")\n", out);
+	if (c->retried)
+		fprintf(out, "  %-13s %" PRIu64 " (sent again on a new connection "
+			"after a reply with Connection: close)\n", "retried",
+			c->retried);
 	table_lat(out, "latency", &r->lat);
 	if (has_connect_hist(o)) {
 		fprintf(out, "  %-13s %" PRIu64 " (%.1f/s)\n", "connections",
@@ -246,7 +251,8 @@ void report_json(FILE *out, const struct bench_opts *o,
 	fprintf(out, "},\"throughput_rps\":%.3f",
 		per_s(c->requests, r->elapsed_s));
 	json_lat(out, "latency_us", &r->lat);
-	fprintf(out, ",\"connects\":%" PRIu64 ",\"limit_hit\":%s", c->connects,
+	fprintf(out, ",\"connects\":%" PRIu64 ",\"retried\":%" PRIu64
+		",\"limit_hit\":%s", c->connects, c->retried,
 		r->limit_hit ? "true" : "false");
 	if (o->mode == MODE_SEED001)
 		fprintf(out, ",\"workers\":%" PRIu64 ",\"actions\":%" PRIu64
@@ -293,7 +299,7 @@ void report_csv(FILE *out, const struct bench_opts *o,
 	fputs(",throughput_rps", out);
 	for (unsigned i = 0; i < 6; i++)
 		fprintf(out, ",latency_us_%s", lat_cols[i]);
-	fputs(",connects,limit_hit", out);
+	fputs(",connects,retried,limit_hit", out);
 	for (unsigned i = 0; i < 6; i++)
 		fprintf(out, ",connect_us_%s", lat_cols[i]);
 	fputs(",connect_ms_mean,exchange_ms_mean,connections_per_s\n", out);
@@ -307,7 +313,7 @@ void report_csv(FILE *out, const struct bench_opts *o,
 		fprintf(out, ",%" PRIu64, c->errors[k]);
 	fprintf(out, ",%.3f", per_s(c->requests, r->elapsed_s));
 	csv_lat(out, &r->lat, true);
-	fprintf(out, ",%" PRIu64 ",%s", c->connects,
+	fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%s", c->connects, c->retried,
 		r->limit_hit ? "true" : "false");
 	csv_lat(out, &r->connect, conn);
 	if (seed)

@@ -111,15 +111,29 @@ def total_calls:
 
 def delta($a; $b; $k): if ($a[$k] | num) != null and ($b[$k] | num) != null then ($a[$k] - $b[$k]) else null end;
 
+# A CPU time delta: never below 0.  evd's cpu_*_seconds can go back between
+# two snapshots (a process model's exited worker leaves /proc before
+# RUSAGE_CHILDREN counts it; the kernel re-splits user and sys on each call):
+# such a run's CPU is at least what the clamped delta says, and it is marked.
+def clamp0: if . == null then null elif . < 0 then 0 else . end;
+
 # Input: null.  $m metrics, $b/$a server snapshots before/after, $meta the
 # run's description (id, server, kind, model, workers, scenario, case, tool,
 # rate, command, rc, wall_s, raw).
 def record($m; $b; $a; $meta):
   ($m.requests // null) as $creq
   | delta($a; $b; "requests") as $sreq
-  | delta($a; $b; "cpu_user") as $cu
-  | delta($a; $b; "cpu_sys") as $cs
+  | delta($a; $b; "cpu_user") as $cu_raw
+  | delta($a; $b; "cpu_sys") as $cs_raw
+  | ($cu_raw | clamp0) as $cu
+  | ($cs_raw | clamp0) as $cs
   | delta($a; $b; "syscalls") as $sc
+  | delta($a; $b; "busy") as $busy
+  | delta($a; $b; "t") as $span
+  # fork and prefork: their own CPU time is in ticks per worker process, too
+  # coarse to subtract.
+  | (if $busy != null and $cu != null and $cs != null and ($meta.model | IN("fork", "prefork") | not)
+     then ($busy - $cu - $cs | clamp0) else null end) as $other
   | (if ($sreq // 0) > 0 then $sreq elif ($creq // 0) > 0 then $creq else null end) as $basis
   | (if $meta.rc == 124 or $meta.rc == 137 or ($meta.tool == "evbench" and $meta.rc == 3) then "time limit"
      elif ($m | has("requests") | not) then "failed"
@@ -140,9 +154,14 @@ def record($m; $b; $a; $meta):
       server_errors: delta($a; $b; "errors"),
       cpu_user_s: $cu,
       cpu_sys_s: $cs,
+      cpu_clamped: (($cu_raw // 0) < 0 or ($cs_raw // 0) < 0),
+      cpu_user_s_raw: $cu_raw,
+      cpu_sys_s_raw: $cs_raw,
       cpu_basis: (if ($sreq // 0) > 0 then "server" elif $basis then "client" else null end),
       cpu_user_us_per_req: (if $basis and $cu != null then ($cu * 1e6 / $basis) else null end),
       cpu_sys_us_per_req: (if $basis and $cs != null then ($cs * 1e6 / $basis) else null end),
+      other_cpu_s: $other,
+      other_cpu_pct: (if $other != null and ($span // 0) > 0 then ($other / $span * 100 | round_to(1)) else null end),
       syscalls: $sc,
       syscalls_per_req: (if $basis and $sc != null then ($sc / $basis) else null end)
     };
@@ -157,6 +176,9 @@ def cpu_total: if .cpu_user_us_per_req != null and .cpu_sys_us_per_req != null t
 
 def md_row: "| " + (map(tostring) | join(" | ")) + " |";
 def md_table($head): ([$head | md_row, (map("---") | md_row)] | join("\n")) as $h | $h;
+# "*": the CPU figure of a run whose counters went back (clamp0).
+def cpu_mark: if .cpu_clamped == true then "*" else "" end;
+
 def mark: if . == null then "" elif .status == "ok" then "" elif .status == "errors" then " ⚠" elif .status == "time limit" then " ⏱" else " ✗" end;
 
 # Throughput table: one row per server, one column per case.
@@ -222,7 +244,7 @@ def table_cpu:
      + [($runs | servers)[] as $s
         | [$s] + [$cs[] as $c | ($runs | run_of($s; $c)) as $r
                   | if $r == null or ($r | cpu_total) == null then ""
-                    else "\($r.cpu_user_us_per_req | sig3) + \($r.cpu_sys_us_per_req | sig3)"
+                    else "\($r.cpu_user_us_per_req | sig3) + \($r.cpu_sys_us_per_req | sig3)\($r | cpu_mark)"
                          + (if $r.syscalls_per_req != null then " (\($r.syscalls_per_req | sig3) sc)" else "" end) end]
         | md_row])
   | join("\n");
@@ -230,14 +252,15 @@ def table_cpu:
 # Every run, one line each.
 def table_runs:
   ([["#", "server", "workers", "case", "tool", "status", "req/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms",
-     "errors", "CPU user µs/req", "CPU sys µs/req", "syscalls/req", "raw"] | md_row,
-    (["---:", "---", "---:", "---", "---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---"] | md_row)]
+     "errors", "CPU user µs/req", "CPU sys µs/req", "syscalls/req", "other %", "raw"] | md_row,
+    (["---:", "---", "---:", "---", "---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---"] | md_row)]
    + [.[] | [.id, .server, (.workers // "" | tostring), .case, .tool, .status, (.throughput_rps | commas),
              (.latency_us.p50 | ms | sig3), (.latency_us.p90 | ms | sig3), (.latency_us.p99 | ms | sig3),
              (.latency_us.p999 | ms | sig3), (.latency_us.max | ms | sig3),
              (.errors | if . == null then "–" else tostring end),
-             (.cpu_user_us_per_req | sig3), (.cpu_sys_us_per_req | sig3),
+             ((.cpu_user_us_per_req | sig3) + cpu_mark), ((.cpu_sys_us_per_req | sig3) + cpu_mark),
              (.syscalls_per_req | if . == null then "" else sig3 end),
+             (.other_cpu_pct | if . == null then "" else round | tostring end),
              "[\(.id)](\(.raw).out)"] | md_row])
   | join("\n");
 
@@ -284,7 +307,8 @@ def tsv_s5:
 def csv_columns: ["id", "server", "kind", "model", "workers", "scenario", "case", "tool", "rate", "status", "rc",
   "duration_s", "requests", "throughput_rps", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "mean_us",
   "errors", "connect_ms_mean", "exchange_ms_mean", "server_requests", "server_errors", "cpu_user_s", "cpu_sys_s",
-  "cpu_user_us_per_req", "cpu_sys_us_per_req", "syscalls", "syscalls_per_req", "wall_s", "command"];
+  "cpu_clamped",
+  "cpu_user_us_per_req", "cpu_sys_us_per_req", "syscalls", "syscalls_per_req", "other_cpu_pct", "wall_s", "command"];
 
 def csv_of_runs:
   (csv_columns | @csv),

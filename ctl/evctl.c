@@ -61,6 +61,10 @@ static void usage(FILE *out)
 		"             latency histogram; --workers one row per thread,\n"
 		"             --worker TID one thread's table; --interval S the\n"
 		"             difference over S seconds\n"
+		"  reload     re-read evd.ini, as SIGHUP does: prints applied,\n"
+		"             unchanged or restarting (the serving side restarts\n"
+		"             on the same sockets); exit 1 when the file has\n"
+		"             errors (they are in evd's log; evd -t shows them)\n"
 		"  ping       check that evd answers (pid, uptime)\n"
 		"  version    versions of evctl and of the running evd\n"
 		"  raw LINE   send LINE as a command and print the reply as is\n"
@@ -76,7 +80,10 @@ static void usage(FILE *out)
 		"  -h         this help;  -V  the version of evctl\n"
 		"\n"
 		"Exit status: 0 success, 1 evd answered an error, 2 usage error,\n"
-		"3 evd not reachable (not running, wrong socket, no answer).\n");
+		"3 evd not reachable (not running, wrong socket, no answer).\n"
+		"reload and syscalls on/off/reset need root or evd's own user;\n"
+		"the other commands whoever may open the socket ([control] mode\n"
+		"and group).\n");
 }
 
 static int connect_to(const char *path)
@@ -117,6 +124,16 @@ static int open_control(const char *explicit_path, const char **used)
 		} else {
 			errno = ENOENT;
 		}
+	}
+	if (fd < 0 && errno == EACCES) {
+		struct stat st;
+		bool got = stat(path, &st) == 0;
+		fprintf(stderr, "evctl: cannot connect to %s: permission denied: "
+			"the socket is mode %03o, group %u; run as root, as evd's "
+			"user, or as a member of that group\n", path,
+			got ? (unsigned)(st.st_mode & 0777) : 0u,
+			got ? (unsigned)st.st_gid : 0u);
+		return -1;
 	}
 	if (fd < 0) {
 		fprintf(stderr, "evctl: cannot connect to %s: %s: is evd running?"
@@ -1064,9 +1081,10 @@ int main(int argc, char **argv)
 		}
 		line = nargs ? "workers all" : "workers";
 	} else if (strcmp(command, "stats") && strcmp(command, "ping") &&
-		   strcmp(command, "version")) {
+		   strcmp(command, "version") && strcmp(command, "reload")) {
 		fprintf(stderr, "evctl: unknown command \"%s\" (expected stats, "
-			"workers, syscalls, ping, version, raw or help)\n", command);
+			"workers, syscalls, reload, ping, version, raw or help)\n",
+			command);
 		return EXIT_USAGE;
 	} else if (nargs) {
 		fprintf(stderr, "evctl: %s takes no argument (got \"%s\")\n",
@@ -1094,6 +1112,9 @@ int main(int argc, char **argv)
 		printf("evd is alive at %s (pid %s, up %s s)\n", used,
 		       reply_value(r.data, "pid", pid, sizeof(pid)),
 		       reply_value(r.data, "uptime_seconds", up, sizeof(up)));
+	} else if (!strcmp(command, "reload") && fmt == FMT_TEXT) {
+		char v[32];
+		printf("%s\n", reply_value(r.data, "reload", v, sizeof(v)));
 	} else if (!strcmp(command, "version") && fmt == FMT_TEXT) {
 		char v[64];
 		printf("evctl %s\nevd %s\n", EVD_VERSION,

@@ -713,6 +713,7 @@ struct key {
 	key_parse_fn *parse;
 	key_print_fn *print;
 	unsigned needs;		/* model flags without which the key is ignored */
+	enum config_reload reload;	/* how SIGHUP applies a change */
 };
 
 static const struct key keys[] = {
@@ -731,7 +732,7 @@ static const struct key keys[] = {
 	  print_request_timeout },
 	{ "server", "drain_timeout", "10s", key_drain_timeout,
 	  print_drain_timeout },
-	{ "server", "user", "", key_user, print_user },
+	{ "server", "user", "", key_user, print_user, 0, RELOAD_RESTART },
 	{ "prefork", "accept_lock", "none", key_accept_lock, print_accept_lock,
 	  MODEL_PREFORK_KEYS },
 	{ "prefork", "reuseport", "no", key_reuseport, print_reuseport,
@@ -745,11 +746,13 @@ static const struct key keys[] = {
 	{ "resp", "max_bulk_bytes", "8k", key_max_bulk_bytes,
 	  print_max_bulk_bytes },
 	{ "resp", "max_args", "64", key_max_args, print_max_args },
-	{ "control", "socket", "/run/evd/evd.sock", key_socket, print_socket },
-	{ "control", "mode", "0660", key_mode, print_mode },
-	{ "control", "group", "", key_group, print_group },
-	{ "probes", "syscalls", "off", key_syscalls, print_syscalls },
-	{ "log", "level", "info", key_level, print_level },
+	{ "control", "socket", "/run/evd/evd.sock", key_socket, print_socket, 0,
+	  RELOAD_RESTART },
+	{ "control", "mode", "0660", key_mode, print_mode, 0, RELOAD_RESTART },
+	{ "control", "group", "", key_group, print_group, 0, RELOAD_RESTART },
+	{ "probes", "syscalls", "off", key_syscalls, print_syscalls, 0,
+	  RELOAD_LIVE },
+	{ "log", "level", "info", key_level, print_level, 0, RELOAD_LIVE },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -1124,4 +1127,54 @@ void config_print(const struct config *cfg, FILE *out)
 		else
 			fprintf(out, "%s = %s\t; %s\n", keys[i].name, value, origin);
 	}
+}
+
+/* The value of key i in cfg, as evd -t prints it. */
+static void key_value(const struct config *cfg, size_t i, char *out,
+		      size_t len)
+{
+	FILE *v = fmemopen(out, len, "w");
+
+	out[0] = '\0';
+	if (!v)
+		return;
+	keys[i].print(cfg, v);
+	fclose(v);
+}
+
+unsigned config_compare(const struct config *a, const struct config *b,
+			char names[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX])
+{
+	unsigned classes = 0;
+
+	for (int r = 0; r < CONFIG_RELOAD_MAX; r++)
+		names[r][0] = '\0';
+	for (size_t i = 0; i < NKEYS; i++) {
+		char va[CONFIG_MAX_LINE * 2], vb[CONFIG_MAX_LINE * 2];
+		key_value(a, i, va, sizeof(va));
+		key_value(b, i, vb, sizeof(vb));
+		if (strcmp(va, vb) == 0)
+			continue;
+		enum config_reload r = keys[i].reload;
+		classes |= 1u << r;
+		size_t used = strlen(names[r]);
+		snprintf(names[r] + used, CONFIG_NAMES_MAX - used, "%s%s.%s",
+			 used ? ", " : "", keys[i].section, keys[i].name);
+	}
+	return classes;
+}
+
+int config_read(struct config *cfg, const char *path, char *const *overrides,
+		int noverrides, struct config_errors *errs,
+		struct config_errors *warnings)
+{
+	memset(errs, 0, sizeof(*errs));
+	memset(warnings, 0, sizeof(*warnings));
+	config_defaults(cfg);
+	config_load(cfg, path, errs);
+	for (int i = 0; i < noverrides; i++)
+		config_set(cfg, overrides[i], errs);
+	if (errs->n == 0 && errs->dropped == 0)
+		config_finish(cfg, errs, warnings);
+	return errs->n || errs->dropped ? -1 : 0;
 }

@@ -44,6 +44,14 @@ enum probes_mode {
 
 extern const char *const probes_mode_names[PROBES_MODE_MAX];
 
+/* How a reload (SIGHUP) applies a changed key. */
+enum config_reload {
+	RELOAD_SERVING,	/* restart the serving side; listeners stay open */
+	RELOAD_LIVE,	/* applied at once */
+	RELOAD_RESTART,	/* only a restart of evd applies it */
+	CONFIG_RELOAD_MAX
+};
+
 struct listen_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -118,8 +126,23 @@ int config_set(struct config *cfg, const char *assignment,
 int config_finish(struct config *cfg, struct config_errors *errs,
 		  struct config_errors *warnings);
 
+/* All of the above: defaults, the file, the -o overrides, the cross-key
+ * checks.  Returns 0, or -1 when errs holds at least one error. */
+int config_read(struct config *cfg, const char *path, char *const *overrides,
+		int noverrides, struct config_errors *errs,
+		struct config_errors *warnings);
+
 /* Writes the effective configuration as a valid ini file. */
 void config_print(const struct config *cfg, FILE *out);
+
+/*
+ * Compares two configurations key by key.  Returns a mask of
+ * 1 << enum config_reload for the classes with a changed key, and lists
+ * the changed keys ("server.model, server.workers") of each class.
+ */
+#define CONFIG_NAMES_MAX 640	/* every key's "section.name", comma-separated */
+unsigned config_compare(const struct config *a, const struct config *b,
+			char names[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX]);
 
 /* Number of workers the model will run ("auto" resolved). */
 unsigned config_workers(const struct config *cfg);

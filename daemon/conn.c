@@ -211,6 +211,7 @@ static void rx_account(struct conn *c, size_t n)
 	c->in.len += n;
 	slot_add(c->slot, STAT_bytes_in, (uint64_t)n);
 	c->t_read = now;
+	c->last_active = now;
 	if (!c->t_pending)
 		c->t_pending = now;
 }
@@ -400,11 +401,28 @@ static uint64_t rq_due(const struct conn *c)
 	return c->rq_start + c->request_ms * MS;
 }
 
+/* A connection's idle limit in ms (0: none): draining, a polite one waits
+ * at most CONN_DRAIN_IDLE_MS for its last request. */
+static uint64_t idle_limit_ms(const struct conn *c, uint64_t idle_ms)
+{
+	if (c->draining && (!idle_ms || idle_ms > CONN_DRAIN_IDLE_MS))
+		return CONN_DRAIN_IDLE_MS;
+	return idle_ms;
+}
+
 unsigned conn_drain(struct conn *c)
 {
 	if (!c->draining) {
+		/* A connection that spoke within CONN_DRAIN_IDLE_MS is likely
+		 * to send again: a polite protocol answers that request and
+		 * closes.  One silent for longer closes now (it may race a
+		 * request: the usual keep-alive race, which clients retry). */
+		uint64_t now = now_ns();
+		bool recent = now < c->last_active + CONN_DRAIN_IDLE_MS * 1000000ull;
 		c->draining = true;
-		c->drain_polite = c->proto->drain && c->proto->drain(c->state);
+		c->drain_polite = recent && c->proto->drain &&
+				  c->proto->drain(c->state);
+		/* Blocking: conn_serve_blocking() shortens SO_RCVTIMEO. */
 	}
 	return conn_want(c);
 }
@@ -609,9 +627,11 @@ void conn_serve_blocking(struct server *srv, struct conn *c)
 			}
 			continue;
 		}
-		/* Reading: the nearer of the idle and request deadlines. */
+		/* Reading: the nearer of the idle and request deadlines
+		 * (draining, a polite connection's idle limit is shorter). */
 		uint64_t now = now_ns();
 		rq_sync(NULL, c, now);
+		idle_ns = idle_limit_ms(c, srv->cfg->idle_timeout_ms) * MS;
 		uint64_t due = idle_ns ? idle_from + idle_ns : 0;
 		if (c->rq_start && (!due || rq_due(c) < due))
 			due = rq_due(c);
@@ -723,7 +743,6 @@ static int ms_of(uint64_t ns)
 struct conn *conn_list_due(struct conn_list *l, uint64_t idle_ms,
 			   uint64_t now, int *ms)
 {
-	uint64_t idle_ns = idle_ms * MS;
 	int next = -1;
 
 	if (l->rq_head) {
@@ -732,8 +751,11 @@ struct conn *conn_list_due(struct conn_list *l, uint64_t idle_ms,
 			return c;
 		next = ms_of(rq_due(c) - now);
 	}
-	while (idle_ns && l->head) {
+	while (l->head) {
 		struct conn *c = l->head;
+		uint64_t idle_ns = idle_limit_ms(c, idle_ms) * MS;
+		if (!idle_ns)
+			break;
 		uint64_t age = now > c->last_active ? now - c->last_active : 0;
 		if (age < idle_ns) {
 			int left = ms_of(idle_ns - age);
@@ -757,8 +779,9 @@ uint64_t conn_list_next_due(const struct conn_list *l, uint64_t idle_ms)
 {
 	uint64_t due = 0;
 
-	if (idle_ms && l->head)
-		due = l->head->last_active + idle_ms * MS;
+	if (l->head && idle_limit_ms(l->head, idle_ms))
+		due = l->head->last_active +
+		      idle_limit_ms(l->head, idle_ms) * MS;
 	if (l->rq_head && (!due || rq_due(l->rq_head) < due))
 		due = rq_due(l->rq_head);
 	return due;

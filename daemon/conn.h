@@ -130,6 +130,9 @@ void conn_tx_done(struct conn *c, long n);
 /* What the connection waits for next; 0 when it is finished. */
 unsigned conn_want(const struct conn *c);
 
+/* Draining, a connection silent this long is closed. */
+#define CONN_DRAIN_IDLE_MS 1000
+
 /* The server drains (graceful stop or reload): from now on the connection
  * ends as soon as no request is in flight (a protocol that can say so,
  * HTTP, answers one more request with Connection: close).  Returns

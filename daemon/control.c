@@ -15,9 +15,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <grp.h>
+#include <pwd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "notify.h"
 #include "probes/probes.h"
 #include "server.h"
 #include "util.h"
@@ -26,6 +31,7 @@
 #define RATE_SAMPLES 8		/* one per second */
 #define RATE_WINDOW_S 5
 #define KICK_INTERVAL_MS 50
+#define STATUS_INTERVAL_MS 5000	/* STATUS= to systemd */
 
 struct out {
 	char *data;
@@ -42,6 +48,8 @@ struct client {
 	bool discarding;	/* dropping the rest of an over-long line */
 	bool closing;		/* close once out is flushed */
 	uint64_t deadline;
+	uid_t uid;		/* the peer, from SO_PEERCRED */
+	bool privileged;	/* root or evd's own user: may change state */
 };
 
 struct rate_sample {
@@ -63,6 +71,26 @@ struct control {
 	struct probes *probes;
 	uint64_t sc_requests;		/* before sc_requests_at */
 	uint64_t sc_requests_at;	/* requests when last attached */
+	double cpu_user, cpu_sys;	/* the last CPU times shown */
+
+	/* Reloading and draining.  The lock orders the hand-over between
+	 * this thread (which asks) and the main thread (which swaps between
+	 * two runs of the model): pending, the drain deadline, and the
+	 * server's draining/stopping/exiting flags change under it. */
+	const char *cfg_path;
+	char *const *overrides;
+	int noverrides;
+	pthread_mutex_t lock;
+	struct config *pending;		/* the next configuration, if any */
+	uint64_t drain_deadline;	/* 0: not draining */
+	unsigned drain_gen;		/* the run being drained */
+
+	/* systemd: STATUS= every few seconds, WATCHDOG=1 while serving. */
+	uint64_t next_status;
+	uint64_t wd_usec, next_wd;
+	uint64_t wd_accepted;		/* accepted at the previous check */
+	bool wd_backlog;		/* connections waited at the last check */
+	bool wd_stuck;
 };
 
 /* ---- output --------------------------------------------------------------- */
@@ -131,10 +159,16 @@ static double tv_s(struct timeval tv)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-/* Adds the CPU time of a live process from /proc/PID/stat. */
+/* Adds the CPU time of a live process: the total in nanoseconds from
+ * /proc/PID/schedstat, split between user and sys in the proportion of the
+ * clock ticks in /proc/PID/stat (ticks alone are 10 ms coarse: a short-lived
+ * worker would read 0).  With no tick yet, it counts as sys. */
 static void proc_cpu(int pid, double *user, double *sys)
 {
 	char path[64], buf[1024];
+	unsigned long long run_ns = 0;
+	unsigned long ut = 0, st = 0;
+	bool ticks = false;
 	static long hz;
 
 	if (!hz)
@@ -149,12 +183,27 @@ static void proc_cpu(int pid, double *user, double *sys)
 	/* Fields after the parenthesised command: state is the 3rd field,
 	 * utime the 14th, stime the 15th. */
 	char *p = strrchr(buf, ')');
-	unsigned long ut, st;
 	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-			"%lu %lu", &ut, &st) == 2) {
-		*user += (double)ut / (double)hz;
-		*sys += (double)st / (double)hz;
+			"%lu %lu", &ut, &st) == 2)
+		ticks = true;
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%llu", &run_ns) != 1)
+			run_ns = 0;
+		fclose(f);
 	}
+	if (!run_ns) {
+		if (ticks) {
+			*user += (double)ut / (double)hz;
+			*sys += (double)st / (double)hz;
+		}
+		return;
+	}
+	double total = (double)run_ns / 1e9;
+	double u = ticks && ut + st ? total * (double)ut / (double)(ut + st) : 0;
+	*user += u;
+	*sys += total - u;
 }
 
 /* CPU time of the serving side: this process minus the control thread,
@@ -221,9 +270,17 @@ static void cmd_stats(struct control *ctl, struct out *o, int argc,
 		out_printf(o, "ERROR out of memory\n");
 		return;
 	}
-	scoreboard_sum(srv->sb, t);
+	server_sum(srv, t);
 	listeners_text(srv, listen, sizeof(listen));
 	serving_cpu(srv, &user, &sys);
+	/* A worker process's time leaves /proc before its reaping adds it
+	 * to RUSAGE_CHILDREN: never show the total going back. */
+	if (user < ctl->cpu_user)
+		user = ctl->cpu_user;
+	if (sys < ctl->cpu_sys)
+		sys = ctl->cpu_sys;
+	ctl->cpu_user = user;
+	ctl->cpu_sys = sys;
 	uint64_t now = now_ns();
 	const struct hist_layout hl = stats_hist_layout;
 
@@ -320,7 +377,7 @@ static uint64_t requests_now(const struct control *ctl)
 	uint64_t n = 0;
 
 	if (t) {
-		scoreboard_sum(ctl->srv->sb, t);
+		server_sum(ctl->srv, t);
 		n = t->c[STAT_requests];
 		free(t);
 	}
@@ -672,6 +729,25 @@ static void cmd_quit(struct control *ctl, struct out *o, int argc, char **argv)
 	out_printf(o, "END\n");
 }
 
+static const char *on_reload(struct control *ctl);
+
+static void cmd_reload(struct control *ctl, struct out *o, int argc,
+		       char **argv)
+{
+	(void)argc;
+	(void)argv;
+	log_info("reload asked for on the control socket");
+	const char *r = on_reload(ctl);
+	if (strcmp(r, "refused") == 0) {
+		out_printf(o, "ERROR reload refused: %s has errors (evd -t -c %s "
+			   "shows them); still serving with the previous "
+			   "configuration\n", ctl->cfg_path, ctl->cfg_path);
+		return;
+	}
+	out_printf(o, "reload %s\n", r);
+	out_printf(o, "END\n");
+}
+
 static const struct ctl_cmd commands[] = {
 	{ "stats", "", "counters, latency and CPU time", 0, 0, cmd_stats },
 	{ "workers", "[all]", "one line per worker: role, pid, state, counters",
@@ -679,6 +755,8 @@ static const struct ctl_cmd commands[] = {
 	{ "syscalls", "[on|off|reset|workers|hist NAME|worker TID]",
 	  "system calls of evd's processes, from the eBPF probes", 0, 2,
 	  cmd_syscalls },
+	{ "reload", "", "re-read the configuration, as SIGHUP does", 0, 0,
+	  cmd_reload },
 	{ "ping", "", "liveness: pid and uptime", 0, 0, cmd_ping },
 	{ "version", "", "daemon version", 0, 0, cmd_version },
 	{ "help", "", "this list", 0, 0, cmd_help },
@@ -698,7 +776,19 @@ static void cmd_help(struct control *ctl, struct out *o, int argc, char **argv)
 }
 
 /* Runs one command line; returns true if the client asked to leave. */
-static bool execute(struct control *ctl, struct out *o, char *line)
+/* Commands that change evd's state: root and evd's own user only.  The
+ * rest is for whoever may connect (the socket's mode and group). */
+static bool changes_state(int argc, char **argv)
+{
+	if (strcmp(argv[0], "reload") == 0)
+		return true;
+	return strcmp(argv[0], "syscalls") == 0 && argc >= 2 &&
+	       (strcmp(argv[1], "on") == 0 || strcmp(argv[1], "off") == 0 ||
+		strcmp(argv[1], "reset") == 0);
+}
+
+static bool execute(struct control *ctl, struct out *o, char *line,
+		    const struct client *c)
 {
 	char *argv[CTL_ARGS_MAX];
 	unsigned char bad = 0;
@@ -722,6 +812,17 @@ static bool execute(struct control *ctl, struct out *o, char *line)
 		if (argc - 1 < cmd->min_args || argc - 1 > cmd->max_args) {
 			out_printf(o, "ERROR usage: %s%s%s\n", cmd->name,
 				   cmd->args[0] ? " " : "", cmd->args);
+			return false;
+		}
+		if (!c->privileged && changes_state(argc, argv)) {
+			out_printf(o, "ERROR permission denied: \"%s%s%s\" changes "
+				   "evd's state: only root or evd's user (uid %u) "
+				   "may; you are uid %u\n", argv[0],
+				   argc > 1 ? " " : "", argc > 1 ? argv[1] : "",
+				   (unsigned)geteuid(), (unsigned)c->uid);
+			log_warnx("control: uid %u was refused \"%s%s%s\"",
+				  (unsigned)c->uid, argv[0], argc > 1 ? " " : "",
+				  argc > 1 ? argv[1] : "");
 			return false;
 		}
 		cmd->fn(ctl, o, argc - 1, argv + 1);
@@ -771,6 +872,14 @@ static void client_accept(struct control *ctl, uint64_t now)
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
 		c->deadline = now + CTL_IDLE_MS * 1000000ull;
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+			c->uid = cred.uid;
+			c->privileged = cred.uid == 0 || cred.uid == geteuid();
+		} else {
+			c->uid = (uid_t)-1;
+		}
 	}
 }
 
@@ -793,7 +902,7 @@ static void client_lines(struct control *ctl, struct client *c)
 		*nl = '\0';
 		if (nl > c->in + start && nl[-1] == '\r')
 			nl[-1] = '\0';
-		if (execute(ctl, &c->out, c->in + start))
+		if (execute(ctl, &c->out, c->in + start, c))
 			c->closing = true;
 		start = next;
 	}
@@ -857,6 +966,192 @@ static void client_write(struct client *c, uint64_t now)
 
 /* ---- the thread ---------------------------------------------------------------- */
 
+/* Starts draining the current run: the model stops accepting and returns
+ * once its connections are done, or when the deadline forces it.  Called
+ * with ctl->lock held. */
+static void drain_start(struct control *ctl, uint64_t now)
+{
+	struct server *srv = ctl->srv;
+	uint64_t ms = srv->cfg->drain_timeout_ms;
+
+	if (server_draining(srv) || server_stopping(srv))
+		return;
+	ctl->drain_gen = srv->generation;
+	srv->drain_started_ns = now;
+	if (ms == 0) {
+		atomic_store(&srv->stopping, true);
+	} else {
+		atomic_store(&srv->draining, true);
+		ctl->drain_deadline = now + ms * 1000000ull;
+	}
+	server_kick(srv);
+	ctl->next_kick = now + KICK_INTERVAL_MS * 1000000ull;
+}
+
+/* The drain took longer than drain_timeout: close what is left.  Only
+ * the run that was asked to drain; a new one may have started since. */
+static void drain_check(struct control *ctl, uint64_t now)
+{
+	struct server *srv = ctl->srv;
+
+	pthread_mutex_lock(&ctl->lock);
+	if (ctl->drain_deadline && now >= ctl->drain_deadline &&
+	    ctl->drain_gen == srv->generation && server_draining(srv) &&
+	    !server_stopping(srv)) {
+		struct stats_total *t = malloc(sizeof(*t));
+		uint64_t open = 0;
+		if (t) {
+			server_sum(srv, t);
+			open = t->c[STAT_accepted] - t->c[STAT_closed];
+			free(t);
+		}
+		log_warnx("drain_timeout (%" PRIu64 " ms) is over: closing the "
+			  "%" PRIu64 " connection%s still open",
+			  srv->cfg->drain_timeout_ms, open, open == 1 ? "" : "s");
+		atomic_store(&srv->stopping, true);
+		server_kick(srv);
+		ctl->drain_deadline = 0;
+	}
+	pthread_mutex_unlock(&ctl->lock);
+}
+
+static void on_stop_signal(struct control *ctl, const char *name)
+{
+	struct server *srv = ctl->srv;
+	uint64_t now = now_ns();
+
+	pthread_mutex_lock(&ctl->lock);
+	if (atomic_load(&srv->exiting)) {
+		if (!server_stopping(srv)) {
+			log_info("%s again: stopping now, without waiting for the "
+				 "connections still open", name);
+			atomic_store(&srv->stopping, true);
+			server_kick(srv);
+		}
+	} else {
+		atomic_store(&srv->exiting, true);
+		notify_stopping();
+		if (server_draining(srv))
+			log_info("%s: stopping once the reload's drain is over "
+				 "(the new configuration is not applied)", name);
+		else if (srv->cfg->drain_timeout_ms)
+			log_info("%s: draining (requests in flight get up to "
+				 "%" PRIu64 " ms), then stopping", name,
+				 srv->cfg->drain_timeout_ms);
+		else
+			log_info("%s: stopping (drain_timeout = 0)", name);
+		drain_start(ctl, now);
+	}
+	pthread_mutex_unlock(&ctl->lock);
+}
+
+static void status_update(struct control *ctl, uint64_t now);
+
+/* SIGHUP: re-reads the configuration.  A broken file changes nothing;
+ * live keys apply at once; a change of any serving key drains the current
+ * run, and the main thread starts the next one with the new configuration
+ * on the same listening sockets. */
+static const char *on_reload(struct control *ctl)
+{
+	static struct config_errors errs, warns;
+	struct server *srv = ctl->srv;
+	struct config *cur = (struct config *)srv->cfg;
+	char names[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX];
+	const char *result = "applied";
+
+	notify_reloading();
+	log_info("SIGHUP: reloading %s", ctl->cfg_path);
+	struct config *next = malloc(sizeof(*next));
+	if (!next) {
+		log_errorx("reload: out of memory; still serving with the "
+			   "previous configuration");
+		result = "refused";
+		goto ready;
+	}
+	if (config_read(next, ctl->cfg_path, ctl->overrides, ctl->noverrides,
+			&errs, &warns) < 0) {
+		for (unsigned i = 0; i < errs.n; i++)
+			log_errorx("reload: %s", errs.msg[i]);
+		unsigned n = errs.n + errs.dropped;
+		log_errorx("reload refused: %s has %u error%s; still serving "
+			   "with the previous configuration (evd -t -c %s "
+			   "shows them)", ctl->cfg_path, n, n == 1 ? "" : "s",
+			   ctl->cfg_path);
+		notify_ready();
+		notify_status("reload refused: %u error%s in %s; serving with "
+			      "the previous configuration", n, n == 1 ? "" : "s",
+			      ctl->cfg_path);
+		free(next);
+		return "refused";
+	}
+	for (unsigned i = 0; i < warns.n; i++)
+		log_warnx("reload: %s", warns.msg[i]);
+
+	unsigned changed = config_compare(cur, next, names);
+	if (changed & (1u << RELOAD_RESTART)) {
+		log_warnx("reload: %s changed: only a restart of evd applies "
+			  "that (systemctl restart evd); keeping the running "
+			  "value", names[RELOAD_RESTART]);
+		memcpy(next->control_socket, cur->control_socket,
+		       sizeof(next->control_socket));
+		next->control_mode = cur->control_mode;
+		memcpy(next->control_group, cur->control_group,
+		       sizeof(next->control_group));
+		memcpy(next->user, cur->user, sizeof(next->user));
+	}
+	if (changed & (1u << RELOAD_LIVE)) {
+		log_set_level(next->log_level);
+		cur->log_level = next->log_level;
+		if (next->probes_syscalls != cur->probes_syscalls && ctl->probes) {
+			char err[256] = "";
+			bool on = next->probes_syscalls != PROBES_OFF;
+			bool was = probes_enabled(ctl->probes);
+			uint64_t req = requests_now(ctl);
+			if (probes_enable(ctl->probes, on, err, sizeof(err)) < 0) {
+				log_warnx("reload: [probes] syscalls = %s: cannot "
+					  "load the syscall probes: %s; they stay "
+					  "off", probes_mode_names[next->probes_syscalls],
+					  err);
+			} else if (on && !was) {
+				ctl->sc_requests_at = req;
+			} else if (!on && was) {
+				ctl->sc_requests += req - ctl->sc_requests_at;
+			}
+			cur->probes_syscalls = next->probes_syscalls;
+		}
+		log_info("reload: applied at once: %s", names[RELOAD_LIVE]);
+	}
+	if (!(changed & (1u << RELOAD_SERVING))) {
+		if (!changed) {
+			log_info("reload: %s has no change", ctl->cfg_path);
+			result = "unchanged";
+		}
+		free(next);
+		goto ready;
+	}
+	pthread_mutex_lock(&ctl->lock);
+	if (atomic_load(&srv->exiting)) {
+		pthread_mutex_unlock(&ctl->lock);
+		log_warnx("reload: evd is stopping; the new configuration is "
+			  "not applied");
+		free(next);
+		return "refused";
+	}
+	free(ctl->pending);	/* a reload during a reload: the newest wins */
+	ctl->pending = next;
+	log_info("reload: %s changed: restarting the serving side (requests "
+		 "in flight finish; the listening sockets stay open)",
+		 names[RELOAD_SERVING]);
+	drain_start(ctl, now_ns());
+	pthread_mutex_unlock(&ctl->lock);
+	/* The main thread says READY=1 once the new run starts. */
+	return "restarting";
+ready:
+	notify_ready();
+	status_update(ctl, now_ns());
+	return result;
+}
+
 static void on_signal(struct control *ctl)
 {
 	struct signalfd_siginfo si;
@@ -864,23 +1159,90 @@ static void on_signal(struct control *ctl)
 	while (read(ctl->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGTERM:
+			on_stop_signal(ctl, "SIGTERM");
+			break;
 		case SIGINT:
-			if (!server_stopping(ctl->srv))
-				log_info("%s: stopping",
-					 si.ssi_signo == SIGTERM ? "SIGTERM" :
-								   "SIGINT");
-			atomic_store(&ctl->srv->stopping, true);
-			server_kick(ctl->srv);
-			ctl->next_kick = now_ns() + KICK_INTERVAL_MS * 1000000ull;
+			on_stop_signal(ctl, "SIGINT");
 			break;
 		case SIGHUP:
-			log_warnx("SIGHUP: reloading the configuration is not "
-				  "supported yet; restart evd to apply changes");
+			(void)on_reload(ctl);
 			break;
 		default:
 			break;
 		}
 	}
+}
+
+/* Connections waiting in the listeners' accept queues. */
+static unsigned accept_queue(struct server *srv)
+{
+	unsigned n = 0;
+
+	for (unsigned k = 0; k < srv->nsets; k++) {
+		const struct listener *set = server_set(srv, k);
+		for (unsigned i = 0; i < srv->nlis; i++) {
+			struct tcp_info ti;
+			socklen_t len = sizeof(ti);
+			/* For a listener, tcpi_unacked is its accept queue. */
+			if (set[i].fd >= 0 &&
+			    getsockopt(set[i].fd, IPPROTO_TCP, TCP_INFO, &ti,
+				       &len) == 0)
+				n += ti.tcpi_unacked;
+		}
+	}
+	return n;
+}
+
+/* WATCHDOG=1 every half period while the serving side makes progress:
+ * it is stuck when connections wait to be accepted at two checks in a row
+ * and none was accepted in between (a hung worker pool; an idle evd is
+ * fine).  A drain is bounded by drain_timeout and not checked. */
+static void watchdog_check(struct control *ctl, uint64_t now)
+{
+	struct server *srv = ctl->srv;
+	struct stats_total *t = malloc(sizeof(*t));
+
+	ctl->next_wd = now + ctl->wd_usec * 1000 / 2;
+	if (!t)
+		return;
+	server_sum(srv, t);
+	uint64_t accepted = t->c[STAT_accepted] + t->c[STAT_refused];
+	free(t);
+	bool backlog = !server_winding_down(srv) && accept_queue(srv) > 0;
+	bool stuck = backlog && ctl->wd_backlog && accepted == ctl->wd_accepted;
+	ctl->wd_accepted = accepted;
+	ctl->wd_backlog = backlog;
+	if (stuck != ctl->wd_stuck) {
+		if (stuck)
+			log_warnx("watchdog: connections wait to be accepted and "
+				  "no worker accepted one for %.1f s: not "
+				  "telling systemd that evd is alive",
+				  (double)ctl->wd_usec / 2e6);
+		else
+			log_info("watchdog: the workers accept again");
+		ctl->wd_stuck = stuck;
+	}
+	if (!stuck)
+		notify_watchdog();
+}
+
+static void status_update(struct control *ctl, uint64_t now)
+{
+	struct server *srv = ctl->srv;
+	struct stats_total *t = malloc(sizeof(*t));
+
+	ctl->next_status = now + STATUS_INTERVAL_MS * 1000000ull;
+	if (!t)
+		return;
+	server_sum(srv, t);
+	notify_status("%s %s: %" PRIu64 " connections, %.1f requests/s, %"
+		      PRIu64 " requests since start%s", srv->proto->name,
+		      srv->model->name, t->c[STAT_accepted] - t->c[STAT_closed],
+		      request_rate(ctl, t->c[STAT_requests], now),
+		      t->c[STAT_requests],
+		      atomic_load(&srv->exiting) ? " (stopping)" :
+		      server_draining(srv) ? " (reloading)" : "");
+	free(t);
 }
 
 static void sample_rate(struct control *ctl, uint64_t now)
@@ -889,7 +1251,7 @@ static void sample_rate(struct control *ctl, uint64_t now)
 
 	if (!t)
 		return;
-	scoreboard_sum(ctl->srv->sb, t);
+	server_sum(ctl->srv, t);
 	ctl->rate[ctl->nrate % RATE_SAMPLES] =
 		(struct rate_sample){ .t = now, .requests = t->c[STAT_requests] };
 	ctl->nrate++;
@@ -920,13 +1282,19 @@ static void *control_main(void *arg)
 	if (ctl->probes && probes_ignore_thread(ctl->probes) < 0)
 		log_warnx("syscall probes: cannot leave the control thread out");
 
+	pthread_rwlock_rdlock(&ctl->srv->swap_lock);
 	sample_rate(ctl, now_ns());
+	status_update(ctl, now_ns());
+	ctl->wd_usec = notify_watchdog_usec();
+	if (ctl->wd_usec)
+		watchdog_check(ctl, now_ns());
 	for (;;) {
 		uint64_t now = now_ns();
 		int timeout = ms_until(ctl->next_sample, now);
 		unsigned n = 0;
 
-		if (server_stopping(ctl->srv)) {
+		if (server_winding_down(ctl->srv)) {
+			/* Blocking models notice only when interrupted. */
 			if (ctl->next_kick <= now) {
 				server_kick(ctl->srv);
 				ctl->next_kick = now + KICK_INTERVAL_MS * 1000000ull;
@@ -934,7 +1302,16 @@ static void *control_main(void *arg)
 			int k = ms_until(ctl->next_kick, now);
 			if (k < timeout)
 				timeout = k;
+			if (ctl->drain_deadline) {
+				k = ms_until(ctl->drain_deadline, now);
+				if (k < timeout)
+					timeout = k;
+			}
 		}
+		if (ms_until(ctl->next_status, now) < timeout)
+			timeout = ms_until(ctl->next_status, now);
+		if (ctl->wd_usec && ms_until(ctl->next_wd, now) < timeout)
+			timeout = ms_until(ctl->next_wd, now);
 		pfd[n++] = (struct pollfd){ .fd = ctl->quitfd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = ctl->sigfd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = ctl->lfd, .events = POLLIN };
@@ -953,7 +1330,11 @@ static void *control_main(void *arg)
 			map[n] = i;
 			pfd[n++] = (struct pollfd){ .fd = c->fd, .events = ev };
 		}
+		/* Between two rounds the main thread may swap the serving
+		 * side (a reload). */
+		pthread_rwlock_unlock(&ctl->srv->swap_lock);
 		int r = poll(pfd, n, timeout);
+		pthread_rwlock_rdlock(&ctl->srv->swap_lock);
 		if (r < 0 && errno != EINTR) {
 			log_error("control thread: poll");
 			break;
@@ -984,7 +1365,14 @@ static void *control_main(void *arg)
 		}
 		if (now >= ctl->next_sample)
 			sample_rate(ctl, now);
+		if (ctl->drain_deadline && now >= ctl->drain_deadline)
+			drain_check(ctl, now);
+		if (now >= ctl->next_status)
+			status_update(ctl, now);
+		if (ctl->wd_usec && now >= ctl->next_wd)
+			watchdog_check(ctl, now);
 	}
+	pthread_rwlock_unlock(&ctl->srv->swap_lock);
 	return NULL;
 }
 
@@ -1008,6 +1396,38 @@ static int ensure_dir(const char *path, char *err, size_t errlen)
 	snprintf(err, errlen, "cannot create directory %s for the control "
 		 "socket: %s", dir, strerror(errno));
 	return -1;
+}
+
+/* The group the control socket belongs to: [control] group, else the
+ * primary group of [server] user, else -1 (evd's own, unchanged). */
+static int socket_group(const struct config *cfg, gid_t *gid, char *err,
+			size_t errlen)
+{
+	char buf[4096];
+
+	*gid = (gid_t)-1;
+	if (cfg->control_group[0]) {
+		struct group gr, *g = NULL;
+		if (getgrnam_r(cfg->control_group, &gr, buf, sizeof(buf), &g) ||
+		    !g) {
+			snprintf(err, errlen, "[control] group = %s: no such "
+				 "group (create it, e.g. groupadd --system %s, "
+				 "or leave group empty)", cfg->control_group,
+				 cfg->control_group);
+			return -1;
+		}
+		*gid = g->gr_gid;
+	} else if (cfg->user[0]) {
+		struct passwd pw, *p = NULL;
+		if (getpwnam_r(cfg->user, &pw, buf, sizeof(buf), &p) || !p) {
+			snprintf(err, errlen, "[server] user = %s: no such user "
+				 "(create it, e.g. with systemd-sysusers, or "
+				 "leave user empty)", cfg->user);
+			return -1;
+		}
+		*gid = p->pw_gid;
+	}
+	return 0;
 }
 
 static int bind_socket(struct control *ctl, unsigned mode, char *err,
@@ -1059,6 +1479,21 @@ static int bind_socket(struct control *ctl, unsigned mode, char *err,
 		close(fd);
 		return -1;
 	}
+	gid_t gid;
+	if (socket_group(ctl->srv->cfg, &gid, err, errlen) < 0) {
+		close(fd);
+		unlink(ctl->path);
+		return -1;
+	}
+	if (gid != (gid_t)-1 && chown(ctl->path, (uid_t)-1, gid) < 0) {
+		snprintf(err, errlen, "control socket %s: cannot give it to "
+			 "group %u: %s (evd must run as root or be a member of "
+			 "that group)", ctl->path, (unsigned)gid,
+			 strerror(errno));
+		close(fd);
+		unlink(ctl->path);
+		return -1;
+	}
 	if (chmod(ctl->path, mode) < 0 || listen(fd, 64) < 0) {
 		snprintf(err, errlen, "control socket %s: %s", ctl->path,
 			 strerror(errno));
@@ -1087,6 +1522,7 @@ struct control *control_open(struct server *srv, char *err, size_t errlen)
 	}
 	ctl->srv = srv;
 	ctl->lfd = ctl->sigfd = ctl->quitfd = -1;
+	pthread_mutex_init(&ctl->lock, NULL);
 	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
 		ctl->cl[i].fd = -1;
 	snprintf(ctl->path, sizeof(ctl->path), "%s", srv->cfg->control_socket);
@@ -1112,6 +1548,44 @@ fail:
 void control_set_probes(struct control *ctl, struct probes *probes)
 {
 	ctl->probes = probes;
+}
+
+void control_set_reload(struct control *ctl, const char *path,
+			char *const *overrides, int noverrides)
+{
+	ctl->cfg_path = path;
+	ctl->overrides = overrides;
+	ctl->noverrides = noverrides;
+}
+
+struct config *control_next_run(struct control *ctl)
+{
+	struct config *next = NULL;
+
+	pthread_mutex_lock(&ctl->lock);
+	if (!atomic_load(&ctl->srv->exiting)) {
+		next = ctl->pending;
+		ctl->pending = NULL;
+	}
+	pthread_mutex_unlock(&ctl->lock);
+	return next;
+}
+
+bool control_resume(struct control *ctl)
+{
+	struct server *srv = ctl->srv;
+	bool run = false;
+
+	pthread_mutex_lock(&ctl->lock);
+	srv->generation++;
+	ctl->drain_deadline = 0;
+	if (!atomic_load(&srv->exiting)) {
+		atomic_store(&srv->stopping, false);
+		atomic_store(&srv->draining, false);
+		run = true;
+	}
+	pthread_mutex_unlock(&ctl->lock);
+	return run;
 }
 
 int control_run(struct control *ctl, char *err, size_t errlen)
@@ -1164,5 +1638,7 @@ void control_stop(struct control *ctl)
 		close(ctl->sigfd);
 	if (ctl->quitfd >= 0)
 		close(ctl->quitfd);
+	free(ctl->pending);
+	pthread_mutex_destroy(&ctl->lock);
 	free(ctl);
 }

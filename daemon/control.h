@@ -5,8 +5,10 @@
 #ifndef EVD_CONTROL_H
 #define EVD_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+struct config;
 struct server;
 struct control;
 struct probes;
@@ -35,6 +37,23 @@ struct control *control_open(struct server *srv, char *err, size_t errlen);
  * serves the `syscalls` commands and keeps its own calls out of the counts.
  * Call before control_run(); the caller frees them after control_stop(). */
 void control_set_probes(struct control *ctl, struct probes *probes);
+
+/* Where SIGHUP re-reads the configuration: the file and the -o overrides
+ * (kept by the caller for evd's life). */
+void control_set_reload(struct control *ctl, const char *path,
+			char *const *overrides, int noverrides);
+
+/*
+ * The main thread, after a run of the model returned: the configuration a
+ * reload asked for (the caller owns it and swaps the serving side to it),
+ * or NULL when evd is to exit.
+ */
+struct config *control_next_run(struct control *ctl);
+
+/* The main thread, the swap done (holding swap_lock for writing): clears
+ * the drain of the run that ended.  Returns false when a SIGTERM came
+ * meanwhile and evd is to exit instead. */
+bool control_resume(struct control *ctl);
 
 /* Starts the control thread once the server's listeners and scoreboard
  * exist.  Returns 0, or -1 with a message in err. */

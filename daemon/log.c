@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *const log_level_names[LOG_LEVEL_MAX] = {
@@ -22,10 +23,30 @@ static const char *log_ident = "evd";
 static bool log_journal;
 static _Atomic int log_level = LOG_LEVEL_INFO;
 
+/* systemd sets JOURNAL_STREAM=DEV:INODE of the stream it connected to
+ * stdout/stderr: the prefixes are for that stream only (not when stderr
+ * was redirected elsewhere by a script run from a unit). */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+	       fstat(STDERR_FILENO, &st) == 0 &&
+	       (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
 void log_init(const char *ident)
 {
 	log_ident = ident;
-	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	log_journal = stderr_is_journal();
+}
+
+bool log_to_journal(void)
+{
+	return log_journal;
 }
 
 void log_set_level(enum log_level level)

@@ -5,6 +5,8 @@
 #ifndef EVD_LOG_H
 #define EVD_LOG_H
 
+#include <stdbool.h>
+
 #include <stdarg.h>
 
 enum log_level {
@@ -19,6 +21,8 @@ extern const char *const log_level_names[LOG_LEVEL_MAX];
 
 void log_init(const char *ident);
 void log_set_level(enum log_level level);
+/* Whether stderr is systemd's journal stream (lines take "<N>" prefixes). */
+bool log_to_journal(void);
 enum log_level log_get_level(void);
 
 /* The x variants log the message alone; the others append strerror(errno). */

@@ -11,8 +11,10 @@
 #include "control.h"
 #include "log.h"
 #include "model.h"
+#include "notify.h"
 #include "probes/probes.h"
 #include "server.h"
+#include "util.h"
 #include "version.h"
 
 #define DEFAULT_CONFIG "/etc/evd.ini"
@@ -21,7 +23,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: evd [-c FILE] [-o SECTION.KEY=VALUE]... [-t] [-f] [-V] [-h]\n"
+		"usage: evd [-c FILE] [-o SECTION.KEY=VALUE]... [-t [-q]] [-f] [-V] [-h]\n"
 		"\n"
 		"Serves echo, HTTP/1.1 or a Redis protocol subset with the concurrency\n"
 		"model named in the configuration.\n"
@@ -31,6 +33,7 @@ static void usage(FILE *out)
 		"             -o server.model=poll (repeatable)\n"
 		"  -t         check the configuration, print the effective settings\n"
 		"             and exit: 0 if valid, 1 with the errors otherwise\n"
+		"  -q         with -t: print only errors and warnings\n"
 		"  -f         run in the foreground (always the case: evd never\n"
 		"             forks itself away; systemd and terminals want that)\n"
 		"  -V         print the version and exit\n"
@@ -38,17 +41,23 @@ static void usage(FILE *out)
 		"  -h         print this help and exit\n"
 		"\n"
 		"Models: %s\n"
-		"Signals: SIGTERM and SIGINT stop evd (exit 0).\n"
+		"Signals: SIGTERM and SIGINT drain (requests in flight finish within\n"
+		"[server] drain_timeout) and stop evd, exit 0; a second one stops at\n"
+		"once.  SIGHUP reloads the configuration (a broken file is refused).\n"
+		"Under systemd: Type=notify, socket activation (LISTEN_FDS), watchdog.\n"
 		"Query a running evd with: evctl -s SOCKET stats\n",
 		model_names());
 }
 
 static void print_errors(const struct config_errors *e, const char *kind)
 {
+	/* Under the journal: error <3>, warning <4>. */
+	const char *prio = !log_to_journal() ? "" : kind[0] ? "<4>" : "<3>";
+
 	for (unsigned i = 0; i < e->n; i++)
-		fprintf(stderr, "evd: %s%s\n", kind, e->msg[i]);
+		fprintf(stderr, "%sevd: %s%s\n", prio, kind, e->msg[i]);
 	if (e->dropped)
-		fprintf(stderr, "evd: ... and %u more\n", e->dropped);
+		fprintf(stderr, "%sevd: ... and %u more\n", prio, e->dropped);
 }
 
 /* Reads the file and the overrides; returns 0 or exits-worthy -1. */
@@ -57,16 +66,12 @@ static int load_config(struct config *cfg, const char *path, char **overrides,
 {
 	static struct config_errors errs, warns;
 
-	config_defaults(cfg);
-	config_load(cfg, path, &errs);
-	for (int i = 0; i < noverrides; i++)
-		config_set(cfg, overrides[i], &errs);
-	if (errs.n == 0)
-		config_finish(cfg, &errs, &warns);
+	config_read(cfg, path, overrides, noverrides, &errs, &warns);
 	print_errors(&warns, "warning: ");
 	if (errs.n || errs.dropped) {
 		print_errors(&errs, "");
-		fprintf(stderr, "evd: configuration %s has %u error%s%s\n", path,
+		fprintf(stderr, "%sevd: configuration %s has %u error%s%s\n",
+			log_to_journal() ? "<3>" : "", path,
 			errs.n + errs.dropped, errs.n + errs.dropped == 1 ? "" : "s",
 			check_only ? ": test failed" : ": not starting");
 		return -1;
@@ -127,19 +132,110 @@ static int start_probes(struct probes *probes, const struct config *cfg)
 	return 0;
 }
 
-static int serve(struct config *cfg)
+/* The listening sockets: those systemd passed (socket activation), or
+ * the configured addresses. */
+static int open_listeners(struct server *srv, char *err, size_t errlen)
+{
+	const struct config *cfg = srv->cfg;
+	bool nonblock = !(srv->model->flags & MODEL_BLOCKING);
+	unsigned nsets = srv->model->listener_sets ?
+				 srv->model->listener_sets(cfg) : 1;
+	int n = notify_listen_fds();
+
+	if (n < 0) {
+		snprintf(err, errlen, "LISTEN_FDS from systemd: %s", strerror(-n));
+		return -1;
+	}
+	if (n == 0)
+		return listeners_open(srv, nonblock, nsets, err, errlen);
+	if (listeners_adopt(srv, n, nonblock, err, errlen) < 0)
+		return -1;
+	log_info("socket activation: serving the %d socket%s systemd passed "
+		 "([server] listen is not used)%s", n, n == 1 ? "" : "s",
+		 nsets > 1 ? "; its workers share them instead of one "
+			     "SO_REUSEPORT set each" : "");
+	return 0;
+}
+
+static void log_serving(struct server *srv, const char *what)
+{
+	char listen[CONFIG_MAX_LISTEN * 64];
+
+	listeners_text(srv, listen, sizeof(listen));
+	log_info("%s %s on %s with model %s (%u worker%s); control socket %s: "
+		 "try `evctl -s %s stats`", what, srv->proto->name, listen,
+		 srv->model->name, srv->workers, srv->workers == 1 ? "" : "s",
+		 srv->cfg->control_socket, srv->cfg->control_socket);
+}
+
+/*
+ * Between two runs: the serving side takes the configuration next asked
+ * for (the listeners it still names stay open, so no connection attempt
+ * is refused; the counters carry over).  Returns the configuration now in
+ * force; on failure the previous one, with the reason logged.
+ */
+static struct config *swap_config(struct server *srv, struct config *cur,
+				  struct config *next)
+{
+	char err[512];
+	struct stats_total *t = malloc(sizeof(*t));
+	const struct evd_model *m = next->model;
+	struct scoreboard *sb = scoreboard_create(m->slots(next));
+	bool nonblock = !(m->flags & MODEL_BLOCKING);
+	unsigned nsets = m->listener_sets ? m->listener_sets(next) : 1;
+
+	if (!t || !sb) {
+		log_errorx("reload failed: out of memory; serving with the "
+			   "previous configuration");
+		goto fail;
+	}
+	srv->cfg = next;
+	if (listeners_reconcile(srv, nonblock, nsets, err, sizeof(err)) < 0) {
+		log_errorx("reload failed: %s; serving with the previous "
+			   "configuration", err);
+		srv->cfg = cur;
+		m = cur->model;
+		if (listeners_reconcile(srv, !(m->flags & MODEL_BLOCKING),
+					m->listener_sets ?
+						m->listener_sets(cur) : 1,
+					err, sizeof(err)) < 0)
+			log_errorx("cannot reopen the previous listeners: %s",
+				   err);
+		goto fail;
+	}
+	srv->model = next->model;
+	srv->proto = next->proto;
+	srv->workers = config_workers(next);
+	server_sum(srv, t);
+	*srv->base = *t;
+	sb->start_mono_ns = srv->sb->start_mono_ns;
+	sb->start_real_ns = srv->sb->start_real_ns;
+	scoreboard_destroy(srv->sb);
+	srv->sb = sb;
+	free(t);
+	free(cur);
+	return next;
+fail:
+	free(t);
+	scoreboard_destroy(sb);
+	free(next);
+	return cur;
+}
+
+static int serve(struct config *cfg, const char *path, char **overrides,
+		 int noverrides)
 {
 	struct server srv;
 	struct control *ctl = NULL;
 	struct probes *probes = NULL;
 	char err[512];
-	char listen[CONFIG_MAX_LISTEN * 64];
 	int rc = 1;
 
 	log_set_level(cfg->log_level);
 	raise_nofile();
 	if (server_init(&srv, cfg) < 0) {
 		log_errorx("cannot initialise: out of memory");
+		free(cfg);
 		return 1;
 	}
 	server_signals_init();
@@ -151,10 +247,8 @@ static int serve(struct config *cfg)
 		goto out;
 	}
 	srv.ctl = ctl;
-	unsigned nsets = srv.model->listener_sets ?
-				 srv.model->listener_sets(cfg) : 1;
-	if (listeners_open(&srv, !(srv.model->flags & MODEL_BLOCKING), nsets,
-			   err, sizeof(err)) < 0) {
+	control_set_reload(ctl, path, overrides, noverrides);
+	if (open_listeners(&srv, err, sizeof(err)) < 0) {
 		log_errorx("%s", err);
 		goto out;
 	}
@@ -176,30 +270,55 @@ static int serve(struct config *cfg)
 		log_errorx("%s", err);
 		goto out;
 	}
-	listeners_text(&srv, listen, sizeof(listen));
-	log_info("evd %s serving %s on %s with model %s (%u worker%s); "
-		 "control socket %s: try `evctl -s %s stats`", EVD_VERSION,
-		 srv.proto->name, listen, srv.model->name, srv.workers,
-		 srv.workers == 1 ? "" : "s", cfg->control_socket,
-		 cfg->control_socket);
+	log_serving(&srv, "evd " EVD_VERSION " serving");
 
 	server_worker_sigmask();
 	if (server_kick_register(&srv) < 0) {
 		log_errorx("cannot initialise: out of memory");
 		goto out;
 	}
-	int r = srv.model->run(&srv);
+	/* The sockets listen: connections queue until the model accepts. */
+	notify_ready();
+	for (;;) {
+		int r = srv.model->run(&srv);
+		if (r < 0) {
+			log_errorx("model %s failed: %s", srv.model->name,
+				   strerror(-r));
+			break;
+		}
+		struct config *next = control_next_run(ctl);
+		if (!next) {
+			rc = 0;
+			break;
+		}
+		pthread_rwlock_wrlock(&srv.swap_lock);
+		struct config *was = cfg;
+		cfg = swap_config(&srv, cfg, next);
+		bool again = control_resume(ctl);
+		pthread_rwlock_unlock(&srv.swap_lock);
+		if (!again) {
+			rc = 0;
+			break;
+		}
+		if (cfg != was) {
+			char what[64];
+			snprintf(what, sizeof(what), "reloaded (drained in %.0f "
+				 "ms): serving", (double)(now_ns() -
+					srv.drain_started_ns) / 1e6);
+			log_serving(&srv, what);
+		}
+		notify_ready();
+	}
 	server_kick_unregister(&srv);
-	if (r < 0)
-		log_errorx("model %s failed: %s", srv.model->name, strerror(-r));
-	else
-		rc = 0;
 out:
+	atomic_store(&srv.exiting, true);
 	atomic_store(&srv.stopping, true);
+	notify_stopping();
 	control_stop(ctl);
 	probes_free(probes);
 	scoreboard_destroy(srv.sb);
 	server_fini(&srv);
+	free(cfg);
 	if (rc == 0)
 		log_info("stopped");
 	return rc;
@@ -207,11 +326,11 @@ out:
 
 int main(int argc, char **argv)
 {
-	static struct config cfg;
+	struct config *cfg;
 	const char *path = DEFAULT_CONFIG;
 	char *overrides[MAX_OVERRIDES];
 	int noverrides = 0;
-	bool check_only = false;
+	bool check_only = false, quiet = false;
 	int opt;
 
 	static const struct option longopts[] = {
@@ -221,7 +340,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	log_init("evd");
-	while ((opt = getopt_long(argc, argv, "c:o:tfVh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:o:tqfVh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
@@ -236,6 +355,9 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			check_only = true;
+			break;
+		case 'q':
+			quiet = true;
 			break;
 		case 'f':
 			break;
@@ -260,12 +382,26 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (load_config(&cfg, path, overrides, noverrides, check_only) < 0)
+	if (quiet && !check_only) {
+		fprintf(stderr, "evd: -q goes with -t (evd -t -q -c FILE)\n");
+		return 2;
+	}
+	cfg = malloc(sizeof(*cfg));
+	if (!cfg) {
+		fprintf(stderr, "evd: out of memory\n");
 		return 1;
+	}
+	if (load_config(cfg, path, overrides, noverrides, check_only) < 0) {
+		free(cfg);
+		return 1;
+	}
 	if (check_only) {
-		config_print(&cfg, stdout);
-		fprintf(stderr, "evd: configuration %s is valid\n", path);
+		if (!quiet) {
+			config_print(cfg, stdout);
+			fprintf(stderr, "evd: configuration %s is valid\n", path);
+		}
+		free(cfg);
 		return 0;
 	}
-	return serve(&cfg);
+	return serve(cfg, path, overrides, noverrides);
 }

@@ -34,8 +34,25 @@ int server_init(struct server *srv, const struct config *cfg)
 		srv->lis[i].fd = -1;
 	if (reserve_fd < 0)
 		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	srv->base = calloc(1, sizeof(*srv->base));
+	if (!srv->base)
+		return -ENOMEM;
+	pthread_rwlock_init(&srv->swap_lock, NULL);
 	pthread_mutex_init(&srv->slot_lock, NULL);
 	return -pthread_mutex_init(&srv->kick_lock, NULL);
+}
+
+void server_sum(const struct server *srv, struct stats_total *t)
+{
+	const struct stats_total *b = srv->base;
+
+	scoreboard_sum(srv->sb, t);
+	for (int k = 0; k < STAT_MAX; k++)
+		t->c[k] += b->c[k];
+	for (int i = 0; i < STATS_HIST_BUCKETS; i++)
+		t->hist[i] += b->hist[i];
+	if (b->lat_max_ns > t->lat_max_ns)
+		t->lat_max_ns = b->lat_max_ns;
 }
 
 void server_fini(struct server *srv)
@@ -45,6 +62,9 @@ void server_fini(struct server *srv)
 	srv->kick = NULL;
 	free(srv->free_slots);
 	srv->free_slots = NULL;
+	free(srv->base);
+	srv->base = NULL;
+	pthread_rwlock_destroy(&srv->swap_lock);
 	pthread_mutex_destroy(&srv->kick_lock);
 	pthread_mutex_destroy(&srv->slot_lock);
 }
@@ -66,10 +86,32 @@ static void addr_text(const struct sockaddr_storage *ss, char *out, size_t len)
 
 /* Binds one listener to addr (a configured address, or the bound address
  * of set 0 for the other SO_REUSEPORT sets). */
+/* 0 when addr can be bound without SO_REUSEPORT (port 0 always can),
+ * else the errno of that bind. */
+static int port_taken(const struct sockaddr_storage *addr, socklen_t addrlen)
+{
+	const struct sockaddr_in *s4 = (const void *)addr;
+	const struct sockaddr_in6 *s6 = (const void *)addr;
+	int one = 1, e = 0;
+
+	if ((addr->ss_family == AF_INET && s4->sin_port == 0) ||
+	    (addr->ss_family == AF_INET6 && s6->sin6_port == 0))
+		return 0;
+	int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;	/* the real bind will say */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (addr->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)addr, addrlen) < 0)
+		e = errno;
+	close(fd);
+	return e;
+}
+
 static int listen_one(const struct sockaddr_storage *addr, socklen_t addrlen,
 		      const char *text, unsigned backlog, bool nonblock,
-		      bool reuseport, struct listener *l, char *err,
-		      size_t errlen)
+		      bool probe, struct listener *l, char *err, size_t errlen)
 {
 	int one = 1;
 	int fd = socket(addr->ss_family,
@@ -81,8 +123,9 @@ static int listen_one(const struct sockaddr_storage *addr, socklen_t addrlen,
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (reuseport &&
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+	/* Always: a reload to a model with one socket set per worker binds
+	 * more sockets to the port while this one keeps listening. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
 		snprintf(err, errlen, "SO_REUSEPORT on %s: %s", text,
 			 strerror(errno));
 		close(fd);
@@ -90,8 +133,13 @@ static int listen_one(const struct sockaddr_storage *addr, socklen_t addrlen,
 	}
 	if (addr->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)addr, addrlen) < 0) {
-		int e = errno;
+	/* SO_REUSEPORT would let this socket join another server's port
+	 * (one of the same user): a plain bind first tells whether the
+	 * port is taken.  Not for the extra sets, which join our own. */
+	int e = probe ? port_taken(addr, addrlen) : 0;
+	if (e || bind(fd, (const struct sockaddr *)addr, addrlen) < 0) {
+		if (!e)
+			e = errno;
 		snprintf(err, errlen, "cannot listen on %s: %s%s", text,
 			 strerror(e),
 			 e == EADDRINUSE ? " (another server holds that port: "
@@ -121,51 +169,231 @@ static int listen_one(const struct sockaddr_storage *addr, socklen_t addrlen,
 
 struct listener *server_set(struct server *srv, unsigned k)
 {
+	if (k >= srv->nsets)
+		k = 0;
 	return k == 0 ? srv->lis : srv->extra + (size_t)(k - 1) * srv->nlis;
+}
+
+/* Opens sets 1 .. nsets-1 on the addresses set 0 is bound to. */
+static int extra_sets_open(struct server *srv, bool nonblock, unsigned nsets,
+			   char *err, size_t errlen)
+{
+	size_t n = (size_t)(nsets - 1) * srv->nlis;
+
+	srv->extra = NULL;
+	srv->nsets = 1;
+	if (nsets <= 1)
+		return 0;
+	srv->extra = calloc(n, sizeof(*srv->extra));
+	if (!srv->extra) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		srv->extra[i].fd = -1;
+	srv->nsets = nsets;
+	for (unsigned k = 1; k < nsets; k++) {
+		struct listener *set = server_set(srv, k);
+		for (unsigned i = 0; i < srv->nlis; i++)
+			if (listen_one(&srv->lis[i].addr, srv->lis[i].addrlen,
+				       srv->lis[i].text, srv->cfg->backlog,
+				       nonblock, false, &set[i], err, errlen) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+static void extra_sets_close(struct server *srv)
+{
+	size_t n = srv->nsets > 1 ? (size_t)(srv->nsets - 1) * srv->nlis : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (srv->extra[i].fd >= 0)
+			close(srv->extra[i].fd);
+	free(srv->extra);
+	srv->extra = NULL;
+	srv->nsets = 1;
 }
 
 int listeners_open(struct server *srv, bool nonblock, unsigned nsets,
 		   char *err, size_t errlen)
 {
 	const struct config *cfg = srv->cfg;
-	bool reuseport = nsets > 1;
 
-	if (reuseport) {
-		size_t n = (size_t)(nsets - 1) * cfg->nlisten;
-		srv->extra = calloc(n, sizeof(*srv->extra));
-		if (!srv->extra) {
-			snprintf(err, errlen, "out of memory");
+	srv->nlis = cfg->nlisten;
+	srv->nsets = 1;
+	for (unsigned i = 0; i < cfg->nlisten; i++) {
+		const struct listen_addr *la = &cfg->listen[i];
+		if (listen_one(&la->ss, la->len, la->text, cfg->backlog,
+			       nonblock, true, &srv->lis[i], err, errlen) < 0) {
+			listeners_close(srv);
 			return -1;
 		}
-		for (size_t i = 0; i < n; i++)
-			srv->extra[i].fd = -1;
+		snprintf(srv->lis[i].conf, sizeof(srv->lis[i].conf), "%s",
+			 la->text);
 	}
-	srv->nlis = cfg->nlisten;
-	srv->nsets = nsets;
-	for (unsigned k = 0; k < nsets; k++) {
-		struct listener *set = server_set(srv, k);
-		for (unsigned i = 0; i < cfg->nlisten; i++) {
-			const struct listen_addr *la = &cfg->listen[i];
-			/* Sets after the first bind the port the first got. */
-			int rc = k == 0 ?
-				listen_one(&la->ss, la->len, la->text,
-					   cfg->backlog, nonblock, reuseport,
-					   &set[i], err, errlen) :
-				listen_one(&srv->lis[i].addr, srv->lis[i].addrlen,
-					   srv->lis[i].text, cfg->backlog,
-					   nonblock, reuseport, &set[i], err,
-					   errlen);
-			if (rc < 0) {
-				listeners_close(srv);
-				return -1;
-			}
-		}
+	if (extra_sets_open(srv, nonblock, nsets, err, errlen) < 0) {
+		listeners_close(srv);
+		return -1;
 	}
 	return 0;
 }
 
+int listeners_adopt(struct server *srv, int n, bool nonblock, char *err,
+		    size_t errlen)
+{
+	if (n > CONFIG_MAX_LISTEN) {
+		snprintf(err, errlen, "systemd passed %d sockets; evd takes at "
+			 "most %d", n, CONFIG_MAX_LISTEN);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		int fd = 3 + i, type = 0, acc = 0;
+		socklen_t len = sizeof(type);
+		struct listener *l = &srv->lis[i];
+
+		l->addrlen = sizeof(l->addr);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+		    type != SOCK_STREAM ||
+		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc,
+			       &(socklen_t){ sizeof(acc) }) < 0 || !acc ||
+		    getsockname(fd, (struct sockaddr *)&l->addr,
+				&l->addrlen) < 0 ||
+		    (l->addr.ss_family != AF_INET &&
+		     l->addr.ss_family != AF_INET6)) {
+			snprintf(err, errlen, "socket %d passed by systemd is not "
+				 "a listening TCP socket (check ListenStream= "
+				 "in evd.socket)", fd);
+			return -1;
+		}
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		int fl = fcntl(fd, F_GETFL);
+		fcntl(fd, F_SETFL, nonblock ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		addr_text(&l->addr, l->text, sizeof(l->text));
+		l->conf[0] = '\0';
+		l->fd = fd;
+	}
+	srv->nlis = (unsigned)n;
+	srv->nsets = 1;
+	srv->activated = true;
+	return 0;
+}
+
+/* Whether the kernel moves connections queued on a closing SO_REUSEPORT
+ * listener to another of its group (Linux 5.14+). */
+static bool migrate_req(void)
+{
+	char v = '0';
+	int fd = open("/proc/sys/net/ipv4/tcp_migrate_req", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, &v, 1) != 1)
+			v = '0';
+		close(fd);
+	}
+	return v != '0';
+}
+
+static void set_nonblock(int fd, bool nonblock)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, nonblock ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
+int listeners_reconcile(struct server *srv, bool nonblock, unsigned nsets,
+			char *err, size_t errlen)
+{
+	const struct config *cfg = srv->cfg;
+	struct listener next[CONFIG_MAX_LISTEN];
+	bool kept[CONFIG_MAX_LISTEN] = { false };
+	unsigned n;
+
+	if (srv->activated) {
+		/* systemd owns the addresses: [server] listen does not apply. */
+		n = srv->nlis;
+		memcpy(next, srv->lis, sizeof(next));
+	} else {
+		n = cfg->nlisten;
+		for (unsigned i = 0; i < n; i++) {
+			const struct listen_addr *la = &cfg->listen[i];
+			next[i].fd = -1;
+			for (unsigned j = 0; j < srv->nlis; j++)
+				if (!kept[j] && srv->lis[j].fd >= 0 &&
+				    strcmp(srv->lis[j].conf, la->text) == 0) {
+					next[i] = srv->lis[j];
+					kept[j] = true;
+					break;
+				}
+			if (next[i].fd >= 0)
+				continue;
+			if (listen_one(&la->ss, la->len, la->text, cfg->backlog,
+				       nonblock, true, &next[i], err, errlen) < 0) {
+				/* Undo: close what was opened, keep the old. */
+				for (unsigned k = 0; k < i; k++) {
+					bool old = false;
+					for (unsigned j = 0; j < srv->nlis; j++)
+						old |= srv->lis[j].fd == next[k].fd;
+					if (!old)
+						close(next[k].fd);
+				}
+				return -1;
+			}
+			snprintf(next[i].conf, sizeof(next[i].conf), "%s",
+				 la->text);
+		}
+		for (unsigned j = 0; j < srv->nlis; j++)
+			if (!kept[j] && srv->lis[j].fd >= 0) {
+				log_info("reload: no longer listening on %s",
+					 srv->lis[j].text);
+				close(srv->lis[j].fd);
+			}
+	}
+	bool same = n == srv->nlis;
+	for (unsigned i = 0; same && i < n; i++)
+		same = next[i].fd == srv->lis[i].fd;
+	if (srv->activated)
+		nsets = 1;
+	if (same && nsets == srv->nsets) {
+		/* The same sockets: the extra sets stay as they are. */
+		for (unsigned k = 0; k < srv->nsets; k++) {
+			struct listener *set = server_set(srv, k);
+			for (unsigned i = 0; i < n; i++) {
+				set_nonblock(set[i].fd, nonblock);
+				if (!srv->activated)
+					listen(set[i].fd, (int)cfg->backlog);
+			}
+		}
+		return 0;
+	}
+	/* Sockets of the old extra sets go; connections queued on them are
+	 * reset unless the kernel moves them to a socket that stays. */
+	if (srv->nsets > 1 && !migrate_req())
+		log_warnx("reload: closing %u SO_REUSEPORT socket set%s: "
+			  "connections queued on them are reset, as "
+			  "net.ipv4.tcp_migrate_req = 0 (set it to 1 and the "
+			  "kernel moves them to the sockets that stay)",
+			  srv->nsets - 1, srv->nsets == 2 ? "" : "s");
+	extra_sets_close(srv);
+	for (unsigned i = 0; i < CONFIG_MAX_LISTEN; i++)
+		srv->lis[i] = i < n ? next[i] : (struct listener){ .fd = -1 };
+	srv->nlis = n;
+	for (unsigned i = 0; i < n; i++) {
+		set_nonblock(srv->lis[i].fd, nonblock);
+		/* A new backlog applies to a listening socket at once. */
+		if (!srv->activated)
+			listen(srv->lis[i].fd, (int)cfg->backlog);
+	}
+	return extra_sets_open(srv, nonblock, nsets, err, errlen);
+}
+
 void listeners_keep_only(struct server *srv, int keep)
 {
+	if (keep >= (int)srv->nsets)
+		keep = 0;	/* one set shared by every worker */
 	for (unsigned k = 0; k < srv->nsets; k++) {
 		if ((int)k == keep)
 			continue;
@@ -180,9 +408,12 @@ void listeners_keep_only(struct server *srv, int keep)
 
 void listeners_close(struct server *srv)
 {
-	listeners_keep_only(srv, -1);
-	free(srv->extra);
-	srv->extra = NULL;
+	for (unsigned i = 0; i < CONFIG_MAX_LISTEN; i++) {
+		if (srv->lis[i].fd >= 0)
+			close(srv->lis[i].fd);
+		srv->lis[i].fd = -1;
+	}
+	extra_sets_close(srv);
 	srv->nsets = 0;
 }
 
@@ -324,6 +555,7 @@ void server_refuse(int fd, struct stats_slot *slot)
 
 int server_slots_init(struct server *srv, unsigned first, unsigned n)
 {
+	free(srv->free_slots);	/* the previous run's, after a reload */
 	srv->free_slots = malloc((n ? n : 1) * sizeof(*srv->free_slots));
 	if (!srv->free_slots)
 		return -ENOMEM;

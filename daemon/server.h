@@ -15,6 +15,8 @@
 struct listener {
 	int fd;
 	char text[64];	/* the bound address, the real port when 0 was asked */
+	char conf[64];	/* the configured address it answers ("" if passed
+			 * by systemd) */
 	struct sockaddr_storage addr;	/* the same, for binding more sets */
 	socklen_t addrlen;
 };
@@ -34,6 +36,17 @@ struct server {
 	struct control *ctl;		/* closed in forked children */
 	_Atomic bool stopping;		/* leave now: close everything */
 	_Atomic bool draining;		/* accept no more; finish what is in flight */
+	_Atomic bool exiting;		/* SIGTERM: once drained, evd exits */
+	bool activated;			/* listeners passed by systemd (LISTEN_FDS) */
+
+	/* The serving side is replaced between two runs of the model (a
+	 * reload): the main thread swaps cfg, model, proto, workers,
+	 * listeners and scoreboard holding this lock for writing; the control
+	 * thread reads them holding it for reading. */
+	pthread_rwlock_t swap_lock;
+	struct stats_total *base;	/* totals of the scoreboards replaced */
+	unsigned generation;		/* runs of the serving side so far */
+	uint64_t drain_started_ns;	/* when the last drain began */
 
 	/* Free scoreboard slots for models that start workers on demand. */
 	pthread_mutex_t slot_lock;
@@ -69,6 +82,9 @@ static inline bool server_winding_down(struct server *srv)
 }
 
 int server_init(struct server *srv, const struct config *cfg);
+/* Every counter since start: the live scoreboard plus those replaced by
+ * reloads.  The caller holds swap_lock (or is the main thread). */
+void server_sum(const struct server *srv, struct stats_total *t);
 void server_fini(struct server *srv);
 
 /*
@@ -79,8 +95,25 @@ void server_fini(struct server *srv);
  */
 int listeners_open(struct server *srv, bool nonblock, unsigned nsets,
 		   char *err, size_t errlen);
+/*
+ * Takes the n listening sockets systemd passed (fds 3 .. 3+n-1) as listener
+ * set 0 (the only set: models that want one set per worker share it).
+ * Returns 0, or -1 with a message in err.
+ */
+int listeners_adopt(struct server *srv, int n, bool nonblock, char *err,
+		    size_t errlen);
+/*
+ * Between two runs (a reload): makes the listeners match srv->cfg and
+ * nsets, keeping every socket whose configured address is still listed
+ * (so no connection attempt is refused), opening new ones, closing those
+ * no longer configured, and setting O_NONBLOCK as the next model wants.
+ * On failure the old listeners stay and -1 is returned with err set.
+ */
+int listeners_reconcile(struct server *srv, bool nonblock, unsigned nsets,
+			char *err, size_t errlen);
 void listeners_close(struct server *srv);
-/* Listener set k (0 <= k < nsets), nlis entries. */
+/* Listener set k, nlis entries; k >= nsets (listeners passed by systemd
+ * make one set) gives set 0. */
 struct listener *server_set(struct server *srv, unsigned k);
 /* Closes every listener except set keep (a worker's own); -1 closes all. */
 void listeners_keep_only(struct server *srv, int keep);

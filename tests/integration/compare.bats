@@ -144,3 +144,24 @@ evd_of_run_gone() {
 		[ -z "$(pids_of "$port")" ] || { echo "a client of $port is still running"; return 1; }
 	done
 }
+
+@test "report.jq: CPU counters that go back between snapshots are clamped at 0 and marked" {
+	local meta='{"id":"001","server":"prefork","kind":"evd","scenario":"S3","case":"S3 wrk","tool":"wrk","rc":0}'
+	local m='{"requests":1000,"throughput_rps":500,"latency_us":{},"errors":0}'
+	local rec
+	# user went back 30 ms (a worker gone from /proc, not yet reaped), sys
+	# went on 20 ms: user clamped at 0, sys kept, the run marked.
+	rec=$(jq -n -c -L bench --argjson m "$m" --argjson meta "$meta" 'include "report";
+		record($m; {requests: 0, cpu_user: 1.25, cpu_sys: 2.0}; {requests: 1000, cpu_user: 1.22, cpu_sys: 2.02}; $meta)')
+	[ "$(jq -c '[.cpu_user_s, (.cpu_sys_s * 1000 | round), .cpu_clamped, (.cpu_user_s_raw * 1000 | round)]' <<<"$rec")" = '[0,20,true,-30]' ]
+	[ "$(jq '.cpu_user_us_per_req' <<<"$rec")" = 0 ]
+	[ "$(jq '.cpu_sys_us_per_req | round' <<<"$rec")" = 20 ]
+	# The tables mark it.
+	jq -r -L bench -s 'include "report"; table_cpu' <<<"$rec" | grep -qF '| prefork | 0 + 20*'
+	jq -r -L bench -s 'include "report"; table_runs' <<<"$rec" | grep -qF '| 0* | 20* |'
+	# Counters that go forward are taken as they are, unmarked.
+	rec=$(jq -n -c -L bench --argjson m "$m" --argjson meta "$meta" 'include "report";
+		record($m; {requests: 0, cpu_user: 1.0, cpu_sys: 2.0}; {requests: 1000, cpu_user: 1.5, cpu_sys: 2.25}; $meta)')
+	[ "$(jq -c '[.cpu_user_s, .cpu_sys_s, .cpu_clamped]' <<<"$rec")" = '[0.5,0.25,false]' ]
+	jq -r -L bench -s 'include "report"; table_cpu' <<<"$rec" | grep -qF '| prefork | 500 + 250 |'
+}

@@ -117,6 +117,41 @@ teardown() {
 	exec 7>&-
 }
 
+@test "$MODEL: SIGTERM drains: a request in flight is answered in full; exit 0" {
+	evd_start server.protocol=http
+	out=$BATS_TEST_TMPDIR/curl.out
+	curl -s -i "http://127.0.0.1:$EVD_PORT/delay/1500" >"$out" 2>&1 &
+	cpid=$!
+	wait_stat connections_active 1
+	start=$(date +%s%N)
+	evd_stop
+	took=$((($(date +%s%N) - start) / 1000000))
+	wait "$cpid"
+	cat "$out"
+	[ "$(head -1 "$out" | tr -d '\r')" = "HTTP/1.1 200 OK" ]
+	[ "$(tail -1 "$out")" = "Hello, World!" ]
+	# evd waited for the reply (1.5 s from the request), not for 10 s.
+	[ "$took" -lt 5000 ]
+	grep -q 'SIGTERM: draining' "$EVD_LOG"
+}
+
+@test "$MODEL: SIGTERM: a request longer than drain_timeout is cut at the deadline; exit 0" {
+	evd_start server.protocol=http server.drain_timeout=300ms
+	out=$BATS_TEST_TMPDIR/curl.out
+	curl -s -i "http://127.0.0.1:$EVD_PORT/delay/20000" >"$out" 2>&1 &
+	cpid=$!
+	wait_stat connections_active 1
+	start=$(date +%s%N)
+	evd_stop
+	took=$((($(date +%s%N) - start) / 1000000))
+	run wait "$cpid"
+	# curl: empty reply (52) or reset (56); no response bytes.
+	[ "$status" -eq 52 ] || [ "$status" -eq 56 ]
+	[ ! -s "$out" ]
+	[ "$took" -ge 300 ] && [ "$took" -lt 5000 ]
+	grep -q 'drain_timeout (300 ms) is over: closing the 1 connection still open' "$EVD_LOG"
+}
+
 @test "$MODEL: a client that never reads gets backpressure, not unbounded buffering" {
 	evd_start
 	# socat -u only sends: 64 MiB that nobody reads back.

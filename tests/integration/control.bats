@@ -72,6 +72,45 @@ ctl() {
 	evd_stop
 }
 
+# files_are DIR N: DIR holds N exit-status files.
+files_are() {
+	local f=("$1"/*.rc)
+	[ -e "${f[0]}" ] && [ "${#f[@]}" -eq "$2" ]
+}
+
+@test "1,000 concurrent evctl clients while evd serves load: each gets stats or the clear refusal; serving goes on" {
+	evd_start
+	"$EVCLIENT_BIN" -p "$EVD_PORT" -c 20 -n 200 -m 200 -s 100 -T 60 >"$BATS_TEST_TMPDIR/load.json" &
+	lpid=$!
+	dir=$BATS_TEST_TMPDIR/ctl
+	mkdir "$dir"
+	for i in $(seq 1 1000); do
+		{ "$EVCTL_BIN" -s "$EVD_SOCK" -T 20 stats -o json >"$dir/$i.out" 2>"$dir/$i.err"; echo $? >"$dir/$i.rc"; } &
+	done
+	wait_until 60 files_are "$dir" 1000
+	ok=0 refused=0
+	for i in $(seq 1 1000); do
+		rc=$(cat "$dir/$i.rc")
+		if [ "$rc" -eq 0 ]; then
+			[ "$(jq -r .pid "$dir/$i.out")" = "$EVD_PID" ]
+			ok=$((ok + 1))
+		else
+			[ "$rc" -eq 1 ]
+			[ "$(cat "$dir/$i.err")" = "evctl: evd: ERROR too many control clients (at most 64); try again" ]
+			refused=$((refused + 1))
+		fi
+	done
+	echo "ok $ok refused $refused"
+	[ $((ok + refused)) -eq 1000 ]
+	[ "$ok" -ge 64 ]
+	wait "$lpid"
+	# The load ran to the end, every byte verified.
+	[ "$(jq -r .errors "$BATS_TEST_TMPDIR/load.json")" = 0 ]
+	[ "$(jq -r .requests "$BATS_TEST_TMPDIR/load.json")" = 40000 ]
+	wait_stat requests 40000
+	evd_stop
+}
+
 @test "evctl: no daemon gives a clear message and exit 3" {
 	run --separate-stderr "$EVCTL_BIN" -s "$BATS_TEST_TMPDIR/none.sock" stats
 	[ "$status" -eq 3 ]
@@ -155,10 +194,10 @@ ctl() {
 	evd_stop
 }
 
-@test "SIGINT stops evd like SIGTERM; SIGHUP is logged and ignored" {
+@test "SIGINT stops evd like SIGTERM; SIGHUP with an unchanged file changes nothing" {
 	evd_start
 	kill -HUP "$EVD_PID"
-	wait_until 5 grep -q 'SIGHUP: reloading the configuration is not supported yet' "$EVD_LOG"
+	wait_until 5 grep -q "reload: $EVD_CONF has no change" "$EVD_LOG"
 	run "$EVCTL_BIN" -s "$EVD_SOCK" ping
 	[ "$status" -eq 0 ]
 	kill -INT "$EVD_PID"
@@ -235,4 +274,63 @@ workers_row() {
 	run ctl 'help\n'
 	grep -qx 'workers \[all\] one line per worker: role, pid, state, counters' <<<"$output"
 	evd_stop
+}
+
+# as_nobody CMD...: runs CMD as user nobody, group nogroup.
+as_nobody() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"
+}
+
+# The test directory must be searchable by nobody to reach the socket.
+open_dirs() {
+	local d=$BATS_TEST_TMPDIR
+	while [ "$d" != / ]; do
+		chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+}
+
+@test "control permissions: read-only commands for whoever may connect; reload and syscalls on/off/reset for root or evd's user" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to run evctl as another user"
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
+	open_dirs
+	evd_start control.mode=0666
+	run as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" stats -o json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .model <<<"$output")" = epoll ]
+	run as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" reload
+	[ "$status" -eq 1 ]
+	[ "$output" = "evctl: evd: ERROR permission denied: \"reload\" changes evd's state: only root or evd's user (uid 0) may; you are uid $(id -u nobody)" ]
+	run as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" raw syscalls reset
+	[ "$output" = "evctl: evd: ERROR permission denied: \"syscalls reset\" changes evd's state: only root or evd's user (uid 0) may; you are uid $(id -u nobody)" ]
+	grep -q "warning: control: uid $(id -u nobody) was refused \"reload\"" "$EVD_LOG"
+	# Root may.
+	run "$EVCTL_BIN" -s "$EVD_SOCK" reload
+	[ "$status" -eq 0 ]
+	[ "$output" = unchanged ]
+	evd_stop
+}
+
+@test "control permissions: the socket's mode and group come from the config; others cannot connect" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to give the socket to a group"
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
+	open_dirs
+	evd_start control.group=nogroup
+	[ "$(stat -c '%a %U %G' "$EVD_SOCK")" = "660 root nogroup" ]
+	# A member of the group reads.
+	run as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	[ "$status" -eq 0 ]
+	evd_stop
+	evd_start
+	[ "$(stat -c '%a %U %G' "$EVD_SOCK")" = "660 root root" ]
+	run as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	[ "$status" -eq 3 ]
+	[ "$output" = "evctl: cannot connect to $EVD_SOCK: permission denied: the socket is mode 660, group 0; run as root, as evd's user, or as a member of that group" ]
+	evd_stop
+	# A group that does not exist stops the start with the reason.
+	evd_config "$EVD_CONF" control.group=nosuchgroup
+	run "$EVD_BIN" -c "$EVD_CONF"
+	[ "$status" -eq 1 ]
+	[ "${lines[-1]}" = "evd[${lines[-1]#evd[}" ]
+	grep -q "error: \[control\] group = nosuchgroup: no such group (create it, e.g. groupadd --system nosuchgroup, or leave group empty)" <<<"$output"
 }

@@ -1,8 +1,9 @@
 # evbench, the load generator: its counts against evd's own counters (to the
 # unit), its latencies against a known server delay, its error counting
 # against servers that misbehave on purpose (tests/tools/resetserver.c,
-# badecho.c), its open loop, its outputs and exit statuses.  No test asserts
-# a speed.
+# badecho.c), HTTP's Connection: close against one that ends its connections
+# politely (closeserver.c) and against a draining evd worker, its open loop,
+# its outputs and exit statuses.  No test asserts a speed.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -14,6 +15,10 @@ setup() {
 }
 
 teardown() {
+	if [ -n "${TOOL_PID:-}" ]; then
+		kill "$TOOL_PID" 2>/dev/null || true
+		wait "$TOOL_PID" 2>/dev/null || true
+	fi
 	evd_cleanup
 }
 
@@ -187,6 +192,107 @@ closed_port() {
 	evd_stop
 }
 
+# ---- HTTP Connection: close ----------------------------------------------------
+
+# answered N: closeserver has answered N requests in all, exactly (it prints
+# the total after each connection).
+answered() {
+	wait_until 5 grep -qx "answered $1" "$BATS_TEST_TMPDIR/closeserver.port" || {
+		echo "closeserver: $(tail -1 "$BATS_TEST_TMPDIR/closeserver.port"), expected answered $1" >&2
+		return 1
+	}
+}
+
+# stat_gt KEY N: evd's counter KEY is above N.
+stat_gt() {
+	[ "$(stat_of "$1")" -gt "$2" ]
+}
+
+# http_req_len: bytes of evbench's "GET / HTTP/1.1\r\nHost: 127.0.0.1:PORT\r\n\r\n".
+http_req_len() {
+	echo $((36 + ${#TOOL_PORT}))
+}
+
+@test "Connection: close, depth 1: a new connection per close, no error, nothing sent twice" {
+	tool closeserver -k 1
+	bench --proto http -c 3 -n 100 "127.0.0.1:$TOOL_PORT"
+	[ "$status" -eq 0 ]
+	[ "$(j requests)" -eq 100 ]
+	no_errors
+	[ "$(j connects)" -eq 100 ]
+	[ "$(j retried)" -eq 0 ]
+	[ "$(j bytes_sent)" -eq $((100 * $(http_req_len))) ]
+	answered 100
+}
+
+@test "Connection: close, pipelined: the requests behind it go again on a new connection, no error" {
+	tool closeserver -k 3
+	bench --proto http -c 3 -n 100 --pipeline 4 "127.0.0.1:$TOOL_PORT"
+	[ "$status" -eq 0 ]
+	[ "$(j requests)" -eq 100 ]
+	no_errors
+	# Three answers per connection at most: at least 34 connections, and
+	# rounds of 4 on them leave requests behind each close.
+	[ "$(j 'connects >= 34')" = true ]
+	[ "$(j 'retried > 0')" = true ]
+	# Every request sent once, plus once per retry; answered once.
+	[ "$(j bytes_sent)" -eq $(((100 + $(j retried)) * $(http_req_len))) ]
+	# 40-byte answers, 19 more with Connection: close.
+	[ "$(j 'bytes_received >= 4000 and .bytes_received <= 5900')" = true ]
+	answered 100
+}
+
+@test "Connection: close: open loop, seed001 and conn-per-request go on without error" {
+	tool closeserver -k 2
+	bench --proto http --rate 1000 -d 0.5 -c 2 --pipeline 8 "127.0.0.1:$TOOL_PORT"
+	[ "$status" -eq 0 ]
+	[ "$(j requests)" -eq 500 ]
+	no_errors
+	[ "$(j bytes_sent)" -eq $(((500 + $(j retried)) * $(http_req_len))) ]
+	answered 500
+	# seed001: an action of 5 exchanges takes 3 connections (2 + 2 + 1).
+	bench --proto http --workers 3 --actions 2 --messages 5 "127.0.0.1:$TOOL_PORT"
+	[ "$status" -eq 0 ]
+	[ "$(j requests)" -eq 30 ]
+	no_errors
+	[ "$(j connects)" -eq 18 ]
+	answered 530
+	bench --proto http --conn-per-request -c 2 -n 20 "127.0.0.1:$TOOL_PORT"
+	[ "$status" -eq 0 ]
+	[ "$(j requests)" -eq 20 ]
+	[ "$(j connects)" -eq 20 ]
+	no_errors
+	answered 550
+}
+
+@test "HTTP: a close without Connection: close, requests unanswered, is an error (eof)" {
+	tool resetserver -f
+	bench --proto http -c 2 -n 21 --pipeline 3 "127.0.0.1:$TOOL_PORT"
+	[ "$status" -eq 1 ]
+	[ "$(j requests)" -eq 0 ]
+	[ "$(j errors.eof)" -eq 21 ]
+	[ "$(j retried)" -eq 0 ]
+}
+
+@test "a draining evd worker (prefork, SIGTERM): Connection: close, evbench reconnects, no error" {
+	evd_start server.protocol=http server.model=prefork server.workers=2
+	timeout 60 "$EVBENCH" --json --proto http -c 2 -d 3 --pipeline 4 \
+		"127.0.0.1:$EVD_PORT" >"$BATS_TEST_TMPDIR/b.json" &
+	local bpid=$! wpid
+	# Each worker serves one connection at a time: take one that has one.
+	wait_until 10 stat_gt requests 1000
+	wpid=$(workers_json | jq -r '[.[] | select(.role == "worker" and .active == 1)][0].pid')
+	[ -n "$wpid" ] && [ "$wpid" != null ]
+	kill -TERM "$wpid"
+	wait "$bpid"
+	J=$(cat "$BATS_TEST_TMPDIR/b.json")
+	[ "$(j requests)" -gt 0 ]
+	no_errors
+	# The drained connection was opened again.
+	[ "$(j 'connects >= 3')" = true ]
+	evd_stop
+}
+
 # ---- latency ----------------------------------------------------------------
 
 @test "latency against a fixed 50 ms server delay: all >= 50 ms, p50 in [50, 60) ms" {
@@ -352,6 +458,20 @@ closed_port() {
 	[[ ${lines[0]} == mode,proto,target,connections,threads,pipeline,rate,duration_s,requests,* ]]
 	[ "$(tr -cd , <<<"${lines[0]}" | wc -c)" -eq "$(tr -cd , <<<"${lines[1]}" | wc -c)" ]
 	[[ ${lines[1]} == closed,echo,127.0.0.1:$EVD_PORT,2,1,1,0.000,*,50,5000,5000,0,0,0,0,0,0,* ]]
+	evd_stop
+}
+
+@test "progress: once a second on stderr when it is a terminal, erased before the report" {
+	command -v script >/dev/null || skip "script (util-linux) is not installed"
+	evd_start
+	# script runs evbench on a pseudo-terminal (stdout and stderr both).
+	run timeout 30 script -qec "$EVBENCH -c 2 -d 2.5 127.0.0.1:$EVD_PORT" /dev/null
+	[ "$status" -eq 0 ]
+	local esc=$'\e'
+	[[ $output == *$'\r'"$esc[Kevbench: 1 s, "*" requests ("*"/s), 0 errors"* ]]
+	[[ $output == *$'\r'"$esc[Kevbench: 2 s, "* ]]
+	# The line is erased, then the table.
+	[[ $output == *$'\r'"$esc[Kevbench: closed loop, echo 100 bytes"* ]]
 	evd_stop
 }
 

@@ -23,10 +23,12 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define TMP_TEMPLATE "/tmp/evd-ut-config-XXXXXX"
 #define SERVER_KEYS "listen, protocol, model, workers, backlog, " \
-		    "max_connections, idle_timeout, pin_workers, delay"
+		    "max_connections, idle_timeout, pin_workers, delay, " \
+		    "request_timeout, drain_timeout, user"
 #define PREFORK_KEYS "accept_lock, reuseport"
 #define HTTP_KEYS "body, max_header_bytes, max_headers, max_body_bytes"
 #define RESP_KEYS "max_bulk_bytes, max_args"
+#define CONTROL_KEYS "socket, mode, group"
 #define SECTION_LIST "[server], [prefork], [http], [resp], [control], [probes], " \
 		     "[log]"
 #define PROTO_LIST "echo, http, resp"
@@ -34,12 +36,15 @@
 enum {
 	K_LISTEN, K_PROTOCOL, K_MODEL, K_WORKERS, K_BACKLOG,
 	K_MAX_CONNECTIONS, K_IDLE_TIMEOUT, K_PIN_WORKERS, K_DELAY,
+	K_REQUEST_TIMEOUT, K_DRAIN_TIMEOUT, K_USER,
 	K_ACCEPT_LOCK, K_REUSEPORT,
 	K_BODY, K_MAX_HEADER_BYTES, K_MAX_HEADERS, K_MAX_BODY_BYTES,
 	K_MAX_BULK_BYTES, K_MAX_ARGS,
-	K_SOCKET, K_MODE, K_SYSCALLS, K_LEVEL,
+	K_SOCKET, K_MODE, K_GROUP, K_SYSCALLS, K_LEVEL,
 	NKEYS
 };
+_Static_assert(NKEYS <= ARRAY_SIZE(((struct config *)0)->origin),
+	       "config.origin must have a slot per key");
 #define MODEL_LIST "iterative, select, poll, epoll, fork, thread, prefork, " \
 		   "prethread, select-prethread, async, reuseport, uring"
 
@@ -91,6 +96,9 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->idle_timeout_ms, b->idle_timeout_ms);
 	assert_int_equal(a->pin_workers, b->pin_workers);
 	assert_int_equal(a->delay_ms, b->delay_ms);
+	assert_int_equal(a->request_timeout_ms, b->request_timeout_ms);
+	assert_int_equal(a->drain_timeout_ms, b->drain_timeout_ms);
+	assert_string_equal(a->user, b->user);
 	assert_int_equal(a->accept_lock, b->accept_lock);
 	assert_int_equal(a->reuseport, b->reuseport);
 	assert_string_equal(a->http_body, b->http_body);
@@ -102,6 +110,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->resp_max_args, b->resp_max_args);
 	assert_string_equal(a->control_socket, b->control_socket);
 	assert_int_equal(a->control_mode, b->control_mode);
+	assert_string_equal(a->control_group, b->control_group);
 	assert_int_equal(a->probes_syscalls, b->probes_syscalls);
 	assert_int_equal(a->log_level, b->log_level);
 }
@@ -246,6 +255,9 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.idle_timeout_ms, 60000);
 	assert_false(cfg.pin_workers);
 	assert_int_equal(cfg.delay_ms, 0);
+	assert_int_equal(cfg.request_timeout_ms, 10000);
+	assert_int_equal(cfg.drain_timeout_ms, 10000);
+	assert_string_equal(cfg.user, "");
 	assert_int_equal(cfg.accept_lock, ACCEPT_LOCK_NONE);
 	assert_false(cfg.reuseport);
 	assert_string_equal(cfg.http_body, "Hello, World!");
@@ -257,6 +269,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.resp_max_args, 64);
 	assert_string_equal(cfg.control_socket, "/run/evd/evd.sock");
 	assert_int_equal(cfg.control_mode, 0660);
+	assert_string_equal(cfg.control_group, "");
+	assert_int_equal(cfg.probes_syscalls, PROBES_OFF);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
 	for (size_t i = 0; i < ARRAY_SIZE(cfg.origin); i++)
 		assert_string_equal(cfg.origin[i], "");
@@ -319,30 +333,34 @@ static void test_load_every_key(void **state)
 		"idle_timeout = 1500ms\n"
 		"pin_workers = yes\n"
 		"delay = 250ms\n"		/* 10 */
+		"request_timeout = 2500ms\n"
+		"drain_timeout = 3s\n"
+		"user = evd-www_2$\n"		/* 13 */
 		"\n"
 		"[prefork]\n"
-		"accept_lock = flock\n"		/* 13 */
+		"accept_lock = flock\n"		/* 16 */
 		"reuseport = yes\n"
 		"\n"
 		"[http]\n"
-		"body = <h1>Hi, there!</h1>\n"	/* 17 */
+		"body = <h1>Hi, there!</h1>\n"	/* 20 */
 		"max_header_bytes = 300\n"
 		"max_headers = 7\n"
 		"max_body_bytes = 2k\n"
 		"\n"
 		"[resp]\n"
-		"max_bulk_bytes = 1k\n"		/* 23 */
+		"max_bulk_bytes = 1k\n"		/* 26 */
 		"max_args = 3\n"
 		"\n"
 		"[control]\n"
-		"socket = /tmp/evd-test.sock\n"	/* 27 */
+		"socket = /tmp/evd-test.sock\n"	/* 30 */
 		"mode = 0600\n"
+		"group = _evd-ctl\n"		/* 32 */
 		"\n"
 		"[probes]\n"
-		"syscalls = auto\n"		/* 31 */
+		"syscalls = auto\n"		/* 35 */
 		"\n"
 		"[log]\n"
-		"level = debug\n";		/* 34 */
+		"level = debug\n";		/* 38 */
 	struct config cfg;
 	struct config_errors errs;
 	char path[64], where[96];
@@ -374,6 +392,9 @@ static void test_load_every_key(void **state)
 	assert_int_equal(cfg.idle_timeout_ms, 1500);
 	assert_true(cfg.pin_workers);
 	assert_int_equal(cfg.delay_ms, 250);
+	assert_int_equal(cfg.request_timeout_ms, 2500);
+	assert_int_equal(cfg.drain_timeout_ms, 3000);
+	assert_string_equal(cfg.user, "evd-www_2$");
 	assert_int_equal(cfg.accept_lock, ACCEPT_LOCK_FLOCK);
 	assert_true(cfg.reuseport);
 	assert_string_equal(cfg.http_body, "<h1>Hi, there!</h1>");
@@ -385,13 +406,19 @@ static void test_load_every_key(void **state)
 	assert_int_equal(cfg.resp_max_args, 3);
 	assert_string_equal(cfg.control_socket, "/tmp/evd-test.sock");
 	assert_int_equal(cfg.control_mode, 0600);
+	assert_string_equal(cfg.control_group, "_evd-ctl");
 	assert_int_equal(cfg.probes_syscalls, PROBES_AUTO);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
-	/* Where each key was set: keys in table order (21 keys), the rest of
+	/* Where each key was set: keys in table order (25 keys), the rest of
 	 * origin[] untouched. */
-	static const int lines[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 14, 17,
-				     18, 19, 20, 23, 24, 27, 28, 31, 34 };
+	static const int lines[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+				     16, 17, 20, 21, 22, 23, 26, 27, 30, 31, 32,
+				     35, 38 };
+	assert_int_equal(NKEYS, 25);
 	assert_int_equal(ARRAY_SIZE(lines), NKEYS);
+	assert_int_equal(lines[K_USER], 13);
+	assert_int_equal(lines[K_GROUP], 32);
+	assert_int_equal(lines[K_LEVEL], 38);
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
 		snprintf(where, sizeof(where), "%s:%d", path, lines[i]);
 		assert_string_equal(cfg.origin[i], where);
@@ -532,7 +559,14 @@ static void test_err_unknown_key(void **state)
 		      SERVER_KEYS ")");
 	EXPECT_ERRORS("[control]\npath = /x\n",
 		      "2: unknown key \"path\" in [control] (expected one of: "
-		      "socket, mode)");
+		      CONTROL_KEYS ")");
+	/* user is a [server] key, group a [control] one. */
+	EXPECT_ERRORS("[control]\nuser = evd\n",
+		      "2: unknown key \"user\" in [control] (expected one of: "
+		      CONTROL_KEYS ")");
+	EXPECT_ERRORS("[server]\ngroup = evd\n",
+		      "2: unknown key \"group\" in [server] (expected one of: "
+		      SERVER_KEYS ")");
 	EXPECT_ERRORS("[log]\nlevel = info\nfile = x\n",
 		      "3: unknown key \"file\" in [log] (expected one of: level)");
 }
@@ -1150,14 +1184,29 @@ static void test_set_valid(void **state)
 	assert_true(cfg.pin_workers);
 	assert_int_equal(cfg.accept_lock, ACCEPT_LOCK_FCNTL);
 	assert_true(cfg.reuseport);
-	assert_int_equal(K_PIN_WORKERS, 7);	/* the table's order, spelled out */
-	assert_int_equal(K_SOCKET, 17);
-	assert_string_equal(cfg.origin[7], "-o server.pin_workers=yes");
-	assert_string_equal(cfg.origin[8], "");		/* delay */
-	assert_string_equal(cfg.origin[9], "-o prefork.accept_lock=fcntl");
-	assert_string_equal(cfg.origin[10], "-o prefork.reuseport=yes");
-	assert_string_equal(cfg.origin[17], "-o control.socket=run/x.sock");
-	assert_string_equal(cfg.origin[19], "");	/* level: it failed */
+	/* The table's order, spelled out. */
+	assert_int_equal(K_PIN_WORKERS, 7);
+	assert_int_equal(K_DELAY, 8);
+	assert_int_equal(K_REQUEST_TIMEOUT, 9);
+	assert_int_equal(K_DRAIN_TIMEOUT, 10);
+	assert_int_equal(K_USER, 11);
+	assert_int_equal(K_ACCEPT_LOCK, 12);
+	assert_int_equal(K_SOCKET, 20);
+	assert_int_equal(K_MODE, 21);
+	assert_int_equal(K_GROUP, 22);
+	assert_int_equal(K_SYSCALLS, 23);
+	assert_int_equal(K_LEVEL, 24);
+	assert_string_equal(cfg.origin[K_PIN_WORKERS],
+			    "-o server.pin_workers=yes");
+	assert_string_equal(cfg.origin[K_DELAY], "");
+	assert_string_equal(cfg.origin[K_USER], "");
+	assert_string_equal(cfg.origin[K_ACCEPT_LOCK],
+			    "-o prefork.accept_lock=fcntl");
+	assert_string_equal(cfg.origin[K_REUSEPORT], "-o prefork.reuseport=yes");
+	assert_string_equal(cfg.origin[K_SOCKET], "-o control.socket=run/x.sock");
+	assert_string_equal(cfg.origin[K_GROUP], "");
+	assert_string_equal(cfg.origin[K_SYSCALLS], "");
+	assert_string_equal(cfg.origin[K_LEVEL], "");	/* it failed */
 	for (int k = NKEYS; k < (int)ARRAY_SIZE(cfg.origin); k++)
 		assert_string_equal(cfg.origin[k], "");
 	assert_int_equal(config_set(&cfg, "prefork.accept_lock=sem", &errs), -1);
@@ -1503,6 +1552,9 @@ static void test_print_defaults(void **state)
 			    "idle_timeout = 60s\t; default\n"
 			    "pin_workers = no\t; default\n"
 			    "delay = 0ms\t; default\n"
+			    "request_timeout = 10s\t; default\n"
+			    "drain_timeout = 10s\t; default\n"
+			    "user = \t; default\n"
 			    "\n"
 			    "[prefork]\n"
 			    "accept_lock = none\t; default\n"
@@ -1521,6 +1573,7 @@ static void test_print_defaults(void **state)
 			    "[control]\n"
 			    "socket = /run/evd/evd.sock\t; default\n"
 			    "mode = 0660\t; default\n"
+			    "group = \t; default\n"
 			    "\n"
 			    "[probes]\n"
 			    "syscalls = off\t; default\n"
@@ -1596,6 +1649,11 @@ static void test_print_round_trip(void **state)
 		"control.socket=/tmp/evd ut.sock",
 		"control.mode=0600",
 		"log.level=error",
+		"server.request_timeout=2500ms",
+		"server.drain_timeout=0",
+		"server.user=www-data",
+		"control.group=adm",
+		"probes.syscalls=auto",
 	};
 	struct config cfg;
 	struct config_errors errs = { 0 };
@@ -1617,7 +1675,18 @@ static void test_print_round_trip(void **state)
 			       "prefork.accept_lock=mutex\nreuseport = yes\t; "
 			       "-o prefork.reuseport=yes\n\n[http]\n"));
 	assert_non_null(strstr(out, "\ndelay = 1500ms\t; -o server.delay=1500ms\n"
+			       "request_timeout = 2500ms\t; -o "
+			       "server.request_timeout=2500ms\n"
+			       "drain_timeout = 0ms\t; -o server.drain_timeout=0\n"
+			       "user = www-data\t; -o server.user=www-data\n"
 			       "\n[prefork]\n"));
+	assert_non_null(strstr(out, "\n[control]\nsocket = /tmp/evd ut.sock\t; "
+			       "-o control.socket=/tmp/evd ut.sock\n"
+			       "mode = 0600\t; -o control.mode=0600\n"
+			       "group = adm\t; -o control.group=adm\n"
+			       "\n[probes]\nsyscalls = auto\t; -o "
+			       "probes.syscalls=auto\n\n[log]\n"
+			       "level = error\t; -o log.level=error\n"));
 	assert_non_null(strstr(out, "\n[http]\nbody = <p>Hi, \"you\" & =all=</p>"
 			       "\t; -o http.body=<p>Hi, \"you\" & =all=</p>\n"
 			       "max_header_bytes = 300\t; -o "
@@ -2002,6 +2071,10 @@ static void test_set_new_keys(void **state)
 		{ "http.max_body_bytes=5m", K_MAX_BODY_BYTES },
 		{ "resp.max_bulk_bytes=100", K_MAX_BULK_BYTES },
 		{ "resp.max_args=2", K_MAX_ARGS },
+		{ "server.request_timeout=30s", K_REQUEST_TIMEOUT },
+		{ "server.drain_timeout=500ms", K_DRAIN_TIMEOUT },
+		{ "server.user=evd", K_USER },
+		{ "control.group=evd-ctl", K_GROUP },
 	};
 	static const char *const bads[] = {
 		"server.delay=61s",
@@ -2013,6 +2086,12 @@ static void test_set_new_keys(void **state)
 		"http.max_args=3",
 		"resp.body=x",
 		"http.delay=1s",
+		"server.request_timeout=5x",
+		"server.drain_timeout=-1",
+		"server.user=Bad",
+		"control.group=a b",
+		"control.user=evd",
+		"server.group=evd",
 	};
 	static const char *const whys[] = {
 		"-o server.delay=61s: delay: 61s is out of range (at most 60s)",
@@ -2032,6 +2111,22 @@ static void test_set_new_keys(void **state)
 		RESP_KEYS ")",
 		"-o http.delay=1s: unknown key \"delay\" in [http] (expected one "
 		"of: " HTTP_KEYS ")",
+		"-o server.request_timeout=5x: request_timeout: \"5x\" is not a "
+		"duration (expected a number with a unit, ms or s, such as 250ms "
+		"or 60s)",
+		"-o server.drain_timeout=-1: drain_timeout: \"-1\" is not a "
+		"duration (expected a number with a unit, ms or s, such as 250ms "
+		"or 60s)",
+		"-o server.user=Bad: user: \"Bad\" is not a valid user name "
+		"(lower-case letters, digits, '_' and '-', not starting with a "
+		"digit or '-')",
+		"-o control.group=a b: group: \"a b\" is not a valid group name "
+		"(lower-case letters, digits, '_' and '-', not starting with a "
+		"digit or '-')",
+		"-o control.user=evd: unknown key \"user\" in [control] (expected "
+		"one of: " CONTROL_KEYS ")",
+		"-o server.group=evd: unknown key \"group\" in [server] (expected "
+		"one of: " SERVER_KEYS ")",
 	};
 	struct config cfg;
 	struct config_errors errs = { 0 };
@@ -2054,6 +2149,10 @@ static void test_set_new_keys(void **state)
 	assert_int_equal(cfg.http_max_body_bytes, 5 * 1048576);
 	assert_int_equal(cfg.resp_max_bulk_bytes, 100);
 	assert_int_equal(cfg.resp_max_args, 2);
+	assert_int_equal(cfg.request_timeout_ms, 30000);
+	assert_int_equal(cfg.drain_timeout_ms, 500);
+	assert_string_equal(cfg.user, "evd");
+	assert_string_equal(cfg.control_group, "evd-ctl");
 
 	assert_int_equal(ARRAY_SIZE(bads), ARRAY_SIZE(whys));
 	for (size_t i = 0; i < ARRAY_SIZE(bads); i++) {
@@ -2068,8 +2167,18 @@ static void test_set_new_keys(void **state)
 	assert_int_equal(cfg.http_max_body_bytes, 5 * 1048576);
 	assert_int_equal(cfg.resp_max_bulk_bytes, 100);
 	assert_int_equal(cfg.resp_max_args, 2);
+	assert_int_equal(cfg.request_timeout_ms, 30000);
+	assert_int_equal(cfg.drain_timeout_ms, 500);
+	assert_string_equal(cfg.user, "evd");
+	assert_string_equal(cfg.control_group, "evd-ctl");
 	assert_string_equal(cfg.origin[K_DELAY], "-o server.delay=2s");
 	assert_string_equal(cfg.origin[K_MAX_ARGS], "-o resp.max_args=2");
+	assert_string_equal(cfg.origin[K_REQUEST_TIMEOUT],
+			    "-o server.request_timeout=30s");
+	assert_string_equal(cfg.origin[K_DRAIN_TIMEOUT],
+			    "-o server.drain_timeout=500ms");
+	assert_string_equal(cfg.origin[K_USER], "-o server.user=evd");
+	assert_string_equal(cfg.origin[K_GROUP], "-o control.group=evd-ctl");
 
 	/* The longest -o body: 199 characters in all. */
 	char a[CONFIG_MAX_LINE + 2];
@@ -2129,6 +2238,17 @@ static void test_print_new_keys(void **state)
 		{ "resp.max_args=01024", "\nmax_args = 1024\t; " },
 		{ "http.body=", "\nbody = \t; -o http.body=\n" },
 		{ "http.body=a;b #c [d] =e", "\nbody = a;b #c [d] =e\t; " },
+		{ "server.request_timeout=0", "\nrequest_timeout = 0ms\t; " },
+		{ "server.request_timeout=3600000ms",
+		  "\nrequest_timeout = 3600s\t; " },
+		{ "server.request_timeout=1001ms",
+		  "\nrequest_timeout = 1001ms\t; " },
+		{ "server.drain_timeout=0s", "\ndrain_timeout = 0ms\t; " },
+		{ "server.drain_timeout=120000ms", "\ndrain_timeout = 120s\t; " },
+		{ "server.user=evd$", "\nuser = evd$\t; -o server.user=evd$\n" },
+		{ "server.user=", "\nuser = \t; -o server.user=\n" },
+		{ "control.group=_g-1", "\ngroup = _g-1\t; -o control.group=_g-1\n" },
+		{ "control.group=", "\ngroup = \t; -o control.group=\n" },
 	};
 	struct config cfg;
 	struct config_errors errs = { 0 };
@@ -2146,6 +2266,544 @@ static void test_print_new_keys(void **state)
 	}
 	assert_int_equal(errs.n, 0);
 	assert_int_equal(cfg.http_body_len, 13);
+}
+
+/* ---- [server] request_timeout, drain_timeout, user; [control] group ------ */
+
+static uint64_t ms_at(const struct config *cfg, size_t offset)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)cfg + offset, sizeof(v));
+	return v;
+}
+
+/* A [server] duration key with an upper bound of 3600s, at offset in struct
+ * config: the values it takes, the errors, and that the other one of
+ * request_timeout and drain_timeout (at other) keeps its 10s. */
+static void check_hour_duration(const char *key, size_t offset, size_t other)
+{
+	static const char bad[] = "is not a duration (expected a number with a "
+				  "unit, ms or s, such as 250ms or 60s)";
+	static const char *const bads[] = { "5x", "5", "10", "-1", "-1s", "1m",
+					    "1h", "1.5s", "ms", "s", "", "5 s",
+					    "5S", "0x10s" };
+	static const struct {
+		const char *v;
+		uint64_t ms;
+	} ok[] = {
+		{ "0", 0 }, { "0ms", 0 }, { "0s", 0 }, { "1ms", 1 },
+		{ "250ms", 250 }, { "10s", 10000 }, { "0030s", 30000 },
+		{ "3600s", 3600000 }, { "3600000ms", 3600000 },
+	};
+	struct config mine;
+	char why[200];
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		expect_value_ok("server", key, ok[i].v, &mine);
+		assert_int_equal(ms_at(&mine, offset), ok[i].ms);
+		/* Nothing else moves. */
+		assert_int_equal(ms_at(&mine, other), 10000);
+		assert_int_equal(mine.idle_timeout_ms, 60000);
+		assert_int_equal(mine.delay_ms, 0);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bads); i++) {
+		snprintf(why, sizeof(why), "\"%s\" %s", bads[i], bad);
+		expect_value_error("server", key, bads[i], why);
+	}
+	expect_value_error("server", key, "3601s",
+			   "3601s is out of range (at most 3600s)");
+	expect_value_error("server", key, "3600001ms",
+			   "3600001ms is out of range (at most 3600s)");
+	expect_value_error("server", key, "99999999999999999999999s",
+			   "99999999999999999999999s is out of range (at most "
+			   "3600s)");
+}
+
+static void test_request_timeout(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(cfg.request_timeout_ms, 10000);
+	check_hour_duration("request_timeout",
+			    offsetof(struct config, request_timeout_ms),
+			    offsetof(struct config, drain_timeout_ms));
+	/* The exact messages of the brief's examples, from a file. */
+	EXPECT_ERRORS("[server]\nrequest_timeout = 5x\n",
+		      "2: request_timeout: \"5x\" is not a duration (expected a "
+		      "number with a unit, ms or s, such as 250ms or 60s)");
+	/* It belongs to [server]. */
+	EXPECT_ERRORS("[http]\nrequest_timeout = 1s\n",
+		      "2: unknown key \"request_timeout\" in [http] (expected "
+		      "one of: " HTTP_KEYS ")");
+}
+
+static void test_drain_timeout(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(cfg.drain_timeout_ms, 10000);
+	check_hour_duration("drain_timeout",
+			    offsetof(struct config, drain_timeout_ms),
+			    offsetof(struct config, request_timeout_ms));
+	EXPECT_ERRORS("[server]\ndrain_timeout = -1\n",
+		      "2: drain_timeout: \"-1\" is not a duration (expected a "
+		      "number with a unit, ms or s, such as 250ms or 60s)");
+	EXPECT_ERRORS("[control]\ndrain_timeout = 1s\n",
+		      "2: unknown key \"drain_timeout\" in [control] (expected "
+		      "one of: " CONTROL_KEYS ")");
+}
+
+/* A user or group name: [a-z_][a-z0-9_-]*[$]?, at most 32 bytes, or "". */
+static void check_name_key(const char *section, const char *key,
+			   const char *what, size_t offset)
+{
+	static const char *const oks[] = {
+		"", "a", "_", "evd", "_evd", "www-data", "a1", "a_b-c9", "evd$",
+		"_$", "a-", "systemd-network",
+		"abcdefghijklmnopqrstuvwxyz012345",	/* 32 bytes */
+	};
+	static const char *const bads[] = {
+		"1bad", "Bad", "EVD", "-x", "a b", "a.b", "a/b", "a:b", "$",
+		"a$b", "a$$", "9", "0evd", "\xC3\xA9vd", "ev\xC3\xA9", "a\tb",
+	};
+	struct config cfg;
+	char why[300], name[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(oks); i++) {
+		expect_value_ok(section, key, oks[i], &cfg);
+		assert_string_equal((const char *)&cfg + offset, oks[i]);
+	}
+	assert_int_equal(strlen(oks[ARRAY_SIZE(oks) - 1]), 32);
+	for (size_t i = 0; i < ARRAY_SIZE(bads); i++) {
+		snprintf(why, sizeof(why), "\"%s\" is not a valid %s name "
+			 "(lower-case letters, digits, '_' and '-', not starting "
+			 "with a digit or '-')", bads[i], what);
+		expect_value_error(section, key, bads[i], why);
+	}
+	/* 33 bytes: too long, whatever its letters. */
+	memset(name, 'a', sizeof(name));
+	name[33] = '\0';
+	snprintf(why, sizeof(why), "%s name is 33 bytes long (at most 32)", what);
+	expect_value_error(section, key, name, why);
+	name[0] = '1';
+	expect_value_error(section, key, name, why);
+	name[60] = '\0';
+	memset(name, 'A', 60);
+	snprintf(why, sizeof(why), "%s name is 60 bytes long (at most 32)", what);
+	expect_value_error(section, key, name, why);
+}
+
+static void test_user(void **state)
+{
+	struct config cfg;
+	struct config_errors errs;
+	char path[64], want[256];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_string_equal(cfg.user, "");
+	check_name_key("server", "user", "user", offsetof(struct config, user));
+	/* The brief's examples, word for word. */
+	EXPECT_ERRORS("[server]\nuser = 1bad\n",
+		      "2: user: \"1bad\" is not a valid user name (lower-case "
+		      "letters, digits, '_' and '-', not starting with a digit "
+		      "or '-')");
+	EXPECT_ERRORS("[server]\nuser = Bad\n",
+		      "2: user: \"Bad\" is not a valid user name (lower-case "
+		      "letters, digits, '_' and '-', not starting with a digit "
+		      "or '-')");
+	EXPECT_ERRORS("[server]\nuser = abcdefghijklmnopqrstuvwxyz0123456\n",
+		      "2: user: user name is 33 bytes long (at most 32)");
+	/* An inline comment is not part of the name; the other keys keep
+	 * their defaults. */
+	assert_int_equal(load("[server]\nuser = evd ; the service user\n", &cfg,
+			      &errs, path, sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+	assert_string_equal(cfg.user, "evd");
+	assert_string_equal(cfg.control_group, "");
+	/* Set twice: an error, the first value stays. */
+	assert_int_equal(load("[server]\nuser = evd\nuser = root\n", &cfg, &errs,
+			      path, sizeof(path)), -1);
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof(want), "%s:3: duplicate key \"user\" in [server] "
+		 "(first set at %s:2); keep one", path, path);
+	assert_string_equal(errs.msg[0], want);
+	assert_string_equal(cfg.user, "evd");
+	/* A failed -o leaves the earlier value. */
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(config_set(&cfg, "server.user=-evd", &errs), -1);
+	assert_string_equal(cfg.user, "evd");
+	assert_int_equal(config_set(&cfg, "server.user=", &errs), 0);
+	assert_string_equal(cfg.user, "");
+	assert_int_equal(errs.n, 1);
+}
+
+static void test_control_group(void **state)
+{
+	struct config cfg;
+	struct config_errors errs;
+	char path[64];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_string_equal(cfg.control_group, "");
+	check_name_key("control", "group", "group",
+		       offsetof(struct config, control_group));
+	EXPECT_ERRORS("[control]\ngroup = a b\n",
+		      "2: group: \"a b\" is not a valid group name (lower-case "
+		      "letters, digits, '_' and '-', not starting with a digit "
+		      "or '-')");
+	assert_int_equal(load("[control]\nmode = 0640\ngroup = adm\n", &cfg,
+			      &errs, path, sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+	assert_string_equal(cfg.control_group, "adm");
+	assert_int_equal(cfg.control_mode, 0640);
+	assert_string_equal(cfg.control_socket, "/run/evd/evd.sock");
+	assert_string_equal(cfg.user, "");
+}
+
+/* The four keys shape every model: never a warning, at any value. */
+static void test_finish_quiet_on_service_keys(void **state)
+{
+	char text[300];
+	const char *const none[] = { NULL };
+
+	(void)state;
+	for (size_t i = 0; evd_models[i]; i++) {
+		snprintf(text, sizeof(text),
+			 "[server]\nmodel = %s\nrequest_timeout = 0\n"
+			 "drain_timeout = 3600s\nuser = nobody\n[control]\n"
+			 "group = nogroup\n", evd_models[i]->name);
+		expect_warnings_n(text, none, 0);
+	}
+}
+
+/* ---- config_compare --------------------------------------------------- */
+
+#define MASK(r) (1u << (r))
+
+/* Compares a with b both ways: the same mask and names either way. */
+static unsigned compare(const struct config *a, const struct config *b,
+			char names[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX])
+{
+	char back[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX];
+
+	memset(names, 'Z', sizeof(back));
+	unsigned mask = config_compare(a, b, names);
+	memset(back, 'Z', sizeof(back));
+	assert_int_equal(config_compare(b, a, back), mask);
+	for (int r = 0; r < CONFIG_RELOAD_MAX; r++) {
+		assert_string_equal(back[r], names[r]);
+		/* A class is in the mask exactly when it names a key. */
+		assert_int_equal(!!(mask & MASK(r)), names[r][0] != '\0');
+	}
+	assert_int_equal(mask & ~(MASK(CONFIG_RELOAD_MAX) - 1), 0);
+	return mask;
+}
+
+/* Applies each "-o" in sets to a copy of the defaults and compares it with
+ * the defaults: want is the mask, and the names of each class. */
+static void expect_compare(const char *const *sets, size_t nsets,
+			   unsigned want, const char *serving,
+			   const char *live, const char *restart)
+{
+	struct config a, b;
+	struct config_errors errs = { 0 };
+	char names[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX];
+
+	config_defaults(&a);
+	config_defaults(&b);
+	for (size_t i = 0; i < nsets; i++)
+		assert_int_equal(config_set(&b, sets[i], &errs), 0);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(compare(&a, &b, names), want);
+	assert_string_equal(names[RELOAD_SERVING], serving);
+	assert_string_equal(names[RELOAD_LIVE], live);
+	assert_string_equal(names[RELOAD_RESTART], restart);
+}
+
+#define EXPECT_COMPARE(want, serving, live, restart, ...)                    \
+	do {                                                                  \
+		const char *const sets_[] = { __VA_ARGS__ };                  \
+		expect_compare(sets_, ARRAY_SIZE(sets_), want, serving, live, \
+			       restart);                                      \
+	} while (0)
+
+static void test_compare_examples(void **state)
+{
+	struct config a, b;
+	struct config_errors errs = { 0 };
+	char names[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX];
+
+	(void)state;
+	assert_int_equal(RELOAD_SERVING, 0);
+	assert_int_equal(RELOAD_LIVE, 1);
+	assert_int_equal(RELOAD_RESTART, 2);
+	assert_int_equal(CONFIG_RELOAD_MAX, 3);
+
+	/* Nothing changed: no class, every list empty. */
+	config_defaults(&a);
+	config_defaults(&b);
+	assert_int_equal(compare(&a, &b, names), 0);
+	for (int r = 0; r < CONFIG_RELOAD_MAX; r++)
+		assert_string_equal(names[r], "");
+
+	EXPECT_COMPARE(MASK(RELOAD_SERVING), "server.model", "", "",
+		       "server.model=poll");
+	EXPECT_COMPARE(MASK(RELOAD_LIVE), "", "log.level", "",
+		       "log.level=debug");
+	/* Listed in table order, whatever the order of the changes. */
+	EXPECT_COMPARE(MASK(RELOAD_RESTART), "", "", "server.user, "
+		       "control.socket", "control.socket=/tmp/x.sock",
+		       "server.user=evd");
+	EXPECT_COMPARE(MASK(RELOAD_SERVING) | MASK(RELOAD_LIVE) |
+		       MASK(RELOAD_RESTART),
+		       "server.workers, server.request_timeout, "
+		       "server.drain_timeout, http.body",
+		       "probes.syscalls, log.level",
+		       "control.mode, control.group",
+		       "log.level=error", "http.body=x", "control.group=adm",
+		       "server.drain_timeout=0", "probes.syscalls=on",
+		       "control.mode=0600", "server.request_timeout=1s",
+		       "server.workers=2");
+
+	/* Where a key was set is not part of its value; a value written
+	 * another way but printed the same is no change. */
+	EXPECT_COMPARE(0, "", "", "", "server.model=epoll", "log.level=info",
+		       "server.idle_timeout=60000ms", "control.mode=660",
+		       "server.request_timeout=10000ms",
+		       "server.drain_timeout=0010s", "server.user=",
+		       "control.group=", "http.max_body_bytes=1024k");
+
+	/* A key changed back and forth is no change. */
+	assert_int_equal(config_set(&b, "server.user=evd", &errs), 0);
+	assert_int_equal(compare(&a, &b, names), MASK(RELOAD_RESTART));
+	assert_string_equal(names[RELOAD_RESTART], "server.user");
+	assert_int_equal(config_set(&b, "server.user=", &errs), 0);
+	assert_int_equal(compare(&a, &b, names), 0);
+	/* Two changed configurations: only the keys that differ. */
+	config_defaults(&a);
+	config_defaults(&b);
+	assert_int_equal(config_set(&a, "server.model=poll", &errs), 0);
+	assert_int_equal(config_set(&b, "server.model=poll", &errs), 0);
+	assert_int_equal(config_set(&a, "control.group=adm", &errs), 0);
+	assert_int_equal(config_set(&b, "control.group=staff", &errs), 0);
+	assert_int_equal(config_set(&b, "server.backlog=7", &errs), 0);
+	assert_int_equal(compare(&a, &b, names),
+			 MASK(RELOAD_SERVING) | MASK(RELOAD_RESTART));
+	assert_string_equal(names[RELOAD_SERVING], "server.backlog");
+	assert_string_equal(names[RELOAD_LIVE], "");
+	assert_string_equal(names[RELOAD_RESTART], "control.group");
+	assert_int_equal(errs.n, 0);
+}
+
+/* The class of every key, in table order: a change here changes what a
+ * SIGHUP does. */
+static void test_compare_every_key(void **state)
+{
+	static const struct {
+		int key;
+		const char *set;
+		const char *name;
+		enum config_reload reload;
+	} keys[] = {
+		{ K_LISTEN, "server.listen=127.0.0.1:7778", "server.listen",
+		  RELOAD_SERVING },
+		{ K_PROTOCOL, "server.protocol=http", "server.protocol",
+		  RELOAD_SERVING },
+		{ K_MODEL, "server.model=poll", "server.model", RELOAD_SERVING },
+		{ K_WORKERS, "server.workers=3", "server.workers",
+		  RELOAD_SERVING },
+		{ K_BACKLOG, "server.backlog=64", "server.backlog",
+		  RELOAD_SERVING },
+		{ K_MAX_CONNECTIONS, "server.max_connections=9",
+		  "server.max_connections", RELOAD_SERVING },
+		{ K_IDLE_TIMEOUT, "server.idle_timeout=5s", "server.idle_timeout",
+		  RELOAD_SERVING },
+		{ K_PIN_WORKERS, "server.pin_workers=yes", "server.pin_workers",
+		  RELOAD_SERVING },
+		{ K_DELAY, "server.delay=1ms", "server.delay", RELOAD_SERVING },
+		{ K_REQUEST_TIMEOUT, "server.request_timeout=0",
+		  "server.request_timeout", RELOAD_SERVING },
+		{ K_DRAIN_TIMEOUT, "server.drain_timeout=1s",
+		  "server.drain_timeout", RELOAD_SERVING },
+		{ K_USER, "server.user=nobody", "server.user", RELOAD_RESTART },
+		{ K_ACCEPT_LOCK, "prefork.accept_lock=mutex",
+		  "prefork.accept_lock", RELOAD_SERVING },
+		{ K_REUSEPORT, "prefork.reuseport=yes", "prefork.reuseport",
+		  RELOAD_SERVING },
+		{ K_BODY, "http.body=Bye", "http.body", RELOAD_SERVING },
+		{ K_MAX_HEADER_BYTES, "http.max_header_bytes=1k",
+		  "http.max_header_bytes", RELOAD_SERVING },
+		{ K_MAX_HEADERS, "http.max_headers=5", "http.max_headers",
+		  RELOAD_SERVING },
+		{ K_MAX_BODY_BYTES, "http.max_body_bytes=0",
+		  "http.max_body_bytes", RELOAD_SERVING },
+		{ K_MAX_BULK_BYTES, "resp.max_bulk_bytes=1k",
+		  "resp.max_bulk_bytes", RELOAD_SERVING },
+		{ K_MAX_ARGS, "resp.max_args=2", "resp.max_args",
+		  RELOAD_SERVING },
+		{ K_SOCKET, "control.socket=/tmp/e.sock", "control.socket",
+		  RELOAD_RESTART },
+		{ K_MODE, "control.mode=0600", "control.mode", RELOAD_RESTART },
+		{ K_GROUP, "control.group=adm", "control.group",
+		  RELOAD_RESTART },
+		{ K_SYSCALLS, "probes.syscalls=auto", "probes.syscalls",
+		  RELOAD_LIVE },
+		{ K_LEVEL, "log.level=warning", "log.level", RELOAD_LIVE },
+	};
+	struct config a, b;
+	struct config_errors errs = { 0 };
+	char names[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX], want[CONFIG_RELOAD_MAX][512];
+	char origin[128];
+	size_t used[CONFIG_RELOAD_MAX] = { 0 };
+	unsigned mask = 0;
+
+	(void)state;
+	assert_int_equal(ARRAY_SIZE(keys), NKEYS);
+	config_defaults(&a);
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		assert_int_equal(keys[i].key, (int)i);
+		config_defaults(&b);
+		assert_int_equal(config_set(&b, keys[i].set, &errs), 0);
+		snprintf(origin, sizeof(origin), "-o %s", keys[i].set);
+		assert_string_equal(b.origin[i], origin);	/* the right key */
+		assert_int_equal(compare(&a, &b, names), MASK(keys[i].reload));
+		for (int r = 0; r < CONFIG_RELOAD_MAX; r++)
+			assert_string_equal(names[r], r == (int)keys[i].reload ?
+					    keys[i].name : "");
+	}
+	assert_int_equal(errs.n, 0);
+
+	/* All at once: each class lists its keys in table order, whole. */
+	memset(want, 0, sizeof(want));
+	config_defaults(&b);
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		int r = keys[i].reload;
+		assert_int_equal(config_set(&b, keys[i].set, &errs), 0);
+		used[r] += (size_t)snprintf(want[r] + used[r],
+					    sizeof(want[r]) - used[r], "%s%s",
+					    used[r] ? ", " : "", keys[i].name);
+		assert_true(used[r] < sizeof(want[r]));
+		mask |= MASK(r);
+	}
+	assert_int_equal(compare(&a, &b, names), mask);
+	assert_int_equal(mask, MASK(RELOAD_SERVING) | MASK(RELOAD_LIVE) |
+			 MASK(RELOAD_RESTART));
+	assert_string_equal(names[RELOAD_LIVE], "probes.syscalls, log.level");
+	assert_string_equal(names[RELOAD_RESTART], "server.user, "
+			    "control.socket, control.mode, control.group");
+	assert_string_equal(names[RELOAD_LIVE], want[RELOAD_LIVE]);
+	assert_string_equal(names[RELOAD_RESTART], want[RELOAD_RESTART]);
+	assert_true(strlen(want[RELOAD_SERVING]) > 255);
+	assert_string_equal(names[RELOAD_SERVING], want[RELOAD_SERVING]);
+}
+
+/* ---- config_read ------------------------------------------------------ */
+
+static void test_config_read(void **state)
+{
+	struct config cfg, dflt;
+	struct config_errors errs, warn;
+	char path[64], want[300];
+	char o1[] = "server.model=poll", o2[] = "server.user=evd";
+	char o3[] = "server.user=Evd", o4[] = "log.level=loud";
+	char *const ok[] = { o1, o2 }, *const bad[] = { o3, o4 };
+
+	(void)state;
+	config_defaults(&dflt);
+
+	/* An empty file, no overrides: the defaults, whatever cfg and the
+	 * error lists held before. */
+	write_tmp(path, sizeof(path), "", 0);
+	memset(&cfg, 0xA5, sizeof(cfg));
+	memset(&errs, 0xA5, sizeof(errs));
+	memset(&warn, 0xA5, sizeof(warn));
+	assert_int_equal(config_read(&cfg, path, NULL, 0, &errs, &warn), 0);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(errs.dropped, 0);
+	assert_int_equal(warn.n, 0);
+	assert_int_equal(warn.dropped, 0);
+	assert_config_equal(&cfg, &dflt);
+	for (size_t i = 0; i < ARRAY_SIZE(cfg.origin); i++)
+		assert_string_equal(cfg.origin[i], "");
+	assert_int_equal(unlink(path), 0);
+
+	/* The file, then the overrides over it, then the cross-key checks:
+	 * workers = 4 warns with the file's epoll... */
+	static const char text[] = "[server]\nworkers = 4\nuser = www-data\n"
+				   "[control]\ngroup = adm\n";
+	write_tmp(path, sizeof(path), text, sizeof(text) - 1);
+	assert_int_equal(config_read(&cfg, path, NULL, 0, &errs, &warn), 0);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(warn.n, 1);
+	snprintf(want, sizeof(want), "%s:2: workers = 4 is ignored: model epoll "
+		 "serves from one thread", path);
+	assert_string_equal(warn.msg[0], want);
+	assert_string_equal(cfg.user, "www-data");
+	assert_string_equal(cfg.control_group, "adm");
+	snprintf(want, sizeof(want), "%s:3", path);
+	assert_string_equal(cfg.origin[K_USER], want);
+	/* ... and with -o server.model=poll too; -o server.user wins over
+	 * the file. */
+	assert_int_equal(config_read(&cfg, path, ok, 2, &errs, &warn), 0);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(warn.n, 1);
+	assert_string_equal(cfg.model->name, "poll");
+	assert_string_equal(cfg.user, "evd");
+	assert_string_equal(cfg.origin[K_USER], "-o server.user=evd");
+	assert_string_equal(cfg.control_group, "adm");
+	assert_int_equal(cfg.workers, 4);
+	/* A pool model: no warning. */
+	char o5[] = "server.model=prethread";
+	char *const pool[] = { o5 };
+	assert_int_equal(config_read(&cfg, path, pool, 1, &errs, &warn), 0);
+	assert_int_equal(warn.n, 0);
+	assert_string_equal(cfg.user, "www-data");	/* defaults first */
+
+	/* Errors of the file, then of the overrides, in order; no warnings
+	 * once there is an error. */
+	assert_int_equal(unlink(path), 0);
+	static const char broken[] = "[server]\nworkers = 4\n"
+				     "request_timeout = 5x\n[control]\n"
+				     "group = a b\n";
+	write_tmp(path, sizeof(path), broken, sizeof(broken) - 1);
+	assert_int_equal(config_read(&cfg, path, bad, 2, &errs, &warn), -1);
+	assert_int_equal(errs.n, 4);
+	assert_int_equal(warn.n, 0);
+	snprintf(want, sizeof(want), "%s:3: request_timeout: \"5x\" is not a "
+		 "duration (expected a number with a unit, ms or s, such as "
+		 "250ms or 60s)", path);
+	assert_string_equal(errs.msg[0], want);
+	snprintf(want, sizeof(want), "%s:5: group: \"a b\" is not a valid group "
+		 "name (lower-case letters, digits, '_' and '-', not starting "
+		 "with a digit or '-')", path);
+	assert_string_equal(errs.msg[1], want);
+	assert_string_equal(errs.msg[2], "-o server.user=Evd: user: \"Evd\" is "
+			    "not a valid user name (lower-case letters, digits, "
+			    "'_' and '-', not starting with a digit or '-')");
+	assert_string_equal(errs.msg[3], "-o log.level=loud: level: unknown "
+			    "level \"loud\" (expected one of: debug, info, "
+			    "warning, error)");
+	/* Errors only in the overrides fail too. */
+	assert_int_equal(unlink(path), 0);
+	write_tmp(path, sizeof(path), text, sizeof(text) - 1);
+	assert_int_equal(config_read(&cfg, path, bad, 1, &errs, &warn), -1);
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(warn.n, 0);
+	assert_int_equal(unlink(path), 0);
+
+	/* A missing file. */
+	assert_int_equal(config_read(&cfg, path, ok, 2, &errs, &warn), -1);
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof(want), "%s: cannot open: No such file or "
+		 "directory", path);
+	assert_string_equal(errs.msg[0], want);
 }
 
 /* ---- shared parsers -------------------------------------------------------- */
@@ -2472,6 +3130,14 @@ int main(void)
 		cmocka_unit_test(test_set_new_keys),
 		cmocka_unit_test(test_finish_quiet_on_proto_keys),
 		cmocka_unit_test(test_print_new_keys),
+		cmocka_unit_test(test_request_timeout),
+		cmocka_unit_test(test_drain_timeout),
+		cmocka_unit_test(test_user),
+		cmocka_unit_test(test_control_group),
+		cmocka_unit_test(test_finish_quiet_on_service_keys),
+		cmocka_unit_test(test_compare_examples),
+		cmocka_unit_test(test_compare_every_key),
+		cmocka_unit_test(test_config_read),
 		cmocka_unit_test(test_parse_uint),
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_parse_size),

@@ -180,6 +180,7 @@ static struct bench_result *result_of(void)
 	r->c.bytes_sent = 41000;
 	r->c.bytes_received = 134000;
 	r->c.connects = 20;
+	r->c.retried = 5;
 	r->c.exchange_ns = 20 * 3 * MS;
 	r->c.exchange_blocks = 20;
 	for (int i = 0; i < 1000; i++)
@@ -229,7 +230,7 @@ static void test_json_closed(void **state)
 		      "\"status\":7},\"throughput_rps\":500.000,"
 		      "\"latency_us\":{\"p50\":");
 	assert_has(j, "\"max\":100.000,\"mean\":100.000},\"connects\":20,"
-		      "\"limit_hit\":false}\n");
+		      "\"retried\":5,\"limit_hit\":false}\n");
 	/* The per-mode fields belong to their modes. */
 	assert_null(strstr(j, "connect_us"));
 	assert_null(strstr(j, "exchange_ms_mean"));
@@ -290,7 +291,7 @@ static void test_csv(void **state)
 	assert_int_equal(commas[0], commas[1]);
 	assert_has(a, "\nclosed,http,127.0.0.1:8080,4,2,1,0.000,2.000000,1000,"
 		      "41000,134000,0,3,0,0,0,7,500.000,");
-	assert_has(a, ",20,false,,,,,,,,,\n");
+	assert_has(a, ",20,5,false,,,,,,,,,\n");
 	assert_has(b, ",2.000000,3.000000,10.000\n");
 	free(a);
 	free(b);
@@ -307,10 +308,17 @@ static void test_table(void **state)
 	assert_has(t, "  requests      1000 (500.0/s)\n");
 	assert_has(t, "  errors        10 (connect 0, reset 3, timeout 0, "
 		      "mismatch 0, eof 0, status 7)\n");
+	assert_has(t, "  retried       5 (sent again on a new connection "
+		      "after a reply with Connection: close)\n");
 	assert_has(t, "  latency       p50 ");
 	assert_has(t, "max 100.0us  mean 100.0us\n");
 	assert_has(t, "  connect       p50 ");
 	assert_has(t, "max 2.00ms  mean 2.00ms\n");
+	free(t);
+	/* Without retries, no line. */
+	r->c.retried = 0;
+	t = render(report_table, &o, r);
+	assert_null(strstr(t, "retried"));
 	free(t);
 	free(r);
 }
