@@ -16,6 +16,10 @@ OFF_MSG='evctl: evd: ERROR syscall probes are off (turn them on with `evctl sysc
 EPERM_MSG='permission denied: loading them needs CAP_BPF and CAP_PERFMON (run evd as root, or grant it those capabilities)'
 
 teardown() {
+	if [ -n "${STRACE_PID:-}" ]; then
+		kill -KILL "$STRACE_PID" 2>/dev/null || true
+		wait "$STRACE_PID" 2>/dev/null || true
+	fi
 	evd_cleanup
 }
 
@@ -140,6 +144,73 @@ known_load() {
 	# Every connection's process exits once the connection is over.
 	[ "$(field "$json" exit_group calls)" -eq 10 ]
 	evd_stop
+}
+
+# strace_calls FILE NAME: calls and errors ("C E") of one syscall in the
+# table strace -c wrote to FILE, "0 0" when it has no row.
+strace_calls() {
+	awk -v n="$2" '$NF == n { e = NF == 6 ? $5 : 0; print $4, e; found = 1 }
+		END { if (!found) print 0, 0 }' "$1"
+}
+
+# strace_attached FILE N: strace said "Process N attached" N times.
+strace_attached() {
+	[ "$(grep -c ' attached$' "$1")" -eq "$2" ]
+}
+
+# strace_agrees MODEL: evd's counts and strace's for the same run, on the
+# threads evd counts (every scoreboard slot; the control thread is in
+# neither): accept4 that succeeded, recvfrom and sendto (calls and errors)
+# must be the same numbers.
+strace_agrees() {
+	require_probes
+	command -v strace >/dev/null || skip "strace is missing (apt-get install strace)"
+	probes_start -o probes.syscalls=on -o server.model="$1" -o server.workers=2
+	wait_until 10 workers_alive
+	local tids=() t args=()
+	tids=($(workers_json | jq -r '.[].tid'))
+	for t in "${tids[@]}"; do
+		args+=(-p "$t")
+	done
+	run -0 sc reset
+	strace -c -o "$BATS_TEST_TMPDIR/strace.txt" -e trace=accept4,recvfrom,sendto \
+		"${args[@]}" 2>"$BATS_TEST_TMPDIR/strace.err" &
+	STRACE_PID=$!
+	wait_until 10 strace_attached "$BATS_TEST_TMPDIR/strace.err" "${#tids[@]}"
+	load 10 50
+	wait_stat requests 500
+	wait_stat connections_closed 10
+	json=$(sc -o json)
+	# strace detaches on SIGINT, writes its table and exits 0 or 130.
+	kill -INT "$STRACE_PID"
+	local rc=0
+	wait "$STRACE_PID" || rc=$?
+	STRACE_PID=
+	[ "$rc" -eq 0 ] || [ "$rc" -eq 130 ]
+	cat "$BATS_TEST_TMPDIR/strace.txt" >&2
+	local name ours theirs
+	for name in recvfrom sendto; do
+		ours="$(field "$json" $name calls) $(field "$json" $name errors)"
+		theirs=$(strace_calls "$BATS_TEST_TMPDIR/strace.txt" $name)
+		echo "$name: evd $ours, strace $theirs" >&2
+		[ "$ours" = "$theirs" ]
+	done
+	[ "$(field "$json" sendto calls)" -eq 500 ]
+	# A blocking accept4 that strace's attach interrupted is one more
+	# failed call for evd: compare those that succeeded.
+	read -r t e < <(strace_calls "$BATS_TEST_TMPDIR/strace.txt" accept4)
+	echo "accept4 that succeeded: evd $(ok_calls "$json" accept4), strace $((t - e))" >&2
+	[ "$(ok_calls "$json" accept4)" -eq $((t - e)) ]
+	[ $((t - e)) -eq 10 ]
+	evd_stop
+}
+
+@test "the counts match strace's for the same run: epoll" {
+	strace_agrees epoll
+}
+
+@test "the counts match strace's for the same run: prefork" {
+	strace_agrees prefork
 }
 
 @test "counts exclude evctl's own control calls" {
