@@ -145,6 +145,23 @@ static int tgid_add(struct probes *p, pid_t pid)
 	return 0;
 }
 
+/* The calling thread's pid and tid as the kernel, and so the programs, see
+ * them: not getpid() and gettid() when evd runs in a pid namespace of its
+ * own (a container).  0 or -errno. */
+static int kernel_ids(struct syscalls_bpf *skel, __u32 *tgid, __u32 *tid)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.whoami),
+				   &opts) < 0)
+		return -errno;
+	__u64 v = __atomic_load_n(&skel->bss->whoami_pid_tgid,
+				  __ATOMIC_ACQUIRE);
+	*tgid = (__u32)(v >> 32);
+	*tid = (__u32)v;
+	return 0;
+}
+
 /* Words of the bitmap for this machine's pid_max (SC_MEMBER_WORDS when it
  * cannot be read). */
 static uint32_t member_words(void)
@@ -162,15 +179,17 @@ static uint32_t member_words(void)
 	return (uint32_t)((max + 63) / 64);
 }
 
-/* Puts this process and its live descendants in the set.  The fork
- * tracepoint is attached already: a child born during the scan joins
- * through it. */
-static int seed_tgids(struct probes *p)
+/* Puts this process (whose pid the kernel knows as ktgid) and its live
+ * descendants in the set.  The fork tracepoint is attached already: a child
+ * born during the scan joins through it.  In a pid namespace of its own
+ * (nested), the descendants' pids read in /proc are not the kernel's:
+ * -EOPNOTSUPP when there is one. */
+static int seed_tgids(struct probes *p, pid_t ktgid, bool nested)
 {
 	struct proc *v = NULL;
 	pid_t self = getpid();
 	int n = proc_list(&v);
-	int rc = tgid_add(p, self);
+	int rc = tgid_add(p, ktgid);
 
 	if (n < 0 || rc < 0) {
 		free(v);
@@ -187,7 +206,7 @@ static int seed_tgids(struct probes *p)
 				member = v[j].member && v[j].pid == v[i].ppid;
 			if (!member)
 				continue;
-			rc = tgid_add(p, v[i].pid);
+			rc = nested ? -EOPNOTSUPP : tgid_add(p, v[i].pid);
 			v[i].member = grew = true;
 		}
 	}
@@ -284,9 +303,36 @@ static int load(struct probes *p, char *err, size_t errlen)
 	skel->links.on_task_exit = exit_link;
 	fork_link = exit_link = NULL;
 	p->skel = skel;
-	rc = seed_tgids(p);
-	for (unsigned i = 0; rc == 0 && i < p->nignore; i++)
-		rc = ignore_add(p, i, p->ignore[i]);
+	__u32 ktgid, ktid;
+	rc = kernel_ids(skel, &ktgid, &ktid);
+	if (rc < 0) {
+		set_err(err, errlen, rc, "cannot run the BPF program whoami: %s",
+			strerror(-rc));
+		p->skel = NULL;
+		goto fail;
+	}
+	bool nested = (pid_t)ktgid != getpid();
+	rc = seed_tgids(p, (pid_t)ktgid, nested);
+	if (rc == -EOPNOTSUPP) {
+		set_err(err, errlen, rc, "evd runs in a pid namespace of its "
+			"own (pid %d, %u on the host) and has worker processes "
+			"already: the probes cannot tell the host their pids; "
+			"load them at startup with [probes] syscalls = on or "
+			"auto, or run evd in the host's pid namespace",
+			(int)getpid(), ktgid);
+		p->skel = NULL;
+		goto fail;
+	}
+	/* Threads named before the load: the calling one is the only one
+	 * whose host tid is known in a pid namespace (the control thread
+	 * loads them at runtime, and names itself). */
+	pid_t me = (pid_t)syscall(SYS_gettid);
+	for (unsigned i = 0; rc == 0 && i < p->nignore; i++) {
+		if (!nested)
+			rc = ignore_add(p, i, p->ignore[i]);
+		else if (p->ignore[i] == me)
+			rc = ignore_add(p, i, (pid_t)ktid);
+	}
 	if (rc < 0) {
 		set_err(err, errlen, rc, "cannot fill the process set: %s",
 			strerror(-rc));
@@ -363,7 +409,11 @@ int probes_ignore_thread(struct probes *p)
 		return -ENOSPC;
 	unsigned i = p->nignore++;
 	p->ignore[i] = tid;
-	return p->skel ? ignore_add(p, i, tid) : 0;
+	if (!p->skel)
+		return 0;
+	__u32 ktgid, ktid;
+	int rc = kernel_ids(p->skel, &ktgid, &ktid);
+	return rc < 0 ? rc : ignore_add(p, i, (pid_t)ktid);
 }
 
 void probes_forget(struct probes *p)

@@ -28,6 +28,8 @@ const volatile __u32 nr_exit_group = 231;
 /* Written by the loader through the mmapped .bss. */
 __u32 gen;
 __u32 ignore_tids[SC_IGNORE_MAX];	/* 0: a free entry */
+/* The ids of the thread that last ran whoami, as the kernel sees them. */
+__u64 whoami_pid_tgid;
 /* Children not followed: their tgid lies beyond the bitmap (pid_max was
  * raised after the probes loaded). */
 __u64 untracked;
@@ -188,6 +190,15 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	__u64 pt = bpf_get_current_pid_tgid();
 	account(pt >> 32, (__u32)pt, f->nr, bpf_ktime_get_ns() - ts,
 		ret < 0 && ret >= -4095);
+	return 0;
+}
+
+/* Run by the loader with BPF_PROG_TEST_RUN, in its own thread: its pid and
+ * tid outside any pid namespace, which are what the programs compare. */
+SEC("raw_tp")
+int whoami(void *ctx)
+{
+	whoami_pid_tgid = bpf_get_current_pid_tgid();
 	return 0;
 }
 

@@ -419,3 +419,65 @@ stub_evd() {
 	evd_stop
 	rm -rf "$dir"
 }
+
+# ns_start -o ...: evd_start inside a pid namespace of its own (pid 1 there,
+# as in a container); EVD_PID is unshare's, NS_EVD the host pid of evd.
+ns_start() {
+	EVD_DIR=$BATS_TEST_TMPDIR
+	EVD_SOCK=$EVD_DIR/evd.sock
+	EVD_LOG=$EVD_DIR/evd.log
+	EVD_CONF=$EVD_DIR/evd.ini
+	evd_config "$EVD_CONF"
+	unshare --pid --fork --mount-proc "$EVD_BIN" -c "$EVD_CONF" "$@" 2>"$EVD_LOG" &
+	EVD_PID=$!
+	if ! wait_until 10 evd_answers; then
+		cat "$EVD_LOG" >&2
+		return 1
+	fi
+	NS_EVD=$(pgrep -P "$EVD_PID")
+	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	[ "$(stat_of pid)" -eq 1 ]
+	# The pids evctl shows are the namespace's: wait for the slots.
+	wait_until 10 ns_workers_up
+}
+
+ns_workers_up() {
+	workers_json | jq -e 'all(.[]; .pid > 0)' >/dev/null
+}
+
+# ns_stop: SIGTERM to evd (unshare passes on no signal); evd exits 0.
+ns_stop() {
+	kill -TERM "$NS_EVD"
+	wait "$EVD_PID"
+}
+
+@test "in a pid namespace of its own: counted when loaded at startup; a late first load refused with the reason" {
+	require_probes
+	unshare --pid --fork --mount-proc true 2>/dev/null ||
+		skip "unshare --pid --fork --mount-proc does not work here"
+	ns_start -o probes.syscalls=on -o server.model=prefork -o server.workers=2
+	load 4 5
+	wait_stat requests 20
+	wait_stat connections_closed 4
+	json=$(sc -o json)
+	echo "$json" >&2
+	[ "$(ok_calls "$json" accept4)" -eq 4 ]
+	[ "$(field "$json" sendto calls)" -eq 20 ]
+	ns_stop
+	# Off at startup, workers already there: their host pids are unknown.
+	ns_start -o server.model=prefork -o server.workers=2
+	run --separate-stderr sc on
+	[ "$status" -eq 1 ]
+	[[ $stderr =~ ^evctl:\ evd:\ ERROR\ cannot\ turn\ the\ syscall\ probes\ on:\ evd\ runs\ in\ a\ pid\ namespace\ of\ its\ own\ \(pid\ 1,\ ([0-9]+)\ on\ the\ host\)\ and\ has\ worker\ processes\ already:\ the\ probes\ cannot\ tell\ the\ host\ their\ pids\;\ load\ them\ at\ startup\ with\ \[probes\]\ syscalls\ =\ on\ or\ auto,\ or\ run\ evd\ in\ the\ host\'s\ pid\ namespace$ ]]
+	[ "${BASH_REMATCH[1]}" -eq "$NS_EVD" ]
+	# The epoll model has no worker process: a late load works.
+	ns_stop
+	ns_start -o server.model=epoll
+	run -0 sc on
+	load 2 3
+	wait_stat requests 6
+	json=$(sc -o json)
+	[ "$(ok_calls "$json" accept4)" -eq 2 ]
+	[ "$(field "$json" sendto calls)" -eq 6 ]
+	ns_stop
+}
