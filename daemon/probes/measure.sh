@@ -13,7 +13,8 @@
 #       Throughput with the probes off, then on, then off... in ONE evd
 #       (`evctl syscalls on|off` between rounds) under the same client:
 #       evbench -c 50 -d SECONDS.  ROUNDS pairs (default 6), 3 s each.
-#       Prints every round and the median of the on/off ratios.
+#       Prints every round (requests/s, and evd's CPU time per request
+#       from /proc) and the medians of the on/off ratios.
 #   measure.sh perreq [MODEL...]
 #       System calls per request of each model (default: all twelve) under
 #       two loads: `evbench -c 10 -n 50000` (keep-alive) and
@@ -99,6 +100,7 @@ cmd_agree() {
 	done
 	# perf counts these threads for as long as the command runs: from
 	# before the reset to after the read.
+	# shellcheck disable=SC2016 # the inner script expands its own $0..$5
 	perf stat -x, -o "$dir/perf.csv" -e "$events" -t "$tids" -- \
 		bash -c '
 		set -e
@@ -116,7 +118,6 @@ cmd_agree() {
 	jq -e '.requests == '"$n" "$dir/bench.json" >/dev/null || die "evbench failed"
 	echo "model $model: $n requests, $(jq -r .requests "$dir/evd.json") counted by evd; threads $tids"
 	printf '%-14s %10s %10s %8s\n' syscall evd perf diff%
-	local total=0
 	for ev in $names; do
 		local p e
 		p=$(awk -F, -v e="syscalls:sys_enter_$ev" '$3 == e { print $1 }' "$dir/perf.csv")
@@ -191,11 +192,9 @@ median() {
 		}'
 }
 
-# perreq_run ARGS...: reset, one evbench run, waits for the closes; prints
-# calls per request and the top syscalls.
+# perreq_run EVBENCH-ARGS...: reset, one evbench run, waits for the
+# closes; prints calls per request, a tab, and the main syscalls.
 perreq_run() {
-	local conns=$1
-	shift
 	ctl syscalls reset >/dev/null
 	local c0
 	c0=$(stat_of connections_closed)
@@ -203,7 +202,6 @@ perreq_run() {
 	settle $((c0 + $(jq .connects "$dir/b.json")))
 	ctl syscalls -o json >"$dir/evd.json"
 	jq -r '"\(.calls_per_request)\t" + ([.syscalls | sort_by(-.calls)[] | select(.calls_per_request >= 0.05) | "\(.name) \(.calls_per_request)"][:5] | join(", "))' "$dir/evd.json"
-	: "$conns"
 }
 
 cmd_perreq() {
@@ -213,14 +211,14 @@ cmd_perreq() {
 	echo "|---|---:|---|---:|---|"
 	for m in "${models[@]}"; do
 		start "$m" on
-		a=$(perreq_run 10 -c 10 -n 50000)
-		b=$(perreq_run 10 --conn-per-request -c 10 -n 5000)
+		a=$(perreq_run -c 10 -n 50000)
+		b=$(perreq_run --conn-per-request -c 10 -n 5000)
 		stop
 		echo "| $m | ${a%%$'\t'*} | ${a#*$'\t'} | ${b%%$'\t'*} | ${b#*$'\t'} |"
 	done
 }
 
-[ $# -ge 1 ] || { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ "$(id -u)" -eq 0 ] || die "the probes need root (CAP_BPF and CAP_PERFMON)"
 what=$1
 shift
