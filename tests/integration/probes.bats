@@ -420,6 +420,41 @@ stub_evd() {
 	rm -rf "$dir"
 }
 
+@test "as nobody with only CAP_BPF and CAP_PERFMON: the probes load, count, and attach again at runtime" {
+	require_probes
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
+	dir=$(mktemp -d /tmp/evd-probes.XXXXXX)
+	chmod 0777 "$dir"
+	EVD_DIR=$dir
+	EVD_SOCK=$dir/evd.sock
+	EVD_CONF=$dir/evd.ini
+	EVD_LOG=$dir/evd.log
+	evd_config "$EVD_CONF"
+	chmod 0644 "$EVD_CONF"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		--inh-caps=-all,+bpf,+perfmon --ambient-caps=-all,+bpf,+perfmon \
+		"$EVD_BIN" -c "$EVD_CONF" -o probes.syscalls=on \
+		-o server.model=prefork -o server.workers=2 2>"$EVD_LOG" &
+	EVD_PID=$!
+	wait_until 10 evd_answers || { cat "$EVD_LOG" >&2; false; }
+	# Exactly those two capabilities (bits 38 and 39), nothing else.
+	grep -qx $'CapEff:\t000000c000000000' /proc/"$EVD_PID"/status
+	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	wait_until 10 workers_alive
+	load 3 5
+	wait_stat requests 15
+	json=$(sc -o json)
+	[ "$(ok_calls "$json" accept4)" -eq 3 ]
+	[ "$(field "$json" sendto calls)" -eq 15 ]
+	# Attaching again needs the capabilities still.
+	run -0 sc off
+	run -0 sc on
+	[ "$output" = "syscall probes on" ]
+	[ "$(links sys_enter)" -eq 1 ]
+	evd_stop
+	rm -rf "$dir"
+}
+
 # ns_start -o ...: evd_start inside a pid namespace of its own (pid 1 there,
 # as in a container); EVD_PID is unshare's, NS_EVD the host pid of evd.
 ns_start() {
