@@ -21,6 +21,10 @@ teardown() {
 		wait "$STRACE_PID" 2>/dev/null || true
 	fi
 	evd_cleanup
+	# A directory outside BATS_TEST_TMPDIR, for tests that run evd as nobody.
+	if [ -n "${PROBES_TMP:-}" ]; then
+		rm -rf "$PROBES_TMP"
+	fi
 }
 
 # is_stub BIN: true when BIN was built with daemon/probes/probes_none.c.
@@ -397,6 +401,7 @@ stub_evd() {
 	command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
 	is_stub "$EVD_BIN" && skip "$EVD_BIN was built without the probes"
 	dir=$(mktemp -d /tmp/evd-probes.XXXXXX)
+	PROBES_TMP=$dir
 	chmod 0777 "$dir"
 	EVD_DIR=$dir
 	EVD_SOCK=$dir/evd.sock
@@ -417,13 +422,13 @@ stub_evd() {
 	run --separate-stderr sc
 	[ "$stderr" = "$OFF_MSG" ]
 	evd_stop
-	rm -rf "$dir"
 }
 
 @test "as nobody with only CAP_BPF and CAP_PERFMON: the probes load, count, and attach again at runtime" {
 	require_probes
 	command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
 	dir=$(mktemp -d /tmp/evd-probes.XXXXXX)
+	PROBES_TMP=$dir
 	chmod 0777 "$dir"
 	EVD_DIR=$dir
 	EVD_SOCK=$dir/evd.sock
@@ -452,7 +457,6 @@ stub_evd() {
 	[ "$output" = "syscall probes on" ]
 	[ "$(links sys_enter)" -eq 1 ]
 	evd_stop
-	rm -rf "$dir"
 }
 
 # ns_start -o ...: evd_start inside a pid namespace of its own (pid 1 there,
