@@ -1,6 +1,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,6 +10,11 @@
 #include "server.h"
 #include "stats.h"
 #include "util.h"
+
+#define MS 1000000ull
+/* SO_RCVTIMEO is re-armed only when the deadline moved by more than this
+ * (a timeout fires at most this late; streaming reads stay cheap). */
+#define RCVTIMEO_SLACK_MS 10
 
 struct conn *conn_new(int fd, struct server *srv, struct stats_slot *slot,
 		      bool blocking)
@@ -34,6 +40,7 @@ struct conn *conn_new(int fd, struct server *srv, struct stats_slot *slot,
 	c->slot = slot;
 	c->proto = proto;
 	c->last_active = now_ns();
+	c->request_ms = srv->cfg->request_timeout_ms;
 	timer_init(&c->timer, NULL, c);
 	proto->init(c->state, srv->cfg);
 	slot_add(slot, STAT_accepted, 1);
@@ -136,6 +143,7 @@ static bool process(struct conn *c)
 				slot_add(c->slot, (enum stat_id)(STAT_http_1xx + k),
 					 res.replies[k]);
 		if (res.requests) {
+			c->rq_restart = true;
 			/* A held response's request is a run of its own: the
 			 * responses before it (ending at its offset) may go
 			 * now and count when sent, not a delay later. */
@@ -327,7 +335,80 @@ unsigned conn_want(const struct conn *c)
 	return want;
 }
 
-static void set_timeouts(struct conn *c, uint64_t ms);
+bool conn_request_waits(const struct conn *c)
+{
+	return c->request_ms && c->t_pending && !c->held && !c->eof &&
+	       !c->closing && !c->failed && buf_used(&c->in) < c->in.cap;
+}
+
+static void rq_unlink(struct conn_list *l, struct conn *c)
+{
+	if (c->rq_prev)
+		c->rq_prev->rq_next = c->rq_next;
+	else
+		l->rq_head = c->rq_next;
+	if (c->rq_next)
+		c->rq_next->rq_prev = c->rq_prev;
+	else
+		l->rq_tail = c->rq_prev;
+	c->rq_prev = c->rq_next = NULL;
+	c->rq_linked = false;
+}
+
+/* Inserts c in order of rq_start: at the tail but for a connection that
+ * comes back (select-prethread's pool hands it back with its clock). */
+static void rq_link(struct conn_list *l, struct conn *c)
+{
+	struct conn *after = l->rq_tail;
+
+	while (after && after->rq_start > c->rq_start)
+		after = after->rq_prev;
+	c->rq_prev = after;
+	c->rq_next = after ? after->rq_next : l->rq_head;
+	if (c->rq_next)
+		c->rq_next->rq_prev = c;
+	else
+		l->rq_tail = c;
+	if (after)
+		after->rq_next = c;
+	else
+		l->rq_head = c;
+	c->rq_linked = true;
+}
+
+/* Starts, restarts or stops c's request clock from its state now, and
+ * keeps it on l's request list while it runs (l NULL: blocking models). */
+static void rq_sync(struct conn_list *l, struct conn *c, uint64_t now)
+{
+	bool waits = conn_request_waits(c);
+
+	if (!waits || c->rq_restart) {
+		if (c->rq_linked)
+			rq_unlink(l, c);
+		c->rq_start = 0;
+	}
+	c->rq_restart = false;
+	if (!waits)
+		return;
+	if (!c->rq_start)
+		c->rq_start = now;
+	if (l && !c->rq_linked)
+		rq_link(l, c);
+}
+
+static uint64_t rq_due(const struct conn *c)
+{
+	return c->rq_start + c->request_ms * MS;
+}
+
+/* A connection's idle limit in ms (0: none): draining, a polite one waits
+ * at most CONN_DRAIN_IDLE_MS for its last request. */
+static uint64_t idle_limit_ms(const struct conn *c, uint64_t idle_ms)
+{
+	if (c->draining && (!idle_ms || idle_ms > CONN_DRAIN_IDLE_MS))
+		return CONN_DRAIN_IDLE_MS;
+	return idle_ms;
+}
 
 unsigned conn_drain(struct conn *c)
 {
@@ -341,8 +422,7 @@ unsigned conn_drain(struct conn *c)
 		c->draining = true;
 		c->drain_polite = recent && c->proto->drain &&
 				  c->proto->drain(c->state);
-		if (c->drain_polite && c->blocking)
-			set_timeouts(c, CONN_DRAIN_IDLE_MS);
+		/* Blocking: conn_serve_blocking() shortens SO_RCVTIMEO. */
 	}
 	return conn_want(c);
 }
@@ -465,15 +545,34 @@ void conn_tx_done(struct conn *c, long n)
 	}
 }
 
-static void set_timeouts(struct conn *c, uint64_t ms)
+static void set_timeout(struct conn *c, int opt, uint64_t ms)
 {
 	struct timeval tv = {
 		.tv_sec = (time_t)(ms / 1000),
 		.tv_usec = (suseconds_t)(ms % 1000) * 1000,
 	};
 
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+/*
+ * Points SO_RCVTIMEO (*cur ms, 0: none) at due (0: none) before a blocking
+ * read.  Lazy: a timeout already shorter is kept (the read wakes early and
+ * the caller re-arms with force), one longer by less than the slack too.
+ */
+static void rcv_arm(struct conn *c, uint64_t *cur, uint64_t due, uint64_t now,
+		    bool force)
+{
+	uint64_t want = 0;
+
+	if (due)
+		want = due > now ? (due - now + MS - 1) / MS : 1;
+	if (want == *cur)
+		return;
+	if (!force && *cur && want && *cur < want + RCVTIMEO_SLACK_MS)
+		return;
+	set_timeout(c, SO_RCVTIMEO, want);
+	*cur = want;
 }
 
 /* Sleeps until the held response is due; false if interrupted. */
@@ -489,10 +588,16 @@ static bool sleep_until(uint64_t when)
 
 void conn_serve_blocking(struct server *srv, struct conn *c)
 {
-	bool idle = false;
+	uint64_t idle_ns = srv->cfg->idle_timeout_ms * MS;
+	uint64_t rcv_ms = 0;		/* SO_RCVTIMEO now */
+	uint64_t idle_from = now_ns();	/* the latest progress */
+	bool idle = false, early = false;
 
-	if (srv->cfg->idle_timeout_ms)
-		set_timeouts(c, srv->cfg->idle_timeout_ms);
+	if (idle_ns) {
+		set_timeout(c, SO_SNDTIMEO, srv->cfg->idle_timeout_ms);
+		set_timeout(c, SO_RCVTIMEO, srv->cfg->idle_timeout_ms);
+		rcv_ms = srv->cfg->idle_timeout_ms;
+	}
 	while (!server_stopping(srv)) {
 		unsigned want = server_draining(srv) ? conn_drain(c) :
 						       conn_want(c);
@@ -506,6 +611,7 @@ void conn_serve_blocking(struct server *srv, struct conn *c)
 			slot_set_state(c->slot, WORKER_WAITING);
 			if (sleep_until(c->hold_until))
 				conn_on_timer(c);
+			idle_from = now_ns();
 			continue;
 		}
 		if (want & CONN_WANT_WRITE) {
@@ -515,18 +621,38 @@ void conn_serve_blocking(struct server *srv, struct conn *c)
 				idle = true;
 				break;
 			}
-			if (r == 0)
+			if (r == 0) {
+				idle_from = now_ns();
 				pump(c);
+			}
 			continue;
 		}
+		/* Reading: the nearer of the idle and request deadlines
+		 * (draining, a polite connection's idle limit is shorter). */
+		uint64_t now = now_ns();
+		rq_sync(NULL, c, now);
+		idle_ns = idle_limit_ms(c, srv->cfg->idle_timeout_ms) * MS;
+		uint64_t due = idle_ns ? idle_from + idle_ns : 0;
+		if (c->rq_start && (!due || rq_due(c) < due))
+			due = rq_due(c);
+		rcv_arm(c, &rcv_ms, due, now, early);
+		early = false;
 		slot_set_state(c->slot, WORKER_READING);
 		r = do_read(c);
 		if (r == -EAGAIN) {	/* SO_RCVTIMEO expired */
-			idle = true;
-			break;
+			now = now_ns();
+			if ((c->rq_start && now >= rq_due(c)) ||
+			    (idle_ns && now >= idle_from + idle_ns)) {
+				idle = true;
+				break;
+			}
+			early = true;	/* armed for an earlier deadline */
+			continue;
 		}
-		if (r >= 0)
+		if (r >= 0) {
+			idle_from = now_ns();
 			pump(c);
+		}
 	}
 	slot_set_state(c->slot, WORKER_IDLE);
 	if (idle)
@@ -537,7 +663,7 @@ void conn_serve_blocking(struct server *srv, struct conn *c)
 
 /* ---- idle list ------------------------------------------------------------ */
 
-void conn_list_add(struct conn_list *l, struct conn *c)
+static void act_append(struct conn_list *l, struct conn *c)
 {
 	c->next = NULL;
 	c->prev = l->tail;
@@ -546,10 +672,9 @@ void conn_list_add(struct conn_list *l, struct conn *c)
 	else
 		l->head = c;
 	l->tail = c;
-	l->n++;
 }
 
-void conn_list_del(struct conn_list *l, struct conn *c)
+static void act_unlink(struct conn_list *l, struct conn *c)
 {
 	if (c->prev)
 		c->prev->next = c->next;
@@ -560,16 +685,36 @@ void conn_list_del(struct conn_list *l, struct conn *c)
 	else
 		l->tail = c->prev;
 	c->prev = c->next = NULL;
+}
+
+void conn_list_add(struct conn_list *l, struct conn *c)
+{
+	act_append(l, c);
+	l->n++;
+	if (c->request_ms)
+		rq_sync(l, c, now_ns());
+}
+
+void conn_list_del(struct conn_list *l, struct conn *c)
+{
+	act_unlink(l, c);
 	l->n--;
+	/* Its clock keeps running (rq_start): it may come back. */
+	if (c->rq_linked)
+		rq_unlink(l, c);
 }
 
 void conn_list_touch(struct conn_list *l, struct conn *c)
 {
-	c->last_active = now_ns();
+	uint64_t now = now_ns();
+
+	c->last_active = now;
+	if (c->request_ms)
+		rq_sync(l, c, now);
 	if (l->tail == c)
 		return;
-	conn_list_del(l, c);
-	conn_list_add(l, c);
+	act_unlink(l, c);
+	act_append(l, c);
 }
 
 void conn_list_drain(struct conn_list *l,
@@ -587,25 +732,36 @@ void conn_list_drain(struct conn_list *l,
 	}
 }
 
-int conn_list_expire(struct conn_list *l, uint64_t idle_ms, uint64_t now,
-		     void (*forget)(struct conn *c, void *arg), void *arg)
+/* ns as milliseconds, rounded up. */
+static int ms_of(uint64_t ns)
 {
+	uint64_t ms = (ns + MS - 1) / MS;
+
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+struct conn *conn_list_due(struct conn_list *l, uint64_t idle_ms,
+			   uint64_t now, int *ms)
+{
+	int next = -1;
+
+	if (l->rq_head) {
+		struct conn *c = l->rq_head;
+		if (now >= rq_due(c))
+			return c;
+		next = ms_of(rq_due(c) - now);
+	}
 	while (l->head) {
 		struct conn *c = l->head;
-		/* Draining: a polite connection waits at most
-		 * CONN_DRAIN_IDLE_MS for its last request. */
-		uint64_t ms = c->draining && (!idle_ms || idle_ms >
-					      CONN_DRAIN_IDLE_MS) ?
-				      CONN_DRAIN_IDLE_MS : idle_ms;
-		uint64_t idle_ns = ms * 1000000u;
-		if (!ms)
-			return -1;
-		uint64_t age = now - c->last_active;
-		if (now < c->last_active)
-			age = 0;
+		uint64_t idle_ns = idle_limit_ms(c, idle_ms) * MS;
+		if (!idle_ns)
+			break;
+		uint64_t age = now > c->last_active ? now - c->last_active : 0;
 		if (age < idle_ns) {
-			uint64_t left = idle_ns - age;
-			return (int)((left + 999999) / 1000000);
+			int left = ms_of(idle_ns - age);
+			if (next < 0 || left < next)
+				next = left;
+			break;
 		}
 		if (c->held) {
 			/* Waiting on evd, not on the peer: not idle. */
@@ -613,10 +769,35 @@ int conn_list_expire(struct conn_list *l, uint64_t idle_ms, uint64_t now,
 			c->last_active = now;
 			continue;
 		}
+		return c;
+	}
+	*ms = next;
+	return NULL;
+}
+
+uint64_t conn_list_next_due(const struct conn_list *l, uint64_t idle_ms)
+{
+	uint64_t due = 0;
+
+	if (l->head && idle_limit_ms(l->head, idle_ms))
+		due = l->head->last_active +
+		      idle_limit_ms(l->head, idle_ms) * MS;
+	if (l->rq_head && (!due || rq_due(l->rq_head) < due))
+		due = rq_due(l->rq_head);
+	return due;
+}
+
+int conn_list_expire(struct conn_list *l, uint64_t idle_ms, uint64_t now,
+		     void (*forget)(struct conn *c, void *arg), void *arg)
+{
+	struct conn *c;
+	int ms;
+
+	while ((c = conn_list_due(l, idle_ms, now, &ms))) {
 		conn_list_del(l, c);
 		if (forget)
 			forget(c, arg);
 		conn_close_idle(c);
 	}
-	return -1;
+	return ms;
 }

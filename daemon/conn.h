@@ -58,6 +58,13 @@ struct conn {
 	uint64_t t_read;	/* time of the latest read */
 	uint64_t t_pending;	/* start of the oldest unfinished request, 0 if none */
 	uint64_t last_active;	/* latest event, for idle timeouts (conn_list) */
+	/* request_timeout: the clock runs while a request is under way (see
+	 * conn_request_waits()); rq_start is when it started, 0 if stopped. */
+	uint64_t request_ms;	/* [server] request_timeout; 0: off */
+	uint64_t rq_start;
+	bool rq_restart;	/* a request completed: the next one starts anew */
+	bool rq_linked;		/* on its conn_list's request list */
+	struct conn *rq_prev, *rq_next;
 	struct req_run runs[CONN_RUNS];	/* answered, not yet fully sent */
 	unsigned run_head, nruns;
 	struct stats_slot *slot;
@@ -78,8 +85,21 @@ struct conn *conn_new(int fd, struct server *srv, struct stats_slot *slot,
 /* Closes the socket, counts the connection as closed and frees it. */
 void conn_close(struct conn *c);
 
-/* Counts an idle-timeout close, then closes. */
+/* Counts a timeout close (idle_timeout or request_timeout, both in
+ * errors_timeout), then closes. */
 void conn_close_idle(struct conn *c);
+
+/*
+ * True while evd waits for the rest of a request the peer has started:
+ * bytes of an incomplete request are buffered (echo: a line without its
+ * newline; http: a head without its blank line, or a body not all there;
+ * resp: a command not complete), and evd is reading: not while a delayed
+ * response is held, nor while the input buffer is full because the peer
+ * does not read its answers (backpressure: then idle_timeout applies).
+ * request_timeout counts only these periods, and starts anew after a
+ * pause and after every request completed.
+ */
+bool conn_request_waits(const struct conn *c);
 
 /* Event handlers for readiness models; return conn_want(). */
 unsigned conn_on_readable(struct conn *c);
@@ -131,14 +151,20 @@ void conn_release(struct conn *c);
 void conn_timer_sync(struct conn *c, struct timer_heap *h, unsigned want);
 
 /* Serves a blocking-socket connection until it ends or the server stops,
- * then closes it.  Idle timeouts come from SO_RCVTIMEO/SO_SNDTIMEO. */
+ * then closes it.  Idle timeouts come from SO_SNDTIMEO and SO_RCVTIMEO;
+ * while a request is under way SO_RCVTIMEO is shortened to the request's
+ * deadline (request_timeout). */
 void conn_serve_blocking(struct server *srv, struct conn *c);
 
 /* An intrusive list in order of last activity, oldest first: the idle
- * timeout of a readiness model checks only the head. */
+ * timeout of a readiness model checks only the head.  A second list, in
+ * the same struct, holds the connections with a request under way in order
+ * of its start, for request_timeout; add, del and touch keep it in step
+ * (a model calls conn_list_touch() after every event of a connection). */
 struct conn_list {
 	struct conn *head, *tail;
 	unsigned n;
+	struct conn *rq_head, *rq_tail;
 };
 
 void conn_list_add(struct conn_list *l, struct conn *c);
@@ -153,11 +179,22 @@ void conn_list_drain(struct conn_list *l,
 		     void *arg);
 
 /*
- * Closes connections idle for idle_ms or more (counted as timeouts), calling
+ * Closes connections idle for idle_ms or more, and those whose request has
+ * been under way for request_timeout (both counted as timeouts), calling
  * forget(c, arg) first so the model drops its references.  Returns the
  * milliseconds until the next connection may expire, or -1 if none can.
  */
 int conn_list_expire(struct conn_list *l, uint64_t idle_ms, uint64_t now,
 		     void (*forget)(struct conn *c, void *arg), void *arg);
+
+/* For a model that closes in its own way (io_uring): the first connection
+ * of l due to time out at now (still in l), or NULL with *ms set to the
+ * milliseconds until the next may (-1: none). */
+struct conn *conn_list_due(struct conn_list *l, uint64_t idle_ms,
+			   uint64_t now, int *ms);
+
+/* The earliest time (CLOCK_MONOTONIC ns) a connection of l may time out,
+ * 0 if none can: for a model that keeps one timer for it (async). */
+uint64_t conn_list_next_due(const struct conn_list *l, uint64_t idle_ms);
 
 #endif

@@ -72,6 +72,8 @@ struct control {
 	uint64_t sc_requests;		/* before sc_requests_at */
 	uint64_t sc_requests_at;	/* requests when last attached */
 	double cpu_user, cpu_sys;	/* the last CPU times shown */
+	uint64_t accept_pause;		/* no accept before (EMFILE) */
+	uint64_t next_emfile_log;
 
 	/* Reloading and draining.  The lock orders the hand-over between
 	 * this thread (which asks) and the main thread (which swaps between
@@ -849,9 +851,21 @@ static void client_accept(struct control *ctl, uint64_t now)
 		int fd = accept4(ctl->lfd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
+			int e = errno;
+			if (e == EMFILE || e == ENFILE) {
+				ctl->accept_pause = now + 100000000ull;
+				if (now >= ctl->next_emfile_log) {
+					log_warnx("control socket: accept: %s; "
+						  "evctl clients wait until "
+						  "descriptors free up",
+						  strerror(e));
+					ctl->next_emfile_log = now +
+						10000000000ull;
+				}
+			} else if (e != EAGAIN && e != EINTR &&
+				   e != ECONNABORTED) {
 				log_warn("control socket: accept");
+			}
 			return;
 		}
 		struct client *c = NULL;
@@ -1314,7 +1328,13 @@ static void *control_main(void *arg)
 			timeout = ms_until(ctl->next_wd, now);
 		pfd[n++] = (struct pollfd){ .fd = ctl->quitfd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = ctl->sigfd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = ctl->lfd, .events = POLLIN };
+		/* Out of descriptors: the socket waits a little (a pending
+		 * client would wake poll at once, again and again). */
+		bool paused = now < ctl->accept_pause;
+		pfd[n++] = (struct pollfd){ .fd = paused ? -1 : ctl->lfd,
+					    .events = POLLIN };
+		if (paused && ms_until(ctl->accept_pause, now) < timeout)
+			timeout = ms_until(ctl->accept_pause, now);
 		for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
 			struct client *c = &ctl->cl[i];
 			if (c->fd < 0)

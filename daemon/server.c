@@ -427,48 +427,107 @@ void listeners_text(const struct server *srv, char *out, size_t len)
 					 i ? "," : "", srv->lis[i].text);
 }
 
-static void shed_one(int lfd, struct stats_slot *slot)
+/*
+ * Descriptor exhaustion.  accept() takes a descriptor before it looks at
+ * the queue, so with the table full it fails at once, connection pending
+ * or not, and the pending one stays: a level-triggered loop would wake for
+ * it without end.  shed_one() gives up the reserve descriptor to accept
+ * that connection and close it (refused), then takes the reserve back.
+ * Every other accept in the process runs under the read side of
+ * accept_rw, so that a worker thread of the same process cannot take the
+ * descriptor the reserve just freed (reuseport, prethread) and leave the
+ * process without a reserve.
+ */
+static pthread_rwlock_t accept_rw =
+	PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+
+/* Returns true if a pending connection was shed; false if none was
+ * pending or the reserve is gone (another part of evd took the descriptor:
+ * it comes back when one closes). */
+static bool shed_one(int lfd, struct stats_slot *slot)
 {
+	bool shed = false;
+
+	pthread_rwlock_wrlock(&accept_rw);
 	pthread_mutex_lock(&reserve_lock);
+	if (reserve_fd < 0)
+		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (reserve_fd >= 0) {
 		close(reserve_fd);
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd >= 0)
+		/* Non-blocking: only what is pending (a blocking listener
+		 * is known to have one: see server_accept()). */
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd >= 0) {
 			server_refuse(fd, slot);
+			shed = true;
+		}
+		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	}
-	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pthread_mutex_unlock(&reserve_lock);
+	pthread_rwlock_unlock(&accept_rw);
+	return shed;
+}
+
+/* A blocking listener: waits (a kick interrupts it) until a connection is
+ * pending.  Returns 0, or -errno. */
+static int wait_pending(int lfd)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+	return poll(&p, 1, -1) < 0 ? -errno : 0;
+}
+
+static int accept_fd(int lfd, bool nonblock)
+{
+	int one = 1;
+
+	pthread_rwlock_rdlock(&accept_rw);
+	int fd = accept4(lfd, NULL, NULL,
+			 SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0));
+	int e = errno;
+	pthread_rwlock_unlock(&accept_rw);
+	if (fd < 0)
+		return -e;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
 }
 
 int server_accept(struct server *srv, int lfd, struct stats_slot *slot,
 		  bool nonblock)
 {
-	int one = 1;
-
 	(void)srv;
-	int fd = accept4(lfd, NULL, NULL,
-			 SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0));
-	if (fd >= 0) {
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	int fd = accept_fd(lfd, nonblock);
+
+	if (fd >= 0)
 		return fd;
-	}
-	int e = errno;
-	switch (e) {
+	switch (-fd) {
 	case EAGAIN:
 	case EINTR:
-		return -e;
+		return fd;
 	case ECONNABORTED:
 	case EPROTO:
 		/* The peer gave up before we accepted: not our failure. */
 		return -EAGAIN;
 	case EMFILE:
 	case ENFILE:
+		if (!nonblock) {
+			/* Not spinning on a full table: wait for a
+			 * connection, then serve it if a descriptor was
+			 * freed meanwhile, or shed it. */
+			int r = wait_pending(lfd);
+			if (r < 0)
+				return r;
+			fd = accept_fd(lfd, false);
+			if (fd >= 0 || (fd != -EMFILE && fd != -ENFILE))
+				return fd == -ECONNABORTED ? -EAGAIN : fd;
+		}
 		slot_add(slot, STAT_err_accept, 1);
-		shed_one(lfd, slot);
-		return -e;
+		/* Shed: the loop waits for readiness again (-EAGAIN).
+		 * Nothing to shed: -EMFILE, the caller pauses. */
+		return shed_one(lfd, slot) ? -EAGAIN : fd;
 	default:
 		slot_add(slot, STAT_err_accept, 1);
-		return -e;
+		return fd;
 	}
 }
 

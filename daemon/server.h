@@ -124,8 +124,12 @@ void listeners_text(const struct server *srv, char *out, size_t len);
  * Accepts one connection from lfd.  Returns the new fd (CLOEXEC, and
  * NONBLOCK when asked, TCP_NODELAY set); -EAGAIN when none is pending;
  * -EINTR when interrupted; another -errno after counting the failure in
- * slot.  On descriptor exhaustion it sheds one pending connection (counted
- * as refused) so that a level-triggered loop does not spin.
+ * slot.  On descriptor exhaustion (EMFILE, ENFILE: counted in
+ * errors_accept) it sheds one pending connection with the reserve
+ * descriptor (counted as refused) and returns -EAGAIN, so that a
+ * level-triggered loop does not spin; a blocking listener first waits for
+ * a pending connection (and serves it if a descriptor was freed
+ * meanwhile).  -EMFILE/-ENFILE: nothing could be shed.
  */
 int server_accept(struct server *srv, int lfd, struct stats_slot *slot,
 		  bool nonblock);

@@ -24,7 +24,7 @@
 	X(err_accept, "errors_accept", "accept() failures")                   \
 	X(err_read, "errors_read", "receive errors (resets included)")        \
 	X(err_write, "errors_write", "send errors (peer gone included)")      \
-	X(err_timeout, "errors_timeout", "connections closed for idleness")   \
+	X(err_timeout, "errors_timeout", "closed by idle_timeout or request_timeout")   \
 	X(err_protocol, "errors_protocol", "requests that broke the protocol") \
 	X(err_nomem, "errors_nomem", "connections dropped for lack of memory") \
 	X(err_aborted, "errors_aborted", "connections lost with their process") \

@@ -68,18 +68,19 @@ static void drop(struct async *a, struct conn *c)
 	conn_close(c);
 }
 
-/* Arms the idle timer for the oldest connection, unless it is armed (then
- * it fires no later than needed) or there is nothing to time out.  Only the
- * first arming of a heap allocates; if even that fails, the next accept
- * tries again. */
+/* Arms the idle timer for the first connection that may time out (the
+ * oldest activity, or the oldest request under way: request_timeout),
+ * unless it is armed no later (then it fires no later than needed) or
+ * there is nothing to time out.  Only the first arming of a heap
+ * allocates; if even that fails, the next event tries again. */
 static void idle_arm(struct async *a)
 {
-	uint64_t ms = a->srv->cfg->idle_timeout_ms;
+	uint64_t due = conn_list_next_due(&a->conns,
+					  a->srv->cfg->idle_timeout_ms);
 
-	if (!ms || !a->conns.head || timer_armed(&a->idle))
+	if (!due || (timer_armed(&a->idle) && a->idle.when <= due))
 		return;
-	(void)evloop_timer_add(a->ev, &a->idle,
-			       a->conns.head->last_active + ms * 1000000u);
+	(void)evloop_timer_add(a->ev, &a->idle, due);
 }
 
 static void on_idle(struct timer *t, void *arg)
@@ -115,6 +116,7 @@ static void update(struct async *a, struct conn *c, unsigned want)
 	else if (!timer_armed(&c->timer))
 		evloop_timer_add(a->ev, &c->timer, c->hold_until);
 	conn_list_touch(&a->conns, c);
+	idle_arm(a);	/* a request just started may be due first */
 }
 
 /* A delayed response is due. */

@@ -27,17 +27,30 @@
 #define STOP_GRACE_MS 2000
 #define QUICK_DEATH_NS 1000000000ull	/* dying sooner counts as failing */
 #define BACKOFF_MAX_MS 10000
+/* A worker stopped (SIGSTOP, state T) while others cannot accept without
+ * it, for this long, is killed and replaced; checked every WATCH_MS. */
+#define STOPPED_MAX_MS 1000
+#define WATCH_MS 100
+
+/* Shared with the workers: who holds the accept lock, for the master's
+ * watch on stopped workers. */
+struct lock_shared {
+	pthread_mutex_t mutex;	/* ACCEPT_LOCK_MUTEX */
+	_Atomic int holder;	/* pid of the worker holding the lock, or 0 */
+};
 
 struct alock {
 	enum accept_lock kind;
 	int fd;			/* fcntl, flock: the lock file */
-	pthread_mutex_t *mutex;	/* mutex: in a shared mapping */
+	struct lock_shared *sh;	/* in a shared mapping */
 };
 
 struct worker {
 	unsigned fails;		/* quick deaths in a row */
 	uint64_t respawn_at;	/* 0: running or not scheduled */
 	bool running;
+	int pid;
+	uint64_t stopped_since;	/* seen stopped, blocking the others; 0: no */
 };
 
 struct prefork {
@@ -54,7 +67,13 @@ static int lock_open(struct alock *l, enum accept_lock kind)
 {
 	l->kind = kind;
 	l->fd = -1;
-	l->mutex = NULL;
+	l->sh = mmap(NULL, sizeof(*l->sh), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (l->sh == MAP_FAILED) {
+		l->sh = NULL;
+		return -errno;
+	}
+	atomic_store(&l->sh->holder, 0);
 	if (kind == ACCEPT_LOCK_FCNTL || kind == ACCEPT_LOCK_FLOCK) {
 		/* An anonymous file: nothing to clean up, no name to guess. */
 		l->fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -66,18 +85,12 @@ static int lock_open(struct alock *l, enum accept_lock kind)
 			unlink(path);
 		}
 	} else if (kind == ACCEPT_LOCK_MUTEX) {
-		void *p = mmap(NULL, sizeof(pthread_mutex_t),
-			       PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-			       -1, 0);
-		if (p == MAP_FAILED)
-			return -errno;
 		pthread_mutexattr_t a;
 		pthread_mutexattr_init(&a);
 		pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
 		/* A worker killed while holding it must not stall the rest. */
 		pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-		l->mutex = p;
-		int rc = pthread_mutex_init(l->mutex, &a);
+		int rc = pthread_mutex_init(&l->sh->mutex, &a);
 		pthread_mutexattr_destroy(&a);
 		if (rc)
 			return -rc;
@@ -89,9 +102,10 @@ static void lock_close(struct alock *l)
 {
 	if (l->fd >= 0)
 		close(l->fd);
-	if (l->mutex) {
-		pthread_mutex_destroy(l->mutex);
-		munmap(l->mutex, sizeof(pthread_mutex_t));
+	if (l->sh) {
+		if (l->kind == ACCEPT_LOCK_MUTEX)
+			pthread_mutex_destroy(&l->sh->mutex);
+		munmap(l->sh, sizeof(*l->sh));
 	}
 }
 
@@ -119,26 +133,34 @@ static int lock_take(struct alock *l)
 
 	switch (l->kind) {
 	case ACCEPT_LOCK_FCNTL:
-		return fcntl(l->fd, F_SETLKW, &fl) < 0 ? -errno : 0;
+		rc = fcntl(l->fd, F_SETLKW, &fl) < 0 ? errno : 0;
+		break;
 	case ACCEPT_LOCK_FLOCK:
-		return flock(l->fd, LOCK_EX) < 0 ? -errno : 0;
+		rc = flock(l->fd, LOCK_EX) < 0 ? errno : 0;
+		break;
 	case ACCEPT_LOCK_MUTEX:
-		rc = pthread_mutex_lock(l->mutex);
+		rc = pthread_mutex_lock(&l->sh->mutex);
 		if (rc == EOWNERDEAD) {
 			/* Its holder died; the lock guards no data. */
-			pthread_mutex_consistent(l->mutex);
+			pthread_mutex_consistent(&l->sh->mutex);
 			rc = 0;
 		}
-		return -rc;
+		break;
 	default:
 		return 0;
 	}
+	if (rc == 0)
+		atomic_store_explicit(&l->sh->holder, (int)getpid(),
+				      memory_order_relaxed);
+	return -rc;
 }
 
 static void lock_give(struct alock *l)
 {
 	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
 
+	if (l->kind != ACCEPT_LOCK_NONE)
+		atomic_store_explicit(&l->sh->holder, 0, memory_order_relaxed);
 	switch (l->kind) {
 	case ACCEPT_LOCK_FCNTL:
 		fcntl(l->fd, F_SETLK, &fl);
@@ -147,7 +169,7 @@ static void lock_give(struct alock *l)
 		flock(l->fd, LOCK_UN);
 		break;
 	case ACCEPT_LOCK_MUTEX:
-		pthread_mutex_unlock(l->mutex);
+		pthread_mutex_unlock(&l->sh->mutex);
 		break;
 	default:
 		break;
@@ -210,7 +232,82 @@ static int spawn(struct prefork *pf, unsigned id)
 	}
 	pf->w[id].running = true;
 	pf->w[id].respawn_at = 0;
+	pf->w[id].pid = pid;
+	pf->w[id].stopped_since = 0;
 	return 0;
+}
+
+/* ---- stopped workers --------------------------------------------------------- */
+
+/* The state letter of /proc/PID/stat ('T': stopped), '?' if unknown. */
+static char proc_state(int pid)
+{
+	char path[64], buf[512];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return '?';
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');	/* the name may hold ')' */
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* True when connections wait on worker id's own SO_REUSEPORT sockets. */
+static bool set_pending(struct server *srv, unsigned id)
+{
+	const struct listener *set = server_set(srv, id);
+	struct pollfd pfd[CONFIG_MAX_LISTEN];
+
+	for (unsigned i = 0; i < srv->nlis; i++)
+		pfd[i] = (struct pollfd){ .fd = set[i].fd, .events = POLLIN };
+	return poll(pfd, srv->nlis, 0) > 0;
+}
+
+/*
+ * A stopped worker (SIGSTOP, a debugger) that the others wait for: it
+ * holds the accept lock (fcntl, flock, mutex), or connections wait on its
+ * own SO_REUSEPORT socket.  Stopped for STOPPED_MAX_MS, it is killed; the
+ * usual restart replaces it, the lock is released by its death (a robust
+ * mutex reports the dead owner) and the replacement takes its socket's
+ * queue.  With accept_lock = none a stopped worker holds nothing: it is
+ * left alone, and so is one stopped while serving (its own client waits).
+ */
+static void watch_stopped(struct prefork *pf)
+{
+	struct server *srv = pf->srv;
+	int holder = atomic_load_explicit(&pf->lock.sh->holder,
+					  memory_order_relaxed);
+	uint64_t now = now_ns();
+
+	for (unsigned id = 0; id < srv->workers; id++) {
+		struct worker *w = &pf->w[id];
+		bool blocks = w->running && w->pid > 0 &&
+			      (srv->cfg->reuseport ? set_pending(srv, id) :
+						     holder == w->pid) &&
+			      proc_state(w->pid) == 'T';
+		if (!blocks) {
+			w->stopped_since = 0;
+			continue;
+		}
+		if (!w->stopped_since) {
+			w->stopped_since = now;
+			continue;
+		}
+		if (now - w->stopped_since < STOPPED_MAX_MS * 1000000ull)
+			continue;
+		log_warnx("worker %u (pid %d) has been stopped for %d ms %s: "
+			  "killing it; a new worker replaces it", id, w->pid,
+			  STOPPED_MAX_MS, srv->cfg->reuseport ?
+				  "with connections waiting on its own socket" :
+				  "holding the accept lock the others wait for");
+		kill(w->pid, SIGKILL);
+		w->stopped_since = 0;
+	}
 }
 
 /* A worker ended: count it and schedule its replacement, sooner or later
@@ -319,9 +416,16 @@ static int prefork_run(struct server *srv)
 			goto stop;
 		}
 	}
+	bool watch = srv->cfg->reuseport ||
+		     srv->cfg->accept_lock != ACCEPT_LOCK_NONE;
 	while (!server_winding_down(srv)) {
 		slot_set_state(pf.slot, WORKER_IDLE);
 		int timeout = respawn_due(&pf);
+		if (watch) {
+			watch_stopped(&pf);
+			if (timeout < 0 || timeout > WATCH_MS)
+				timeout = WATCH_MS;
+		}
 		struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
 		int n = poll(&pfd, 1, timeout);
 		if (n < 0 && errno != EINTR) {

@@ -31,6 +31,7 @@
 #include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -114,7 +115,8 @@ struct loop {
 	bool multi_recv;	/* also: the buffer ring is registered */
 	bool cqe_skip;		/* IOSQE_CQE_SKIP_SUCCESS for cancels */
 	int fatal;		/* -errno: leave the loop */
-	bool accept_armed[CONFIG_MAX_LISTEN];
+	bool accept_armed[CONFIG_MAX_LISTEN];	/* an accept or a poll */
+	bool accept_poll[CONFIG_MAX_LISTEN];	/* ... it is the poll */
 	unsigned inflight;	/* every operation whose final CQE is due */
 
 	struct io_uring_buf_ring *br;
@@ -225,6 +227,23 @@ static void arm_accept(struct loop *lp, unsigned i)
 				     ACCEPT_FLAGS);
 	io_uring_sqe_set_data64(sqe, ((uint64_t)i << 3) | TAG_ACCEPT);
 	lp->accept_armed[i] = true;
+	lp->inflight++;
+}
+
+/* Descriptor table full: an io_uring accept fails at once, connection
+ * pending or not (it takes the descriptor first).  Wait for a pending
+ * connection with a poll instead (same user_data: cancelled alike), then
+ * accept again: served if a descriptor was freed, shed otherwise. */
+static void arm_listen_poll(struct loop *lp, unsigned i)
+{
+	struct io_uring_sqe *sqe = get_sqe(lp);
+
+	if (!sqe)
+		return;
+	io_uring_prep_poll_add(sqe, lp->srv->lis[i].fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, ((uint64_t)i << 3) | TAG_ACCEPT);
+	lp->accept_armed[i] = true;
+	lp->accept_poll[i] = true;
 	lp->inflight++;
 }
 
@@ -493,7 +512,17 @@ static void on_accept(struct loop *lp, unsigned i,
 {
 	struct server *srv = lp->srv;
 	int res = cqe->res;
+	bool full = false;
 
+	if (lp->accept_poll[i]) {
+		/* A connection is pending (or the poll was cancelled). */
+		lp->accept_poll[i] = false;
+		lp->accept_armed[i] = false;
+		lp->inflight--;
+		if (!server_winding_down(srv))
+			arm_accept(lp, i);
+		return;
+	}
 	if (!(cqe->flags & IORING_CQE_F_MORE)) {
 		lp->accept_armed[i] = false;
 		lp->inflight--;
@@ -514,11 +543,14 @@ static void on_accept(struct loop *lp, unsigned i,
 		case EMFILE:
 		case ENFILE: {
 			/* server_accept() counts it if it recurs and sheds
-			 * one pending connection so that we do not spin. */
+			 * one pending connection; then wait for the next
+			 * (arm_listen_poll) rather than fail again at once. */
 			int fd = server_accept(srv, srv->lis[i].fd, lp->slot,
 					       true);
 			if (fd >= 0)
 				new_conn(lp, fd);
+			else
+				full = true;
 			break;
 		}
 		case EINVAL:
@@ -534,8 +566,12 @@ static void on_accept(struct loop *lp, unsigned i,
 			break;
 		}
 	}
-	if (!lp->accept_armed[i] && !server_winding_down(srv))
-		arm_accept(lp, i);
+	if (!lp->accept_armed[i] && !server_winding_down(srv)) {
+		if (full)
+			arm_listen_poll(lp, i);
+		else
+			arm_accept(lp, i);
+	}
 }
 
 static void service_dirty(struct loop *lp);
@@ -699,33 +735,24 @@ static void reap(struct loop *lp)
 }
 
 /*
- * Closes connections idle for idle_timeout (counted as timeouts once their
- * last CQE is in).  Returns the milliseconds until the next may expire, or
- * -1.  Not conn_list_expire(): it frees the connection at once, while the
- * kernel may still be sending from its output buffer.
+ * Closes connections idle for idle_timeout, or whose request is not whole
+ * after request_timeout (counted as timeouts once their last CQE is in).
+ * Returns the milliseconds until the next may expire, or -1.  Not
+ * conn_list_expire(): it frees the connection at once, while the kernel
+ * may still be sending from its output buffer.
  */
 static int expire(struct loop *lp)
 {
-	uint64_t idle_ns = lp->srv->cfg->idle_timeout_ms * 1000000u;
-	uint64_t now = now_ns();
+	struct conn *c;
+	int ms;
 
-	if (!idle_ns)
-		return -1;
-	while (lp->conns.head) {
-		struct conn *c = lp->conns.head;
-		uint64_t age = now > c->last_active ? now - c->last_active : 0;
-		if (age < idle_ns)
-			return (int)((idle_ns - age + 999999) / 1000000);
-		if (c->held) {
-			/* Waiting on evd, not on the peer: not idle. */
-			conn_list_touch(&lp->conns, c);
-			continue;
-		}
+	while ((c = conn_list_due(&lp->conns, lp->srv->cfg->idle_timeout_ms,
+				  now_ns(), &ms))) {
 		struct uconn *uc = uconn_of(c);
 		uc->idle = true;
 		begin_close(lp, uc);
 	}
-	return -1;
+	return ms;
 }
 
 /* Submits what is prepared and waits for a completion, at most ms

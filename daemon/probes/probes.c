@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -34,7 +35,8 @@ _Static_assert(PROBES_NR_MAX == SC_NR_MAX,
 	       "probes.h and syscalls_bpf.h disagree on the syscall range");
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
-#define IGNORE_MAX 8
+#define IGNORE_MAX SC_IGNORE_MAX
+#define PID_MAX_PATH "/proc/sys/kernel/pid_max"
 
 struct probes {
 	struct syscalls_bpf *skel;	/* NULL until loaded */
@@ -43,6 +45,8 @@ struct probes {
 	int ncpu;
 	struct sc_stat *cpu_stat;	/* one key's values, ncpu of them */
 	struct sc_task_stat *cpu_task;
+	uint64_t *members;		/* the tgid bitmap, mapped */
+	size_t members_len;
 	uint64_t counted_ns;		/* attached time before on_since */
 	uint64_t on_since;
 	pid_t ignore[IGNORE_MAX];
@@ -130,26 +134,62 @@ static int proc_list(struct proc **out)
 	return (int)n;
 }
 
+/* The fork tracepoint sets bits of the same words: atomically. */
 static int tgid_add(struct probes *p, pid_t pid)
 {
-	__u32 k = (__u32)pid;
-	__u8 one = 1;
+	size_t w = (size_t)pid / 64;
 
-	if (bpf_map__update_elem(p->skel->maps.tgids, &k, sizeof(k), &one,
-				 sizeof(one), BPF_ANY) < 0)
-		return -errno;
+	if (pid <= 0 || w >= p->members_len / sizeof(uint64_t))
+		return -ERANGE;
+	__atomic_fetch_or(&p->members[w], 1ull << (pid % 64), __ATOMIC_RELAXED);
 	return 0;
 }
 
-/* Puts this process and its live descendants in the set.  The fork
- * tracepoint is attached already: a child born during the scan joins
- * through it. */
-static int seed_tgids(struct probes *p)
+/* The calling thread's pid and tid as the kernel, and so the programs, see
+ * them: not getpid() and gettid() when evd runs in a pid namespace of its
+ * own (a container).  0 or -errno. */
+static int kernel_ids(struct syscalls_bpf *skel, __u32 *tgid, __u32 *tid)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.whoami),
+				   &opts) < 0)
+		return -errno;
+	__u64 v = __atomic_load_n(&skel->bss->whoami_pid_tgid,
+				  __ATOMIC_ACQUIRE);
+	*tgid = (__u32)(v >> 32);
+	*tid = (__u32)v;
+	return 0;
+}
+
+/* Words of the bitmap for this machine's pid_max (SC_MEMBER_WORDS when it
+ * cannot be read). */
+static uint32_t member_words(void)
+{
+	FILE *f = fopen(PID_MAX_PATH, "re");
+	unsigned long max = 0;
+
+	if (f) {
+		if (fscanf(f, "%lu", &max) != 1)
+			max = 0;
+		fclose(f);
+	}
+	if (max == 0 || max > (unsigned long)SC_MEMBER_WORDS * 64)
+		return SC_MEMBER_WORDS;
+	return (uint32_t)((max + 63) / 64);
+}
+
+/* Puts this process (whose pid the kernel knows as ktgid) and its live
+ * descendants in the set.  The fork tracepoint is attached already: a child
+ * born during the scan joins through it.  In a pid namespace of its own
+ * (nested), the descendants' pids read in /proc are not the kernel's:
+ * -EOPNOTSUPP when there is one. */
+static int seed_tgids(struct probes *p, pid_t ktgid, bool nested)
 {
 	struct proc *v = NULL;
 	pid_t self = getpid();
 	int n = proc_list(&v);
-	int rc = tgid_add(p, self);
+	int rc = tgid_add(p, ktgid);
 
 	if (n < 0 || rc < 0) {
 		free(v);
@@ -166,7 +206,7 @@ static int seed_tgids(struct probes *p)
 				member = v[j].member && v[j].pid == v[i].ppid;
 			if (!member)
 				continue;
-			rc = tgid_add(p, v[i].pid);
+			rc = nested ? -EOPNOTSUPP : tgid_add(p, v[i].pid);
 			v[i].member = grew = true;
 		}
 	}
@@ -174,18 +214,22 @@ static int seed_tgids(struct probes *p)
 	return rc;
 }
 
-static int ignore_add(struct probes *p, pid_t tid)
+/* Entry i of the program's ignore list (read on every counted call). */
+static int ignore_add(struct probes *p, unsigned i, pid_t tid)
 {
-	__u32 k = (__u32)tid;
-	__u8 one = 1;
-
-	if (bpf_map__update_elem(p->skel->maps.ignore, &k, sizeof(k), &one,
-				 sizeof(one), BPF_ANY) < 0)
-		return -errno;
+	__atomic_store_n(&p->skel->bss->ignore_tids[i], (__u32)tid,
+			 __ATOMIC_RELEASE);
 	return 0;
 }
 
 /* ---- loading ---------------------------------------------------------------- */
+
+static void unmap_members(struct probes *p)
+{
+	if (p->members)
+		munmap(p->members, p->members_len);
+	p->members = NULL;
+}
 
 static int load(struct probes *p, char *err, size_t errlen)
 {
@@ -205,6 +249,12 @@ static int load(struct probes *p, char *err, size_t errlen)
 			       "object: %s", strerror(errno));
 	skel->rodata->nr_exit = SYS_exit;
 	skel->rodata->nr_exit_group = SYS_exit_group;
+	rc = bpf_map__set_max_entries(skel->maps.members, member_words());
+	if (rc < 0) {
+		set_err(err, errlen, rc, "cannot size the process bitmap: %s",
+			strerror(-rc));
+		goto fail;
+	}
 	rc = syscalls_bpf__load(skel);
 	if (rc < 0) {
 		rc = -errno;
@@ -230,6 +280,16 @@ static int load(struct probes *p, char *err, size_t errlen)
 		rc = set_err(err, errlen, -ENOMEM, "out of memory");
 		goto fail;
 	}
+	p->members_len = bpf_map__max_entries(skel->maps.members) *
+			 sizeof(uint64_t);
+	p->members = mmap(NULL, p->members_len, PROT_READ | PROT_WRITE,
+			  MAP_SHARED, bpf_map__fd(skel->maps.members), 0);
+	if (p->members == MAP_FAILED) {
+		p->members = NULL;
+		rc = set_err(err, errlen, -errno, "cannot map the process "
+			     "bitmap: %s", strerror(errno));
+		goto fail;
+	}
 	fork_link = bpf_program__attach(skel->progs.on_fork);
 	exit_link = fork_link ? bpf_program__attach(skel->progs.on_task_exit)
 			      : NULL;
@@ -243,9 +303,36 @@ static int load(struct probes *p, char *err, size_t errlen)
 	skel->links.on_task_exit = exit_link;
 	fork_link = exit_link = NULL;
 	p->skel = skel;
-	rc = seed_tgids(p);
-	for (unsigned i = 0; rc == 0 && i < p->nignore; i++)
-		rc = ignore_add(p, p->ignore[i]);
+	__u32 ktgid, ktid;
+	rc = kernel_ids(skel, &ktgid, &ktid);
+	if (rc < 0) {
+		set_err(err, errlen, rc, "cannot run the BPF program whoami: %s",
+			strerror(-rc));
+		p->skel = NULL;
+		goto fail;
+	}
+	bool nested = (pid_t)ktgid != getpid();
+	rc = seed_tgids(p, (pid_t)ktgid, nested);
+	if (rc == -EOPNOTSUPP) {
+		set_err(err, errlen, rc, "evd runs in a pid namespace of its "
+			"own (pid %d, %u on the host) and has worker processes "
+			"already: the probes cannot tell the host their pids; "
+			"load them at startup with [probes] syscalls = on or "
+			"auto, or run evd in the host's pid namespace",
+			(int)getpid(), ktgid);
+		p->skel = NULL;
+		goto fail;
+	}
+	/* Threads named before the load: the calling one is the only one
+	 * whose host tid is known in a pid namespace (the control thread
+	 * loads them at runtime, and names itself). */
+	pid_t me = (pid_t)syscall(SYS_gettid);
+	for (unsigned i = 0; rc == 0 && i < p->nignore; i++) {
+		if (!nested)
+			rc = ignore_add(p, i, p->ignore[i]);
+		else if (p->ignore[i] == me)
+			rc = ignore_add(p, i, (pid_t)ktid);
+	}
 	if (rc < 0) {
 		set_err(err, errlen, rc, "cannot fill the process set: %s",
 			strerror(-rc));
@@ -257,6 +344,7 @@ fail:
 	bpf_link__destroy(fork_link);
 	bpf_link__destroy(exit_link);
 	syscalls_bpf__destroy(skel);
+	unmap_members(p);
 	free(p->cpu_stat);
 	free(p->cpu_task);
 	p->cpu_stat = NULL;
@@ -319,8 +407,13 @@ int probes_ignore_thread(struct probes *p)
 
 	if (p->nignore == IGNORE_MAX)
 		return -ENOSPC;
-	p->ignore[p->nignore++] = tid;
-	return p->skel ? ignore_add(p, tid) : 0;
+	unsigned i = p->nignore++;
+	p->ignore[i] = tid;
+	if (!p->skel)
+		return 0;
+	__u32 ktgid, ktid;
+	int rc = kernel_ids(p->skel, &ktgid, &ktid);
+	return rc < 0 ? rc : ignore_add(p, i, (pid_t)ktid);
 }
 
 void probes_forget(struct probes *p)
@@ -340,6 +433,7 @@ void probes_free(struct probes *p)
 		return;
 	bpf_link__destroy(p->enter);
 	bpf_link__destroy(p->exit);
+	unmap_members(p);
 	syscalls_bpf__destroy(p->skel);
 	free(p->cpu_stat);
 	free(p->cpu_task);

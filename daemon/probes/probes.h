@@ -78,7 +78,8 @@ int probes_read_tasks(struct probes *p,
 		      void (*fn)(const struct probes_task *t, void *arg),
 		      void *arg);
 
-/* Processes not followed because the set was full (beyond 16384). */
+/* Processes not followed: their pid lay beyond pid_max as it was when the
+ * probes loaded (pid_max raised since). */
 uint64_t probes_untracked(const struct probes *p);
 
 /* The name of syscall nr ("syscall_N" when unknown), in buf or static. */

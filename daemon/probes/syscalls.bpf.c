@@ -2,14 +2,17 @@
 /* The syscall probes: per-CPU count, errors, time and a log2 latency
  * histogram per system call, for evd's own processes only.
  *
- * evd's processes are a set of tgids seeded by the loader (evd itself) and
- * followed across fork (a child of a member joins) and exit (the process
- * leaves when its last thread exits).  Threads the loader names in the
- * ignore map (the control thread) are not counted.  The entry time of a
- * call in flight lives in task storage, which the kernel frees with the
- * task: nothing leaks when a thread exits inside a call.  A generation
- * number, bumped by the loader at each attach, discards calls that were in
- * flight while the probes were detached. */
+ * evd's processes are a set of tgids seeded by the loader (evd itself and
+ * its descendants) and followed across fork (a child of a member joins) and
+ * exit (the process leaves when its last thread exits).  The set is a
+ * bitmap indexed by tgid: the syscall tracepoints run for every process on
+ * the machine, and for all but evd's the whole work is one array load and a
+ * bit test.  Threads the loader names in ignore_tids (the control thread)
+ * are not counted.  The entry time of a call in flight lives in task
+ * storage, which the kernel frees with the task: nothing leaks when a
+ * thread exits inside a call.  A generation number, bumped by the loader at
+ * each attach, discards calls that were in flight while the probes were
+ * detached. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -24,7 +27,11 @@ const volatile __u32 nr_exit_group = 231;
 
 /* Written by the loader through the mmapped .bss. */
 __u32 gen;
-/* Children not followed because the tgid set was full. */
+__u32 ignore_tids[SC_IGNORE_MAX];	/* 0: a free entry */
+/* The ids of the thread that last ran whoami, as the kernel sees them. */
+__u64 whoami_pid_tgid;
+/* Children not followed: their tgid lies beyond the bitmap (pid_max was
+ * raised after the probes loaded). */
 __u64 untracked;
 
 struct inflight {
@@ -33,19 +40,15 @@ struct inflight {
 	__u32 gen;
 };
 
+/* Bit (tgid % 64) of word (tgid / 64): the tgid is one of evd's processes.
+ * The loader sizes it from pid_max and maps it to seed it. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SC_TGIDS_MAX);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, SC_MEMBER_WORDS);
 	__type(key, __u32);
-	__type(value, __u8);
-} tgids SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SC_IGNORE_MAX);
-	__type(key, __u32);
-	__type(value, __u8);
-} ignore SEC(".maps");
+	__type(value, __u64);
+} members SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -67,6 +70,28 @@ struct {
 	__type(key, struct sc_task_key);
 	__type(value, struct sc_task_stat);
 } tasks SEC(".maps");
+
+static __always_inline __u64 *member_word(__u32 tgid)
+{
+	__u32 w = tgid / 64;
+
+	return bpf_map_lookup_elem(&members, &w);
+}
+
+static __always_inline bool is_member(__u32 tgid)
+{
+	__u64 *w = member_word(tgid);
+
+	return w && (*w >> (tgid % 64)) & 1;
+}
+
+static __always_inline bool ignored(__u32 tid)
+{
+	for (int i = 0; i < SC_IGNORE_MAX; i++)
+		if (ignore_tids[i] == tid)
+			return true;
+	return false;
+}
 
 /* floor(log2(v)), 0 for 0; no loop, no clz (the BPF target has none). */
 static __always_inline __u32 log2_u64(__u64 v)
@@ -126,8 +151,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	__u64 pt = bpf_get_current_pid_tgid();
 	__u32 tgid = pt >> 32, tid = (__u32)pt;
 
-	if (!bpf_map_lookup_elem(&tgids, &tgid) ||
-	    bpf_map_lookup_elem(&ignore, &tid))
+	if (!is_member(tgid) || ignored(tid))
 		return 0;
 	if (id < 0 || id >= SC_NR_MAX)
 		return 0;
@@ -150,7 +174,10 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	/* Only threads that went through sys_enter above have storage. */
+	/* Only threads that went through sys_enter above have storage; the
+	 * bitmap first, the cheap test for everyone else's calls. */
+	if (!is_member(bpf_get_current_pid_tgid() >> 32))
+		return 0;
 	struct inflight *f = bpf_task_storage_get(&inflight,
 						  bpf_get_current_task_btf(), 0,
 						  0);
@@ -166,15 +193,26 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* Run by the loader with BPF_PROG_TEST_RUN, in its own thread: its pid and
+ * tid outside any pid namespace, which are what the programs compare. */
+SEC("raw_tp")
+int whoami(void *ctx)
+{
+	whoami_pid_tgid = bpf_get_current_pid_tgid();
+	return 0;
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
-	__u8 one = 1;
 
-	if (ctgid == ptgid || !bpf_map_lookup_elem(&tgids, &ptgid))
+	if (ctgid == ptgid || !is_member(ptgid))
 		return 0;	/* a new thread, or not evd's */
-	if (bpf_map_update_elem(&tgids, &ctgid, &one, BPF_ANY) < 0)
+	__u64 *w = member_word(ctgid);
+	if (w)
+		__sync_fetch_and_or(w, 1ull << (ctgid % 64));
+	else
 		__sync_fetch_and_add(&untracked, 1);
 	return 0;
 }
@@ -184,9 +222,15 @@ int BPF_PROG(on_task_exit, struct task_struct *p)
 {
 	__u32 tgid = p->tgid, tid = p->pid;
 
-	bpf_map_delete_elem(&ignore, &tid);
+	if (!is_member(tgid))
+		return 0;
+	/* A thread id may come back for another thread: forget it. */
+	for (int i = 0; i < SC_IGNORE_MAX; i++)
+		if (ignore_tids[i] == tid)
+			ignore_tids[i] = 0;
 	/* signal->live drops to 0 as the last thread of the group exits. */
-	if (p->signal->live.counter == 0)
-		bpf_map_delete_elem(&tgids, &tgid);
+	__u64 *w = member_word(tgid);
+	if (w && p->signal->live.counter == 0)
+		__sync_fetch_and_and(w, ~(1ull << (tgid % 64)));
 	return 0;
 }

@@ -8,8 +8,10 @@
 /* Latency histogram: bucket k counts calls of [2^k, 2^(k+1)) ns (bucket 0
  * also 0 ns); the last bucket holds everything from 2^(SC_HIST_BUCKETS-1). */
 #define SC_HIST_BUCKETS 40
-#define SC_TGIDS_MAX 16384	/* evd processes followed at once */
-#define SC_IGNORE_MAX 64	/* threads whose calls are not counted */
+/* The bitmap of evd's tgids: words of 64 bits, resized by the loader to
+ * cover pid_max; this default covers the largest pid_max (2^22). */
+#define SC_MEMBER_WORDS (4194304 / 64)
+#define SC_IGNORE_MAX 8		/* threads whose calls are not counted */
 #define SC_TASKS_MAX 16384	/* (thread, syscall) pairs; least recent evicted */
 
 /* One syscall's totals on one CPU (a per-CPU array indexed by number). */

@@ -308,3 +308,136 @@ all_busy() {
 		done
 	done
 }
+
+# state_of PID: the state letter of /proc/PID/stat (T: stopped).
+state_of() {
+	awk '{print $3}' "/proc/$1/stat" 2>/dev/null
+}
+
+state_is() {
+	[ "$(state_of "$1")" = "$2" ]
+}
+
+# in_accept: the pid of a worker blocked in accept() now (with a lock: the
+# one holding it).
+in_accept() {
+	local pid nr
+	for pid in $(worker_pids); do
+		read -r nr _ <"/proc/$pid/syscall" || continue
+		if [ "$nr" = "$NR_ACCEPT4" ] || [ "$nr" = "$NR_ACCEPT" ]; then
+			echo "$pid"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# A stopped worker (SIGSTOP) must not stop the others accepting.  none:
+# it holds nothing, the others accept at once, and it is left alone.
+# fcntl, flock, mutex: the one in accept() holds the lock; stopped, it
+# would block everyone, so the master kills it after 1 s and a new worker
+# replaces it.  reuseport: connections hashed to its own socket wait, until
+# the master kills it after 1 s and the replacement takes its queue.
+@test "prefork: a worker stopped with SIGSTOP does not stop the others accepting, for every accept_lock and reuseport" {
+	for mode in none fcntl flock mutex reuseport; do
+		echo "# $mode"
+		if [ "$mode" = reuseport ]; then
+			evd_start server.model=prefork server.workers=2 prefork.reuseport=yes
+			n=20
+		else
+			evd_start server.model=prefork server.workers=3 prefork.accept_lock=$mode
+			n=12
+		fi
+		wait_until 10 workers_alive
+		wait_until 10 in_accept
+		victim=$(in_accept)
+		id=$(workers_json | jq -r ".[] | select(.pid == $victim) | .id")
+		kill -STOP "$victim"
+		wait_until 10 state_is "$victim" T
+		start=$(date +%s%N)
+		run "$EVCLIENT_BIN" -p "$EVD_PORT" -c "$n" -n "$n" -m 2 -s 100 -T 20
+		took=$((($(date +%s%N) - start) / 1000000))
+		echo "$mode: ${took} ms: $output"
+		[ "$status" -eq 0 ]
+		[ "$(json_of "$output" requests)" -eq $((2 * n)) ]
+		msg="evd[$EVD_PID]: warning: worker $((id - 1)) (pid $victim) has been stopped for 1000 ms"
+		if [ "$mode" = none ]; then
+			# Served without waiting for the stopped one, which is
+			# left stopped, not restarted; it serves again on SIGCONT.
+			[ "$(state_of "$victim")" = T ]
+			[ "$(workers_sum restarts)" -eq 0 ]
+			! grep -qF "has been stopped" "$EVD_LOG"
+			kill -CONT "$victim"
+			wait_until 10 in_accept
+		else
+			# Waited for the master to kill the stopped worker: 1 s
+			# from its first sighting (which may precede our start
+			# by the poll for state T).
+			[ "$took" -ge 900 ]
+			if [ "$mode" = reuseport ]; then
+				grep -qxF "$msg with connections waiting on its own socket: killing it; a new worker replaces it" "$EVD_LOG"
+			else
+				grep -qxF "$msg holding the accept lock the others wait for: killing it; a new worker replaces it" "$EVD_LOG"
+			fi
+			wait_until 10 replaced "$id" "$victim"
+			[ "$(workers_sum restarts)" -eq 1 ]
+			[ "$(stat_of errors_aborted)" -eq 0 ]
+		fi
+		wait_stat connections_closed "$n"
+		[ "$(stat_of requests)" -eq $((2 * n)) ]
+		total=$((n + 6))
+		run "$EVCLIENT_BIN" -p "$EVD_PORT" -c 6 -n 6 -m 2 -s 100 -T 20
+		[ "$status" -eq 0 ]
+		wait_stat connections_closed "$total"
+		evd_stop
+	done
+}
+
+# age_ms PID: how long the process has run.
+age_ms() {
+	local start up
+	start=$(awk '{print $22}' "/proc/$1/stat")
+	up=$(awk '{print $1}' /proc/uptime)
+	awk -v s="$start" -v u="$up" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%d\n", (u - s / hz) * 1000 }'
+}
+
+# new_pid ID OLD: row ID shows a live pid other than OLD.
+new_pid() {
+	local pid
+	pid=$(workers_json | jq -r ".[] | select(.id == $1) | .pid")
+	[ -n "$pid" ] && [ "$pid" != "$2" ] && [ -d "/proc/$pid" ] && echo "$pid"
+}
+
+@test "prefork: a worker that keeps dying within a second of starting is restarted after 100, 200, 400 ms; the others keep serving" {
+	evd_start server.model=prefork server.workers=2
+	wait_until 10 workers_alive
+	pid=$(workers_json | jq -r '.[] | select(.id == 1) | .pid')
+	# A worker that ran for over a second is replaced at once.
+	wait_until 10 eval '[ "$(age_ms "$pid")" -ge 1100 ]'
+	kill -KILL "$pid"
+	wait_until 10 new_pid 1 "$pid"
+	pid=$(new_pid 1 "$pid")
+	! grep -q "in a row" "$EVD_LOG"
+	# Each replacement killed at once: backoff doubles from 100 ms.
+	for k in 1 2 3; do
+		delay=$((100 << (k - 1)))
+		kill -KILL "$pid"
+		t0=$(date +%s%N)
+		# Meanwhile the other worker serves.
+		run "$EVCLIENT_BIN" -p "$EVD_PORT" -c 2 -n 2 -m 2 -s 100 -T 20
+		[ "$status" -eq 0 ]
+		wait_until 10 new_pid 1 "$pid"
+		gap=$((($(date +%s%N) - t0) / 1000000))
+		pid=$(new_pid 1 "$pid")
+		times=times
+		[ "$k" -eq 1 ] && times=time
+		echo "death $k: replaced after ${gap} ms (backoff $delay ms)"
+		grep -qxF "evd[$EVD_PID]: warning: worker 0 died $k $times in a row within a second of starting: restarting it in $delay ms" "$EVD_LOG"
+		[ "$gap" -ge $((delay * 9 / 10)) ]
+	done
+	[ "$(workers_json | jq -r '.[] | select(.id == 1) | .restarts')" -eq 4 ]
+	[ "$(workers_json | jq -r '.[] | select(.id == 2) | .restarts')" -eq 0 ]
+	wait_stat connections_closed 6
+	[ "$(stat_of requests)" -eq 12 ]
+	evd_stop
+}

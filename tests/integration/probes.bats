@@ -16,7 +16,15 @@ OFF_MSG='evctl: evd: ERROR syscall probes are off (turn them on with `evctl sysc
 EPERM_MSG='permission denied: loading them needs CAP_BPF and CAP_PERFMON (run evd as root, or grant it those capabilities)'
 
 teardown() {
+	if [ -n "${STRACE_PID:-}" ]; then
+		kill -KILL "$STRACE_PID" 2>/dev/null || true
+		wait "$STRACE_PID" 2>/dev/null || true
+	fi
 	evd_cleanup
+	# A directory outside BATS_TEST_TMPDIR, for tests that run evd as nobody.
+	if [ -n "${PROBES_TMP:-}" ]; then
+		rm -rf "$PROBES_TMP"
+	fi
 }
 
 # is_stub BIN: true when BIN was built with daemon/probes/probes_none.c.
@@ -140,6 +148,73 @@ known_load() {
 	# Every connection's process exits once the connection is over.
 	[ "$(field "$json" exit_group calls)" -eq 10 ]
 	evd_stop
+}
+
+# strace_calls FILE NAME: calls and errors ("C E") of one syscall in the
+# table strace -c wrote to FILE, "0 0" when it has no row.
+strace_calls() {
+	awk -v n="$2" '$NF == n { e = NF == 6 ? $5 : 0; print $4, e; found = 1 }
+		END { if (!found) print 0, 0 }' "$1"
+}
+
+# strace_attached FILE N: strace said "Process N attached" N times.
+strace_attached() {
+	[ "$(grep -c ' attached$' "$1")" -eq "$2" ]
+}
+
+# strace_agrees MODEL: evd's counts and strace's for the same run, on the
+# threads evd counts (every scoreboard slot; the control thread is in
+# neither): accept4 that succeeded, recvfrom and sendto (calls and errors)
+# must be the same numbers.
+strace_agrees() {
+	require_probes
+	command -v strace >/dev/null || skip "strace is missing (apt-get install strace)"
+	probes_start -o probes.syscalls=on -o server.model="$1" -o server.workers=2
+	wait_until 10 workers_alive
+	local tids=() t args=()
+	tids=($(workers_json | jq -r '.[].tid'))
+	for t in "${tids[@]}"; do
+		args+=(-p "$t")
+	done
+	run -0 sc reset
+	strace -c -o "$BATS_TEST_TMPDIR/strace.txt" -e trace=accept4,recvfrom,sendto \
+		"${args[@]}" 2>"$BATS_TEST_TMPDIR/strace.err" &
+	STRACE_PID=$!
+	wait_until 10 strace_attached "$BATS_TEST_TMPDIR/strace.err" "${#tids[@]}"
+	load 10 50
+	wait_stat requests 500
+	wait_stat connections_closed 10
+	json=$(sc -o json)
+	# strace detaches on SIGINT, writes its table and exits 0 or 130.
+	kill -INT "$STRACE_PID"
+	local rc=0
+	wait "$STRACE_PID" || rc=$?
+	STRACE_PID=
+	[ "$rc" -eq 0 ] || [ "$rc" -eq 130 ]
+	cat "$BATS_TEST_TMPDIR/strace.txt" >&2
+	local name ours theirs
+	for name in recvfrom sendto; do
+		ours="$(field "$json" $name calls) $(field "$json" $name errors)"
+		theirs=$(strace_calls "$BATS_TEST_TMPDIR/strace.txt" $name)
+		echo "$name: evd $ours, strace $theirs" >&2
+		[ "$ours" = "$theirs" ]
+	done
+	[ "$(field "$json" sendto calls)" -eq 500 ]
+	# A blocking accept4 that strace's attach interrupted is one more
+	# failed call for evd: compare those that succeeded.
+	read -r t e < <(strace_calls "$BATS_TEST_TMPDIR/strace.txt" accept4)
+	echo "accept4 that succeeded: evd $(ok_calls "$json" accept4), strace $((t - e))" >&2
+	[ "$(ok_calls "$json" accept4)" -eq $((t - e)) ]
+	[ $((t - e)) -eq 10 ]
+	evd_stop
+}
+
+@test "the counts match strace's for the same run: epoll" {
+	strace_agrees epoll
+}
+
+@test "the counts match strace's for the same run: prefork" {
+	strace_agrees prefork
 }
 
 @test "counts exclude evctl's own control calls" {
@@ -326,6 +401,7 @@ stub_evd() {
 	command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
 	is_stub "$EVD_BIN" && skip "$EVD_BIN was built without the probes"
 	dir=$(mktemp -d /tmp/evd-probes.XXXXXX)
+	PROBES_TMP=$dir
 	chmod 0777 "$dir"
 	EVD_DIR=$dir
 	EVD_SOCK=$dir/evd.sock
@@ -346,5 +422,101 @@ stub_evd() {
 	run --separate-stderr sc
 	[ "$stderr" = "$OFF_MSG" ]
 	evd_stop
-	rm -rf "$dir"
+}
+
+@test "as nobody with only CAP_BPF and CAP_PERFMON: the probes load, count, and attach again at runtime" {
+	require_probes
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
+	dir=$(mktemp -d /tmp/evd-probes.XXXXXX)
+	PROBES_TMP=$dir
+	chmod 0777 "$dir"
+	EVD_DIR=$dir
+	EVD_SOCK=$dir/evd.sock
+	EVD_CONF=$dir/evd.ini
+	EVD_LOG=$dir/evd.log
+	evd_config "$EVD_CONF"
+	chmod 0644 "$EVD_CONF"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		--inh-caps=-all,+bpf,+perfmon --ambient-caps=-all,+bpf,+perfmon \
+		"$EVD_BIN" -c "$EVD_CONF" -o probes.syscalls=on \
+		-o server.model=prefork -o server.workers=2 2>"$EVD_LOG" &
+	EVD_PID=$!
+	wait_until 10 evd_answers || { cat "$EVD_LOG" >&2; false; }
+	# Exactly those two capabilities (bits 38 and 39), nothing else.
+	grep -qx $'CapEff:\t000000c000000000' /proc/"$EVD_PID"/status
+	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	wait_until 10 workers_alive
+	load 3 5
+	wait_stat requests 15
+	json=$(sc -o json)
+	[ "$(ok_calls "$json" accept4)" -eq 3 ]
+	[ "$(field "$json" sendto calls)" -eq 15 ]
+	# Attaching again needs the capabilities still.
+	run -0 sc off
+	run -0 sc on
+	[ "$output" = "syscall probes on" ]
+	[ "$(links sys_enter)" -eq 1 ]
+	evd_stop
+}
+
+# ns_start -o ...: evd_start inside a pid namespace of its own (pid 1 there,
+# as in a container); EVD_PID is unshare's, NS_EVD the host pid of evd.
+ns_start() {
+	EVD_DIR=$BATS_TEST_TMPDIR
+	EVD_SOCK=$EVD_DIR/evd.sock
+	EVD_LOG=$EVD_DIR/evd.log
+	EVD_CONF=$EVD_DIR/evd.ini
+	evd_config "$EVD_CONF"
+	unshare --pid --fork --mount-proc "$EVD_BIN" -c "$EVD_CONF" "$@" 2>"$EVD_LOG" &
+	EVD_PID=$!
+	if ! wait_until 10 evd_answers; then
+		cat "$EVD_LOG" >&2
+		return 1
+	fi
+	NS_EVD=$(pgrep -P "$EVD_PID")
+	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	[ "$(stat_of pid)" -eq 1 ]
+	# The pids evctl shows are the namespace's: wait for the slots.
+	wait_until 10 ns_workers_up
+}
+
+ns_workers_up() {
+	workers_json | jq -e 'all(.[]; .pid > 0)' >/dev/null
+}
+
+# ns_stop: SIGTERM to evd (unshare passes on no signal); evd exits 0.
+ns_stop() {
+	kill -TERM "$NS_EVD"
+	wait "$EVD_PID"
+}
+
+@test "in a pid namespace of its own: counted when loaded at startup; a late first load refused with the reason" {
+	require_probes
+	unshare --pid --fork --mount-proc true 2>/dev/null ||
+		skip "unshare --pid --fork --mount-proc does not work here"
+	ns_start -o probes.syscalls=on -o server.model=prefork -o server.workers=2
+	load 4 5
+	wait_stat requests 20
+	wait_stat connections_closed 4
+	json=$(sc -o json)
+	echo "$json" >&2
+	[ "$(ok_calls "$json" accept4)" -eq 4 ]
+	[ "$(field "$json" sendto calls)" -eq 20 ]
+	ns_stop
+	# Off at startup, workers already there: their host pids are unknown.
+	ns_start -o server.model=prefork -o server.workers=2
+	run --separate-stderr sc on
+	[ "$status" -eq 1 ]
+	[[ $stderr =~ ^evctl:\ evd:\ ERROR\ cannot\ turn\ the\ syscall\ probes\ on:\ evd\ runs\ in\ a\ pid\ namespace\ of\ its\ own\ \(pid\ 1,\ ([0-9]+)\ on\ the\ host\)\ and\ has\ worker\ processes\ already:\ the\ probes\ cannot\ tell\ the\ host\ their\ pids\;\ load\ them\ at\ startup\ with\ \[probes\]\ syscalls\ =\ on\ or\ auto,\ or\ run\ evd\ in\ the\ host\'s\ pid\ namespace$ ]]
+	[ "${BASH_REMATCH[1]}" -eq "$NS_EVD" ]
+	# The epoll model has no worker process: a late load works.
+	ns_stop
+	ns_start -o server.model=epoll
+	run -0 sc on
+	load 2 3
+	wait_stat requests 6
+	json=$(sc -o json)
+	[ "$(ok_calls "$json" accept4)" -eq 2 ]
+	[ "$(field "$json" sendto calls)" -eq 6 ]
+	ns_stop
 }

@@ -665,6 +665,66 @@ static void test_list_expire(void **state)
 	assert_int_equal(counter(f, STAT_accepted), 5);	/* with the fixture's */
 }
 
+/* request_timeout: the clock starts with a request's first byte, keeps its
+ * start while the request grows, stops when it is whole, and a request not
+ * whole by request_ms is closed as a timeout. */
+static void test_request_clock(void **state)
+{
+	struct fx *f = *state;
+	struct conn_list l = { 0 };
+	struct forgotten fg = { 0 };
+	struct conn *c = f->c;
+
+	assert_int_equal(c->request_ms, 10000);
+	conn_list_add(&l, c);
+	assert_null(l.rq_head);
+	peer_write(f, "half");
+	conn_on_readable(c);
+	conn_list_touch(&l, c);
+	peer_expect(f, "half");
+	assert_true(conn_request_waits(c));
+	assert_ptr_equal(l.rq_head, c);
+	uint64_t start = c->rq_start;
+	assert_true(start != 0);
+	/* More of the same request: same start. */
+	peer_write(f, "more");
+	conn_on_readable(c);
+	conn_list_touch(&l, c);
+	peer_expect(f, "more");
+	assert_int_equal(c->rq_start, start);
+	/* idle_timeout off: the request deadline alone, 6 s away. */
+	assert_int_equal(conn_list_expire(&l, 0, start + 4000 * MS, forget, &fg),
+			 6000);
+	assert_int_equal(conn_list_next_due(&l, 0), start + 10000 * MS);
+	/* Whole: the clock stops. */
+	peer_write(f, "\n");
+	conn_on_readable(c);
+	conn_list_touch(&l, c);
+	peer_expect(f, "\n");
+	assert_false(conn_request_waits(c));
+	assert_null(l.rq_head);
+	assert_int_equal(c->rq_start, 0);
+	assert_int_equal(conn_list_expire(&l, 0, start + 20000 * MS, forget, &fg),
+			 -1);
+	/* The next request has a clock of its own; due, it is closed. */
+	peer_write(f, "next");
+	conn_on_readable(c);
+	conn_list_touch(&l, c);
+	peer_expect(f, "next");
+	start = c->rq_start;
+	assert_int_equal(conn_list_expire(&l, 0, start + 10000 * MS - 1, forget,
+					  &fg), 1);
+	assert_int_equal(conn_list_expire(&l, 0, start + 10000 * MS, forget, &fg),
+			 -1);
+	assert_int_equal(fg.n, 1);
+	assert_ptr_equal(fg.c[0], c);
+	f->c = NULL;	/* closed */
+	assert_list(&l, NULL, 0);
+	assert_null(l.rq_head);
+	assert_int_equal(counter(f, STAT_err_timeout), 1);
+	assert_int_equal(counter(f, STAT_closed), 1);
+}
+
 /* ---- delayed responses -------------------------------------------------------- */
 
 /* Reads what the peer has (at most cap bytes) until EAGAIN; returns it. */
@@ -1261,6 +1321,8 @@ int main(void)
 						setup_http, teardown),
 		cmocka_unit_test_setup_teardown(test_http_delay_then_close,
 						setup_http, teardown),
+		cmocka_unit_test_setup_teardown(test_request_clock, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
