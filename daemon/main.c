@@ -269,9 +269,17 @@ static int serve(struct config *cfg, const char *path, char **overrides,
 	}
 	/* Listeners, control socket and probes exist; no other thread or
 	 * process yet, so all of them inherit what is left. */
-	if (privs_drop(cfg, privs_needed(cfg), err, sizeof(err)) < 0) {
+	uint64_t keep = privs_needed(cfg);
+	int dropped = privs_drop(cfg, keep, err, sizeof(err));
+	if (dropped < 0) {
 		log_errorx("%s", err);
 		goto out;
+	}
+	if (dropped > 0 || geteuid() != 0) {
+		char caps[128];
+		privs_caps_text(keep, caps, sizeof(caps));
+		log_info("running as uid %u gid %u; capabilities kept: %s",
+			 (unsigned)geteuid(), (unsigned)getegid(), caps);
 	}
 	if (control_run(ctl, err, sizeof(err)) < 0) {
 		log_errorx("%s", err);

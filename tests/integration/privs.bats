@@ -97,6 +97,7 @@ free_low_port() {
 	expect_creds "$NOBODY_UID" "$NOBODY_GID" $NONE $NONE $NONE
 	serves
 	[ "$(stat_of requests)" -eq 200 ]
+	grep -qx "evd\[$EVD_PID\]: info: running as uid $NOBODY_UID gid $NOBODY_GID; capabilities kept: none" "$EVD_LOG"
 	evd_stop
 }
 
@@ -106,6 +107,7 @@ free_low_port() {
 	[ "$EVD_PORT" = "$port" ]
 	expect_creds "$NOBODY_UID" "$NOBODY_GID" $NET_BIND $NET_BIND $NET_BIND
 	serves
+	grep -q "info: running as uid $NOBODY_UID gid $NOBODY_GID; capabilities kept: cap_net_bind_service" "$EVD_LOG"
 	evd_stop
 }
 
