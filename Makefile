@@ -129,8 +129,20 @@ run: deps all
 	$(Q)mkdir -p run
 	./evd -c conf/evd.ini -o control.socket=run/evd.sock
 
+# As root, make test also runs the end-to-end suite on systemd (tests/system:
+# the .deb, rebuilt when stale, booted in systemd-nspawn); SYSTEM=0 leaves
+# it out.  One tests/run, so "N passed, N failed" is the last line.
+SYSTEM ?= 1
 test: all $(UNIT_BINS) $(TOOL_BINS)
-	$(Q)BUILD=$(BUILD) BINDIR=$(BINDIR) tests/run
+	$(Q)if [ "$(SYSTEM)" != 0 ] && [ "$$(id -u)" -eq 0 ]; then \
+		{ test -f $(DEB) -a $(DEB) -nt $(BINDIR)/evd || \
+		  $(MAKE) --no-print-directory deb; } && \
+		EVD_DEB=$(CURDIR)/$(DEB) BUILD=$(BUILD) BINDIR=$(BINDIR) \
+			tests/run unit integration system; \
+	else \
+		echo "# system tests left out: $$( [ "$(SYSTEM)" = 0 ] && echo SYSTEM=0 || echo 'they need root (systemd-nspawn)')"; \
+		BUILD=$(BUILD) BINDIR=$(BINDIR) tests/run unit integration; \
+	fi
 
 unit: $(UNIT_BINS)
 	$(Q)BUILD=$(BUILD) BINDIR=$(BINDIR) tests/run unit
