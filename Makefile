@@ -154,6 +154,9 @@ integration: all $(TOOL_BINS)
 -include bench/bench.mk
 -include bench/compare.mk
 
+# Sanitizer suites, valgrind, soak (test-asan, test-tsan, valgrind, soak).
+-include tests/sanitize.mk
+
 # Installing, packaging, the end-to-end test on systemd.
 include packaging/install.mk
 

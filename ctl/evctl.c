@@ -647,7 +647,9 @@ static void sc_print_table(struct sc_reply *rep, enum format fmt,
 	uint64_t calls = 0, total_ns = 0;
 	bool per_req = !tid && rep->requests > 0;
 
-	qsort(rep->rows, rep->n, sizeof(*rep->rows), sc_cmp_total);
+	/* No rows: rows is NULL, which qsort must not get even for n = 0. */
+	if (rep->n > 0)
+		qsort(rep->rows, rep->n, sizeof(*rep->rows), sc_cmp_total);
 	for (size_t i = 0; i < rep->n; i++) {
 		calls += rep->rows[i].calls;
 		total_ns += rep->rows[i].total_ns;
@@ -790,7 +792,8 @@ static void sc_print_workers(struct sc_reply *rep, enum format fmt)
 {
 	uint64_t total_ns = 0;
 
-	qsort(rep->rows, rep->n, sizeof(*rep->rows), sc_cmp_task);
+	if (rep->n > 0)
+		qsort(rep->rows, rep->n, sizeof(*rep->rows), sc_cmp_task);
 	for (size_t i = 0; i < rep->n; i++)
 		total_ns += rep->rows[i].total_ns;
 	if (fmt == FMT_JSON)

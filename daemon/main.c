@@ -307,6 +307,8 @@ static int serve(struct config *cfg, const char *path, char **overrides,
 			break;
 		}
 		pthread_rwlock_wrlock(&srv.swap_lock);
+		/* Read under the lock: a SIGTERM's drain_start() may write it. */
+		uint64_t drain_began = srv.drain_started_ns;
 		struct config *was = cfg;
 		cfg = swap_config(&srv, cfg, next);
 		bool again = control_resume(ctl);
@@ -319,7 +321,7 @@ static int serve(struct config *cfg, const char *path, char **overrides,
 			char what[64];
 			snprintf(what, sizeof(what), "reloaded (drained in %.0f "
 				 "ms): serving", (double)(now_ns() -
-					srv.drain_started_ns) / 1e6);
+					drain_began) / 1e6);
 			log_serving(&srv, what);
 		}
 		notify_ready();

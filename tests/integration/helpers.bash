@@ -105,7 +105,18 @@ evd_stop() {
 		echo "control socket $EVD_SOCK left behind" >&2
 		return 1
 	fi
-	evd_none_left
+	evd_none_left && evd_log_clean
+}
+
+# evd_log_clean: fails, showing the log, when evd's stderr ($EVD_LOG) holds
+# a sanitizer report (ASan, LSan, UBSan, TSan: make test-asan, test-tsan).
+evd_log_clean() {
+	[ -n "${EVD_LOG:-}" ] && [ -f "$EVD_LOG" ] || return 0
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|WARNING: ThreadSanitizer' "$EVD_LOG"; then
+		echo "sanitizer report in $EVD_LOG:" >&2
+		cat "$EVD_LOG" >&2
+		return 1
+	fi
 }
 
 # evd_pids: the pids of every process whose command line holds this test's
@@ -166,7 +177,7 @@ evd_cleanup() {
 	for j in $(jobs -p); do
 		kill "$j" 2>/dev/null
 	done
-	true
+	evd_log_clean
 }
 
 # json_of JSON KEY
