@@ -166,9 +166,10 @@ cmd_overhead() {
 	local model=$1 rounds=${2:-6} secs=${3:-3}
 	local r state ratios=() cratios=()
 	start "$model" off
-	ctl syscalls workers "$PER_THREAD" >/dev/null 2>&1 ||
-		echo "(this evd has no evctl syscalls workers on|off: it always counts per thread)"
-	echo "model $model, evd on CPU $EVD_CPU, evbench -c 50 -d $secs on CPU $CLIENT_CPU, per-thread counting $PER_THREAD"
+	local pt=$PER_THREAD
+	# An evd from before the switch counts per thread always.
+	ctl syscalls workers "$pt" >/dev/null 2>&1 || pt="always (this evd has no switch)"
+	echo "model $model, evd on CPU $EVD_CPU, evbench -c 50 -d $secs on CPU $CLIENT_CPU, per-thread counting $pt"
 	printf '%-6s %10s %10s %8s   %14s %14s %8s\n' round off_rps on_rps on/off \
 		off_evd_us/req on_evd_us/req on/off
 	for ((r = 1; r <= rounds; r++)); do
