@@ -83,9 +83,9 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: 0 success, 1 evd answered an error, 2 usage error,\n"
 		"3 evd not reachable (not running, wrong socket, no answer).\n"
-		"reload and syscalls on/off/reset need root or evd's own user;\n"
-		"the other commands whoever may open the socket ([control] mode\n"
-		"and group).\n");
+		"reload and syscalls on/off/reset/workers on/workers off need root\n"
+		"or evd's own user; the other commands whoever may open the\n"
+		"socket ([control] mode and group).\n");
 }
 
 static int connect_to(const char *path)

@@ -851,14 +851,17 @@ static bool execute(struct control *ctl, struct out *o, char *line,
 			return false;
 		}
 		if (!c->privileged && changes_state(argc, argv)) {
-			out_printf(o, "ERROR permission denied: \"%s%s%s\" changes "
-				   "evd's state: only root or evd's user (uid %u) "
-				   "may; you are uid %u\n", argv[0],
-				   argc > 1 ? " " : "", argc > 1 ? argv[1] : "",
+			/* The command's words, up to "syscalls workers on". */
+			const char *a1 = argc > 1 ? argv[1] : "",
+				   *a2 = argc > 2 ? argv[2] : "";
+			out_printf(o, "ERROR permission denied: \"%s%s%s%s%s\" "
+				   "changes evd's state: only root or evd's user "
+				   "(uid %u) may; you are uid %u\n", argv[0],
+				   *a1 ? " " : "", a1, *a2 ? " " : "", a2,
 				   (unsigned)geteuid(), (unsigned)c->uid);
-			log_warnx("control: uid %u was refused \"%s%s%s\"",
-				  (unsigned)c->uid, argv[0], argc > 1 ? " " : "",
-				  argc > 1 ? argv[1] : "");
+			log_warnx("control: uid %u was refused \"%s%s%s%s%s\"",
+				  (unsigned)c->uid, argv[0], *a1 ? " " : "", a1,
+				  *a2 ? " " : "", a2);
 			return false;
 		}
 		cmd->fn(ctl, o, argc - 1, argv + 1);
