@@ -239,18 +239,18 @@ cmd_progcost() {
 			# An evd from before the switch counts per thread always.
 			ctl syscalls workers "$pt" >/dev/null 2>&1 || pt=always
 			# Another process's calls: the loop's and the machine's.
-			a=($(prog_counters))
+			read -ra a < <(prog_counters)
 			taskset -c "$CLIENT_CPU" "$dir/sysloop" "$loop" >/dev/null
-			b=($(prog_counters))
+			read -ra b < <(prog_counters)
 			local oe ox
 			oe=$(awk -v t=$((b[0] - a[0])) -v c=$((b[1] - a[1])) 'BEGIN { printf "%.1f", t / c }')
 			ox=$(awk -v t=$((b[2] - a[2])) -v c=$((b[3] - a[3])) 'BEGIN { printf "%.1f", t / c }')
 			# evd's: its calls counted, the rest priced as above.
 			c0=$(evd_calls)
-			a=($(prog_counters))
+			read -ra a < <(prog_counters)
 			taskset -c "$CLIENT_CPU" "$EVBENCH" -c 50 -n "$n" --json \
 				"127.0.0.1:$port" >"$dir/b.json" || die "evbench failed"
-			b=($(prog_counters))
+			read -ra b < <(prog_counters)
 			c1=$(evd_calls)
 			local m=$((c1 - c0)) ee ex
 			ee=$(awk -v t=$((b[0] - a[0])) -v c=$((b[1] - a[1])) -v m="$m" -v o="$oe" 'BEGIN { printf "%.1f", (t - (c - m) * o) / m }')
