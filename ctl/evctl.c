@@ -51,16 +51,18 @@ static void usage(FILE *out)
 		"             ever used): id, role, pid, tid, state (idle, reading,\n"
 		"             writing, waiting), connections accepted and active,\n"
 		"             requests, bytes in and out, restarts\n"
-		"  syscalls [on|off|reset] [--hist NAME] [--workers] [--worker TID]\n"
-		"           [--interval S]\n"
+		"  syscalls [on|off|reset|workers on|workers off] [--hist NAME]\n"
+		"           [--workers] [--worker TID] [--interval S]\n"
 		"             the system calls of evd's processes, from the eBPF\n"
 		"             probes, sorted by total time: calls, calls per\n"
 		"             request, errors, total ms, avg, p50 and p99 us, %% of\n"
 		"             time; on/off attach or detach the probes, reset\n"
 		"             zeroes them; --hist NAME draws one syscall's log2\n"
 		"             latency histogram; --workers one row per thread,\n"
-		"             --worker TID one thread's table; --interval S the\n"
-		"             difference over S seconds\n"
+		"             --worker TID one thread's table (per-thread\n"
+		"             counting is off by default, it costs on every call:\n"
+		"             `workers on` starts it, threads count from then on);\n"
+		"             --interval S the difference over S seconds\n"
 		"  reload     re-read evd.ini, as SIGHUP does: prints applied,\n"
 		"             unchanged or restarting (the serving side restarts\n"
 		"             on the same sockets); exit 1 when the file has\n"
@@ -81,9 +83,9 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: 0 success, 1 evd answered an error, 2 usage error,\n"
 		"3 evd not reachable (not running, wrong socket, no answer).\n"
-		"reload and syscalls on/off/reset need root or evd's own user;\n"
-		"the other commands whoever may open the socket ([control] mode\n"
-		"and group).\n");
+		"reload and syscalls on/off/reset/workers on/workers off need root\n"
+		"or evd's own user; the other commands whoever may open the\n"
+		"socket ([control] mode and group).\n");
 }
 
 static int connect_to(const char *path)
@@ -864,10 +866,16 @@ static int sc_parse_args(int nargs, char **args, struct sc_opts *o)
 		} else if (!o->action && (!strcmp(a, "on") || !strcmp(a, "off") ||
 					  !strcmp(a, "reset"))) {
 			o->action = a;
+		} else if (!o->action && !strcmp(a, "workers") && has_value &&
+			   (!strcmp(args[i + 1], "on") ||
+			    !strcmp(args[i + 1], "off"))) {
+			o->action = !strcmp(args[++i], "on") ? "workers on"
+							     : "workers off";
 		} else {
 			fprintf(stderr, "evctl: syscalls: unexpected \"%s\" "
-				"(usage: syscalls [on|off|reset] [--hist NAME] "
-				"[--workers] [--worker TID] [--interval S])\n", a);
+				"(usage: syscalls [on|off|reset|workers on|"
+				"workers off] [--hist NAME] [--workers] "
+				"[--worker TID] [--interval S])\n", a);
 			return EXIT_USAGE;
 		}
 	}
@@ -931,6 +939,10 @@ static int syscalls_main(int fd, const char *used, int timeout_ms,
 		char state[16];
 		if (fmt == FMT_JSON)
 			print_reply(r1.data, fmt);
+		else if (!strncmp(o.action, "workers", 7))
+			printf("per-thread syscall counting %s\n",
+			       reply_value(r1.data, "per_thread", state,
+					   sizeof(state)));
 		else
 			printf("syscall probes %s\n", !strcmp(o.action, "reset") ?
 				"reset" : reply_value(r1.data, "state", state,

@@ -411,6 +411,8 @@ static void sc_header(struct control *ctl, struct out *o)
 	out_printf(o, "requests %" PRIu64 "\n", sc_requests(ctl));
 	out_printf(o, "untracked_processes %" PRIu64 "\n",
 		   probes_untracked(ctl->probes));
+	out_printf(o, "per_thread %s\n",
+		   probes_per_thread(ctl->probes) ? "on" : "off");
 }
 
 /* "k:count,..." for the non-empty buckets, or "-". */
@@ -545,10 +547,16 @@ static int sc_task_cmp(const void *a, const void *b)
 }
 
 /* The per-thread entries sorted by thread then syscall; false after
- * answering an error. */
+ * answering an error (per-thread counting off, among others). */
 static bool sc_tasks_read(struct control *ctl, struct out *o,
 			  struct sc_tasks *ts)
 {
+	if (!probes_per_thread(ctl->probes)) {
+		out_printf(o, "ERROR per-thread counting is off (turn it on "
+			   "with `evctl syscalls workers on`: threads are "
+			   "counted from then on)\n");
+		return false;
+	}
 	int rc = probes_read_tasks(ctl->probes, sc_task_add, ts);
 
 	if (rc == 0 && ts->nomem)
@@ -674,6 +682,28 @@ static void sc_switch(struct control *ctl, struct out *o, bool on)
 	out_printf(o, "END\n");
 }
 
+/* syscalls workers on|off: the per-thread breakdown, off by default (an
+ * LRU hash update on every counted call).  Allowed while the probes are
+ * off: it takes effect when they count. */
+static void sc_per_thread(struct control *ctl, struct out *o, const char *arg)
+{
+	bool on = !strcmp(arg, "on");
+
+	if (!on && strcmp(arg, "off")) {
+		out_printf(o, "ERROR usage: syscalls [on|off|reset|workers|"
+			   "workers on|workers off|hist NAME|worker TID]\n");
+		return;
+	}
+	if (on != probes_per_thread(ctl->probes))
+		log_info("per-thread syscall counting %s (evctl syscalls "
+			 "workers %s)", on ? "started" : "stopped",
+			 on ? "on" : "off");
+	probes_set_per_thread(ctl->probes, on);
+	out_printf(o, "per_thread %s\n",
+		   probes_per_thread(ctl->probes) ? "on" : "off");
+	out_printf(o, "END\n");
+}
+
 static void sc_reset(struct control *ctl, struct out *o)
 {
 	int rc = probes_reset(ctl->probes);
@@ -701,6 +731,8 @@ static void cmd_syscalls(struct control *ctl, struct out *o, int argc,
 		sc_switch(ctl, o, true);
 	} else if (one && !strcmp(sub, "off")) {
 		sc_switch(ctl, o, false);
+	} else if (two && !strcmp(sub, "workers")) {
+		sc_per_thread(ctl, o, argv[1]);
 	} else if (argc == 0 || (one && !strcmp(sub, "reset")) ||
 		   (one && !strcmp(sub, "workers")) ||
 		   (two && !strcmp(sub, "hist")) ||
@@ -719,7 +751,7 @@ static void cmd_syscalls(struct control *ctl, struct out *o, int argc,
 			sc_worker(ctl, o, argv[1]);
 	} else {
 		out_printf(o, "ERROR usage: syscalls [on|off|reset|workers|"
-			   "hist NAME|worker TID]\n");
+			   "workers on|workers off|hist NAME|worker TID]\n");
 	}
 }
 
@@ -754,7 +786,8 @@ static const struct ctl_cmd commands[] = {
 	{ "stats", "", "counters, latency and CPU time", 0, 0, cmd_stats },
 	{ "workers", "[all]", "one line per worker: role, pid, state, counters",
 	  0, 1, cmd_workers },
-	{ "syscalls", "[on|off|reset|workers|hist NAME|worker TID]",
+	{ "syscalls", "[on|off|reset|workers|workers on|workers off|hist NAME|"
+	  "worker TID]",
 	  "system calls of evd's processes, from the eBPF probes", 0, 2,
 	  cmd_syscalls },
 	{ "reload", "", "re-read the configuration, as SIGHUP does", 0, 0,
@@ -786,7 +819,8 @@ static bool changes_state(int argc, char **argv)
 		return true;
 	return strcmp(argv[0], "syscalls") == 0 && argc >= 2 &&
 	       (strcmp(argv[1], "on") == 0 || strcmp(argv[1], "off") == 0 ||
-		strcmp(argv[1], "reset") == 0);
+		strcmp(argv[1], "reset") == 0 ||
+		(strcmp(argv[1], "workers") == 0 && argc >= 3));
 }
 
 static bool execute(struct control *ctl, struct out *o, char *line,
@@ -817,14 +851,17 @@ static bool execute(struct control *ctl, struct out *o, char *line,
 			return false;
 		}
 		if (!c->privileged && changes_state(argc, argv)) {
-			out_printf(o, "ERROR permission denied: \"%s%s%s\" changes "
-				   "evd's state: only root or evd's user (uid %u) "
-				   "may; you are uid %u\n", argv[0],
-				   argc > 1 ? " " : "", argc > 1 ? argv[1] : "",
+			/* The command's words, up to "syscalls workers on". */
+			const char *a1 = argc > 1 ? argv[1] : "",
+				   *a2 = argc > 2 ? argv[2] : "";
+			out_printf(o, "ERROR permission denied: \"%s%s%s%s%s\" "
+				   "changes evd's state: only root or evd's user "
+				   "(uid %u) may; you are uid %u\n", argv[0],
+				   *a1 ? " " : "", a1, *a2 ? " " : "", a2,
 				   (unsigned)geteuid(), (unsigned)c->uid);
-			log_warnx("control: uid %u was refused \"%s%s%s\"",
-				  (unsigned)c->uid, argv[0], argc > 1 ? " " : "",
-				  argc > 1 ? argv[1] : "");
+			log_warnx("control: uid %u was refused \"%s%s%s%s%s\"",
+				  (unsigned)c->uid, argv[0], *a1 ? " " : "", a1,
+				  *a2 ? " " : "", a2);
 			return false;
 		}
 		cmd->fn(ctl, o, argc - 1, argv + 1);

@@ -13,8 +13,21 @@
 #       Throughput with the probes off, then on, then off... in ONE evd
 #       (`evctl syscalls on|off` between rounds) under the same client:
 #       evbench -c 50 -d SECONDS.  ROUNDS pairs (default 6), 3 s each.
-#       Prints every round (requests/s, and evd's CPU time per request
-#       from /proc) and the medians of the on/off ratios.
+#       evd runs on CPU $EVD_CPU (default 0), evbench on $CLIENT_CPU
+#       (default 1).  Prints every round (requests/s, and evd's CPU time
+#       per request: the cpu_user_seconds + cpu_sys_seconds of evctl stats,
+#       the serving side) and the medians of the on/off ratios.
+#       PER_THREAD=on turns the per-thread counting on as well.
+#   measure.sh progcost MODEL [N] [ROUNDS]
+#       The time the kernel spends in each syscall program per run, from
+#       its own counters (kernel.bpf_stats_enabled, set back afterwards):
+#       ROUNDS times (default 4), with per-thread counting off then on,
+#       a getppid loop (daemon/probes/sysloop.c, 2000000 calls) in a
+#       process the probes do not count, then `evbench -c 50 -n N`
+#       (default 200000) against evd; evd's calls are what evd counted,
+#       the rest are priced at the loop's cost.  Also the loop's wall time
+#       per call with the probes detached and attached.  Robust to the
+#       machine's load: it times the programs, not the throughput.
 #   measure.sh perreq [MODEL...]
 #       System calls per request of each model (default: all twelve) under
 #       two loads: `evbench -c 10 -n 50000` (keep-alive) and
@@ -30,12 +43,20 @@ EVD=${EVD:-$top/evd}
 EVCTL=${EVCTL:-$top/evctl}
 EVBENCH=${EVBENCH:-$top/evbench}
 WORKERS=${WORKERS:-2}
+EVD_CPU=${EVD_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+PER_THREAD=${PER_THREAD:-off}
 dir=$(mktemp -d /tmp/evd-measure.XXXXXX)
 evd_pid=
 
 die() { echo "measure.sh: $*" >&2; exit 1; }
 
+bpf_stats_was=
+
 cleanup() {
+	if [ -n "$bpf_stats_was" ]; then
+		sysctl -qw kernel.bpf_stats_enabled="$bpf_stats_was" || true
+	fi
 	if [ -n "$evd_pid" ]; then
 		kill -TERM "$evd_pid" 2>/dev/null || true
 		wait "$evd_pid" 2>/dev/null || true
@@ -59,6 +80,7 @@ wait_for() {
 
 # start MODEL PROBES: one evd on a free loopback port; sets port.
 start() {
+	taskset -c "$EVD_CPU" \
 	"$EVD" -c /dev/null -o server.model="$1" -o server.workers="$WORKERS" \
 		-o server.listen=127.0.0.1:0 -o server.backlog=4096 \
 		-o control.socket="$dir/evd.sock" -o probes.syscalls="$2" \
@@ -133,23 +155,21 @@ cmd_agree() {
 		"$(awk -v e="$e" -v p="$p" 'BEGIN { printf "%+.3f", 100 * (e - p) / p }')"
 }
 
-# evd_ticks: CPU time (user + system, in clock ticks) of evd's processes
-# (master and workers) so far.
-evd_ticks() {
-	local pids p t=0
-	pids=$(ctl workers -o json | jq -r '[.[].pid | select(. > 0)] | unique | .[]')
-	for p in $evd_pid $pids; do
-		[ -r "/proc/$p/stat" ] || continue
-		t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')))
-	done
-	echo "$t"
+# evd_cpu: CPU seconds (user + system) of evd's serving side so far, as
+# evctl stats shows them (the control thread's own time left out).
+evd_cpu() {
+	ctl stats | awk '$1 == "cpu_user_seconds" { u = $2 }
+		$1 == "cpu_sys_seconds" { s = $2 } END { printf "%.3f", u + s }'
 }
 
 cmd_overhead() {
 	local model=$1 rounds=${2:-6} secs=${3:-3}
-	local hz r state ratios=() cratios=()
-	hz=$(getconf CLK_TCK)
+	local r state ratios=() cratios=()
 	start "$model" off
+	local pt=$PER_THREAD
+	# An evd from before the switch counts per thread always.
+	ctl syscalls workers "$pt" >/dev/null 2>&1 || pt="always (this evd has no switch)"
+	echo "model $model, evd on CPU $EVD_CPU, evbench -c 50 -d $secs on CPU $CLIENT_CPU, per-thread counting $pt"
 	printf '%-6s %10s %10s %8s   %14s %14s %8s\n' round off_rps on_rps on/off \
 		off_evd_us/req on_evd_us/req on/off
 	for ((r = 1; r <= rounds; r++)); do
@@ -157,13 +177,14 @@ cmd_overhead() {
 		for state in off on; do
 			ctl syscalls "$state" >/dev/null
 			local t0 t1 n
-			t0=$(evd_ticks)
-			"$EVBENCH" -c 50 -d "$secs" --json "127.0.0.1:$port" >"$dir/b.json" ||
+			t0=$(evd_cpu)
+			taskset -c "$CLIENT_CPU" "$EVBENCH" -c 50 -d "$secs" --json \
+				"127.0.0.1:$port" >"$dir/b.json" ||
 				die "evbench failed (round $r, probes $state)"
-			t1=$(evd_ticks)
+			t1=$(evd_cpu)
 			n=$(jq .requests "$dir/b.json")
 			rps[$state]=$(jq .throughput_rps "$dir/b.json")
-			cpu[$state]=$(awk -v t=$((t1 - t0)) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.3f", 1e6 * t / hz / n }')
+			cpu[$state]=$(awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "%.3f", 1e6 * (b - a) / n }')
 		done
 		local ratio cratio
 		ratio=$(awk -v a="${rps[on]}" -v b="${rps[off]}" 'BEGIN { printf "%.4f", a / b }')
@@ -177,6 +198,70 @@ cmd_overhead() {
 	stop
 	median "$model throughput on/off" "${ratios[@]}"
 	median "$model evd CPU per request on/off" "${cratios[@]}"
+}
+
+# prog_counters: "run_time_ns run_cnt" of this evd's sys_enter, then of its
+# sys_exit: the programs whose descriptors evd holds (their prog_id in
+# /proc/PID/fdinfo; other evds on the machine may have their own).
+prog_counters() {
+	local ids
+	ids=$(grep -h '^prog_id:' /proc/"$evd_pid"/fdinfo/* 2>/dev/null |
+		awk '{ print $2 }' | sort -u | paste -sd, -)
+	bpftool prog show -j | jq -r --argjson ids "[${ids:-}]" '
+		[.[] | select((.name == "sys_enter" or .name == "sys_exit") and
+			(.id as $i | $ids | index($i)))] | unique_by(.name) |
+		map("\(.run_time_ns // 0) \(.run_cnt // 0)") | join(" ")'
+}
+
+# evd_calls: the system calls evd has counted since its last reset.
+evd_calls() {
+	ctl syscalls -o json | jq .calls
+}
+
+cmd_progcost() {
+	local model=$1 n=${2:-200000} rounds=${3:-4} loop=2000000
+	local r pt a b c0 c1 off_ns on_ns
+	command -v bpftool >/dev/null || die "bpftool is missing"
+	cc -O2 -o "$dir/sysloop" "$top/daemon/probes/sysloop.c" ||
+		die "cannot compile daemon/probes/sysloop.c"
+	start "$model" off
+	off_ns=$(taskset -c "$CLIENT_CPU" "$dir/sysloop" "$loop")
+	ctl syscalls on >/dev/null
+	on_ns=$(taskset -c "$CLIENT_CPU" "$dir/sysloop" "$loop")
+	echo "model $model; getppid loop in another process: $off_ns ns/call detached, $on_ns attached"
+	bpf_stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+	sysctl -qw kernel.bpf_stats_enabled=1
+	[ "$(prog_counters | wc -w)" -eq 4 ] || die "cannot find evd's programs with bpftool"
+	printf '%-5s %-10s %12s %12s %12s %12s\n' round per_thread \
+		other_enter other_exit evd_enter evd_exit
+	for ((r = 1; r <= rounds; r++)); do
+		for pt in off on; do
+			# An evd from before the switch counts per thread always.
+			ctl syscalls workers "$pt" >/dev/null 2>&1 || pt=always
+			# Another process's calls: the loop's and the machine's.
+			read -ra a < <(prog_counters)
+			taskset -c "$CLIENT_CPU" "$dir/sysloop" "$loop" >/dev/null
+			read -ra b < <(prog_counters)
+			local oe ox
+			oe=$(awk -v t=$((b[0] - a[0])) -v c=$((b[1] - a[1])) 'BEGIN { printf "%.1f", t / c }')
+			ox=$(awk -v t=$((b[2] - a[2])) -v c=$((b[3] - a[3])) 'BEGIN { printf "%.1f", t / c }')
+			# evd's: its calls counted, the rest priced as above.
+			c0=$(evd_calls)
+			read -ra a < <(prog_counters)
+			taskset -c "$CLIENT_CPU" "$EVBENCH" -c 50 -n "$n" --json \
+				"127.0.0.1:$port" >"$dir/b.json" || die "evbench failed"
+			read -ra b < <(prog_counters)
+			c1=$(evd_calls)
+			local m=$((c1 - c0)) ee ex
+			ee=$(awk -v t=$((b[0] - a[0])) -v c=$((b[1] - a[1])) -v m="$m" -v o="$oe" 'BEGIN { printf "%.1f", (t - (c - m) * o) / m }')
+			ex=$(awk -v t=$((b[2] - a[2])) -v c=$((b[3] - a[3])) -v m="$m" -v o="$ox" 'BEGIN { printf "%.1f", (t - (c - m) * o) / m }')
+			printf '%-5d %-10s %12s %12s %12s %12s\n' "$r" "$pt" "$oe" "$ox" "$ee" "$ex"
+		done
+	done
+	echo "(ns per run of each program; evd's from $n requests, ~2 calls each)"
+	sysctl -qw kernel.bpf_stats_enabled="$bpf_stats_was"
+	bpf_stats_was=
+	stop
 }
 
 # median LABEL VALUE...: the median, min and max of the values.
@@ -218,13 +303,14 @@ cmd_perreq() {
 	done
 }
 
-[ $# -ge 1 ] || { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ "$(id -u)" -eq 0 ] || die "the probes need root (CAP_BPF and CAP_PERFMON)"
 what=$1
 shift
 case $what in
 agree) [ $# -ge 1 ] || die "usage: measure.sh agree MODEL [N]"; cmd_agree "$@" ;;
 overhead) [ $# -ge 1 ] || die "usage: measure.sh overhead MODEL [ROUNDS] [SECONDS]"; cmd_overhead "$@" ;;
+progcost) [ $# -ge 1 ] || die "usage: measure.sh progcost MODEL [N] [ROUNDS]"; cmd_progcost "$@" ;;
 perreq) cmd_perreq "$@" ;;
-*) die "unknown command \"$what\" (expected agree, overhead or perreq)" ;;
+*) die "unknown command \"$what\" (expected agree, overhead, progcost or perreq)" ;;
 esac

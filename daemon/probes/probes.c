@@ -42,6 +42,7 @@ struct probes {
 	struct syscalls_bpf *skel;	/* NULL until loaded */
 	struct bpf_link *enter, *exit;	/* the syscall tracepoints, while on */
 	bool enabled;
+	bool per_thread;		/* the tasks map is fed */
 	int ncpu;
 	struct sc_stat *cpu_stat;	/* one key's values, ncpu of them */
 	struct sc_task_stat *cpu_task;
@@ -247,6 +248,7 @@ static int load(struct probes *p, char *err, size_t errlen)
 	if (!skel)
 		return set_err(err, errlen, -errno, "cannot open the BPF "
 			       "object: %s", strerror(errno));
+	skel->bss->per_thread = p->per_thread;
 	skel->rodata->nr_exit = SYS_exit;
 	skel->rodata->nr_exit_group = SYS_exit_group;
 	rc = bpf_map__set_max_entries(skel->maps.members, member_words());
@@ -485,6 +487,19 @@ int probes_read(struct probes *p, struct probes_syscall *out)
 		}
 	}
 	return 0;
+}
+
+void probes_set_per_thread(struct probes *p, bool on)
+{
+	p->per_thread = on;
+	if (p->skel)
+		__atomic_store_n(&p->skel->bss->per_thread, on ? 1 : 0,
+				 __ATOMIC_RELEASE);
+}
+
+bool probes_per_thread(const struct probes *p)
+{
+	return p->per_thread;
 }
 
 int probes_read_tasks(struct probes *p,

@@ -71,6 +71,14 @@ int probes_reset(struct probes *p);
 int probes_read(struct probes *p, struct probes_syscall *out);
 
 /*
+ * Counts per (thread, syscall) as well, from now on (on), or stops (off;
+ * the entries are kept).  Off by default: it costs an LRU hash update on
+ * every counted call.  Remembered until the probes load.
+ */
+void probes_set_per_thread(struct probes *p, bool on);
+bool probes_per_thread(const struct probes *p);
+
+/*
  * Calls fn for every (thread, syscall) entry of the per-thread breakdown;
  * the least recently used entries are evicted past 16384.  0 or -errno.
  */

@@ -67,6 +67,18 @@ int probes_read(struct probes *p, struct probes_syscall *out)
 	return -ENOTSUP;
 }
 
+void probes_set_per_thread(struct probes *p, bool on)
+{
+	(void)p;
+	(void)on;
+}
+
+bool probes_per_thread(const struct probes *p)
+{
+	(void)p;
+	return false;
+}
+
 int probes_read_tasks(struct probes *p,
 		      void (*fn)(const struct probes_task *t, void *arg),
 		      void *arg)

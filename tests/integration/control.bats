@@ -303,6 +303,8 @@ open_dirs() {
 	[ "$output" = "evctl: evd: ERROR permission denied: \"reload\" changes evd's state: only root or evd's user (uid 0) may; you are uid $(id -u nobody)" ]
 	run as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" raw syscalls reset
 	[ "$output" = "evctl: evd: ERROR permission denied: \"syscalls reset\" changes evd's state: only root or evd's user (uid 0) may; you are uid $(id -u nobody)" ]
+	run as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" raw syscalls workers on
+	[ "$output" = "evctl: evd: ERROR permission denied: \"syscalls workers on\" changes evd's state: only root or evd's user (uid 0) may; you are uid $(id -u nobody)" ]
 	grep -q "warning: control: uid $(id -u nobody) was refused \"reload\"" "$EVD_LOG"
 	# Root may.
 	run "$EVCTL_BIN" -s "$EVD_SOCK" reload
