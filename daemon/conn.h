@@ -75,6 +75,12 @@ struct conn {
 	alignas(max_align_t) unsigned char state[];
 };
 
+/* The connection whose timer fired (a model's timer callback gets t). */
+static inline struct conn *conn_of_timer(struct timer *t)
+{
+	return (struct conn *)((char *)t - offsetof(struct conn, timer));
+}
+
 /*
  * Wraps an accepted fd and counts it as accepted.  On allocation failure it
  * closes fd, counts it (errors_nomem, connections_refused) and returns NULL.

@@ -72,6 +72,7 @@ struct control {
 	uint64_t sc_requests;		/* before sc_requests_at */
 	uint64_t sc_requests_at;	/* requests when last attached */
 	double cpu_user, cpu_sys;	/* the last CPU times shown */
+	struct stats_total *tot;	/* scratch for totals(): this thread's */
 	uint64_t accept_pause;		/* no accept before (EMFILE) */
 	uint64_t next_emfile_log;
 
@@ -150,6 +151,14 @@ struct ctl_cmd {
 	int min_args, max_args;
 	void (*fn)(struct control *ctl, struct out *o, int argc, char **argv);
 };
+
+/* Every counter since start, summed into the control thread's scratch
+ * (valid until the next call). */
+static const struct stats_total *totals(const struct control *ctl)
+{
+	server_sum(ctl->srv, ctl->tot);
+	return ctl->tot;
+}
 
 static double uptime_s(const struct control *ctl)
 {
@@ -262,17 +271,12 @@ static void cmd_stats(struct control *ctl, struct out *o, int argc,
 		      char **argv)
 {
 	struct server *srv = ctl->srv;
-	struct stats_total *t = malloc(sizeof(*t));
+	const struct stats_total *t = totals(ctl);
 	char listen[CONFIG_MAX_LISTEN * 64];
 	double user, sys;
 
 	(void)argc;
 	(void)argv;
-	if (!t) {
-		out_printf(o, "ERROR out of memory\n");
-		return;
-	}
-	server_sum(srv, t);
 	listeners_text(srv, listen, sizeof(listen));
 	serving_cpu(srv, &user, &sys);
 	/* A worker process's time leaves /proc before its reaping adds it
@@ -310,7 +314,6 @@ static void cmd_stats(struct control *ctl, struct out *o, int argc,
 	out_printf(o, "cpu_user_seconds %.3f\n", user);
 	out_printf(o, "cpu_sys_seconds %.3f\n", sys);
 	out_printf(o, "END\n");
-	free(t);
 }
 
 static void cmd_ping(struct control *ctl, struct out *o, int argc, char **argv)
@@ -375,15 +378,7 @@ static void cmd_workers(struct control *ctl, struct out *o, int argc,
 
 static uint64_t requests_now(const struct control *ctl)
 {
-	struct stats_total *t = malloc(sizeof(*t));
-	uint64_t n = 0;
-
-	if (t) {
-		server_sum(ctl->srv, t);
-		n = t->c[STAT_requests];
-		free(t);
-	}
-	return n;
+	return totals(ctl)->c[STAT_requests];
 }
 
 /* Requests served while the probes counted, since the last reset. */
@@ -660,22 +655,34 @@ static void sc_worker(struct control *ctl, struct out *o, const char *arg)
 	free(ts.v);
 }
 
-static void sc_switch(struct control *ctl, struct out *o, bool on)
+/* Attaches or detaches the probes, keeping the count of requests served
+ * while they counted (calls per request).  Returns whether they were on
+ * before, or -1 with err filled. */
+static int probes_switch(struct control *ctl, bool on, char *err,
+			 size_t errlen)
 {
-	char err[256] = "";
 	bool was = probes_enabled(ctl->probes);
 	uint64_t req = requests_now(ctl);
-	int rc = probes_enable(ctl->probes, on, err, sizeof(err));
 
-	if (rc < 0) {
-		out_printf(o, "ERROR cannot turn the syscall probes on: %s\n", err);
-		return;
-	}
+	if (probes_enable(ctl->probes, on, err, errlen) < 0)
+		return -1;
 	if (on && !was)
 		ctl->sc_requests_at = req;
 	else if (!on && was)
 		ctl->sc_requests += req - ctl->sc_requests_at;
-	if (on != was)
+	return was;
+}
+
+static void sc_switch(struct control *ctl, struct out *o, bool on)
+{
+	char err[256] = "";
+	int was = probes_switch(ctl, on, err, sizeof(err));
+
+	if (was < 0) {
+		out_printf(o, "ERROR cannot turn the syscall probes on: %s\n", err);
+		return;
+	}
+	if (on != (bool)was)
 		log_info("syscall probes %s (evctl syscalls %s)",
 			 on ? "attached" : "detached", on ? "on" : "off");
 	out_printf(o, "state %s\n", on ? "on" : "off");
@@ -1049,13 +1056,8 @@ static void drain_check(struct control *ctl, uint64_t now)
 	if (ctl->drain_deadline && now >= ctl->drain_deadline &&
 	    ctl->drain_gen == srv->generation && server_draining(srv) &&
 	    !server_stopping(srv)) {
-		struct stats_total *t = malloc(sizeof(*t));
-		uint64_t open = 0;
-		if (t) {
-			server_sum(srv, t);
-			open = t->c[STAT_accepted] - t->c[STAT_closed];
-			free(t);
-		}
+		const struct stats_total *t = totals(ctl);
+		uint64_t open = t->c[STAT_accepted] - t->c[STAT_closed];
 		log_warnx("drain_timeout (%" PRIu64 " ms) is over: closing the "
 			  "%" PRIu64 " connection%s still open",
 			  srv->cfg->drain_timeout_ms, open, open == 1 ? "" : "s");
@@ -1156,18 +1158,11 @@ static const char *on_reload(struct control *ctl)
 		if (next->probes_syscalls != cur->probes_syscalls && ctl->probes) {
 			char err[256] = "";
 			bool on = next->probes_syscalls != PROBES_OFF;
-			bool was = probes_enabled(ctl->probes);
-			uint64_t req = requests_now(ctl);
-			if (probes_enable(ctl->probes, on, err, sizeof(err)) < 0) {
+			if (probes_switch(ctl, on, err, sizeof(err)) < 0)
 				log_warnx("reload: [probes] syscalls = %s: cannot "
 					  "load the syscall probes: %s; they stay "
 					  "off", probes_mode_names[next->probes_syscalls],
 					  err);
-			} else if (on && !was) {
-				ctl->sc_requests_at = req;
-			} else if (!on && was) {
-				ctl->sc_requests += req - ctl->sc_requests_at;
-			}
 			cur->probes_syscalls = next->probes_syscalls;
 		}
 		log_info("reload: applied at once: %s", names[RELOAD_LIVE]);
@@ -1251,14 +1246,10 @@ static unsigned accept_queue(struct server *srv)
 static void watchdog_check(struct control *ctl, uint64_t now)
 {
 	struct server *srv = ctl->srv;
-	struct stats_total *t = malloc(sizeof(*t));
+	const struct stats_total *t = totals(ctl);
+	uint64_t accepted = t->c[STAT_accepted] + t->c[STAT_refused];
 
 	ctl->next_wd = now + ctl->wd_usec * 1000 / 2;
-	if (!t)
-		return;
-	server_sum(srv, t);
-	uint64_t accepted = t->c[STAT_accepted] + t->c[STAT_refused];
-	free(t);
 	bool backlog = !server_winding_down(srv) && accept_queue(srv) > 0;
 	bool stuck = backlog && ctl->wd_backlog && accepted == ctl->wd_accepted;
 	ctl->wd_accepted = accepted;
@@ -1280,12 +1271,9 @@ static void watchdog_check(struct control *ctl, uint64_t now)
 static void status_update(struct control *ctl, uint64_t now)
 {
 	struct server *srv = ctl->srv;
-	struct stats_total *t = malloc(sizeof(*t));
+	const struct stats_total *t = totals(ctl);
 
 	ctl->next_status = now + STATUS_INTERVAL_MS * 1000000ull;
-	if (!t)
-		return;
-	server_sum(srv, t);
 	notify_status("%s %s: %" PRIu64 " connections, %.1f requests/s, %"
 		      PRIu64 " requests since start%s", srv->proto->name,
 		      srv->model->name, t->c[STAT_accepted] - t->c[STAT_closed],
@@ -1293,20 +1281,13 @@ static void status_update(struct control *ctl, uint64_t now)
 		      t->c[STAT_requests],
 		      atomic_load(&srv->exiting) ? " (stopping)" :
 		      server_draining(srv) ? " (reloading)" : "");
-	free(t);
 }
 
 static void sample_rate(struct control *ctl, uint64_t now)
 {
-	struct stats_total *t = malloc(sizeof(*t));
-
-	if (!t)
-		return;
-	server_sum(ctl->srv, t);
 	ctl->rate[ctl->nrate % RATE_SAMPLES] =
-		(struct rate_sample){ .t = now, .requests = t->c[STAT_requests] };
+		(struct rate_sample){ .t = now, .requests = requests_now(ctl) };
 	ctl->nrate++;
-	free(t);
 	ctl->next_sample = now + 1000000000ull;
 }
 
@@ -1580,6 +1561,11 @@ struct control *control_open(struct server *srv, char *err, size_t errlen)
 	ctl->srv = srv;
 	ctl->lfd = ctl->sigfd = ctl->quitfd = -1;
 	pthread_mutex_init(&ctl->lock, NULL);
+	ctl->tot = malloc(sizeof(*ctl->tot));
+	if (!ctl->tot) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
 		ctl->cl[i].fd = -1;
 	snprintf(ctl->path, sizeof(ctl->path), "%s", srv->cfg->control_socket);
@@ -1696,6 +1682,7 @@ void control_stop(struct control *ctl)
 	if (ctl->quitfd >= 0)
 		close(ctl->quitfd);
 	free(ctl->pending);
+	free(ctl->tot);
 	pthread_mutex_destroy(&ctl->lock);
 	free(ctl);
 }

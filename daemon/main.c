@@ -133,14 +133,24 @@ static int start_probes(struct probes *probes, const struct config *cfg)
 	return 0;
 }
 
+/* Whether cfg's model wants non-blocking listeners. */
+static bool listen_nonblock(const struct config *cfg)
+{
+	return !(cfg->model->flags & MODEL_BLOCKING);
+}
+
+/* The listener sets cfg's model wants: one per worker, or one. */
+static unsigned listen_sets(const struct config *cfg)
+{
+	return cfg->model->listener_sets ? cfg->model->listener_sets(cfg) : 1;
+}
+
 /* The listening sockets: those systemd passed (socket activation), or
  * the configured addresses. */
 static int open_listeners(struct server *srv, char *err, size_t errlen)
 {
-	const struct config *cfg = srv->cfg;
-	bool nonblock = !(srv->model->flags & MODEL_BLOCKING);
-	unsigned nsets = srv->model->listener_sets ?
-				 srv->model->listener_sets(cfg) : 1;
+	bool nonblock = listen_nonblock(srv->cfg);
+	unsigned nsets = listen_sets(srv->cfg);
 	int n = notify_listen_fds();
 
 	if (n < 0) {
@@ -180,10 +190,7 @@ static struct config *swap_config(struct server *srv, struct config *cur,
 {
 	char err[512];
 	struct stats_total *t = malloc(sizeof(*t));
-	const struct evd_model *m = next->model;
-	struct scoreboard *sb = scoreboard_create(m->slots(next));
-	bool nonblock = !(m->flags & MODEL_BLOCKING);
-	unsigned nsets = m->listener_sets ? m->listener_sets(next) : 1;
+	struct scoreboard *sb = scoreboard_create(next->model->slots(next));
 
 	if (!t || !sb) {
 		log_errorx("reload failed: out of memory; serving with the "
@@ -191,15 +198,13 @@ static struct config *swap_config(struct server *srv, struct config *cur,
 		goto fail;
 	}
 	srv->cfg = next;
-	if (listeners_reconcile(srv, nonblock, nsets, err, sizeof(err)) < 0) {
+	if (listeners_reconcile(srv, listen_nonblock(next), listen_sets(next),
+				err, sizeof(err)) < 0) {
 		log_errorx("reload failed: %s; serving with the previous "
 			   "configuration", err);
 		srv->cfg = cur;
-		m = cur->model;
-		if (listeners_reconcile(srv, !(m->flags & MODEL_BLOCKING),
-					m->listener_sets ?
-						m->listener_sets(cur) : 1,
-					err, sizeof(err)) < 0)
+		if (listeners_reconcile(srv, listen_nonblock(cur),
+					listen_sets(cur), err, sizeof(err)) < 0)
 			log_errorx("cannot reopen the previous listeners: %s",
 				   err);
 		goto fail;

@@ -122,7 +122,7 @@ static void update(struct async *a, struct conn *c, unsigned want)
 /* A delayed response is due. */
 static void on_delay(struct timer *t, void *arg)
 {
-	struct conn *c = (struct conn *)((char *)t - offsetof(struct conn, timer));
+	struct conn *c = conn_of_timer(t);
 
 	slot_set_state(owner(c)->slot, WORKER_WRITING);
 	update(arg, c, conn_on_timer(c));

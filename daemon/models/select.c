@@ -46,7 +46,7 @@ static void update(struct loop *lp, struct conn *c, unsigned want)
 
 static void on_timer(struct timer *t, void *arg)
 {
-	struct conn *c = (struct conn *)((char *)t - offsetof(struct conn, timer));
+	struct conn *c = conn_of_timer(t);
 
 	update(arg, c, conn_on_timer(c));
 }

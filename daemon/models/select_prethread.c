@@ -301,7 +301,7 @@ static void hand_off(struct mux *m, struct conn *c);
  * send it. */
 static void on_delay(struct timer *t, void *arg)
 {
-	struct conn *c = (struct conn *)((char *)t - offsetof(struct conn, timer));
+	struct conn *c = conn_of_timer(t);
 
 	conn_release(c);
 	hand_off(arg, c);

@@ -470,7 +470,7 @@ static void service(struct loop *lp, struct uconn *uc)
 /* A delayed response is due: release it; service() sends it. */
 static void on_delay(struct timer *t, void *arg)
 {
-	struct conn *c = (struct conn *)((char *)t - offsetof(struct conn, timer));
+	struct conn *c = conn_of_timer(t);
 
 	conn_release(c);
 	mark_dirty(arg, uconn_of(c));
