@@ -23,6 +23,9 @@
 #include <unistd.h>
 
 #define PROG "badecho"
+
+#include "listen_on.h"
+
 #define CONNS_MAX 1024
 #define BUF_SIZE (64 * 1024)
 
@@ -35,33 +38,6 @@ static struct pollfd pfd[CONNS_MAX + 1];
 static struct client cl[CONNS_MAX + 1];
 static unsigned nfds = 1;
 static uint64_t messages, every;
-
-static int listen_on(const char *host, unsigned port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons((uint16_t)port) };
-	socklen_t len = sizeof(sin);
-	int one = 1, fd;
-
-	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
-		fprintf(stderr, PROG ": \"%s\" is not a numeric IPv4 address\n",
-			host);
-		return -1;
-	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    listen(fd, 1024) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0) {
-		fprintf(stderr, PROG ": cannot listen on %s:%u: %s\n", host,
-			port, strerror(errno));
-		return -1;
-	}
-	printf("%u\n", ntohs(sin.sin_port));
-	fflush(stdout);
-	return fd;
-}
 
 /* Counts the messages that start in buf and corrupts the chosen ones. */
 static void corrupt(struct client *c, char *buf, size_t n)

@@ -28,6 +28,9 @@
 #include <unistd.h>
 
 #define PROG "closeserver"
+
+#include "listen_on.h"
+
 #define HEAD_MAX 8192
 
 static const char reply_keep[] =
@@ -36,33 +39,6 @@ static const char reply_close[] =
 	"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
 
 static unsigned long answered;
-
-static int listen_on(const char *host, unsigned port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons((uint16_t)port) };
-	socklen_t len = sizeof(sin);
-	int one = 1, fd;
-
-	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
-		fprintf(stderr, PROG ": \"%s\" is not a numeric IPv4 address\n",
-			host);
-		return -1;
-	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    listen(fd, 1024) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0) {
-		fprintf(stderr, PROG ": cannot listen on %s:%u: %s\n", host,
-			port, strerror(errno));
-		return -1;
-	}
-	printf("%u\n", ntohs(sin.sin_port));
-	fflush(stdout);
-	return fd;
-}
 
 /* Writes all of p.  Returns 0, or -1 if the connection failed. */
 static int write_all(int fd, const char *p, size_t n)
