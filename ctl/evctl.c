@@ -51,8 +51,9 @@ static void usage(FILE *out)
 		"             ever used): id, role, pid, tid, state (idle, reading,\n"
 		"             writing, waiting), connections accepted and active,\n"
 		"             requests, bytes in and out, restarts\n"
-		"  syscalls [on|off|reset|workers on|workers off] [--hist NAME]\n"
-		"           [--workers] [--worker TID] [--interval S]\n"
+		"  syscalls [on|off|reset|workers on|workers off|timing on|\n"
+		"           timing off] [--hist NAME] [--workers] [--worker TID]\n"
+		"           [--interval S]\n"
 		"             the system calls of evd's processes, from the eBPF\n"
 		"             probes, sorted by total time: calls, calls per\n"
 		"             request, errors, total ms, avg, p50 and p99 us, %% of\n"
@@ -62,7 +63,10 @@ static void usage(FILE *out)
 		"             --worker TID one thread's table (per-thread\n"
 		"             counting is off by default, it costs on every call:\n"
 		"             `workers on` starts it, threads count from then on);\n"
-		"             --interval S the difference over S seconds\n"
+		"             `timing off` counts calls and errors only, with\n"
+		"             one tracepoint instead of two (cheaper), `timing\n"
+		"             on` times every call again; --interval S the\n"
+		"             difference over S seconds\n"
 		"  reload     re-read evd.ini, as SIGHUP does: prints applied,\n"
 		"             unchanged or restarting (the serving side restarts\n"
 		"             on the same sockets); exit 1 when the file has\n"
@@ -83,8 +87,8 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: 0 success, 1 evd answered an error, 2 usage error,\n"
 		"3 evd not reachable (not running, wrong socket, no answer).\n"
-		"reload and syscalls on/off/reset/workers on/workers off need root\n"
-		"or evd's own user; the other commands whoever may open the\n"
+		"reload and syscalls on/off/reset/workers on|off/timing on|off need\n"
+		"root or evd's own user; the other commands whoever may open the\n"
 		"socket ([control] mode and group).\n");
 }
 
@@ -420,6 +424,7 @@ struct sc_row {
 
 struct sc_reply {
 	char state[8];
+	char timing[8];		/* "on", "off"; "" from an older evd */
 	double seconds;
 	uint64_t requests, untracked;
 	struct sc_row *rows;
@@ -525,6 +530,8 @@ static bool sc_parse(char *reply, struct sc_reply *rep)
 				rep->one.hist[b] = u64_of(w[3]);
 		} else if (!strcmp(w[0], "state")) {
 			snprintf(rep->state, sizeof(rep->state), "%s", w[1]);
+		} else if (!strcmp(w[0], "timing")) {
+			snprintf(rep->timing, sizeof(rep->timing), "%s", w[1]);
 		} else if (!strcmp(w[0], "seconds")) {
 			rep->seconds = strtod(w[1], NULL);
 		} else if (!strcmp(w[0], "requests")) {
@@ -610,6 +617,20 @@ static double sc_quantile_ns(const struct sc_row *r, double q)
 	return -1;
 }
 
+/* Mean time of the timed calls in ns, -1 when none was timed.  The
+ * histogram counts exactly the timed calls; a per-thread row has none and
+ * times all its calls or, with timing off, none. */
+static double sc_avg_ns(const struct sc_row *r)
+{
+	uint64_t timed = 0;
+
+	if (!r->has_hist)
+		timed = r->total_ns ? r->calls : 0;
+	for (int b = 0; r->has_hist && b < SC_BUCKETS; b++)
+		timed += r->hist[b];
+	return timed ? (double)r->total_ns / (double)timed : -1;
+}
+
 static int sc_cmp_total(const void *x, const void *y)
 {
 	const struct sc_row *a = x, *b = y;
@@ -658,9 +679,10 @@ static void sc_print_table(struct sc_reply *rep, enum format fmt,
 	}
 	double req = (double)rep->requests;
 	if (fmt == FMT_JSON) {
-		printf("{\"state\": \"%s\", \"seconds\": %.3f, \"requests\": %llu, "
-		       "\"untracked_processes\": %llu, ", rep->state,
-		       rep->seconds, (unsigned long long)rep->requests,
+		printf("{\"state\": \"%s\", \"timing\": \"%s\", \"seconds\": "
+		       "%.3f, \"requests\": %llu, \"untracked_processes\": %llu, ",
+		       rep->state, rep->timing, rep->seconds,
+		       (unsigned long long)rep->requests,
 		       (unsigned long long)rep->untracked);
 		if (tid)
 			printf("\"tid\": %s, ", tid);
@@ -679,8 +701,8 @@ static void sc_print_table(struct sc_reply *rep, enum format fmt,
 				 per_req ? (double)r->calls / req : -1, 3, true);
 			printf("\"errors\": %llu, ", (unsigned long long)r->errors);
 			json_num("total_ms", (double)r->total_ns / 1e6, 3, true);
-			json_num("avg_us", (double)r->total_ns / 1e3 /
-					   (double)r->calls, 3, true);
+			double avg = sc_avg_ns(r);
+			json_num("avg_us", avg < 0 ? -1 : avg / 1e3, 3, true);
 			double p50 = sc_quantile_ns(r, 0.50);
 			double p99 = sc_quantile_ns(r, 0.99);
 			json_num("p50_us", p50 < 0 ? -1 : p50 / 1e3, 3, true);
@@ -695,7 +717,7 @@ static void sc_print_table(struct sc_reply *rep, enum format fmt,
 		puts(rep->n ? "\n]}" : "]}");
 		return;
 	}
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[32], d[32];
 	printf("system calls of evd's %s%s over %.1f s: %llu calls, %llu "
 	       "requests%s%s%s\n", tid ? "thread " : "processes", tid ? tid : "",
 	       rep->seconds, (unsigned long long)calls,
@@ -705,18 +727,22 @@ static void sc_print_table(struct sc_reply *rep, enum format fmt,
 	if (rep->untracked)
 		printf("(%llu processes were not followed: the set was full)\n",
 		       (unsigned long long)rep->untracked);
+	if (!strcmp(rep->timing, "off"))
+		printf("(timing off: calls and errors only; `evctl syscalls "
+		       "timing on` times them)\n");
 	printf("%-22s %10s %9s %8s %10s %9s %9s %9s %6s\n", "syscall", "calls",
 	       "calls/req", "errors", "total_ms", "avg_us", "p50_us", "p99_us",
 	       "%time");
 	for (size_t i = 0; i < rep->n; i++) {
 		const struct sc_row *r = &rep->rows[i];
 		double p50 = sc_quantile_ns(r, 0.50), p99 = sc_quantile_ns(r, 0.99);
-		printf("%-22s %10llu %9s %8llu %10.3f %9.2f %9s %9s %6.2f\n",
+		printf("%-22s %10llu %9s %8llu %10.3f %9s %9s %9s %6.2f\n",
 		       r->name, (unsigned long long)r->calls,
 		       num(a, sizeof(a), 3,
 			   per_req ? (double)r->calls / req : -1),
 		       (unsigned long long)r->errors, (double)r->total_ns / 1e6,
-		       (double)r->total_ns / 1e3 / (double)r->calls,
+		       num(d, sizeof(d), 2, sc_avg_ns(r) < 0 ? -1
+						   : sc_avg_ns(r) / 1e3),
 		       num(b, sizeof(b), 2, p50 < 0 ? -1 : p50 / 1e3),
 		       num(c, sizeof(c), 2, p99 < 0 ? -1 : p99 / 1e3),
 		       total_ns ? 100.0 * (double)r->total_ns / (double)total_ns
@@ -758,11 +784,13 @@ static void sc_print_hist(const struct sc_reply *rep, enum format fmt)
 		puts(first >= 0 ? "\n]}" : "]}");
 		return;
 	}
-	printf("%s: %llu calls, %llu errors, %.3f ms in all, avg %.2f us, "
+	double avg = sc_avg_ns(r);
+	char avg_s[32];
+	printf("%s: %llu calls, %llu errors, %.3f ms in all, avg %s us, "
 	       "max %.2f us (over %.1f s)\n", r->name,
 	       (unsigned long long)r->calls, (unsigned long long)r->errors,
 	       (double)r->total_ns / 1e6,
-	       r->calls ? (double)r->total_ns / 1e3 / (double)r->calls : 0.0,
+	       num(avg_s, sizeof(avg_s), 2, avg < 0 ? -1 : avg / 1e3),
 	       (double)r->max_ns / 1e3, rep->seconds);
 	printf("%25s %10s  %s\n", "nanoseconds", "count", "distribution");
 	for (int b = first; first >= 0 && b <= last; b++) {
@@ -866,16 +894,20 @@ static int sc_parse_args(int nargs, char **args, struct sc_opts *o)
 		} else if (!o->action && (!strcmp(a, "on") || !strcmp(a, "off") ||
 					  !strcmp(a, "reset"))) {
 			o->action = a;
-		} else if (!o->action && !strcmp(a, "workers") && has_value &&
+		} else if (!o->action && has_value &&
+			   (!strcmp(a, "workers") || !strcmp(a, "timing")) &&
 			   (!strcmp(args[i + 1], "on") ||
 			    !strcmp(args[i + 1], "off"))) {
-			o->action = !strcmp(args[++i], "on") ? "workers on"
-							     : "workers off";
+			bool on = !strcmp(args[++i], "on");
+			if (a[0] == 'w')
+				o->action = on ? "workers on" : "workers off";
+			else
+				o->action = on ? "timing on" : "timing off";
 		} else {
 			fprintf(stderr, "evctl: syscalls: unexpected \"%s\" "
 				"(usage: syscalls [on|off|reset|workers on|"
-				"workers off] [--hist NAME] [--workers] "
-				"[--worker TID] [--interval S])\n", a);
+				"workers off|timing on|timing off] [--hist NAME] "
+				"[--workers] [--worker TID] [--interval S])\n", a);
 			return EXIT_USAGE;
 		}
 	}
@@ -942,6 +974,10 @@ static int syscalls_main(int fd, const char *used, int timeout_ms,
 		else if (!strncmp(o.action, "workers", 7))
 			printf("per-thread syscall counting %s\n",
 			       reply_value(r1.data, "per_thread", state,
+					   sizeof(state)));
+		else if (!strncmp(o.action, "timing", 6))
+			printf("syscall timing %s\n",
+			       reply_value(r1.data, "timing", state,
 					   sizeof(state)));
 		else
 			printf("syscall probes %s\n", !strcmp(o.action, "reset") ?

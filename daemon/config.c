@@ -547,6 +547,17 @@ static int parse_bool(const char *v, bool *out, char *why, size_t whylen)
 	return why_set(why, whylen, "\"%s\" is not yes or no", v);
 }
 
+static int key_timing(struct config *cfg, const char *v, char *why,
+		      size_t whylen)
+{
+	return parse_bool(v, &cfg->probes_timing, why, whylen);
+}
+
+static void print_timing(const struct config *cfg, FILE *out)
+{
+	fputs(cfg->probes_timing ? "yes" : "no", out);
+}
+
 static int key_pin_workers(struct config *cfg, const char *v, char *why,
 			   size_t whylen)
 {
@@ -752,6 +763,7 @@ static const struct key keys[] = {
 	{ "control", "group", "", key_group, print_group, 0, RELOAD_RESTART },
 	{ "probes", "syscalls", "off", key_syscalls, print_syscalls, 0,
 	  RELOAD_LIVE },
+	{ "probes", "timing", "yes", key_timing, print_timing, 0, RELOAD_LIVE },
 	{ "log", "level", "info", key_level, print_level, 0, RELOAD_LIVE },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

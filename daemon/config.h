@@ -93,6 +93,7 @@ struct config {
 	char control_group[33];		/* group of the socket; "" = evd's own */
 	/* [probes] */
 	enum probes_mode probes_syscalls;
+	bool probes_timing;		/* time each call, or count only */
 	/* [log] */
 	enum log_level log_level;
 

@@ -376,6 +376,9 @@ static void cmd_workers(struct control *ctl, struct out *o, int argc,
 
 /* ---- syscalls: the eBPF probes ------------------------------------------------ */
 
+#define SC_USAGE "syscalls [on|off|reset|workers|workers on|workers off|" \
+		 "timing on|timing off|hist NAME|worker TID]"
+
 static uint64_t requests_now(const struct control *ctl)
 {
 	return totals(ctl)->c[STAT_requests];
@@ -408,6 +411,7 @@ static void sc_header(struct control *ctl, struct out *o)
 		   probes_untracked(ctl->probes));
 	out_printf(o, "per_thread %s\n",
 		   probes_per_thread(ctl->probes) ? "on" : "off");
+	out_printf(o, "timing %s\n", probes_timing(ctl->probes) ? "on" : "off");
 }
 
 /* "k:count,..." for the non-empty buckets, or "-". */
@@ -697,8 +701,7 @@ static void sc_per_thread(struct control *ctl, struct out *o, const char *arg)
 	bool on = !strcmp(arg, "on");
 
 	if (!on && strcmp(arg, "off")) {
-		out_printf(o, "ERROR usage: syscalls [on|off|reset|workers|"
-			   "workers on|workers off|hist NAME|worker TID]\n");
+		out_printf(o, "ERROR usage: %s\n", SC_USAGE);
 		return;
 	}
 	if (on != probes_per_thread(ctl->probes))
@@ -708,6 +711,30 @@ static void sc_per_thread(struct control *ctl, struct out *o, const char *arg)
 	probes_set_per_thread(ctl->probes, on);
 	out_printf(o, "per_thread %s\n",
 		   probes_per_thread(ctl->probes) ? "on" : "off");
+	out_printf(o, "END\n");
+}
+
+/* syscalls timing on|off: time each call (on, [probes] timing's default)
+ * or count calls and errors only, with one tracepoint instead of two. */
+static void sc_timing(struct control *ctl, struct out *o, const char *arg)
+{
+	bool on = !strcmp(arg, "on");
+	char err[256] = "";
+
+	if (!on && strcmp(arg, "off")) {
+		out_printf(o, "ERROR usage: syscalls timing on|off\n");
+		return;
+	}
+	bool was = probes_timing(ctl->probes);
+	if (probes_set_timing(ctl->probes, on, err, sizeof(err)) < 0) {
+		out_printf(o, "ERROR cannot turn timing on: %s\n", err);
+		return;
+	}
+	if (on != was)
+		log_info("syscall timing %s (evctl syscalls timing %s)",
+			 on ? "on" : "off: counting calls and errors only",
+			 on ? "on" : "off");
+	out_printf(o, "timing %s\n", on ? "on" : "off");
 	out_printf(o, "END\n");
 }
 
@@ -740,6 +767,8 @@ static void cmd_syscalls(struct control *ctl, struct out *o, int argc,
 		sc_switch(ctl, o, false);
 	} else if (two && !strcmp(sub, "workers")) {
 		sc_per_thread(ctl, o, argv[1]);
+	} else if (two && !strcmp(sub, "timing")) {
+		sc_timing(ctl, o, argv[1]);
 	} else if (argc == 0 || (one && !strcmp(sub, "reset")) ||
 		   (one && !strcmp(sub, "workers")) ||
 		   (two && !strcmp(sub, "hist")) ||
@@ -757,8 +786,7 @@ static void cmd_syscalls(struct control *ctl, struct out *o, int argc,
 		else
 			sc_worker(ctl, o, argv[1]);
 	} else {
-		out_printf(o, "ERROR usage: syscalls [on|off|reset|workers|"
-			   "workers on|workers off|hist NAME|worker TID]\n");
+		out_printf(o, "ERROR usage: %s\n", SC_USAGE);
 	}
 }
 
@@ -793,8 +821,7 @@ static const struct ctl_cmd commands[] = {
 	{ "stats", "", "counters, latency and CPU time", 0, 0, cmd_stats },
 	{ "workers", "[all]", "one line per worker: role, pid, state, counters",
 	  0, 1, cmd_workers },
-	{ "syscalls", "[on|off|reset|workers|workers on|workers off|hist NAME|"
-	  "worker TID]",
+	{ "syscalls", SC_USAGE + sizeof("syscalls"),
 	  "system calls of evd's processes, from the eBPF probes", 0, 2,
 	  cmd_syscalls },
 	{ "reload", "", "re-read the configuration, as SIGHUP does", 0, 0,
@@ -827,7 +854,8 @@ static bool changes_state(int argc, char **argv)
 	return strcmp(argv[0], "syscalls") == 0 && argc >= 2 &&
 	       (strcmp(argv[1], "on") == 0 || strcmp(argv[1], "off") == 0 ||
 		strcmp(argv[1], "reset") == 0 ||
-		(strcmp(argv[1], "workers") == 0 && argc >= 3));
+		(strcmp(argv[1], "workers") == 0 && argc >= 3) ||
+		(strcmp(argv[1], "timing") == 0 && argc >= 3));
 }
 
 static bool execute(struct control *ctl, struct out *o, char *line,
@@ -858,7 +886,7 @@ static bool execute(struct control *ctl, struct out *o, char *line,
 			return false;
 		}
 		if (!c->privileged && changes_state(argc, argv)) {
-			/* The command's words, up to "syscalls workers on". */
+			/* The command's words, up to "syscalls timing on". */
 			const char *a1 = argc > 1 ? argv[1] : "",
 				   *a2 = argc > 2 ? argv[2] : "";
 			out_printf(o, "ERROR permission denied: \"%s%s%s%s%s\" "
@@ -1164,6 +1192,15 @@ static const char *on_reload(struct control *ctl)
 					  "off", probes_mode_names[next->probes_syscalls],
 					  err);
 			cur->probes_syscalls = next->probes_syscalls;
+		}
+		if (next->probes_timing != cur->probes_timing && ctl->probes) {
+			char err[256] = "";
+			if (probes_set_timing(ctl->probes, next->probes_timing,
+					      err, sizeof(err)) < 0)
+				log_warnx("reload: [probes] timing = yes: %s; "
+					  "counting calls and errors only", err);
+			cur->probes_timing = next->probes_timing =
+				probes_timing(ctl->probes);
 		}
 		log_info("reload: applied at once: %s", names[RELOAD_LIVE]);
 	}

@@ -116,11 +116,14 @@ static int start_probes(struct probes *probes, const struct config *cfg)
 {
 	char err[256] = "";
 
+	/* Before they load: nothing can fail yet. */
+	probes_set_timing(probes, cfg->probes_timing, err, sizeof(err));
 	if (cfg->probes_syscalls == PROBES_OFF)
 		return 0;
 	if (probes_enable(probes, true, err, sizeof(err)) == 0) {
 		log_info("syscall probes on: counting the system calls of evd's "
-			 "processes (evctl syscalls)");
+			 "processes%s (evctl syscalls)", cfg->probes_timing ? ""
+			 : ", calls and errors only ([probes] timing = no)");
 		return 0;
 	}
 	if (cfg->probes_syscalls == PROBES_ON) {

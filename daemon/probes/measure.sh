@@ -17,7 +17,9 @@
 #       (default 1).  Prints every round (requests/s, and evd's CPU time
 #       per request: the cpu_user_seconds + cpu_sys_seconds of evctl stats,
 #       the serving side) and the medians of the on/off ratios.
-#       PER_THREAD=on turns the per-thread counting on as well.
+#       PER_THREAD=on turns the per-thread counting on as well;
+#       TIMING=off counts calls and errors only (`evctl syscalls timing
+#       off`: the sys_exit tracepoint alone).
 #   measure.sh progcost MODEL [N] [ROUNDS]
 #       The time the kernel spends in each syscall program per run, from
 #       its own counters (kernel.bpf_stats_enabled, set back afterwards):
@@ -26,8 +28,10 @@
 #       process the probes do not count, then `evbench -c 50 -n N`
 #       (default 200000) against evd; evd's calls are what evd counted,
 #       the rest are priced at the loop's cost.  Also the loop's wall time
-#       per call with the probes detached and attached.  Robust to the
-#       machine's load: it times the programs, not the throughput.
+#       per call with the probes detached, attached with timing, and
+#       attached without (sys_exit alone).  Robust to the machine's load:
+#       it times the programs, not the throughput.  TIMING=off runs the
+#       rounds without timing (sys_enter then does not run: "-").
 #   measure.sh perreq [MODEL...]
 #       System calls per request of each model (default: all twelve) under
 #       two loads: `evbench -c 10 -n 50000` (keep-alive) and
@@ -46,6 +50,7 @@ WORKERS=${WORKERS:-2}
 EVD_CPU=${EVD_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 PER_THREAD=${PER_THREAD:-off}
+TIMING=${TIMING:-on}
 dir=$(mktemp -d /tmp/evd-measure.XXXXXX)
 evd_pid=
 
@@ -169,7 +174,8 @@ cmd_overhead() {
 	local pt=$PER_THREAD
 	# An evd from before the switch counts per thread always.
 	ctl syscalls workers "$pt" >/dev/null 2>&1 || pt="always (this evd has no switch)"
-	echo "model $model, evd on CPU $EVD_CPU, evbench -c 50 -d $secs on CPU $CLIENT_CPU, per-thread counting $pt"
+	ctl syscalls timing "$TIMING" >/dev/null || die "cannot set timing $TIMING"
+	echo "model $model, evd on CPU $EVD_CPU, evbench -c 50 -d $secs on CPU $CLIENT_CPU, per-thread counting $pt, timing $TIMING"
 	printf '%-6s %10s %10s %8s   %14s %14s %8s\n' round off_rps on_rps on/off \
 		off_evd_us/req on_evd_us/req on/off
 	for ((r = 1; r <= rounds; r++)); do
@@ -220,7 +226,7 @@ evd_calls() {
 
 cmd_progcost() {
 	local model=$1 n=${2:-200000} rounds=${3:-4} loop=2000000
-	local r pt a b c0 c1 off_ns on_ns
+	local r pt a b c0 c1 off_ns on_ns count_ns
 	command -v bpftool >/dev/null || die "bpftool is missing"
 	cc -O2 -o "$dir/sysloop" "$top/daemon/probes/sysloop.c" ||
 		die "cannot compile daemon/probes/sysloop.c"
@@ -228,7 +234,11 @@ cmd_progcost() {
 	off_ns=$(taskset -c "$CLIENT_CPU" "$dir/sysloop" "$loop")
 	ctl syscalls on >/dev/null
 	on_ns=$(taskset -c "$CLIENT_CPU" "$dir/sysloop" "$loop")
-	echo "model $model; getppid loop in another process: $off_ns ns/call detached, $on_ns attached"
+	ctl syscalls timing off >/dev/null
+	count_ns=$(taskset -c "$CLIENT_CPU" "$dir/sysloop" "$loop")
+	ctl syscalls timing "$TIMING" >/dev/null
+	echo "model $model; getppid loop in another process: $off_ns ns/call detached, $on_ns attached with timing, $count_ns without"
+	echo "timing $TIMING"
 	bpf_stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 	sysctl -qw kernel.bpf_stats_enabled=1
 	[ "$(prog_counters | wc -w)" -eq 4 ] || die "cannot find evd's programs with bpftool"
@@ -243,8 +253,8 @@ cmd_progcost() {
 			taskset -c "$CLIENT_CPU" "$dir/sysloop" "$loop" >/dev/null
 			read -ra b < <(prog_counters)
 			local oe ox
-			oe=$(awk -v t=$((b[0] - a[0])) -v c=$((b[1] - a[1])) 'BEGIN { printf "%.1f", t / c }')
-			ox=$(awk -v t=$((b[2] - a[2])) -v c=$((b[3] - a[3])) 'BEGIN { printf "%.1f", t / c }')
+			oe=$(per_run $((b[0] - a[0])) $((b[1] - a[1])) 0 0)
+			ox=$(per_run $((b[2] - a[2])) $((b[3] - a[3])) 0 0)
 			# evd's: its calls counted, the rest priced as above.
 			c0=$(evd_calls)
 			read -ra a < <(prog_counters)
@@ -253,8 +263,8 @@ cmd_progcost() {
 			read -ra b < <(prog_counters)
 			c1=$(evd_calls)
 			local m=$((c1 - c0)) ee ex
-			ee=$(awk -v t=$((b[0] - a[0])) -v c=$((b[1] - a[1])) -v m="$m" -v o="$oe" 'BEGIN { printf "%.1f", (t - (c - m) * o) / m }')
-			ex=$(awk -v t=$((b[2] - a[2])) -v c=$((b[3] - a[3])) -v m="$m" -v o="$ox" 'BEGIN { printf "%.1f", (t - (c - m) * o) / m }')
+			ee=$(per_run $((b[0] - a[0])) $((b[1] - a[1])) "$m" "$oe")
+			ex=$(per_run $((b[2] - a[2])) $((b[3] - a[3])) "$m" "$ox")
 			printf '%-5d %-10s %12s %12s %12s %12s\n' "$r" "$pt" "$oe" "$ox" "$ee" "$ex"
 		done
 	done
@@ -262,6 +272,16 @@ cmd_progcost() {
 	sysctl -qw kernel.bpf_stats_enabled="$bpf_stats_was"
 	bpf_stats_was=
 	stop
+}
+
+# per_run TIME RUNS M O: ns per run; with M > 0, of M runs out of RUNS,
+# the other RUNS - M priced at O ns each; "-" when the program did not run.
+per_run() {
+	awk -v t="$1" -v c="$2" -v m="$3" -v o="$4" 'BEGIN {
+		if (c == 0 || o == "-") { print "-"; exit }
+		if (m > 0) printf "%.1f", (t - (c - m) * o) / m
+		else printf "%.1f", t / c
+	}'
 }
 
 # median LABEL VALUE...: the median, min and max of the values.

@@ -5,7 +5,8 @@
  * tracepoints that keep the set of evd's processes (cheap: they run once per
  * process, not per call) and seeds the set with this process and its
  * descendants.  The syscall tracepoints, which run on every system call of
- * every process on the machine, are attached only while the probes are on. */
+ * every process on the machine, are attached only while the probes are on:
+ * sys_exit always, sys_enter while calls are timed. */
 #include "probes.h"
 
 #include <ctype.h>
@@ -42,6 +43,7 @@ struct probes {
 	struct syscalls_bpf *skel;	/* NULL until loaded */
 	struct bpf_link *enter, *exit;	/* the syscall tracepoints, while on */
 	bool enabled;
+	bool timing;			/* calls are timed: sys_enter attached */
 	bool per_thread;		/* the tasks map is fed */
 	int ncpu;
 	struct sc_stat *cpu_stat;	/* one key's values, ncpu of them */
@@ -84,7 +86,11 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 
 struct probes *probes_new(void)
 {
-	return calloc(1, sizeof(struct probes));
+	struct probes *p = calloc(1, sizeof(struct probes));
+
+	if (p)
+		p->timing = true;
+	return p;
 }
 
 /* ---- the set of evd's processes ------------------------------------------ */
@@ -249,6 +255,7 @@ static int load(struct probes *p, char *err, size_t errlen)
 		return set_err(err, errlen, -errno, "cannot open the BPF "
 			       "object: %s", strerror(errno));
 	skel->bss->per_thread = p->per_thread;
+	skel->bss->timing = p->timing;
 	skel->rodata->nr_exit = SYS_exit;
 	skel->rodata->nr_exit_group = SYS_exit_group;
 	rc = bpf_map__set_max_entries(skel->maps.members, member_words());
@@ -354,6 +361,16 @@ fail:
 	return rc;
 }
 
+/* Attaches sys_enter, with a new generation: stamps left from an earlier
+ * attach are stale.  0 or -1 with errno set. */
+static int attach_enter(struct probes *p)
+{
+	__atomic_store_n(&p->skel->bss->gen, p->skel->bss->gen + 1,
+			 __ATOMIC_RELEASE);
+	p->enter = bpf_program__attach(p->skel->progs.sys_enter);
+	return p->enter ? 0 : -1;
+}
+
 int probes_enable(struct probes *p, bool on, char *err, size_t errlen)
 {
 	int rc;
@@ -373,14 +390,11 @@ int probes_enable(struct probes *p, bool on, char *err, size_t errlen)
 	if (!p->skel && (rc = load(p, err, errlen)) < 0)
 		return rc;
 	/* Exit first: a return whose entry came before this attach finds the
-	 * previous generation's stamp (or none) and is not counted. */
+	 * previous generation's stamp (or none) and counts untimed. */
 	p->exit = bpf_program__attach(p->skel->progs.sys_exit);
 	if (!p->exit)
 		goto fail;
-	__atomic_store_n(&p->skel->bss->gen, p->skel->bss->gen + 1,
-			 __ATOMIC_RELEASE);
-	p->enter = bpf_program__attach(p->skel->progs.sys_enter);
-	if (!p->enter)
+	if (p->timing && attach_enter(p) < 0)
 		goto fail;
 	p->enabled = true;
 	p->on_since = now_ns();
@@ -396,6 +410,32 @@ fail:
 bool probes_enabled(const struct probes *p)
 {
 	return p->enabled;
+}
+
+int probes_set_timing(struct probes *p, bool on, char *err, size_t errlen)
+{
+	if (on == p->timing)
+		return 0;
+	if (p->skel)
+		__atomic_store_n(&p->skel->bss->timing, on ? 1 : 0,
+				 __ATOMIC_RELEASE);
+	if (p->enabled && on && attach_enter(p) < 0) {
+		int rc = -errno;
+		__atomic_store_n(&p->skel->bss->timing, 0, __ATOMIC_RELEASE);
+		return set_err(err, errlen, rc, "cannot attach the sys_enter "
+			       "tracepoint: %s", strerror(-rc));
+	}
+	if (!on) {
+		bpf_link__destroy(p->enter);
+		p->enter = NULL;
+	}
+	p->timing = on;
+	return 0;
+}
+
+bool probes_timing(const struct probes *p)
+{
+	return p->timing;
 }
 
 uint64_t probes_counted_ns(const struct probes *p)

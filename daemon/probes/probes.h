@@ -49,6 +49,16 @@ int probes_enable(struct probes *p, bool on, char *err, size_t errlen);
 
 bool probes_enabled(const struct probes *p);
 
+/*
+ * Times every call (on: the default), or counts calls and errors only
+ * (off: the sys_enter tracepoint detached, one program per call instead of
+ * two; exit and exit_group, which never return, go uncounted).  Takes
+ * effect at once while the probes are on; remembered until then.  0, or
+ * -errno with the reason in err (the setting unchanged).
+ */
+int probes_set_timing(struct probes *p, bool on, char *err, size_t errlen);
+bool probes_timing(const struct probes *p);
+
 /* Nanoseconds the syscall tracepoints have been attached since the last
  * reset. */
 uint64_t probes_counted_ns(const struct probes *p);

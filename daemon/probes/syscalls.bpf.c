@@ -11,8 +11,16 @@
  * are not counted.  The entry time of a call in flight lives in task
  * storage, which the kernel frees with the task: nothing leaks when a
  * thread exits inside a call.  A generation number, bumped by the loader at
- * each attach, discards calls that were in flight while the probes were
- * detached.
+ * each attach of sys_enter, marks the stamps of calls that were in flight
+ * while the probes were detached as stale.
+ *
+ * Two modes (the loader's timing switch, [probes] timing).  With timing,
+ * both tracepoints are attached: sys_enter stamps the call, sys_exit counts
+ * it with its time.  Without, only sys_exit is: it counts calls and errors
+ * by the number in the registers, and the kernel runs one program per call
+ * instead of two (no clock reads, no task storage).  Either way a return
+ * is counted, timed or not: a call in flight as the probes attach, or as
+ * timing is turned on, counts once, untimed.
  *
  * The per-thread breakdown (an LRU hash update on every counted call, the
  * dearest part of the work) runs only while the loader sets per_thread:
@@ -42,12 +50,13 @@ __u64 untracked;
 
 const struct sc_task_stat task_zero = { 0 };
 
+/* Nonzero: sys_enter is attached and stamps calls to time them. */
+__u32 timing;
+
 struct inflight {
 	__u64 ts;
 	__u32 nr;
 	__u32 gen;
-/* Nonzero: count per (thread, syscall) in tasks as well. */
-__u32 per_thread;
 };
 
 /* Bit (tgid % 64) of word (tgid / 64): the tgid is one of evd's processes.
@@ -127,21 +136,25 @@ static __always_inline __u32 log2_u64(__u64 v)
 	return r;
 }
 
+/* One call of nr returned (err: with an error); timed: it took ns.  The
+ * histogram counts the timed calls only. */
 static __always_inline void account(__u64 pid_tgid, __u32 nr, __u64 ns,
-				    bool err)
+				    bool timed, bool err)
 {
 	struct sc_stat *s = bpf_map_lookup_elem(&stats, &nr);
 	if (!s)
 		return;
-	__u32 b = log2_u64(ns);
-	if (b >= SC_HIST_BUCKETS)
-		b = SC_HIST_BUCKETS - 1;
 	s->calls++;
 	s->errors += err;
-	s->total_ns += ns;
-	if (ns > s->max_ns)
-		s->max_ns = ns;
-	s->hist[b]++;
+	if (timed) {
+		__u32 b = log2_u64(ns);
+		if (b >= SC_HIST_BUCKETS)
+			b = SC_HIST_BUCKETS - 1;
+		s->total_ns += ns;
+		if (ns > s->max_ns)
+			s->max_ns = ns;
+		s->hist[b]++;
+	}
 
 	if (!per_thread)
 		return;
@@ -161,7 +174,7 @@ static __always_inline void account(__u64 pid_tgid, __u32 nr, __u64 ns,
 	}
 	t->calls++;
 	t->errors += err;
-	t->total_ns += ns;
+	t->total_ns += ns;	/* 0 when not timed */
 }
 
 SEC("tp_btf/sys_enter")
@@ -174,9 +187,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 
 	if (!is_member(tgid) || id < 0 || id >= SC_NR_MAX || ignored(tid))
 		return 0;
-	/* These never return: count them here, with no time. */
+	/* These never return: count them here, untimed. */
 	if (id == nr_exit || id == nr_exit_group) {
-		account((__u64)tgid << 32 | tid, (__u32)id, 0, false);
+		account((__u64)tgid << 32 | tid, (__u32)id, 0, false, false);
 		return 0;
 	}
 	struct inflight *f = bpf_task_storage_get(&inflight, task, 0,
@@ -192,22 +205,34 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	/* Only threads that went through sys_enter above have storage; the
-	 * bitmap first, the cheap test for everyone else's calls. */
-	__u64 pt = bpf_get_current_pid_tgid();
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tgid = task->tgid, tid = task->pid;
 
-	if (!is_member(pt >> 32))
+	/* The bitmap first: the cheap test for everyone else's calls. */
+	if (!is_member(tgid))
 		return 0;
-	struct inflight *f = bpf_task_storage_get(&inflight,
-						  bpf_get_current_task_btf(), 0,
-						  0);
-	if (!f || !f->ts)
+	/* The number the call was made with (x86-64). */
+	long id = (long)regs->orig_ax;
+	if (id < 0 || id >= SC_NR_MAX || ignored(tid))
 		return 0;
-	__u64 ts = f->ts;
-	f->ts = 0;
-	if (f->gen != gen)
-		return 0;
-	account(pt, f->nr, bpf_ktime_get_ns() - ts, ret < 0 && ret >= -4095);
+	__u64 ns = 0;
+	bool timed = false;
+	if (timing) {
+		/* Only threads that went through sys_enter have storage. */
+		struct inflight *f = bpf_task_storage_get(&inflight, task, 0,
+							  0);
+		if (f && f->ts) {
+			/* A stamp of an earlier attach is stale: its call
+			 * returned while the probes were detached. */
+			if (f->gen == gen && f->nr == (__u32)id) {
+				ns = bpf_ktime_get_ns() - f->ts;
+				timed = true;
+			}
+			f->ts = 0;
+		}
+	}
+	account((__u64)tgid << 32 | tid, (__u32)id, ns, timed,
+		ret < 0 && ret >= -4095);
 	return 0;
 }
 

@@ -34,7 +34,7 @@ evd_config() {
 	for kv in "$@"; do
 		keys[${kv%%=*}]=${kv#*=}
 	done
-	for section in server prefork http resp control log; do
+	for section in server prefork http resp control probes log; do
 		echo "[$section]"
 		for kv in "${!keys[@]}"; do
 			case $kv in "$section".*) echo "${kv#*.} = ${keys[$kv]}" ;; esac

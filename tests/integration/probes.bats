@@ -390,11 +390,67 @@ strace_agrees() {
 	[ "$status" -eq 2 ]
 	run --separate-stderr sc workers maybe
 	[ "$status" -eq 2 ]
-	usage='evctl: evd: ERROR usage: syscalls [on|off|reset|workers|workers on|workers off|hist NAME|worker TID]'
+	usage='evctl: evd: ERROR usage: syscalls [on|off|reset|workers|workers on|workers off|timing on|timing off|hist NAME|worker TID]'
 	run -1 --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" raw syscalls bogus
 	[ "$stderr" = "$usage" ]
 	run -1 --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" raw syscalls workers maybe
 	[ "$stderr" = "$usage" ]
+	evd_stop
+}
+
+@test "[probes] timing = no, evctl syscalls timing on|off, and its reload: sys_exit alone, exact counts, no times" {
+	require_probes
+	evd_start probes.syscalls=on probes.timing=no
+	grep -q "syscall probes on: counting the system calls of evd's processes, calls and errors only (\[probes\] timing = no)" "$EVD_LOG"
+	[ "$(links sys_enter)" -eq 0 ]
+	[ "$(links sys_exit)" -eq 1 ]
+	load 10 100
+	wait_stat requests 1000
+	wait_stat connections_closed 10
+	json=$(sc -o json)
+	echo "$json" >&2
+	[ "$(jq -r .timing <<<"$json")" = off ]
+	[ "$(ok_calls "$json" accept4)" -eq 10 ]
+	[ "$(field "$json" sendto calls)" -eq 1000 ]
+	[ "$(field "$json" sendto errors)" -eq 0 ]
+	[ "$(ok_calls "$json" recvfrom)" -ge 1010 ]
+	[ "$(field "$json" close calls)" -ge 10 ]
+	# No call has a time: no total, no average, no quantiles.
+	[ "$(jq '[.syscalls[] | .total_ms == 0 and .avg_us == null and .p50_us == null and .max_us == 0] | all' <<<"$json")" = true ]
+	run -0 sc
+	[ "${lines[1]}" = '(timing off: calls and errors only; `evctl syscalls timing on` times them)' ]
+	[ "$(grep -E '^sendto +1000 +1\.000 +0 +0\.000 +- +- +- +0\.00$' <<<"$output" | wc -l)" -eq 1 ]
+	run -0 "$EVCTL_BIN" -s "$EVD_SOCK" raw syscalls
+	grep -qx 'timing off' <<<"$output"
+	# On at runtime: sys_enter attached; calls from then on timed, the
+	# counts go on; the histogram holds the timed calls only.
+	run -0 sc timing on
+	[ "$output" = "syscall timing on" ]
+	grep -q 'info: syscall timing on (evctl syscalls timing on)' "$EVD_LOG"
+	[ "$(links sys_enter)" -eq 1 ]
+	load 2 50
+	wait_stat requests 1100
+	run -0 sc --hist sendto -o json
+	[ "$(jq .calls <<<"$output")" -eq 1100 ]
+	[ "$(jq '[.buckets[].count] | add' <<<"$output")" -eq 100 ]
+	json=$(sc -o json)
+	[ "$(jq -r .timing <<<"$json")" = on ]
+	[ "$(jq '.syscalls[] | select(.name == "sendto") | .avg_us > 0 and .p50_us <= .p99_us' <<<"$json")" = true ]
+	# Off at runtime: sys_enter detached at once.
+	run -0 sc timing off
+	[ "$output" = "syscall timing off" ]
+	[ "$(links sys_enter)" -eq 0 ]
+	[ "$(links sys_exit)" -eq 1 ]
+	# A reload applies [probes] timing at once.
+	evd_config "$EVD_CONF" probes.syscalls=on probes.timing=yes
+	kill -HUP "$EVD_PID"
+	wait_until 10 grep -q 'reload: applied at once: .*probes.timing' "$EVD_LOG"
+	[ "$(links sys_enter)" -eq 1 ]
+	[ "$(jq -r .timing <<<"$(sc -o json)")" = on ]
+	# Usage errors.
+	run -2 --separate-stderr sc timing maybe
+	run -1 --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" raw syscalls timing maybe
+	[ "$stderr" = 'evctl: evd: ERROR usage: syscalls timing on|off' ]
 	evd_stop
 }
 

@@ -40,7 +40,7 @@ enum {
 	K_ACCEPT_LOCK, K_REUSEPORT,
 	K_BODY, K_MAX_HEADER_BYTES, K_MAX_HEADERS, K_MAX_BODY_BYTES,
 	K_MAX_BULK_BYTES, K_MAX_ARGS,
-	K_SOCKET, K_MODE, K_GROUP, K_SYSCALLS, K_LEVEL,
+	K_SOCKET, K_MODE, K_GROUP, K_SYSCALLS, K_TIMING, K_LEVEL,
 	NKEYS
 };
 _Static_assert(NKEYS <= ARRAY_SIZE(((struct config *)0)->origin),
@@ -112,6 +112,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->control_mode, b->control_mode);
 	assert_string_equal(a->control_group, b->control_group);
 	assert_int_equal(a->probes_syscalls, b->probes_syscalls);
+	assert_int_equal(a->probes_timing, b->probes_timing);
 	assert_int_equal(a->log_level, b->log_level);
 }
 
@@ -270,6 +271,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.control_socket, "/run/evd/evd.sock");
 	assert_int_equal(cfg.control_mode, 0660);
 	assert_string_equal(cfg.control_group, "");
+	assert_true(cfg.probes_timing);
 	assert_int_equal(cfg.probes_syscalls, PROBES_OFF);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
 	for (size_t i = 0; i < ARRAY_SIZE(cfg.origin); i++)
@@ -358,9 +360,10 @@ static void test_load_every_key(void **state)
 		"\n"
 		"[probes]\n"
 		"syscalls = auto\n"		/* 35 */
+		"timing = no\n"
 		"\n"
 		"[log]\n"
-		"level = debug\n";		/* 38 */
+		"level = debug\n";		/* 39 */
 	struct config cfg;
 	struct config_errors errs;
 	char path[64], where[96];
@@ -408,17 +411,19 @@ static void test_load_every_key(void **state)
 	assert_int_equal(cfg.control_mode, 0600);
 	assert_string_equal(cfg.control_group, "_evd-ctl");
 	assert_int_equal(cfg.probes_syscalls, PROBES_AUTO);
+	assert_false(cfg.probes_timing);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
-	/* Where each key was set: keys in table order (25 keys), the rest of
+	/* Where each key was set: keys in table order (26 keys), the rest of
 	 * origin[] untouched. */
 	static const int lines[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
 				     16, 17, 20, 21, 22, 23, 26, 27, 30, 31, 32,
-				     35, 38 };
-	assert_int_equal(NKEYS, 25);
+				     35, 36, 39 };
+	assert_int_equal(NKEYS, 26);
 	assert_int_equal(ARRAY_SIZE(lines), NKEYS);
 	assert_int_equal(lines[K_USER], 13);
 	assert_int_equal(lines[K_GROUP], 32);
-	assert_int_equal(lines[K_LEVEL], 38);
+	assert_int_equal(lines[K_TIMING], 36);
+	assert_int_equal(lines[K_LEVEL], 39);
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
 		snprintf(where, sizeof(where), "%s:%d", path, lines[i]);
 		assert_string_equal(cfg.origin[i], where);
@@ -1195,7 +1200,8 @@ static void test_set_valid(void **state)
 	assert_int_equal(K_MODE, 21);
 	assert_int_equal(K_GROUP, 22);
 	assert_int_equal(K_SYSCALLS, 23);
-	assert_int_equal(K_LEVEL, 24);
+	assert_int_equal(K_TIMING, 24);
+	assert_int_equal(K_LEVEL, 25);
 	assert_string_equal(cfg.origin[K_PIN_WORKERS],
 			    "-o server.pin_workers=yes");
 	assert_string_equal(cfg.origin[K_DELAY], "");
@@ -1577,6 +1583,7 @@ static void test_print_defaults(void **state)
 			    "\n"
 			    "[probes]\n"
 			    "syscalls = off\t; default\n"
+			    "timing = yes\t; default\n"
 			    "\n"
 			    "[log]\n"
 			    "level = info\t; default\n");
@@ -1602,7 +1609,8 @@ static void test_probes_syscalls(void **state)
 		assert_int_equal(cfg.probes_syscalls, i);
 		print_to(&cfg, out, sizeof(out));
 		snprintf(set, sizeof(set), "\n[probes]\nsyscalls = %s\t; "
-			 "-o probes.syscalls=%s\n\n[log]\n", names[i], names[i]);
+			 "-o probes.syscalls=%s\ntiming = yes\t; default\n"
+			 "\n[log]\n", names[i], names[i]);
 		assert_non_null(strstr(out, set));
 	}
 	memset(&errs, 0, sizeof(errs));
@@ -1654,6 +1662,7 @@ static void test_print_round_trip(void **state)
 		"server.user=www-data",
 		"control.group=adm",
 		"probes.syscalls=auto",
+		"probes.timing=no",
 	};
 	struct config cfg;
 	struct config_errors errs = { 0 };
@@ -1685,7 +1694,8 @@ static void test_print_round_trip(void **state)
 			       "mode = 0600\t; -o control.mode=0600\n"
 			       "group = adm\t; -o control.group=adm\n"
 			       "\n[probes]\nsyscalls = auto\t; -o "
-			       "probes.syscalls=auto\n\n[log]\n"
+			       "probes.syscalls=auto\n"
+			       "timing = no\t; -o probes.timing=no\n\n[log]\n"
 			       "level = error\t; -o log.level=error\n"));
 	assert_non_null(strstr(out, "\n[http]\nbody = <p>Hi, \"you\" & =all=</p>"
 			       "\t; -o http.body=<p>Hi, \"you\" & =all=</p>\n"
@@ -2655,6 +2665,7 @@ static void test_compare_every_key(void **state)
 		  RELOAD_RESTART },
 		{ K_SYSCALLS, "probes.syscalls=auto", "probes.syscalls",
 		  RELOAD_LIVE },
+		{ K_TIMING, "probes.timing=no", "probes.timing", RELOAD_LIVE },
 		{ K_LEVEL, "log.level=warning", "log.level", RELOAD_LIVE },
 	};
 	struct config a, b;
@@ -2695,7 +2706,8 @@ static void test_compare_every_key(void **state)
 	assert_int_equal(compare(&a, &b, names), mask);
 	assert_int_equal(mask, MASK(RELOAD_SERVING) | MASK(RELOAD_LIVE) |
 			 MASK(RELOAD_RESTART));
-	assert_string_equal(names[RELOAD_LIVE], "probes.syscalls, log.level");
+	assert_string_equal(names[RELOAD_LIVE], "probes.syscalls, probes.timing, "
+			    "log.level");
 	assert_string_equal(names[RELOAD_RESTART], "server.user, "
 			    "control.socket, control.mode, control.group");
 	assert_string_equal(names[RELOAD_LIVE], want[RELOAD_LIVE]);
