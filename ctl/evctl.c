@@ -425,6 +425,7 @@ struct sc_row {
 struct sc_reply {
 	char state[8];
 	char timing[8];		/* "on", "off"; "" from an older evd */
+	unsigned sample;	/* % of each second attached; 0: unknown */
 	double seconds;
 	uint64_t requests, untracked;
 	struct sc_row *rows;
@@ -530,6 +531,8 @@ static bool sc_parse(char *reply, struct sc_reply *rep)
 				rep->one.hist[b] = u64_of(w[3]);
 		} else if (!strcmp(w[0], "state")) {
 			snprintf(rep->state, sizeof(rep->state), "%s", w[1]);
+		} else if (!strcmp(w[0], "sample")) {
+			rep->sample = (unsigned)u64_of(w[1]);
 		} else if (!strcmp(w[0], "timing")) {
 			snprintf(rep->timing, sizeof(rep->timing), "%s", w[1]);
 		} else if (!strcmp(w[0], "seconds")) {
@@ -679,9 +682,10 @@ static void sc_print_table(struct sc_reply *rep, enum format fmt,
 	}
 	double req = (double)rep->requests;
 	if (fmt == FMT_JSON) {
-		printf("{\"state\": \"%s\", \"timing\": \"%s\", \"seconds\": "
-		       "%.3f, \"requests\": %llu, \"untracked_processes\": %llu, ",
-		       rep->state, rep->timing, rep->seconds,
+		printf("{\"state\": \"%s\", \"timing\": \"%s\", \"sample_pct\": "
+		       "%u, \"seconds\": %.3f, \"requests\": %llu, "
+		       "\"untracked_processes\": %llu, ",
+		       rep->state, rep->timing, rep->sample, rep->seconds,
 		       (unsigned long long)rep->requests,
 		       (unsigned long long)rep->untracked);
 		if (tid)
@@ -727,6 +731,10 @@ static void sc_print_table(struct sc_reply *rep, enum format fmt,
 	if (rep->untracked)
 		printf("(%llu processes were not followed: the set was full)\n",
 		       (unsigned long long)rep->untracked);
+	if (rep->sample && rep->sample < 100)
+		printf("(sampled: attached %u %% of each second; the counts "
+		       "and requests are those of the attached time)\n",
+		       rep->sample);
 	if (!strcmp(rep->timing, "off"))
 		printf("(timing off: calls and errors only; `evctl syscalls "
 		       "timing on` times them)\n");

@@ -558,6 +558,32 @@ static void print_timing(const struct config *cfg, FILE *out)
 	fputs(cfg->probes_timing ? "yes" : "no", out);
 }
 
+/* [probes] sample: "N%" or "N", 1..100. */
+static int key_sample(struct config *cfg, const char *v, char *why,
+		      size_t whylen)
+{
+	char digits[16];
+	size_t len = strlen(v);
+	uint64_t n;
+
+	if (len > 0 && v[len - 1] == '%')
+		len--;
+	if (len >= sizeof(digits))
+		len = sizeof(digits) - 1;
+	memcpy(digits, v, len);
+	digits[len] = '\0';
+	if (len == 0 || parse_uint(digits, 1, 100, &n, why, whylen) < 0)
+		return why_set(why, whylen, "\"%s\" is not a share of the time "
+			       "(expected 1%%..100%%, such as 10%%)", v);
+	cfg->probes_sample = (unsigned)n;
+	return 0;
+}
+
+static void print_sample(const struct config *cfg, FILE *out)
+{
+	fprintf(out, "%u%%", cfg->probes_sample);
+}
+
 static int key_pin_workers(struct config *cfg, const char *v, char *why,
 			   size_t whylen)
 {
@@ -764,6 +790,7 @@ static const struct key keys[] = {
 	{ "probes", "syscalls", "off", key_syscalls, print_syscalls, 0,
 	  RELOAD_LIVE },
 	{ "probes", "timing", "yes", key_timing, print_timing, 0, RELOAD_LIVE },
+	{ "probes", "sample", "100%", key_sample, print_sample, 0, RELOAD_LIVE },
 	{ "log", "level", "info", key_level, print_level, 0, RELOAD_LIVE },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

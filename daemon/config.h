@@ -94,6 +94,7 @@ struct config {
 	/* [probes] */
 	enum probes_mode probes_syscalls;
 	bool probes_timing;		/* time each call, or count only */
+	unsigned probes_sample;		/* % of each second attached (1..100) */
 	/* [log] */
 	enum log_level log_level;
 

@@ -71,6 +71,12 @@ struct control {
 	struct probes *probes;
 	uint64_t sc_requests;		/* before sc_requests_at */
 	uint64_t sc_requests_at;	/* requests when last attached */
+	/* On ([probes] syscalls, evctl syscalls on): attached for good, or,
+	 * sampling, for sc_sample % of each second, toggled at sc_window. */
+	bool sc_on;
+	unsigned sc_sample;		/* 1..100 */
+	uint64_t sc_window;		/* next attach or detach; 0: none */
+	uint64_t sc_window_start;	/* when the last window opened */
 	double cpu_user, cpu_sys;	/* the last CPU times shown */
 	struct stats_total *tot;	/* scratch for totals(): this thread's */
 	uint64_t accept_pause;		/* no accept before (EMFILE) */
@@ -391,10 +397,11 @@ static uint64_t sc_requests(const struct control *ctl)
 				   requests_now(ctl) - ctl->sc_requests_at : 0);
 }
 
-/* True when the probes count; otherwise answers why not. */
+/* True when the probes count (attached, or sampling); otherwise answers
+ * why not. */
 static bool sc_counting(struct control *ctl, struct out *o)
 {
-	if (ctl->probes && probes_enabled(ctl->probes))
+	if (ctl->probes && ctl->sc_on)
 		return true;
 	out_printf(o, "ERROR syscall probes are off (turn them on with "
 		   "`evctl syscalls on`, or [probes] syscalls = on)\n");
@@ -403,7 +410,8 @@ static bool sc_counting(struct control *ctl, struct out *o)
 
 static void sc_header(struct control *ctl, struct out *o)
 {
-	out_printf(o, "state %s\n", probes_enabled(ctl->probes) ? "on" : "off");
+	out_printf(o, "state %s\n", ctl->sc_on ? "on" : "off");
+	out_printf(o, "sample %u\n", ctl->sc_sample);
 	out_printf(o, "seconds %.3f\n",
 		   (double)probes_counted_ns(ctl->probes) / 1e9);
 	out_printf(o, "requests %" PRIu64 "\n", sc_requests(ctl));
@@ -677,16 +685,67 @@ static int probes_switch(struct control *ctl, bool on, char *err,
 	return was;
 }
 
+/* Sampling: one period, of which the probes are attached sc_sample %. */
+#define SC_PERIOD_NS 1000000000ull
+
+/* Turns the probes on (attached now: for good, or for the window that
+ * opens now when sampling) or off.  0, or -1 with err filled (then off). */
+static int sc_set(struct control *ctl, bool on, uint64_t now, char *err,
+		  size_t errlen)
+{
+	ctl->sc_window = 0;
+	if (probes_switch(ctl, on, err, errlen) < 0) {
+		ctl->sc_on = false;
+		return -1;
+	}
+	ctl->sc_on = on;
+	if (on && ctl->sc_sample < 100) {
+		ctl->sc_window_start = now;
+		ctl->sc_window = now + SC_PERIOD_NS * ctl->sc_sample / 100;
+	}
+	return 0;
+}
+
+/* A sampling window closes (detach until the next period) or opens. */
+static void sc_window(struct control *ctl, uint64_t now)
+{
+	char err[256] = "";
+
+	if (!probes_enabled(ctl->probes)) {
+		if (sc_set(ctl, true, now, err, sizeof(err)) < 0)
+			log_warnx("syscall probes: cannot attach them for the "
+				  "next sampling window: %s; they are off",
+				  err);
+		return;
+	}
+	if (probes_switch(ctl, false, err, sizeof(err)) < 0)
+		return;		/* detaching does not fail */
+	ctl->sc_window = ctl->sc_window_start + SC_PERIOD_NS;
+	if (ctl->sc_window <= now)
+		ctl->sc_window = now + 1;
+}
+
+/* [probes] sample changed to pct: windows from now on. */
+static void sc_set_sample(struct control *ctl, unsigned pct, uint64_t now)
+{
+	char err[256] = "";
+
+	ctl->sc_sample = pct;
+	if (ctl->sc_on && sc_set(ctl, true, now, err, sizeof(err)) < 0)
+		log_warnx("syscall probes: cannot attach them: %s; they are "
+			  "off", err);
+}
+
 static void sc_switch(struct control *ctl, struct out *o, bool on)
 {
 	char err[256] = "";
-	int was = probes_switch(ctl, on, err, sizeof(err));
+	bool was = ctl->sc_on;
 
-	if (was < 0) {
+	if (sc_set(ctl, on, now_ns(), err, sizeof(err)) < 0) {
 		out_printf(o, "ERROR cannot turn the syscall probes on: %s\n", err);
 		return;
 	}
-	if (on != (bool)was)
+	if (on != was)
 		log_info("syscall probes %s (evctl syscalls %s)",
 			 on ? "attached" : "detached", on ? "on" : "off");
 	out_printf(o, "state %s\n", on ? "on" : "off");
@@ -749,7 +808,7 @@ static void sc_reset(struct control *ctl, struct out *o)
 	}
 	ctl->sc_requests = 0;
 	ctl->sc_requests_at = requests_now(ctl);
-	out_printf(o, "state %s\n", probes_enabled(ctl->probes) ? "on" : "off");
+	out_printf(o, "state %s\n", ctl->sc_on ? "on" : "off");
 	out_printf(o, "END\n");
 }
 
@@ -1186,7 +1245,7 @@ static const char *on_reload(struct control *ctl)
 		if (next->probes_syscalls != cur->probes_syscalls && ctl->probes) {
 			char err[256] = "";
 			bool on = next->probes_syscalls != PROBES_OFF;
-			if (probes_switch(ctl, on, err, sizeof(err)) < 0)
+			if (sc_set(ctl, on, now_ns(), err, sizeof(err)) < 0)
 				log_warnx("reload: [probes] syscalls = %s: cannot "
 					  "load the syscall probes: %s; they stay "
 					  "off", probes_mode_names[next->probes_syscalls],
@@ -1201,6 +1260,10 @@ static const char *on_reload(struct control *ctl)
 					  "counting calls and errors only", err);
 			cur->probes_timing = next->probes_timing =
 				probes_timing(ctl->probes);
+		}
+		if (next->probes_sample != cur->probes_sample && ctl->probes) {
+			sc_set_sample(ctl, next->probes_sample, now_ns());
+			cur->probes_sample = next->probes_sample;
 		}
 		log_info("reload: applied at once: %s", names[RELOAD_LIVE]);
 	}
@@ -1381,6 +1444,8 @@ static void *control_main(void *arg)
 			timeout = ms_until(ctl->next_status, now);
 		if (ctl->wd_usec && ms_until(ctl->next_wd, now) < timeout)
 			timeout = ms_until(ctl->next_wd, now);
+		if (ctl->sc_window && ms_until(ctl->sc_window, now) < timeout)
+			timeout = ms_until(ctl->sc_window, now);
 		pfd[n++] = (struct pollfd){ .fd = ctl->quitfd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = ctl->sigfd, .events = POLLIN };
 		/* Out of descriptors: the socket waits a little (a pending
@@ -1446,6 +1511,8 @@ static void *control_main(void *arg)
 			status_update(ctl, now);
 		if (ctl->wd_usec && now >= ctl->next_wd)
 			watchdog_check(ctl, now);
+		if (ctl->sc_window && now >= ctl->sc_window)
+			sc_window(ctl, now);
 	}
 	pthread_rwlock_unlock(&ctl->srv->swap_lock);
 	return NULL;
@@ -1628,6 +1695,14 @@ fail:
 void control_set_probes(struct control *ctl, struct probes *probes)
 {
 	ctl->probes = probes;
+	ctl->sc_on = probes_enabled(probes);
+	ctl->sc_sample = ctl->srv->cfg->probes_sample;
+	/* The first window opens now. */
+	if (ctl->sc_on && ctl->sc_sample < 100) {
+		ctl->sc_window_start = now_ns();
+		ctl->sc_window = ctl->sc_window_start +
+				 SC_PERIOD_NS * ctl->sc_sample / 100;
+	}
 }
 
 void control_set_reload(struct control *ctl, const char *path,

@@ -19,7 +19,17 @@
 #       the serving side) and the medians of the on/off ratios.
 #       PER_THREAD=on turns the per-thread counting on as well;
 #       TIMING=off counts calls and errors only (`evctl syscalls timing
-#       off`: the sys_exit tracepoint alone).
+#       off`: the sys_exit tracepoint alone); SAMPLE=N% attaches them N %
+#       of each second ([probes] sample).
+#   measure.sh paired MODEL [SECONDS] [SLICE]
+#       The same comparison, made robust to a machine whose speed drifts
+#       from second to second (a shared VM): ONE evbench -c 50 -d SECONDS
+#       (default 60) runs while the probes go on and off every SLICE
+#       seconds (default 1, one sampling period); each slice's throughput
+#       (evd's request counter) and evd CPU per request are compared with
+#       the mean of the two neighbouring slices of the other state.
+#       Prints the medians and quartiles of those ratios.  TIMING, SAMPLE
+#       and PER_THREAD as for overhead.
 #   measure.sh progcost MODEL [N] [ROUNDS]
 #       The time the kernel spends in each syscall program per run, from
 #       its own counters (kernel.bpf_stats_enabled, set back afterwards):
@@ -51,6 +61,7 @@ EVD_CPU=${EVD_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 PER_THREAD=${PER_THREAD:-off}
 TIMING=${TIMING:-on}
+SAMPLE=${SAMPLE:-100%}
 dir=$(mktemp -d /tmp/evd-measure.XXXXXX)
 evd_pid=
 
@@ -89,6 +100,7 @@ start() {
 	"$EVD" -c /dev/null -o server.model="$1" -o server.workers="$WORKERS" \
 		-o server.listen=127.0.0.1:0 -o server.backlog=4096 \
 		-o control.socket="$dir/evd.sock" -o probes.syscalls="$2" \
+		-o probes.sample="$SAMPLE" \
 		-o log.level=warning 2>"$dir/evd.log" &
 	evd_pid=$!
 	wait_for 10 ctl stats || { cat "$dir/evd.log" >&2; die "evd did not start"; }
@@ -175,7 +187,7 @@ cmd_overhead() {
 	# An evd from before the switch counts per thread always.
 	ctl syscalls workers "$pt" >/dev/null 2>&1 || pt="always (this evd has no switch)"
 	ctl syscalls timing "$TIMING" >/dev/null || die "cannot set timing $TIMING"
-	echo "model $model, evd on CPU $EVD_CPU, evbench -c 50 -d $secs on CPU $CLIENT_CPU, per-thread counting $pt, timing $TIMING"
+	echo "model $model, evd on CPU $EVD_CPU, evbench -c 50 -d $secs on CPU $CLIENT_CPU, per-thread counting $pt, timing $TIMING, sample $SAMPLE"
 	printf '%-6s %10s %10s %8s   %14s %14s %8s\n' round off_rps on_rps on/off \
 		off_evd_us/req on_evd_us/req on/off
 	for ((r = 1; r <= rounds; r++)); do
@@ -204,6 +216,70 @@ cmd_overhead() {
 	stop
 	median "$model throughput on/off" "${ratios[@]}"
 	median "$model evd CPU per request on/off" "${cratios[@]}"
+}
+
+# snap: "seconds requests cpu_seconds" of evd now.
+snap() {
+	local t
+	t=$(date +%s.%N)
+	ctl stats | awk -v t="$t" '$1 == "requests" { r = $2 }
+		$1 == "cpu_user_seconds" { u = $2 } $1 == "cpu_sys_seconds" { s = $2 }
+		END { printf "%s %s %.6f\n", t, r, u + s }'
+}
+
+cmd_paired() {
+	local model=$1 secs=${2:-60} slice=${3:-1}
+	local state=off end i
+	start "$model" off
+	ctl syscalls workers "$PER_THREAD" >/dev/null
+	ctl syscalls timing "$TIMING" >/dev/null || die "cannot set timing $TIMING"
+	echo "model $model, evd on CPU $EVD_CPU, one evbench -c 50 -d $secs on CPU $CLIENT_CPU, probes switched every $slice s; per-thread $PER_THREAD, timing $TIMING, sample $SAMPLE"
+	taskset -c "$CLIENT_CPU" "$EVBENCH" -c 50 -d "$secs" --json \
+		"127.0.0.1:$port" >"$dir/b.json" &
+	local bench=$!
+	# Skip the first second: connections opening.
+	sleep 1
+	: >"$dir/slices"
+	end=$(awk -v n="$(date +%s.%N)" -v d="$secs" 'BEGIN { printf "%.3f", n + d - 2 }')
+	local prev
+	prev=$(snap)
+	while awk -v n="$(date +%s.%N)" -v e="$end" 'BEGIN { exit !(n < e) }'; do
+		sleep "$slice"
+		local cur
+		cur=$(snap)
+		echo "$state $prev $cur" >>"$dir/slices"
+		prev=$cur
+		if [ "$state" = off ]; then state=on; else state=off; fi
+		ctl syscalls "$state" >/dev/null
+		prev=$(snap)
+	done
+	wait "$bench" || die "evbench failed"
+	stop
+	# Each slice: state, rate, CPU per request; then the ratios of each
+	# on slice to the mean of its off neighbours.
+	awk '{ dt = $5 - $2; dr = $6 - $3; dc = $7 - $4
+		if (dt <= 0 || dr <= 0) next
+		n++; st[n] = $1; rate[n] = dr / dt; cpr[n] = 1e6 * dc / dr }
+		END {
+			for (i = 2; i < n; i++) {
+				if (st[i] != "on" || st[i-1] != "off" || st[i+1] != "off") continue
+				printf "%.5f %.5f\n", rate[i] / ((rate[i-1] + rate[i+1]) / 2),
+					cpr[i] / ((cpr[i-1] + cpr[i+1]) / 2)
+			}
+		}' "$dir/slices" >"$dir/ratios"
+	[ -s "$dir/ratios" ] || die "no slice pairs (too short a run?)"
+	quartiles "$model throughput on/off" $(awk '{ print $1 }' "$dir/ratios")
+	quartiles "$model evd CPU per request on/off" $(awk '{ print $2 }' "$dir/ratios")
+}
+
+# quartiles LABEL VALUE...: median and quartiles of the values.
+quartiles() {
+	local label=$1
+	shift
+	printf '%s\n' "$@" | sort -g | awk -v m="$label" '
+		{ v[NR] = $1 }
+		function q(p,   x, i) { x = 1 + (NR - 1) * p; i = int(x); return v[i] + (x - i) * (v[i + 1] - v[i]) }
+		END { printf "%s: median %.4f, quartiles %.4f..%.4f over %d slices\n", m, q(0.5), q(0.25), q(0.75), NR }'
 }
 
 # prog_counters: "run_time_ns run_cnt" of this evd's sys_enter, then of its
@@ -323,14 +399,15 @@ cmd_perreq() {
 	done
 }
 
-[ $# -ge 1 ] || { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,52p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ "$(id -u)" -eq 0 ] || die "the probes need root (CAP_BPF and CAP_PERFMON)"
 what=$1
 shift
 case $what in
 agree) [ $# -ge 1 ] || die "usage: measure.sh agree MODEL [N]"; cmd_agree "$@" ;;
 overhead) [ $# -ge 1 ] || die "usage: measure.sh overhead MODEL [ROUNDS] [SECONDS]"; cmd_overhead "$@" ;;
+paired) [ $# -ge 1 ] || die "usage: measure.sh paired MODEL [SECONDS] [SLICE]"; cmd_paired "$@" ;;
 progcost) [ $# -ge 1 ] || die "usage: measure.sh progcost MODEL [N] [ROUNDS]"; cmd_progcost "$@" ;;
 perreq) cmd_perreq "$@" ;;
-*) die "unknown command \"$what\" (expected agree, overhead, progcost or perreq)" ;;
+*) die "unknown command \"$what\" (expected agree, overhead, paired, progcost or perreq)" ;;
 esac

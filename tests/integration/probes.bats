@@ -454,6 +454,75 @@ strace_agrees() {
 	evd_stop
 }
 
+# links_are TP N: this evd holds N links on tracepoint TP (for wait_until).
+links_are() {
+	[ "$(links "$1")" -eq "$2" ]
+}
+
+# attached_seconds: the probes' attached time so far, from evctl.
+attached_seconds() {
+	sc -o json | jq .seconds
+}
+
+@test "[probes] sample = 20%: attached 200 ms of each second; the counts and requests are those of the attached time" {
+	require_probes
+	evd_start probes.syscalls=on probes.sample=20%
+	# The syscall links come and go (the fork and exit ones stay).
+	wait_until 3 links_are sys_exit 1
+	wait_until 3 links_are sys_exit 0
+	[ "$(links sched_process_fork)" -eq 1 ]
+	json=$(sc -o json)
+	[ "$(jq -r .state <<<"$json")" = on ]
+	[ "$(jq -r .sample_pct <<<"$json")" = 20 ]
+	run -0 "$EVCTL_BIN" -s "$EVD_SOCK" raw syscalls
+	grep -qx 'sample 20' <<<"$output"
+	run -0 sc
+	[ "${lines[1]}" = '(sampled: attached 20 % of each second; the counts and requests are those of the attached time)' ]
+	# Over 3 s of wall time, ~0.6 s attached.
+	run -0 sc reset
+	t0=$(date +%s.%N)
+	sleep 3
+	a=$(attached_seconds)
+	t1=$(date +%s.%N)
+	echo "attached $a s of $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s" >&2
+	awk -v a="$a" 'BEGIN { exit !(a >= 0.4 && a <= 0.9) }'
+	# Under a load: one sendto per request counted, of the requests served
+	# while attached (a request straddling a window's edge aside), and
+	# fewer than were served in all.
+	run -0 sc reset
+	"$EVCLIENT_BIN" -p "$EVD_PORT" -c 4 -n 4 -m 5000 -s 100 >/dev/null
+	wait_stat requests 20000
+	json=$(sc -o json)
+	echo "$json" >&2
+	req=$(jq .requests <<<"$json")
+	send=$(field "$json" sendto calls)
+	[ "$req" -gt 0 ] && [ "$req" -lt 20000 ]
+	[ $((send - req)) -le 20 ] && [ $((req - send)) -le 20 ]
+	# 100 % by a reload: attached for good.
+	evd_config "$EVD_CONF" probes.syscalls=on probes.sample=100%
+	kill -HUP "$EVD_PID"
+	wait_until 10 grep -q 'reload: applied at once: .*probes.sample' "$EVD_LOG"
+	[ "$(links sys_exit)" -eq 1 ]
+	[ "$(jq -r .sample_pct <<<"$(sc -o json)")" = 100 ]
+	run -0 sc reset
+	sleep 1.5
+	[ "$(links sys_exit)" -eq 1 ]
+	awk -v a="$(attached_seconds)" 'BEGIN { exit !(a >= 1.4) }'
+	# Back to sampling, then off: detached, and no window opens again.
+	evd_config "$EVD_CONF" probes.syscalls=on probes.sample=10
+	kill -HUP "$EVD_PID"
+	wait_until 10 eval '[ "$(grep -c "reload: applied at once: .*probes.sample" "$EVD_LOG")" -eq 2 ]'
+	wait_until 3 links_are sys_exit 0
+	run -0 sc off
+	sleep 1.2
+	[ "$(links sys_exit)" -eq 0 ]
+	[ "$(links sys_enter)" -eq 0 ]
+	run --separate-stderr sc
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$OFF_MSG" ]
+	evd_stop
+}
+
 # stub_evd: an evd built with BPF=0 ($EVD_BIN when it is one).
 stub_evd() {
 	if is_stub "$EVD_BIN"; then

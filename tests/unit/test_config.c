@@ -40,7 +40,7 @@ enum {
 	K_ACCEPT_LOCK, K_REUSEPORT,
 	K_BODY, K_MAX_HEADER_BYTES, K_MAX_HEADERS, K_MAX_BODY_BYTES,
 	K_MAX_BULK_BYTES, K_MAX_ARGS,
-	K_SOCKET, K_MODE, K_GROUP, K_SYSCALLS, K_TIMING, K_LEVEL,
+	K_SOCKET, K_MODE, K_GROUP, K_SYSCALLS, K_TIMING, K_SAMPLE, K_LEVEL,
 	NKEYS
 };
 _Static_assert(NKEYS <= ARRAY_SIZE(((struct config *)0)->origin),
@@ -113,6 +113,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_string_equal(a->control_group, b->control_group);
 	assert_int_equal(a->probes_syscalls, b->probes_syscalls);
 	assert_int_equal(a->probes_timing, b->probes_timing);
+	assert_int_equal(a->probes_sample, b->probes_sample);
 	assert_int_equal(a->log_level, b->log_level);
 }
 
@@ -272,6 +273,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.control_mode, 0660);
 	assert_string_equal(cfg.control_group, "");
 	assert_true(cfg.probes_timing);
+	assert_int_equal(cfg.probes_sample, 100);
 	assert_int_equal(cfg.probes_syscalls, PROBES_OFF);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
 	for (size_t i = 0; i < ARRAY_SIZE(cfg.origin); i++)
@@ -361,9 +363,10 @@ static void test_load_every_key(void **state)
 		"[probes]\n"
 		"syscalls = auto\n"		/* 35 */
 		"timing = no\n"
+		"sample = 15%\n"		/* 37 */
 		"\n"
 		"[log]\n"
-		"level = debug\n";		/* 39 */
+		"level = debug\n";		/* 40 */
 	struct config cfg;
 	struct config_errors errs;
 	char path[64], where[96];
@@ -412,18 +415,20 @@ static void test_load_every_key(void **state)
 	assert_string_equal(cfg.control_group, "_evd-ctl");
 	assert_int_equal(cfg.probes_syscalls, PROBES_AUTO);
 	assert_false(cfg.probes_timing);
+	assert_int_equal(cfg.probes_sample, 15);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
-	/* Where each key was set: keys in table order (26 keys), the rest of
+	/* Where each key was set: keys in table order (27 keys), the rest of
 	 * origin[] untouched. */
 	static const int lines[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
 				     16, 17, 20, 21, 22, 23, 26, 27, 30, 31, 32,
-				     35, 36, 39 };
-	assert_int_equal(NKEYS, 26);
+				     35, 36, 37, 40 };
+	assert_int_equal(NKEYS, 27);
 	assert_int_equal(ARRAY_SIZE(lines), NKEYS);
 	assert_int_equal(lines[K_USER], 13);
 	assert_int_equal(lines[K_GROUP], 32);
 	assert_int_equal(lines[K_TIMING], 36);
-	assert_int_equal(lines[K_LEVEL], 39);
+	assert_int_equal(lines[K_SAMPLE], 37);
+	assert_int_equal(lines[K_LEVEL], 40);
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
 		snprintf(where, sizeof(where), "%s:%d", path, lines[i]);
 		assert_string_equal(cfg.origin[i], where);
@@ -1201,7 +1206,8 @@ static void test_set_valid(void **state)
 	assert_int_equal(K_GROUP, 22);
 	assert_int_equal(K_SYSCALLS, 23);
 	assert_int_equal(K_TIMING, 24);
-	assert_int_equal(K_LEVEL, 25);
+	assert_int_equal(K_SAMPLE, 25);
+	assert_int_equal(K_LEVEL, 26);
 	assert_string_equal(cfg.origin[K_PIN_WORKERS],
 			    "-o server.pin_workers=yes");
 	assert_string_equal(cfg.origin[K_DELAY], "");
@@ -1584,6 +1590,7 @@ static void test_print_defaults(void **state)
 			    "[probes]\n"
 			    "syscalls = off\t; default\n"
 			    "timing = yes\t; default\n"
+			    "sample = 100%\t; default\n"
 			    "\n"
 			    "[log]\n"
 			    "level = info\t; default\n");
@@ -1610,7 +1617,8 @@ static void test_probes_syscalls(void **state)
 		print_to(&cfg, out, sizeof(out));
 		snprintf(set, sizeof(set), "\n[probes]\nsyscalls = %s\t; "
 			 "-o probes.syscalls=%s\ntiming = yes\t; default\n"
-			 "\n[log]\n", names[i], names[i]);
+			 "sample = 100%%\t; default\n\n[log]\n", names[i],
+			 names[i]);
 		assert_non_null(strstr(out, set));
 	}
 	memset(&errs, 0, sizeof(errs));
@@ -1620,6 +1628,42 @@ static void test_probes_syscalls(void **state)
 			    "unknown value \"yes\" (expected one of: off, on, "
 			    "auto)");
 	assert_int_equal(cfg.probes_syscalls, PROBES_AUTO);
+}
+
+/* [probes] sample: N% or N, 1..100; anything else names the range. */
+static void test_probes_sample(void **state)
+{
+	static const struct {
+		const char *v;
+		unsigned want;	/* 0: an error */
+	} cases[] = {
+		{ "10%", 10 }, { "10", 10 }, { "1%", 1 }, { "100%", 100 },
+		{ "100", 100 }, { "0%", 0 }, { "0", 0 }, { "101%", 0 },
+		{ "%", 0 }, { "", 0 }, { "10%%", 0 }, { "-5%", 0 },
+		{ "5 %", 0 }, { "1e1%", 0 }, { "99999999999999999999%", 0 },
+	};
+	struct config cfg;
+	struct config_errors errs;
+	char set[96], want[200];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		config_defaults(&cfg);
+		memset(&errs, 0, sizeof(errs));
+		snprintf(set, sizeof(set), "probes.sample=%s", cases[i].v);
+		if (cases[i].want) {
+			assert_int_equal(config_set(&cfg, set, &errs), 0);
+			assert_int_equal(cfg.probes_sample, cases[i].want);
+			continue;
+		}
+		assert_int_equal(config_set(&cfg, set, &errs), -1);
+		assert_int_equal(errs.n, 1);
+		snprintf(want, sizeof(want), "-o probes.sample=%s: sample: \"%s\" "
+			 "is not a share of the time (expected 1%%..100%%, such "
+			 "as 10%%)", cases[i].v, cases[i].v);
+		assert_string_equal(errs.msg[0], want);
+		assert_int_equal(cfg.probes_sample, 100);
+	}
 }
 
 /* Prints cfg, loads the text back over the defaults and compares. */
@@ -1663,6 +1707,7 @@ static void test_print_round_trip(void **state)
 		"control.group=adm",
 		"probes.syscalls=auto",
 		"probes.timing=no",
+		"probes.sample=5",
 	};
 	struct config cfg;
 	struct config_errors errs = { 0 };
@@ -1695,7 +1740,8 @@ static void test_print_round_trip(void **state)
 			       "group = adm\t; -o control.group=adm\n"
 			       "\n[probes]\nsyscalls = auto\t; -o "
 			       "probes.syscalls=auto\n"
-			       "timing = no\t; -o probes.timing=no\n\n[log]\n"
+			       "timing = no\t; -o probes.timing=no\n"
+			       "sample = 5%\t; -o probes.sample=5\n\n[log]\n"
 			       "level = error\t; -o log.level=error\n"));
 	assert_non_null(strstr(out, "\n[http]\nbody = <p>Hi, \"you\" & =all=</p>"
 			       "\t; -o http.body=<p>Hi, \"you\" & =all=</p>\n"
@@ -2666,6 +2712,7 @@ static void test_compare_every_key(void **state)
 		{ K_SYSCALLS, "probes.syscalls=auto", "probes.syscalls",
 		  RELOAD_LIVE },
 		{ K_TIMING, "probes.timing=no", "probes.timing", RELOAD_LIVE },
+		{ K_SAMPLE, "probes.sample=10%", "probes.sample", RELOAD_LIVE },
 		{ K_LEVEL, "log.level=warning", "log.level", RELOAD_LIVE },
 	};
 	struct config a, b;
@@ -2707,7 +2754,7 @@ static void test_compare_every_key(void **state)
 	assert_int_equal(mask, MASK(RELOAD_SERVING) | MASK(RELOAD_LIVE) |
 			 MASK(RELOAD_RESTART));
 	assert_string_equal(names[RELOAD_LIVE], "probes.syscalls, probes.timing, "
-			    "log.level");
+			    "probes.sample, log.level");
 	assert_string_equal(names[RELOAD_RESTART], "server.user, "
 			    "control.socket, control.mode, control.group");
 	assert_string_equal(names[RELOAD_LIVE], want[RELOAD_LIVE]);
@@ -3129,6 +3176,7 @@ int main(void)
 		cmocka_unit_test(test_finish_lock_with_reuseport),
 		cmocka_unit_test(test_print_defaults),
 		cmocka_unit_test(test_probes_syscalls),
+		cmocka_unit_test(test_probes_sample),
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_delay),
 		cmocka_unit_test(test_http_body),
