@@ -8,7 +8,9 @@
 #       counts exactly the threads evd counts (every scoreboard slot's
 #       thread; the control thread is left out of both) from before the
 #       reset to after the read.  Prints one line per syscall: evd, perf,
-#       difference in %.
+#       difference in %.  TIMING=off and SAMPLE as for overhead (with a
+#       SAMPLE below 100% the counts cannot agree: perf counts all the
+#       time).
 #   measure.sh overhead MODEL [ROUNDS] [SECONDS]
 #       Throughput with the probes off, then on, then off... in ONE evd
 #       (`evctl syscalls on|off` between rounds) under the same client:
@@ -129,6 +131,7 @@ cmd_agree() {
 	local model=$1 n=${2:-100000}
 	command -v perf >/dev/null || die "perf is missing (apt-get install linux-perf)"
 	start "$model" on
+	ctl syscalls timing "$TIMING" >/dev/null || die "cannot set timing $TIMING"
 	local tids names events ev
 	tids=$(ctl workers -o json | jq -r '[.[].tid | select(. > 0)] | join(",")')
 	names="accept4 recvfrom sendto read write close epoll_wait epoll_ctl epoll_pwait poll select pselect6 ppoll futex io_uring_enter setsockopt fcntl shutdown getsockname clone clone3 wait4 exit exit_group"
@@ -399,7 +402,7 @@ cmd_perreq() {
 	done
 }
 
-[ $# -ge 1 ] || { sed -n '2,52p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,54p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ "$(id -u)" -eq 0 ] || die "the probes need root (CAP_BPF and CAP_PERFMON)"
 what=$1
 shift
