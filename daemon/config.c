@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sched.h>
 #include <ini.h>
 #include <inttypes.h>
@@ -1139,6 +1141,41 @@ int config_finish(struct config *cfg, struct config_errors *errs,
 		err_add(warnings, "%s: accept_lock = %s is ignored with reuseport "
 			"= yes: each worker accepts on its own socket",
 			cfg->origin[li], accept_lock_names[cfg->accept_lock]);
+	return errs->n + errs->dropped == before ? 0 : -1;
+}
+
+int config_check_names(const struct config *cfg, struct config_errors *errs)
+{
+	unsigned before = errs->n + errs->dropped;
+	char buf[16384];
+	int rc;
+
+	if (cfg->user[0]) {
+		struct passwd pw, *found = NULL;
+		const char *where = cfg->origin[key_index("server", "user")];
+		rc = getpwnam_r(cfg->user, &pw, buf, sizeof(buf), &found);
+		if (rc)
+			err_add(errs, "%s: user: cannot read the user database: "
+				"%s", where, strerror(rc));
+		else if (!found)
+			err_add(errs, "%s: user: no such user \"%s\" (create it, "
+				"e.g. `systemd-sysusers` or `adduser --system %s`, "
+				"or change the key)", where, cfg->user, cfg->user);
+	}
+	if (cfg->control_group[0]) {
+		struct group gr, *found = NULL;
+		const char *where = cfg->origin[key_index("control", "group")];
+		rc = getgrnam_r(cfg->control_group, &gr, buf, sizeof(buf),
+				&found);
+		if (rc)
+			err_add(errs, "%s: group: cannot read the group database: "
+				"%s", where, strerror(rc));
+		else if (!found)
+			err_add(errs, "%s: group: no such group \"%s\" (create it, "
+				"e.g. `groupadd --system %s`, or leave group "
+				"empty)", where, cfg->control_group,
+				cfg->control_group);
+	}
 	return errs->n + errs->dropped == before ? 0 : -1;
 }
 

@@ -134,6 +134,11 @@ int config_read(struct config *cfg, const char *path, char *const *overrides,
 		int noverrides, struct config_errors *errs,
 		struct config_errors *warnings);
 
+/* What `evd -t` checks beyond the file: that [server] user and [control]
+ * group name an existing user and group (evd itself finds out only as it
+ * starts).  0, or -1 with the errors added. */
+int config_check_names(const struct config *cfg, struct config_errors *errs);
+
 /* Writes the effective configuration as a valid ini file. */
 void config_print(const struct config *cfg, FILE *out);
 

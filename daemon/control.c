@@ -1702,6 +1702,8 @@ void control_set_probes(struct control *ctl, struct probes *probes)
 		ctl->sc_window_start = now_ns();
 		ctl->sc_window = ctl->sc_window_start +
 				 SC_PERIOD_NS * ctl->sc_sample / 100;
+		log_info("syscall probes sampled: attached %u %% of each second "
+			 "([probes] sample)", ctl->sc_sample);
 	}
 }
 

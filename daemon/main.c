@@ -32,7 +32,8 @@ static void usage(FILE *out)
 		"  -c FILE    configuration file (default " DEFAULT_CONFIG ")\n"
 		"  -o S.K=V   set one key after reading the file, e.g.\n"
 		"             -o server.model=poll (repeatable)\n"
-		"  -t         check the configuration, print the effective settings\n"
+		"  -t         check the configuration (and that [server] user and\n"
+		"             [control] group exist), print the effective settings\n"
 		"             and exit: 0 if valid, 1 with the errors otherwise\n"
 		"  -q         with -t: print only errors and warnings\n"
 		"  -f         run in the foreground (always the case: evd never\n"
@@ -67,7 +68,9 @@ static int load_config(struct config *cfg, const char *path, char **overrides,
 {
 	static struct config_errors errs, warns;
 
-	config_read(cfg, path, overrides, noverrides, &errs, &warns);
+	if (config_read(cfg, path, overrides, noverrides, &errs, &warns) == 0 &&
+	    check_only)
+		config_check_names(cfg, &errs);
 	print_errors(&warns, "warning: ");
 	if (errs.n || errs.dropped) {
 		print_errors(&errs, "");

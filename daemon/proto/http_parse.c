@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../util.h"
+
 static const char *const err_text[HTTP_ERR_MAX] = {
 	[HTTP_ERR_NONE] = "no error",
 	[HTTP_ERR_REQUEST_LINE] = "malformed request line",
@@ -93,17 +95,6 @@ static bool is_ows(char c)
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static bool equals_ci(const char *s, size_t n, const char *lit)

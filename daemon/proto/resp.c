@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "../config.h"
+#include "../util.h"
 #include "../version.h"
 #include "proto.h"
 
@@ -89,17 +90,6 @@ static bool is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
 	       c == '\r';
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /*

@@ -114,6 +114,24 @@ conf() {
 	[ "${lines[0]}" = "evd: $BATS_TEST_TMPDIR/nope.ini: cannot open: No such file or directory" ]
 }
 
+@test "evd -t: a [server] user or [control] group that does not exist is an error with its line" {
+	conf '[server]' 'model = poll' 'user = evd-no-such-user' '[control]' 'group = evd-no-such-group'
+	run --separate-stderr "$EVD_BIN" -t -q -c "$CONF"
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+	[ "${#stderr_lines[@]}" -eq 3 ]
+	[ "${stderr_lines[0]}" = "evd: $CONF:3: user: no such user \"evd-no-such-user\" (create it, e.g. \`systemd-sysusers\` or \`adduser --system evd-no-such-user\`, or change the key)" ]
+	[ "${stderr_lines[1]}" = "evd: $CONF:5: group: no such group \"evd-no-such-group\" (create it, e.g. \`groupadd --system evd-no-such-group\`, or leave group empty)" ]
+	[ "${stderr_lines[2]}" = "evd: configuration $CONF has 2 errors: test failed" ]
+	# Existing ones, from the file or -o, pass.
+	run --separate-stderr "$EVD_BIN" -t -q -c "$CONF" -o server.user=nobody -o control.group=nogroup
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	run --separate-stderr "$EVD_BIN" -t -q -c "$CONF" -o server.user=nobody
+	[ "$status" -eq 1 ]
+	[ "${stderr_lines[0]}" = "evd: $CONF:5: group: no such group \"evd-no-such-group\" (create it, e.g. \`groupadd --system evd-no-such-group\`, or leave group empty)" ]
+}
+
 @test "-o overrides the file and is checked like it" {
 	conf '[server]' 'model = poll'
 	run --separate-stderr "$EVD_BIN" -t -c "$CONF" -o server.model=select -o log.level=debug

@@ -467,6 +467,7 @@ attached_seconds() {
 @test "[probes] sample = 20%: attached 200 ms of each second; the counts and requests are those of the attached time" {
 	require_probes
 	evd_start probes.syscalls=on probes.sample=20%
+	grep -q 'info: syscall probes sampled: attached 20 % of each second (\[probes\] sample)' "$EVD_LOG"
 	# The syscall links come and go (the fork and exit ones stay).
 	wait_until 3 links_are sys_exit 1
 	wait_until 3 links_are sys_exit 0
