@@ -744,13 +744,13 @@ static void sc_print_table(struct sc_reply *rep, enum format fmt,
 	for (size_t i = 0; i < rep->n; i++) {
 		const struct sc_row *r = &rep->rows[i];
 		double p50 = sc_quantile_ns(r, 0.50), p99 = sc_quantile_ns(r, 0.99);
+		double avg = sc_avg_ns(r);
 		printf("%-22s %10llu %9s %8llu %10.3f %9s %9s %9s %6.2f\n",
 		       r->name, (unsigned long long)r->calls,
 		       num(a, sizeof(a), 3,
 			   per_req ? (double)r->calls / req : -1),
 		       (unsigned long long)r->errors, (double)r->total_ns / 1e6,
-		       num(d, sizeof(d), 2, sc_avg_ns(r) < 0 ? -1
-						   : sc_avg_ns(r) / 1e3),
+		       num(d, sizeof(d), 2, avg < 0 ? -1 : avg / 1e3),
 		       num(b, sizeof(b), 2, p50 < 0 ? -1 : p50 / 1e3),
 		       num(c, sizeof(c), 2, p99 < 0 ? -1 : p99 / 1e3),
 		       total_ns ? 100.0 * (double)r->total_ns / (double)total_ns

@@ -688,6 +688,13 @@ static int probes_switch(struct control *ctl, bool on, char *err,
 /* Sampling: one period, of which the probes are attached sc_sample %. */
 #define SC_PERIOD_NS 1000000000ull
 
+/* Sampling: the window that opens now (the probes are attached). */
+static void sc_open_window(struct control *ctl, uint64_t now)
+{
+	ctl->sc_window_start = now;
+	ctl->sc_window = now + SC_PERIOD_NS * ctl->sc_sample / 100;
+}
+
 /* Turns the probes on (attached now: for good, or for the window that
  * opens now when sampling) or off.  0, or -1 with err filled (then off). */
 static int sc_set(struct control *ctl, bool on, uint64_t now, char *err,
@@ -699,10 +706,8 @@ static int sc_set(struct control *ctl, bool on, uint64_t now, char *err,
 		return -1;
 	}
 	ctl->sc_on = on;
-	if (on && ctl->sc_sample < 100) {
-		ctl->sc_window_start = now;
-		ctl->sc_window = now + SC_PERIOD_NS * ctl->sc_sample / 100;
-	}
+	if (on && ctl->sc_sample < 100)
+		sc_open_window(ctl, now);
 	return 0;
 }
 
@@ -1699,9 +1704,7 @@ void control_set_probes(struct control *ctl, struct probes *probes)
 	ctl->sc_sample = ctl->srv->cfg->probes_sample;
 	/* The first window opens now. */
 	if (ctl->sc_on && ctl->sc_sample < 100) {
-		ctl->sc_window_start = now_ns();
-		ctl->sc_window = ctl->sc_window_start +
-				 SC_PERIOD_NS * ctl->sc_sample / 100;
+		sc_open_window(ctl, now_ns());
 		log_info("syscall probes sampled: attached %u %% of each second "
 			 "([probes] sample)", ctl->sc_sample);
 	}

@@ -232,7 +232,7 @@ snap() {
 
 cmd_paired() {
 	local model=$1 secs=${2:-60} slice=${3:-1}
-	local state=off end i
+	local state=off end
 	start "$model" off
 	ctl syscalls workers "$PER_THREAD" >/dev/null
 	ctl syscalls timing "$TIMING" >/dev/null || die "cannot set timing $TIMING"
@@ -251,9 +251,9 @@ cmd_paired() {
 		local cur
 		cur=$(snap)
 		echo "$state $prev $cur" >>"$dir/slices"
-		prev=$cur
 		if [ "$state" = off ]; then state=on; else state=off; fi
 		ctl syscalls "$state" >/dev/null
+		# The next slice starts after the switch.
 		prev=$(snap)
 	done
 	wait "$bench" || die "evbench failed"
