@@ -1,6 +1,7 @@
 #include "control.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
@@ -180,9 +181,31 @@ static double tv_s(struct timeval tv)
  * /proc/PID/schedstat, split between user and sys in the proportion of the
  * clock ticks in /proc/PID/stat (ticks alone are 10 ms coarse: a short-lived
  * worker would read 0).  With no tick yet, it counts as sys. */
+/* Reads /proc/PID/NAME into buf (NUL-terminated); the length, or -1.
+ * With read(2), not stdio: a worker forked by the main thread while this
+ * thread is inside would inherit a FILE that nothing in it ever frees. */
+static ssize_t read_proc(int pid, const char *name, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	do
+		n = read(fd, buf, len - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
 static void proc_cpu(int pid, double *user, double *sys)
 {
-	char path[64], buf[1024];
+	char buf[1024];
 	unsigned long long run_ns = 0;
 	unsigned long ut = 0, st = 0;
 	bool ticks = false;
@@ -190,26 +213,17 @@ static void proc_cpu(int pid, double *user, double *sys)
 
 	if (!hz)
 		hz = sysconf(_SC_CLK_TCK);
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
+	if (read_proc(pid, "stat", buf, sizeof(buf)) < 0)
 		return;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
 	/* Fields after the parenthesised command: state is the 3rd field,
 	 * utime the 14th, stime the 15th. */
 	char *p = strrchr(buf, ')');
 	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
 			"%lu %lu", &ut, &st) == 2)
 		ticks = true;
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
-	f = fopen(path, "re");
-	if (f) {
-		if (fscanf(f, "%llu", &run_ns) != 1)
-			run_ns = 0;
-		fclose(f);
-	}
+	if (read_proc(pid, "schedstat", buf, sizeof(buf)) < 0 ||
+	    sscanf(buf, "%llu", &run_ns) != 1)
+		run_ns = 0;
 	if (!run_ns) {
 		if (ticks) {
 			*user += (double)ut / (double)hz;
