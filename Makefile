@@ -2,8 +2,10 @@
 #
 #   make            build evd and evctl (./evd, ./evctl)
 #   make run        install missing build dependencies, build, run evd in the
-#                   foreground with conf/evd.ini (control socket ./run/evd.sock)
-#   make test       unit tests (ASan+UBSan) and integration tests; the last
+#                   foreground with conf/evd.ini (control socket ./run/evd.sock);
+#                   PORT=, MODEL=, PROTOCOL= override those keys
+#   make test       installs what the tests need (packaging/deps.sh --test),
+#                   unit tests (ASan+UBSan) and integration tests; the last
 #                   line reads "N passed, N failed"
 #   make fuzz       each libFuzzer target (HTTP, RESP, control lines) for
 #                   FUZZ_TIME seconds (default 30) on a copy of its corpus
@@ -36,7 +38,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 .SECONDEXPANSION:
-.PHONY: all run test unit integration clean deps fuzz
+.PHONY: all run test test-run unit integration clean deps deps-test fuzz
 
 LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c \
             daemon/conn.c daemon/control.c daemon/ctl_parse.c daemon/timer.c \
@@ -122,18 +124,30 @@ fuzz: $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 		grep -E '^stat::number_of_executed_units|^Done' $(BUILD)/fuzz/fuzz_$$f.log | tr '\n' ' '; echo; \
 	done
 
+# Build and run dependencies only; the tests' own come with make test.
 deps:
 	$(Q)packaging/deps.sh
 
+deps-test:
+	$(Q)packaging/deps.sh --test
+
+# make run [PORT=7777] [MODEL=epoll] [PROTOCOL=echo]: conf/evd.ini with
+# those keys overridden, the control socket at ./run/evd.sock.
+RUN_OPTS = $(if $(PORT),-o server.listen=127.0.0.1:$(PORT)) \
+           $(if $(MODEL),-o server.model=$(MODEL)) \
+           $(if $(PROTOCOL),-o server.protocol=$(PROTOCOL))
 run: deps all
 	$(Q)mkdir -p run
-	./evd -c conf/evd.ini -o control.socket=run/evd.sock
+	./evd -c conf/evd.ini -o control.socket=run/evd.sock $(strip $(RUN_OPTS))
 
 # As root, make test also runs the end-to-end suite on systemd (tests/system:
 # the .deb, rebuilt when stale, booted in systemd-nspawn); SYSTEM=0 leaves
 # it out.  One tests/run, so "N passed, N failed" is the last line.
 SYSTEM ?= 1
-test: all $(UNIT_BINS) $(TOOL_BINS)
+test: deps-test
+	+$(Q)$(MAKE) --no-print-directory test-run
+
+test-run: all $(UNIT_BINS) $(TOOL_BINS)
 	$(Q)if [ "$(SYSTEM)" != 0 ] && [ "$$(id -u)" -eq 0 ]; then \
 		{ test -f $(DEB) -a $(DEB) -nt $(BINDIR)/evd || \
 		  $(MAKE) --no-print-directory deb; } && \
