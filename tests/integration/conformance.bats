@@ -123,16 +123,14 @@ teardown() {
 	curl -s -i "http://127.0.0.1:$EVD_PORT/delay/1500" >"$out" 2>&1 &
 	cpid=$!
 	wait_stat connections_active 1
-	start=$(date +%s%N)
 	evd_stop
-	took=$((($(date +%s%N) - start) / 1000000))
 	wait "$cpid"
 	cat "$out"
 	[ "$(head -1 "$out" | tr -d '\r')" = "HTTP/1.1 200 OK" ]
 	[ "$(tail -1 "$out")" = "Hello, World!" ]
-	# evd waited for the reply (1.5 s from the request), not for 10 s.
-	[ "$took" -lt 5000 ]
+	# evd stopped once the reply was out, not at drain_timeout (10 s).
 	grep -q 'SIGTERM: draining' "$EVD_LOG"
+	! grep -q 'drain_timeout .* is over' "$EVD_LOG"
 }
 
 @test "$MODEL: SIGTERM: a request longer than drain_timeout is cut at the deadline; exit 0" {
@@ -148,7 +146,9 @@ teardown() {
 	# curl: empty reply (52) or reset (56); no response bytes.
 	[ "$status" -eq 52 ] || [ "$status" -eq 56 ]
 	[ ! -s "$out" ]
-	[ "$took" -ge 300 ] && [ "$took" -lt 5000 ]
+	# Cut at drain_timeout: never before it, and long before the
+	# request's own 20 s were over.
+	[ "$took" -ge 300 ] && [ "$took" -lt 15000 ]
 	grep -q 'drain_timeout (300 ms) is over: closing the 1 connection still open' "$EVD_LOG"
 }
 
@@ -566,14 +566,16 @@ http_conc() {
 		[ "$output" = "Hello, World!" ]
 		[ $(($(date +%s%N) - start)) -ge 100000000 ]
 	else
-		# 200 concurrent /delay/100: together in well under a second
-		# (one after another they would take 20 s).
+		# 200 concurrent /delay/100 overlap: one after another they
+		# would take 20 s; a model that serialized them even in pairs
+		# would need 10 s.  (A property, not a speed: a loaded machine
+		# adds seconds of scheduling, never ten.)
 		run ab -q -n 200 -c 200 "http://127.0.0.1:$EVD_PORT/delay/100"
 		echo "$output"
 		grep -qx 'Complete requests: *200' <<<"$output"
 		grep -qx 'Failed requests: *0' <<<"$output"
 		took=$(awk '/^Time taken for tests:/ {print $5}' <<<"$output")
-		awk -v t="$took" 'BEGIN { exit !(t >= 0.1 && t < 1.0) }'
+		awk -v t="$took" 'BEGIN { exit !(t >= 0.1 && t < 10.0) }'
 	fi
 	s=$("$EVCTL_BIN" -s "$EVD_SOCK" stats -o json)
 	# The histogram reports within 1.6 % of the true value.
@@ -584,7 +586,8 @@ http_conc() {
 	if [ -z "$bound" ]; then
 		run "$EVCLIENT_BIN" -p "$EVD_PORT" -c 200 -n 200 -m 1 -s 10 -T 30
 		[ "$status" -eq 0 ]
-		awk -v t="$(json_of "$output" elapsed_s)" 'BEGIN { exit !(t >= 0.1 && t < 1.0) }'
+		# As above: overlapping, not 200 x 100 ms in turn.
+		awk -v t="$(json_of "$output" elapsed_s)" 'BEGIN { exit !(t >= 0.1 && t < 10.0) }'
 	else
 		run "$EVCLIENT_BIN" -p "$EVD_PORT" -c 1 -n 1 -m 2 -s 10 -T 30
 		[ "$status" -eq 0 ]
