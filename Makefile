@@ -7,6 +7,7 @@
 #   make test       installs what the tests need (packaging/deps.sh --test),
 #                   unit tests (ASan+UBSan) and integration tests; the last
 #                   line reads "N passed, N failed"
+#   make test-busy  make test with stress-ng --cpu 2 running beside it
 #   make fuzz       each libFuzzer target (HTTP, RESP, control lines) for
 #                   FUZZ_TIME seconds (default 30) on a copy of its corpus
 #   make clean      remove build products
@@ -38,7 +39,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 .SECONDEXPANSION:
-.PHONY: all run test test-run unit integration clean deps deps-test fuzz
+.PHONY: all run test test-busy test-run unit integration clean deps deps-test fuzz
 
 LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c \
             daemon/conn.c daemon/control.c daemon/ctl_parse.c daemon/timer.c \
@@ -157,6 +158,15 @@ test-run: all $(UNIT_BINS) $(TOOL_BINS)
 		echo "# system tests left out: $$( [ "$(SYSTEM)" = 0 ] && echo SYSTEM=0 || echo 'they need root (systemd-nspawn)')"; \
 		BUILD=$(BUILD) BINDIR=$(BINDIR) tests/run unit integration; \
 	fi
+
+# make test with stress-ng --cpu 2 beside it the whole time: a test states
+# a property, never a speed, so a busy machine must not fail it.  The
+# stressor stops with the run, whatever its outcome.
+test-busy: deps-test
+	$(Q)stress-ng --cpu 2 --timeout 7200s --quiet & busy=$$!; \
+	trap 'kill $$busy 2>/dev/null; wait $$busy 2>/dev/null' EXIT INT TERM; \
+	echo "# test-busy: stress-ng --cpu 2 (pid $$busy) runs beside the suite"; \
+	$(MAKE) --no-print-directory test-run
 
 unit: $(UNIT_BINS)
 	$(Q)BUILD=$(BUILD) BINDIR=$(BINDIR) tests/run unit
