@@ -334,7 +334,8 @@ static bool is_method(const struct http_request *req, const char *m)
 
 /*
  * The path of an origin-form ("/a?b") or absolute-form ("http://h/a?b")
- * target, query included.  Returns false for any other form.
+ * target, query included.  Returns false for any other form, and for an
+ * absolute-form with userinfo.
  */
 static bool target_path(const char *t, size_t n, const char **path,
 			size_t *len)
@@ -355,7 +356,8 @@ static bool target_path(const char *t, size_t n, const char **path,
 	const char *host = p;
 	while (p < end && *p != '/' && *p != '?')
 		p++;
-	if (p == host)
+	/* userinfo ("user@host") is refused (RFC 9110 4.2.4). */
+	if (p == host || memchr(host, '@', (size_t)(p - host)))
 		return false;
 	if (p == end || *p == '?') {
 		*path = "/";
@@ -495,15 +497,11 @@ static bool on_head(struct http_state *st, const char *in, size_t len,
 	struct reply r;
 	size_t at = *pos;
 
-	/* Empty lines before a request line are ignored (RFC 9112 2.2). */
-	while (req->parsed == 0 && at < len) {
-		if (in[at] == '\n')
-			at++;
-		else if (in[at] == '\r' && at + 1 < len && in[at + 1] == '\n')
-			at += 2;
-		else
-			break;
-	}
+	/* Empty lines (CRLF) before a request line are ignored (RFC 9112
+	 * 2.2); a bare LF is refused there too, by the parser. */
+	while (req->parsed == 0 && at + 1 < len && in[at] == '\r' &&
+	       in[at + 1] == '\n')
+		at += 2;
 	*pos = at;
 	if (at == len || (in[at] == '\r' && at + 1 == len))
 		return true;
