@@ -63,6 +63,29 @@ static inline const char *scan_token(const char *p, const char *end)
 }
 
 #ifdef HTTP_SCAN_SSE2
+/* The bytes of x in [a, b]. */
+static inline __m128i in_range(__m128i x, char a, char b)
+{
+	__m128i d = _mm_sub_epi8(x, _mm_set1_epi8(a));
+
+	return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8((char)(b - a))), d);
+}
+
+static inline unsigned mask_of(__m128i x)
+{
+	return (unsigned)_mm_movemask_epi8(x);
+}
+
+/* Bytes of x other than ASCII letters and '-' (most field names): OR-ing
+ * 0x20 makes a letter lower case and nothing else one. */
+static inline unsigned name_mask(__m128i x)
+{
+	__m128i letter = in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z');
+	__m128i dash = _mm_cmpeq_epi8(x, _mm_set1_epi8('-'));
+
+	return mask_of(_mm_or_si128(letter, dash)) ^ 0xffffu;
+}
+
 /* Bytes of x below 0x20 or equal to 0x7f, as a bit mask. */
 static inline unsigned ctl_mask(__m128i x)
 {
@@ -116,6 +139,13 @@ static inline const char *scan_ctl_bytes(const char *p, const char *end)
 	return p;
 }
 
+static inline const char *scan_name_bytes(const char *p, const char *end)
+{
+	while (p < end && (*p == '-' || ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z')))
+		p++;
+	return p;
+}
+
 static inline const char *scan_target_bytes(const char *p, const char *end)
 {
 	while (p < end && (unsigned char)*p > 0x20 &&
@@ -131,6 +161,55 @@ HTTP_SCAN(scan_ctl, ctl_mask)
 /* scan_target(lo, p, end): the first byte of [p, end) outside 0x21..0x7e
  * or '#', or end. */
 HTTP_SCAN(scan_target, target_mask)
+/* scan_name(lo, p, end): the first byte of [p, end) other than an ASCII
+ * letter or '-', or end: the end of most field names. */
+HTTP_SCAN(scan_name, name_mask)
+
+#ifdef HTTP_SCAN_SSE2
+/*
+ * Whether v[0..n), inside [lo, end), is a lower-case host name or IPv4
+ * address with an optional port, [a-z0-9.-]* [":" *DIGIT], checked 16
+ * bytes at once.  false when it is not, or is longer than 16 bytes: the
+ * caller then checks it the long way.
+ */
+static inline bool host_simple(const char *lo, const char *v, size_t n,
+			       const char *end)
+{
+	__m128i x;
+	unsigned shift = 0;
+
+	if (n > 16)
+		return false;
+	if (end - v >= 16) {
+		x = _mm_loadu_si128((const __m128i *)v);
+	} else if (v + n - lo >= 16) {
+		x = _mm_loadu_si128((const __m128i *)(v + n - 16));
+		shift = 16 - (unsigned)n;
+	} else {
+		return false;
+	}
+	__m128i dash_colon = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')),
+					      in_range(x, '-', ':'));
+	unsigned all = (1u << n) - 1;
+	unsigned name = mask_of(_mm_or_si128(dash_colon, in_range(x, 'a', 'z')));
+	unsigned colon = mask_of(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
+	unsigned digit = mask_of(in_range(x, '0', '9'));
+
+	if (((name >> shift) & all) != all)
+		return false;
+	colon = (colon >> shift) & all;
+	if (colon & (colon - 1))
+		return false;
+	return !colon || !(all & ~((colon << 1) - 1) & ~(digit >> shift));
+}
+#else
+static inline bool host_simple(const char *lo, const char *v, size_t n,
+			       const char *end)
+{
+	(void)lo, (void)v, (void)n, (void)end;
+	return false;
+}
+#endif
 
 /* Loads for comparing with lower-case literals: OR-ing 0x20 into each byte
  * folds letters to lower case; no other byte a token or a field value may

@@ -341,11 +341,13 @@ static bool host_valid(const char *v, size_t n)
 	return p == end;
 }
 
-static enum http_err host(struct http_request *req, const char *v, size_t n)
+/* Host, in the head [lo, end). */
+static enum http_err host(struct http_request *req, const char *lo,
+			  const char *end, const char *v, size_t n)
 {
 	if (req->nhost)
 		return HTTP_ERR_HOST_DUP;
-	if (!host_valid(v, n))
+	if (!host_simple(lo, v, n, end) && !host_valid(v, n))
 		return HTTP_ERR_HOST_INVALID;
 	req->nhost = 1;
 	return HTTP_ERR_NONE;
@@ -353,13 +355,14 @@ static enum http_err host(struct http_request *req, const char *v, size_t n)
 
 /* Applies one complete field; returns why it is refused, or NONE.  Names
  * are told apart by length first, then compared as words. */
-static enum http_err field(struct http_request *req, const char *name,
-			   size_t nlen, const char *v, size_t vlen)
+static enum http_err field(struct http_request *req, const char *lo,
+			   const char *end, const char *name, size_t nlen,
+			   const char *v, size_t vlen)
 {
 	switch (nlen) {
 	case 4:
 		if (ci4(name, "host"))
-			return host(req, v, vlen);
+			return host(req, lo, end, v, vlen);
 		break;
 	case 6:
 		if (ci4(name, "expe") && ci2(name + 4, "ct") && vlen == 12 &&
@@ -383,11 +386,9 @@ static enum http_err field(struct http_request *req, const char *name,
 	return HTTP_ERR_NONE;
 }
 
-/* Why a field name stops at *p (not ':', or an empty name). */
-static ssize_t bad_name(struct http_request *req, const char *p, bool empty)
+/* Why the field name that starts the line at p0 stops at *p. */
+static ssize_t bad_name(struct http_request *req, const char *p)
 {
-	if (*p == ':' && empty)
-		return fail(req, HTTP_ERR_FIELD_NAME);
 	if (is_ows(*p))
 		return fail(req, HTTP_ERR_FIELD_NAME_WS);
 	if (*p == '\r' || *p == '\n')
@@ -395,9 +396,9 @@ static ssize_t bad_name(struct http_request *req, const char *p, bool empty)
 	return fail(req, *p == '\0' ? HTTP_ERR_NUL : HTTP_ERR_FIELD_NAME);
 }
 
-/* The byte *p ended a field value: the CRLF (returns 2), -2, or -1. */
-static ssize_t value_end(struct http_request *req, const char *p,
-			 const char *end)
+/* The byte *p ended a field value or starts an empty line: its CRLF
+ * (returns 2), -2, or -1. */
+static ssize_t crlf(struct http_request *req, const char *p, const char *end)
 {
 	if (*p == '\r') {
 		if (p + 1 == end)
@@ -409,60 +410,91 @@ static ssize_t value_end(struct http_request *req, const char *p,
 	return fail(req, *p == '\0' ? HTTP_ERR_NUL : HTTP_ERR_CTL);
 }
 
-/*
- * The field line or empty line at p0 (< end; the head starts at lo).
- * Returns the line's length with its CRLF (the empty line: 2 and *last
- * set), -2, or -1.
- */
-static ssize_t parse_field_line(const char *lo, const char *p0,
-				const char *end, const struct http_limits *lim,
-				struct http_request *req, bool *last)
+/* A line that does not start with a tchar: the empty line (returns 2),
+ * -2, or -1. */
+static ssize_t odd_line(struct http_request *req,
+			const struct http_limits *lim, const char *p,
+			const char *end)
 {
-	const char *p = p0;
-	ssize_t r;
-
-	if (*p == '\r' || *p == '\n') {
-		r = value_end(req, p, end);
-		*last = r == 2;
-		return r;
-	}
+	if (*p == '\r' || *p == '\n')
+		return crlf(req, p, end);
 	if (is_ows(*p))
 		return fail(req, HTTP_ERR_OBS_FOLD);
 	if (req->nheaders >= lim->max_headers)
 		return fail(req, HTTP_ERR_TOO_MANY_HEADERS);
+	return fail(req, *p == '\0' ? HTTP_ERR_NUL : HTTP_ERR_FIELD_NAME);
+}
 
-	p = scan_token(p, end);
-	if (p == end)
-		return -2;
-	if (*p != ':' || p == p0)
-		return bad_name(req, p, p == p0);
-	const char *name = p0;
-	size_t nlen = (size_t)(p - p0);
+/*
+ * The field lines from buf + req->parsed on, up to the empty line.
+ * Returns the head's length, -2 (req->parsed then where the incomplete
+ * line starts), or -1 (req->parsed where the line at fault starts).
+ */
+static ssize_t parse_fields(const char *buf, const char *end,
+			    const struct http_limits *lim,
+			    struct http_request *req)
+{
+	const char *p = buf + req->parsed, *line = p;
+	ssize_t r = -2;
 
-	do
-		p++;
-	while (p < end && is_ows(*p));
-	const char *v = p;
-	for (;;) {
-		p = scan_ctl(lo, p, end);
-		if (p == end)
-			return -2;
-		if (*p != '\t')
+	for (; p < end; line = p) {
+		if (!hc(*p, HC_TCHAR)) {
+			r = odd_line(req, lim, p, end);
+			if (r != 2)
+				break;
+			req->parsed = (size_t)(line - buf);
+			if (req->minor_version == 1 && req->nhost == 0)
+				return fail(req, HTTP_ERR_HOST_MISSING);
+			return p + 2 - buf;
+		}
+		if (req->nheaders >= lim->max_headers) {
+			r = fail(req, HTTP_ERR_TOO_MANY_HEADERS);
 			break;
-		p++;
-	}
-	const char *vend = p;
-	r = value_end(req, p, end);
-	if (r < 0)
-		return r;
-	while (vend > v && is_ows(vend[-1]))
-		vend--;
+		}
+		/* Letters and '-' 16 at a time, then any other tchar. */
+		p = scan_name(buf, p + 1, end);
+		if (p < end && *p != ':')
+			p = scan_token(p, end);
+		if (p == end)
+			break;
+		if (*p != ':') {
+			r = bad_name(req, p);
+			break;
+		}
+		size_t nlen = (size_t)(p - line);
 
-	enum http_err e = field(req, name, nlen, v, (size_t)(vend - v));
-	if (e != HTTP_ERR_NONE)
-		return fail(req, e);
-	req->nheaders++;
-	return p + 2 - p0;
+		/* ": value" is the usual form. */
+		if (end - p > 2 && p[1] == ' ' && !is_ows(p[2])) {
+			p += 2;
+		} else {
+			do
+				p++;
+			while (p < end && is_ows(*p));
+		}
+		const char *v = p;
+		p = scan_ctl(buf, p, end);
+		while (p < end && *p == '\t')
+			p = scan_ctl(buf, p + 1, end);
+		if (p == end)
+			break;
+		r = crlf(req, p, end);
+		if (r != 2)
+			break;
+		const char *vend = p;
+		while (vend > v && is_ows(vend[-1]))
+			vend--;
+		enum http_err e = field(req, buf, end, line, nlen, v,
+					(size_t)(vend - v));
+		if (e != HTTP_ERR_NONE) {
+			r = fail(req, e);
+			break;
+		}
+		req->nheaders++;
+		p += 2;
+		r = -2;		/* if the input ends here */
+	}
+	req->parsed = (size_t)(line - buf);
+	return r;
 }
 
 ssize_t http_parse_request(const char *buf, size_t len,
@@ -485,26 +517,11 @@ ssize_t http_parse_request(const char *buf, size_t len,
 		req->method = buf;
 		req->target = buf + req->method_len + 1;
 	}
-	for (;;) {
-		bool last = false;
-
-		if (req->parsed >= window)
-			goto more;
-		r = parse_field_line(buf, buf + req->parsed, end, lim, req,
-				     &last);
-		if (r == -1)
-			return -1;
-		if (r == -2)
-			goto more;
-		if (last)
-			break;
-		req->parsed += (size_t)r;
-	}
 	/* The empty line is not recorded in req->parsed: another call with
 	 * the same bytes returns the same result. */
-	if (req->minor_version == 1 && req->nhost == 0)
-		return fail(req, HTTP_ERR_HOST_MISSING);
-	return (ssize_t)(req->parsed + (size_t)r);
+	r = parse_fields(buf, end, lim, req);
+	if (r != -2)
+		return r;
 more:
 	if (len < lim->max_head_bytes)
 		return -2;
