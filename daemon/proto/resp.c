@@ -136,6 +136,13 @@ static int number_line(const char *p, size_t avail, int64_t *v, size_t *used)
 	size_t max = avail < NUMBER_LINE_MAX ? avail : NUMBER_LINE_MAX;
 	size_t i;
 
+	/* One digit, the usual count and length ("*1", "$4"). */
+	if (avail >= 3 && p[0] >= '1' && p[0] <= '9' && p[1] == '\r' &&
+	    p[2] == '\n') {
+		*v = p[0] - '0';
+		*used = 3;
+		return 1;
+	}
 	for (i = 0; i < max && p[i] != '\r'; i++)
 		if ((p[i] < '0' || p[i] > '9') && p[i] != '-')
 			return -1;
@@ -169,6 +176,17 @@ static const char *inline_token(const char *p, const char *end, char *dst,
 	n++; \
 } while (0)
 	*plain = true;
+	if (!dst) {
+		/* Measuring: a token without quotes is the usual case. */
+		const char *s = p;
+		while (s < end && *s != ' ' && *s != '\t' && *s != '\n' &&
+		       *s != '\r' && *s != '"' && *s != '\'')
+			s++;
+		if (s == end || (*s != '"' && *s != '\'')) {
+			*len = (size_t)(s - p);
+			return s;
+		}
+	}
 	for (;;) {
 		if (p == end) {
 			if (q != UNQUOTED)
@@ -405,12 +423,21 @@ static size_t arg_copy(const struct arg *a, char *dst, size_t cap)
 	return n;
 }
 
-/* Whether a is name, ignoring case. */
+/* Whether a is name (letters only), ignoring case. */
 static bool arg_is(const struct arg *a, const char *name)
 {
 	char buf[16];
-	size_t n = strlen(name);
+	size_t n;
 
+	if (a->plain) {
+		/* For a letter, OR-ing 0x20 folds case and makes nothing
+		 * else that letter. */
+		for (n = 0; n < a->len; n++)
+			if (!name[n] || (a->p[n] | 0x20) != (name[n] | 0x20))
+				return false;
+		return !name[n];
+	}
+	n = strlen(name);
 	if (a->len != n || n > sizeof(buf))
 		return false;
 	arg_copy(a, buf, sizeof(buf));
@@ -815,11 +842,11 @@ static void execute(struct writer *w, struct call *c)
 static void count_reply(struct proto_result *res, char kind)
 {
 	switch (kind) {
-	case '+': res->replies[REPLY_RESP_STATUS]++; break;
-	case '-': res->replies[REPLY_RESP_ERROR]++; break;
-	case ':': res->replies[REPLY_RESP_INTEGER]++; break;
-	case '$': res->replies[REPLY_RESP_BULK]++; break;
-	case '*': res->replies[REPLY_RESP_ARRAY]++; break;
+	case '+': proto_count(res, REPLY_RESP_STATUS); break;
+	case '-': proto_count(res, REPLY_RESP_ERROR); break;
+	case ':': proto_count(res, REPLY_RESP_INTEGER); break;
+	case '$': proto_count(res, REPLY_RESP_BULK); break;
+	case '*': proto_count(res, REPLY_RESP_ARRAY); break;
 	}
 }
 
@@ -852,6 +879,15 @@ static bool protocol_error(const struct cmd *cmd, struct buf *out)
 }
 
 /*
+ * No reply is longer than this: fixed texts (HELLO's is the longest, under
+ * 256 bytes), user text quoted in errors (TEXT_MAX in all), and bulks
+ * that echo arguments (CONFIG GET: each with a value; PING, ECHO), at
+ * most the command's bytes plus 64 per argument.
+ */
+#define REPLY_BOUND(cmd) (1024 + 64 * (size_t)(cmd)->argc + \
+			  2 * (size_t)((cmd)->end - (cmd)->args))
+
+/*
  * Appends the reply to a parsed command (argc > 0), measured first: false,
  * with nothing appended, if out has no room for it.
  */
@@ -865,6 +901,15 @@ static bool answer(const struct cmd *cmd, struct buf *out, struct call *call)
 	       iter_next(&it, &call->argv[call->argc]))
 		call->argc++;
 	call->argc = cmd->argc;
+	/* With room for the longest reply the command can get, write it at
+	 * once; otherwise measure it first. */
+	if (buf_space(out) >= REPLY_BOUND(cmd)) {
+		w = (struct writer){ .dst = buf_tail(out),
+				     .cap = buf_space(out) };
+		execute(&w, call);
+		out->len += w.len;
+		return true;
+	}
 	execute(&w, call);
 	if (w.len > buf_space(out))
 		return false;
@@ -905,7 +950,7 @@ static size_t resp_feed(void *state, const char *in, size_t len,
 		if (n < 0) {
 			if (!protocol_error(&cmd, out))
 				break;
-			res->replies[REPLY_RESP_ERROR]++;
+			proto_count(res, REPLY_RESP_ERROR);
 			res->error = res->close = true;
 			return len;
 		}

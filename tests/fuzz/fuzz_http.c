@@ -205,6 +205,9 @@ static void run_proto(const struct config *cfg, const char *d, size_t n,
 							 &out, &res);
 
 			CHECK(got <= avail);
+			for (int k = 0; k < PROTO_REPLY_MAX; k++)
+				CHECK(!!(res.kinds & 1u << k) ==
+				      (res.replies[k] != 0));
 			CHECK(out.len <= out.cap && out.len >= before);
 			size_t made = out.len - before;
 			if (res.delay_ms) {

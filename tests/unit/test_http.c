@@ -178,6 +178,8 @@ static size_t feed(struct http *h, const char *s, size_t n, struct buf *out,
 	*res = (struct proto_result){ 0 };
 	size_t used = h->p->feed(h->state, in, n, out, res);
 	assert_true(used <= n);
+	for (int k = 0; k < PROTO_REPLY_MAX; k++)
+		assert_int_equal(!!(res->kinds & 1u << k), res->replies[k] != 0);
 	assert_true(out->len <= cap);
 	assert_true(out->len >= len);
 	return used;
