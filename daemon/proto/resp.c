@@ -497,12 +497,8 @@ static void w_number(struct writer *w, char kind, int64_t n)
 	w_crlf(w);
 }
 
-static void w_status(struct writer *w, const char *s)
-{
-	w_put(w, "+", 1);
-	w_str(w, s);
-	w_crlf(w);
-}
+/* "+TEXT\r\n" for a literal TEXT, in one piece. */
+#define W_STATUS(w, lit) w_put((w), "+" lit "\r\n", sizeof(lit) + 2)
 
 static void w_bulk(struct writer *w, const char *s, size_t n)
 {
@@ -550,7 +546,8 @@ static size_t w_text(struct writer *w, const struct arg *a, size_t max)
 struct call;
 
 struct command {
-	const char *name;	/* upper case */
+	const char *name;	/* upper case letters */
+	size_t len;		/* strlen(name) */
 	int arity;		/* n: exactly n arguments; -n: at least n */
 	void (*fn)(struct writer *w, struct call *c);
 	const struct command *subs;	/* subcommands, NULL-terminated */
@@ -592,7 +589,7 @@ static void cmd_ping(struct writer *w, struct call *c)
 	else if (c->argc == 2)
 		w_bulk_arg(w, &c->argv[1]);
 	else
-		w_status(w, "PONG");
+		W_STATUS(w, "PONG");
 }
 
 static void cmd_echo(struct writer *w, struct call *c)
@@ -602,7 +599,7 @@ static void cmd_echo(struct writer *w, struct call *c)
 
 static void cmd_quit(struct writer *w, struct call *c)
 {
-	w_status(w, "OK");
+	W_STATUS(w, "OK");
 	c->quit = true;
 }
 
@@ -614,7 +611,7 @@ static void cmd_delay(struct writer *w, struct call *c)
 		w_str(w, "-ERR DELAY takes milliseconds from 0 to 60000\r\n");
 		return;
 	}
-	w_status(w, "OK");
+	W_STATUS(w, "OK");
 	c->delay_ms = ms;
 }
 
@@ -630,12 +627,12 @@ static void cmd_select(struct writer *w, struct call *c)
 	else if (db != 0)
 		w_str(w, "-ERR DB index is out of range\r\n");
 	else
-		w_status(w, "OK");
+		W_STATUS(w, "OK");
 }
 
 static void cmd_ok(struct writer *w, struct call *c)
 {
-	w_status(w, "OK");
+	W_STATUS(w, "OK");
 }
 
 /* HELLO [protover [AUTH user pass] [SETNAME name]]: RESP2 only. */
@@ -735,42 +732,66 @@ static void cmd_config_get(struct writer *w, struct call *c)
 	}
 }
 
+#define CMD(name, arity, fn, subs) { name, sizeof(name) - 1, arity, fn, subs }
+
 static const struct command command_subs[] = {
-	{ "DOCS", -2, cmd_empty_array, NULL },
-	{ "COUNT", 2, cmd_command_count, NULL },
-	{ NULL, 0, NULL, NULL },
+	CMD("DOCS", -2, cmd_empty_array, NULL),
+	CMD("COUNT", 2, cmd_command_count, NULL),
+	{ NULL, 0, 0, NULL, NULL },
 };
 
 static const struct command config_subs[] = {
-	{ "GET", -3, cmd_config_get, NULL },
-	{ NULL, 0, NULL, NULL },
+	CMD("GET", -3, cmd_config_get, NULL),
+	{ NULL, 0, 0, NULL, NULL },
 };
 
 static const struct command client_subs[] = {
-	{ "SETNAME", 3, cmd_ok, NULL },
-	{ "SETINFO", 4, cmd_ok, NULL },
-	{ NULL, 0, NULL, NULL },
+	CMD("SETNAME", 3, cmd_ok, NULL),
+	CMD("SETINFO", 4, cmd_ok, NULL),
+	{ NULL, 0, 0, NULL, NULL },
 };
 
 static const struct command commands[] = {
-	{ "PING", -1, cmd_ping, NULL },
-	{ "ECHO", 2, cmd_echo, NULL },
-	{ "QUIT", -1, cmd_quit, NULL },
-	{ "DELAY", 2, cmd_delay, NULL },
-	{ "SELECT", 2, cmd_select, NULL },
-	{ "HELLO", -1, cmd_hello, NULL },
-	{ "COMMAND", -1, cmd_empty_array, command_subs },
-	{ "CONFIG", -2, NULL, config_subs },
-	{ "CLIENT", -2, NULL, client_subs },
-	{ NULL, 0, NULL, NULL },
+	CMD("PING", -1, cmd_ping, NULL),
+	CMD("ECHO", 2, cmd_echo, NULL),
+	CMD("QUIT", -1, cmd_quit, NULL),
+	CMD("DELAY", 2, cmd_delay, NULL),
+	CMD("SELECT", 2, cmd_select, NULL),
+	CMD("HELLO", -1, cmd_hello, NULL),
+	CMD("COMMAND", -1, cmd_empty_array, command_subs),
+	CMD("CONFIG", -2, NULL, config_subs),
+	CMD("CLIENT", -2, NULL, client_subs),
+	{ NULL, 0, 0, NULL, NULL },
 };
+
+/* Whether p[0..n) is the n letters of name, ignoring case: for a letter,
+ * OR-ing 0x20 folds case and makes nothing else that letter. */
+static bool letters_eq(const char *p, const char *name, size_t n)
+{
+	uint32_t a, b;
+
+	for (; n >= 4; n -= 4, p += 4, name += 4) {
+		memcpy(&a, p, 4);
+		memcpy(&b, name, 4);
+		if ((a | 0x20202020u) != (b | 0x20202020u))
+			return false;
+	}
+	for (; n; n--, p++, name++)
+		if ((*p | 0x20) != (*name | 0x20))
+			return false;
+	return true;
+}
 
 static const struct command *lookup(const struct command *table,
 				    const struct arg *a)
 {
-	for (; table->name; table++)
-		if (arg_is(a, table->name))
+	for (; table->name; table++) {
+		if (a->len != table->len)
+			continue;
+		if (a->plain ? letters_eq(a->p, table->name, a->len) :
+			       arg_is(a, table->name))
 			return table;
+	}
 	return NULL;
 }
 
@@ -896,7 +917,9 @@ static bool answer(const struct cmd *cmd, struct buf *out, struct call *call)
 	struct writer w = { 0 };
 	struct iter it = iter_start(cmd);
 
-	*call = (struct call){ .cmd = cmd };
+	call->cmd = cmd;
+	call->argc = 0;
+	call->parent = call->def = NULL;
 	while (call->argc < CALL_ARGV &&
 	       iter_next(&it, &call->argv[call->argc]))
 		call->argc++;
