@@ -466,8 +466,8 @@ static ssize_t parse_fields(const char *buf, const char *end,
 		}
 		size_t nlen = (size_t)(p - line);
 
-		/* ": value" is the usual form. */
-		if (end - p > 2 && p[1] == ' ' && !is_ows(p[2])) {
+		/* ": value" is the usual form (a byte above SP is no OWS). */
+		if (end - p > 2 && p[1] == ' ' && (unsigned char)p[2] > ' ') {
 			p += 2;
 		} else {
 			do
@@ -483,8 +483,9 @@ static ssize_t parse_fields(const char *buf, const char *end,
 		r = crlf(req, p, end);
 		if (r != 2)
 			break;
+		/* The value holds no CTL but HT: a byte up to SP is OWS. */
 		const char *vend = p;
-		while (vend > v && is_ows(vend[-1]))
+		while (vend > v && (unsigned char)vend[-1] <= ' ')
 			vend--;
 		enum http_err e = field(req, buf, end, line, nlen, v,
 					(size_t)(vend - v));

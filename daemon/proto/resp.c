@@ -920,7 +920,7 @@ static bool answer(const struct cmd *cmd, struct buf *out, struct call *call)
 	call->cmd = cmd;
 	call->argc = 0;
 	call->parent = call->def = NULL;
-	while (call->argc < CALL_ARGV &&
+	while (call->argc < CALL_ARGV && call->argc < cmd->argc &&
 	       iter_next(&it, &call->argv[call->argc]))
 		call->argc++;
 	call->argc = cmd->argc;
