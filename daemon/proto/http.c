@@ -524,57 +524,6 @@ static void connection_mode(const struct http_request *req, struct reply *r)
 		      CONN_HDR_NONE;
 }
 
-/* ---- the last head, remembered ------------------------------------------- */
-
-/*
- * The last request head parsed whole on this thread, and what the parser
- * made of it.  A client that sends the same head again (every benchmark
- * client, and a browser's repeated requests) gets that result without the
- * parse: the bytes are compared whole, and the parser's result depends on
- * nothing but the head's bytes and the limits, so it is the parser's
- * result exactly.  A head over MEMO_MAX bytes is never remembered.
- */
-#define MEMO_MAX 256
-
-struct memo {
-	size_t len;			/* 0: none */
-	struct http_limits lim;
-	struct http_request req;
-	char head[MEMO_MAX];
-};
-
-static __thread struct memo memo;
-
-static bool same_limits(const struct http_limits *a,
-			const struct http_limits *b)
-{
-	return a->max_head_bytes == b->max_head_bytes &&
-	       a->max_headers == b->max_headers;
-}
-
-/* http_parse_request() on st->req, or the remembered result. */
-static ssize_t parse_head(struct http_state *st, const char *in, size_t len)
-{
-	struct http_request *req = &st->req;
-
-	if (req->parsed == 0 && memo.len && len >= memo.len &&
-	    memcmp(in, memo.head, memo.len) == 0 &&
-	    same_limits(&memo.lim, &st->lim)) {
-		*req = memo.req;
-		req->method = in;
-		req->target = in + req->method_len + 1;
-		return (ssize_t)memo.len;
-	}
-	ssize_t n = http_parse_request(in, len, &st->lim, req);
-	if (n > 0 && (size_t)n <= MEMO_MAX) {
-		memcpy(memo.head, in, (size_t)n);
-		memo.len = (size_t)n;
-		memo.lim = st->lim;
-		memo.req = *req;
-	}
-	return n;
-}
-
 /* ---- the state machine ----------------------------------------------------- */
 
 static void http_init(void *state, const struct config *cfg)
@@ -629,7 +578,7 @@ static bool on_head(struct http_state *st, const char *in, size_t len,
 	if (at == len || (in[at] == '\r' && at + 1 == len))
 		return true;
 
-	ssize_t n = parse_head(st, in + at, len - at);
+	ssize_t n = http_parse_request(in + at, len - at, &st->lim, req);
 	if (n == -2)
 		return true;
 	if (n == -1) {

@@ -487,43 +487,6 @@ static void test_http_host_forms(void **state)
 	}
 }
 
-/* The remembered head (a thread's last one) is used only for the same
- * bytes under the same limits. */
-static void test_http_memo(void **state)
-{
-#define three "GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\nY: 2\r\n\r\n"
-#define post "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
-	struct http *h = *state;
-	struct session s;
-	const char *want;
-
-	expect(h, S(three three), S(OK_GET OK_GET), &s);
-	/* Fewer headers allowed now: the same bytes are refused. */
-	h->cfg.http_max_headers = 2;
-	want = error_response("431 Request Header Fields Too Large",
-			      "too many header fields", false);
-	expect(h, S(three), want, strlen(want), &s);
-	h->cfg.http_max_headers = 100;
-	expect(h, S(three), S(OK_GET), &s);
-	/* A head that starts like the remembered one but goes on. */
-	expect(h, S("GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\nY: 2\r\n"
-		    "Connection: close\r\n\r\n"), S(OK_GET_CLOSE), &s);
-	expect(h, S("GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\nY: 2\r\n"
-		    "Connection: close\r\n\r\n" GET_ROOT),
-	       S(OK_GET_CLOSE), &s);
-	/* The same head in a smaller window: the parser decides. */
-	h->cfg.http_max_header_bytes = sizeof(three) - 2;
-	want = error_response("431 Request Header Fields Too Large",
-			      "header section too large", false);
-	expect(h, S(three), want, strlen(want), &s);
-	h->cfg.http_max_header_bytes = 8192;
-	/* Remembered with its body framing: the body is still read. */
-	expect(h, S(post post GET_ROOT), S(NOT_ALLOWED NOT_ALLOWED OK_GET), &s);
-	assert_int_equal(s.requests, 3);
-#undef three
-#undef post
-}
-
 /* ---- keep-alive ---------------------------------------------------------------- */
 
 static void test_http_keep_alive_matrix(void **state)
@@ -1929,7 +1892,6 @@ int main(void)
 		T(test_http_query_and_forms),
 		T(test_http_custom_body),
 		T(test_http_host_forms),
-		T(test_http_memo),
 		T(test_http_keep_alive_matrix),
 		T(test_http_pipelined),
 		T(test_http_partial),
