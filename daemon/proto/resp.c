@@ -534,53 +534,7 @@ static void resp_init(void *state, const struct config *cfg)
 }
 
 /*
- * The last command answered on this thread, with its reply.  The same
- * bytes again (a benchmark's PING after PING) under the same limits get
- * the same reply without being parsed and executed: every command's reply
- * is a function of its bytes alone, DELAY's delay and QUIT's close
- * included, which are remembered too.
- */
-#define MEMO_CMD 64
-#define MEMO_REPLY 64
-
-struct memo {
-	size_t len;		/* of the command; 0: none */
-	size_t reply_len;
-	uint32_t max_bulk, max_args;
-	int64_t delay_ms;
-	bool quit;
-	char cmd[MEMO_CMD];
-	char reply[MEMO_REPLY];
-};
-
-static __thread struct memo memo;
-
-static bool memo_hit(const struct resp_state *st, const char *in, size_t len)
-{
-	return memo.len && len >= memo.len && memo.max_bulk == st->max_bulk &&
-	       memo.max_args == st->max_args &&
-	       memcmp(in, memo.cmd, memo.len) == 0;
-}
-
-static void memo_store(const struct resp_state *st, const char *in, size_t n,
-		       const char *reply, size_t reply_len,
-		       const struct call *call)
-{
-	if (n > MEMO_CMD || reply_len > MEMO_REPLY)
-		return;
-	memcpy(memo.cmd, in, n);
-	memcpy(memo.reply, reply, reply_len);
-	memo.len = n;
-	memo.reply_len = reply_len;
-	memo.max_bulk = st->max_bulk;
-	memo.max_args = st->max_args;
-	memo.delay_ms = call->delay_ms;
-	memo.quit = call->quit;
-}
-
-/*
- * Answers the command at in[0..len) into out: from the memo or parsed and
- * executed.  Returns its length (call's quit and delay_ms set; 0 replies
+ * Answers the command at in[0..len) into out: parsed and executed.  Returns its length (call's quit and delay_ms set; 0 replies
  * for an empty command), 0 when it is incomplete or out has no room, or
  * -1 on a protocol error (answered, if out had room: *answered).
  */
@@ -589,16 +543,6 @@ static long one_command(const struct resp_state *st, const char *in,
 			bool *answered)
 {
 	struct cmd cmd;
-	size_t at = out->len;
-
-	if (memo_hit(st, in, len)) {
-		if (buf_space(out) < memo.reply_len)
-			return 0;
-		buf_append(out, memo.reply, memo.reply_len);
-		call->quit = memo.quit;
-		call->delay_ms = memo.delay_ms;
-		return (long)memo.len;
-	}
 	long n = resp_parse(st, in, len, &cmd);
 	if (n < 0) {
 		*answered = protocol_error(&cmd, out);
@@ -611,7 +555,6 @@ static long one_command(const struct resp_state *st, const char *in,
 	}
 	if (!answer(&cmd, out, call))
 		return 0;
-	memo_store(st, in, (size_t)n, out->data + at, out->len - at, call);
 	return n;
 }
 
