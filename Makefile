@@ -101,8 +101,9 @@ FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 30
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=undefined -D_GNU_SOURCE -std=gnu11 -Idaemon
-FUZZ_http  := tests/fuzz/fuzz_http.c daemon/proto/http.c daemon/proto/http_parse.c
-FUZZ_resp  := tests/fuzz/fuzz_resp.c daemon/proto/resp.c
+FUZZ_http  := tests/fuzz/fuzz_http.c daemon/proto/http.c daemon/proto/http_parse.c \
+              daemon/proto/http_chunked.c tests/fuzz/http_parse_scalar.c
+FUZZ_resp  := tests/fuzz/fuzz_resp.c daemon/proto/resp.c daemon/proto/resp_parse.c
 FUZZ_ctl   := tests/fuzz/fuzz_ctl.c daemon/ctl_parse.c
 FUZZERS    := http resp ctl
 
