@@ -47,7 +47,7 @@ LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c \
             daemon/children.c daemon/notify.c daemon/privs.c \
             $(sort $(wildcard daemon/proto/*.c)) \
             $(sort $(wildcard daemon/models/*.c)) \
-            common/hist.c
+            common/hist.c common/prom.c
 # Optional parts own their make fragments: daemon/probes/probes.mk adds
 # the syscall probes (or their stub) to PROBE_SRCS and PROBE_LIBS, and to
 # CPPFLAGS; it adds its own rules for generated headers.
@@ -56,7 +56,7 @@ PROBE_LIBS :=
 -include daemon/probes/probes.mk
 LIB_SRCS += $(PROBE_SRCS)
 EVD_SRCS := daemon/main.c $(LIB_SRCS)
-EVCTL_SRCS := ctl/evctl.c
+EVCTL_SRCS := $(sort $(wildcard ctl/*.c)) common/hist.c common/prom.c
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
@@ -74,7 +74,7 @@ $(BINDIR)/evd: $(call obj,$(EVD_SRCS))
 
 $(BINDIR)/evctl: $(call obj,$(EVCTL_SRCS))
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lm
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ljson-c -lm
 
 $(BUILD)/obj/%.o: %.c
 	$(call msg,CC,$<)

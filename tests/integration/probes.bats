@@ -60,7 +60,7 @@ probes_start() {
 		cat "$EVD_LOG" >&2
 		return 1
 	fi
-	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	EVD_PORT=$(stat_of 'listen[0]' | sed 's/.*://')
 	[ -n "$EVD_PORT" ]
 }
 
@@ -149,7 +149,7 @@ known_counts() {
 	workers=$(sc --workers -o json)
 	echo "$workers" >&2
 	for pid in $(workers_json | jq -r '.[] | select(.role == "worker") | .pid'); do
-		[ "$(jq --argjson p "$pid" '[.[] | select(.pid == $p) | .calls] | add // 0' <<<"$workers")" -gt 0 ]
+		[ "$(jq --argjson p "$pid" '[.threads[] | select(.pid == $p) | .calls] | add // 0' <<<"$workers")" -gt 0 ]
 	done
 	# The master, which waits in one call from before `workers on`, has
 	# no per-thread row at all, or none for sendto.
@@ -369,7 +369,7 @@ strace_agrees() {
 	# --workers: the loop thread did every send.
 	loop_tid=$(workers_json | jq -r '.[0].tid')
 	run -0 sc --workers -o json
-	[ "$(jq --argjson t "$loop_tid" '.[] | select(.tid == $t) | .role' <<<"$output")" = '"loop"' ]
+	[ "$(jq --argjson t "$loop_tid" '.threads[] | select(.tid == $t) | .role' <<<"$output")" = '"loop"' ]
 	run -0 sc --worker "$loop_tid" -o json
 	[ "$(field "$output" sendto calls)" -eq 130 ]
 	run --separate-stderr sc --worker 999999999
@@ -416,7 +416,7 @@ strace_agrees() {
 	known_counts
 	[ "$(jq -r .timing <<<"$json")" = off ]
 	# No call has a time: no total, no average, no quantiles.
-	[ "$(jq '[.syscalls[] | .total_ms == 0 and .avg_us == null and .p50_us == null and .max_us == 0] | all' <<<"$json")" = true ]
+	[ "$(jq '[.syscalls[] | .total_ms == 0 and .avg_us == null and .p50_us == null and .max_us == null] | all' <<<"$json")" = true ]
 	run -0 sc
 	[ "${lines[1]}" = '(timing off: calls and errors only; `evctl syscalls timing on` times them)' ]
 	[ "$(grep -E '^sendto +1000 +1\.000 +0 +0\.000 +- +- +- +0\.00$' <<<"$output" | wc -l)" -eq 1 ]
@@ -587,7 +587,7 @@ stub_evd() {
 	EVD_LOG=$dir/evd.log
 	wait_until 10 evd_answers
 	grep -qF "warning: [probes] syscalls = auto: running without the syscall probes: $EPERM_MSG" "$EVD_LOG"
-	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	EVD_PORT=$(stat_of 'listen[0]' | sed 's/.*://')
 	load 1 5
 	run --separate-stderr sc
 	[ "$stderr" = "$OFF_MSG" ]
@@ -614,7 +614,7 @@ stub_evd() {
 	wait_until 10 evd_answers || { cat "$EVD_LOG" >&2; false; }
 	# Exactly those two capabilities (bits 38 and 39), nothing else.
 	grep -qx $'CapEff:\t000000c000000000' /proc/"$EVD_PID"/status
-	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	EVD_PORT=$(stat_of 'listen[0]' | sed 's/.*://')
 	wait_until 10 workers_alive
 	load 3 5
 	wait_stat requests 15
@@ -644,7 +644,7 @@ ns_start() {
 		return 1
 	fi
 	NS_EVD=$(pgrep -P "$EVD_PID")
-	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	EVD_PORT=$(stat_of 'listen[0]' | sed 's/.*://')
 	[ "$(stat_of pid)" -eq 1 ]
 	# The pids evctl shows are the namespace's: wait for the slots.
 	wait_until 10 ns_workers_up
