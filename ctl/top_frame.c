@@ -27,10 +27,13 @@ int top_snap_take(struct evctl *e, struct top_snap *s)
 		return rc;
 	rc = evctl_transact(e, CTL_CMD_SYSCALLS, &reply, true);
 	if (rc == EXIT_REPLY_ERROR) {
-		/* "ERROR syscall probes are off (...)": shown as the reason. */
+		/* "ERROR syscall probes are off (turn them on ...)": the
+		 * reason, without the hint in parentheses. */
 		const char *why = reply + strlen(CTL_WIRE_ERROR " ");
-		snprintf(s->sc_why, sizeof(s->sc_why), "%.*s",
-			 (int)strcspn(why, "\n"), why);
+		int len = (int)strcspn(why, "(\n");
+		while (len > 0 && why[len - 1] == ' ')
+			len--;
+		snprintf(s->sc_why, sizeof(s->sc_why), "%.*s", len, why);
 		rc = EXIT_OK;
 	} else if (rc == EXIT_OK) {
 		s->sc_ok = sc_parse(reply, &s->sc);
