@@ -112,7 +112,7 @@ static void family(const struct prom_out *o, const char *name,
 /* A number in the shortest exact-enough form ("0.25", "1234.5"). */
 static const char *dbl(char *buf, size_t len, double v)
 {
-	snprintf(buf, len, "%.9g", v);
+	snprintf(buf, len, "%.12g", v);
 	return buf;
 }
 
