@@ -212,8 +212,11 @@ void prom_server(const struct prom_out *o, const struct prom_ident *id,
 	pr(o, "evd_max_connections{%s} %u\n", l, s->max_connections);
 	family(o, "evd_connections_active", "gauge",
 	       "Connections open now.");
+	/* Slots are read one after the other: a close may be seen before
+	 * its accept. */
 	pr(o, "evd_connections_active{%s} %" PRIu64 "\n", l,
-	   t->c[STAT_accepted] - t->c[STAT_closed]);
+	   t->c[STAT_accepted] > t->c[STAT_closed] ?
+		   t->c[STAT_accepted] - t->c[STAT_closed] : 0);
 	server_counters(o, l, t);
 	family(o, "evd_cpu_seconds_total", "counter",
 	       "CPU time of the serving threads and processes.");

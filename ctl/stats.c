@@ -119,8 +119,7 @@ static void watch_line(const struct rates *rt, const struct stats_reply *b)
 	char p50[32], p99[32], cpu[32];
 
 	printf("%9.1f %7.1f %6llu %8.1f %8.1f %6.1f %8s %8s %9s\n", rt->req_s,
-	       rt->conn_s, (unsigned long long)(b->tot.c[STAT_accepted] -
-						b->tot.c[STAT_closed]),
+	       rt->conn_s, (unsigned long long)b->connections_active,
 	       rt->in_Bps / 1e3, rt->out_Bps / 1e3, rt->err_s,
 	       num(p50, sizeof(p50), 1, rt->p50_us),
 	       num(p99, sizeof(p99), 1, rt->p99_us),

@@ -125,7 +125,7 @@ static void header(struct top_frame *f, const struct top_snap *c,
 	    rate(a, sizeof(a), r, r ? r->req_s : 0),
 	    (unsigned long long)k[STAT_accepted],
 	    rate(b, sizeof(b), r, r ? r->conn_s : 0),
-	    (unsigned long long)(k[STAT_accepted] - k[STAT_closed]));
+	    (unsigned long long)s->connections_active);
 	add(f, cols, "errors %llu (%s/s)  in %s kB/s  out %s kB/s",
 	    (unsigned long long)errors_total(&s->tot),
 	    rate(a, sizeof(a), r, r ? r->err_s : 0),
