@@ -7,6 +7,11 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 teardown() {
+	local p
+	for p in ${PROM_PIDS:-}; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	if [ -n "${TMUX_SOCK:-}" ]; then
 		tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true
 	fi
@@ -337,4 +342,73 @@ fake_evd() {
 applied" ]
 	run -0 "$EVCTL_BIN" -s "$EVD_SOCK" reload -o json
 	[ "$(jq -c . <<<"$output")" = '{"schema":1,"reload":"applied"}' ]
+}
+
+# free_port: a loopback TCP port nobody listens on now.
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 20000))
+		[ -z "$(ss -Hltn "sport = :$p")" ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+# prom_query EXPR: the first value of an instant query, or nothing.
+prom_query() {
+	curl -sf "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$1" |
+		jq -r '.data.result[0].value[1] // empty'
+}
+
+prom_query_is() {
+	[ "$(prom_query "$1")" = "$2" ]
+}
+
+@test "a real Prometheus scrapes evctl metrics (over a socat bridge until evd serves /metrics) and answers queries" {
+	command -v prometheus >/dev/null || skip "prometheus is missing (packaging/deps.sh --test installs it)"
+	command -v socat >/dev/null || skip "socat is missing"
+	evd_start server.delay=20ms
+	# The bridge: each HTTP request gets evctl metrics as the body.
+	bridge=$BATS_TEST_TMPDIR/bridge.sh
+	cat >"$bridge" <<-EOF
+		#!/bin/sh
+		while read -r line; do [ -z "\$(printf %s "\$line" | tr -d '\\r')" ] && break; done
+		body=\$('$EVCTL_BIN' -s '$EVD_SOCK' metrics)
+		printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain; version=0.0.4\\r\\nContent-Length: %d\\r\\n\\r\\n%s\\n' "\$((\${#body} + 1))" "\$body"
+	EOF
+	chmod +x "$bridge"
+	BRIDGE_PORT=$(free_port)
+	socat "TCP-LISTEN:$BRIDGE_PORT,bind=127.0.0.1,reuseaddr,fork" "EXEC:$bridge" &
+	PROM_PIDS=$!
+	wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$BRIDGE_PORT"
+	run -0 curl -sf "http://127.0.0.1:$BRIDGE_PORT/metrics"
+	grep -q '^evd_requests_total{model="epoll",protocol="echo"} 0$' <<<"$output"
+	# Prometheus on loopback, scraping every second.
+	PROM_PORT=$(free_port)
+	cat >"$BATS_TEST_TMPDIR/prometheus.yml" <<-EOF
+		global:
+		  scrape_interval: 1s
+		scrape_configs:
+		  - job_name: evd
+		    static_configs:
+		      - targets: ['127.0.0.1:$BRIDGE_PORT']
+	EOF
+	prometheus --config.file="$BATS_TEST_TMPDIR/prometheus.yml" \
+		--storage.tsdb.path="$BATS_TEST_TMPDIR/tsdb" \
+		--web.listen-address="127.0.0.1:$PROM_PORT" \
+		>"$BATS_TEST_TMPDIR/prometheus.log" 2>&1 &
+	PROM_PIDS="$PROM_PIDS $!"
+	wait_until 60 curl -sf "http://127.0.0.1:$PROM_PORT/-/ready"
+	# A known load: 40 requests, each reply held 20 ms.
+	run -0 "$EVCLIENT_BIN" -p "$EVD_PORT" -c 4 -n 4 -m 10 -s 100 -T 60
+	wait_stat requests 40
+	wait_until 60 prom_query_is 'evd_requests_total{job="evd"}' 40
+	[ "$(prom_query 'evd_request_duration_seconds_count')" = 40 ]
+	[ "$(prom_query 'up{job="evd"}')" = 1 ]
+	# The median from the histogram: every request waited 20 ms, so it
+	# lies in the (10 ms, 25 ms] bucket.
+	p50=$(prom_query 'histogram_quantile(0.5, sum by (le) (evd_request_duration_seconds_bucket))')
+	echo "p50 $p50" >&3
+	awk -v p="$p50" 'BEGIN { exit !(p > 0.01 && p <= 0.025) }'
+	evd_stop
 }
