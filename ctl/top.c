@@ -195,15 +195,23 @@ static int top_loop(struct evctl *e, struct evctl_req *r, bool tty,
 static int top_run(struct evctl *e, struct evctl_req *r)
 {
 	static struct top_state s;
+	static char errbuf[4096];
 	bool tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
 	int rc;
 
 	catch_signals();
-	if (tty)
+	if (tty) {
+		/* What goes wrong is said once the screen is back: held in
+		 * stderr's buffer until then. */
+		setvbuf(stderr, errbuf, _IOFBF, sizeof(errbuf));
 		tty_enter();
+	}
 	rc = top_loop(e, r, tty, &s);
-	if (tty)
+	if (tty) {
 		tty_leave();
+		fflush(stderr);
+		setvbuf(stderr, NULL, _IONBF, 0);
+	}
 	top_snap_free(&s.snap[0]);
 	top_snap_free(&s.snap[1]);
 	return rc;
