@@ -18,8 +18,18 @@ int evctl_stats(struct evctl *e, bool hist, struct stats_reply *s)
 {
 	char *reply = NULL;
 	int rc = evctl_transact(e, hist ? CTL_CMD_STATS " " CTL_STATS_HIST :
-					  CTL_CMD_STATS, &reply, false);
+					  CTL_CMD_STATS, &reply, hist);
 
+	/* An evd without `stats hist` says "ERROR usage: stats": the
+	 * counters alone then (no histogram, no interval percentiles). */
+	if (rc == EXIT_REPLY_ERROR && hist &&
+	    !strncmp(reply, CTL_WIRE_ERROR " usage: " CTL_CMD_STATS,
+		     strlen(CTL_WIRE_ERROR " usage: " CTL_CMD_STATS))) {
+		free(reply);
+		rc = evctl_transact(e, CTL_CMD_STATS, &reply, false);
+	} else if (rc == EXIT_REPLY_ERROR && hist) {
+		fprintf(stderr, "evctl: evd: %s", reply);
+	}
 	if (rc == EXIT_OK && stats_parse(reply, s) < 0)
 		rc = bad_reply(e);
 	free(reply);
@@ -67,14 +77,15 @@ static void json_no_latency(struct json_object *o)
 			json_object_object_add(o, lat[i], NULL);
 }
 
-/* Prometheus: from the parsed reply to prom_server(). */
-static int stats_prom(struct evctl *e, char *reply)
+/* Prometheus: `stats hist` parsed, to prom_server(). */
+static int stats_prom(struct evctl *e)
 {
 	struct stats_reply s;
 	const struct prom_out out = { prom_stdout, NULL };
+	int rc = evctl_stats(e, true, &s);
 
-	if (stats_parse(reply, &s) < 0)
-		return bad_reply(e);
+	if (rc)
+		return rc;
 	const struct prom_ident id = { s.model, s.protocol };
 	const struct prom_server ps = {
 		.version = s.version,
@@ -92,8 +103,7 @@ static int stats_prom(struct evctl *e, char *reply)
 
 static int stats_print(struct evctl *e, struct evctl_req *r, char *reply)
 {
-	if (r->fmt == FMT_PROM)
-		return stats_prom(e, reply);
+	(void)e;
 	if (r->fmt == FMT_TEXT) {
 		each_pair(reply, text_pair, NULL);
 		return EXIT_OK;
@@ -193,9 +203,7 @@ static int stats_request(struct evctl_req *r, int argc, char **argv)
 			format_names[r->fmt]);
 		return EXIT_USAGE;
 	}
-	/* Prometheus: with the latency histogram. */
-	snprintf(r->line, sizeof(r->line), "%s", r->fmt == FMT_PROM ?
-		 CTL_CMD_STATS " " CTL_STATS_HIST : CTL_CMD_STATS);
+	snprintf(r->line, sizeof(r->line), "%s", CTL_CMD_STATS);
 	return 0;
 }
 
@@ -206,6 +214,8 @@ static int stats_run(struct evctl *e, struct evctl_req *r)
 
 	if (r->interval)
 		return stats_watch(e, r);
+	if (r->fmt == FMT_PROM)
+		return stats_prom(e);
 	rc = evctl_transact(e, r->line, &reply, false);
 	if (rc == EXIT_OK)
 		rc = stats_print(e, r, reply);
