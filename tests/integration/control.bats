@@ -26,7 +26,7 @@ ctl() {
 	[ "${#lines[@]}" -eq 6 ]
 	run ctl 'ping extra\nhelp\n'
 	[ "${lines[0]}" = 'ERROR usage: ping' ]
-	[ "${lines[1]}" = 'stats counters, latency and CPU time' ]
+	[ "${lines[1]}" = 'stats [hist] counters, latency and CPU time' ]
 	evd_stop
 }
 
