@@ -22,6 +22,7 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 
+#include "ctl_socket.h"
 #include "log.h"
 #include "notify.h"
 #include "probes/probes.h"
@@ -60,7 +61,7 @@ struct rate_sample {
 
 struct control {
 	struct server *srv;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct ctl_socket sock;		/* lfd's file and directory */
 	int lfd, sigfd, quitfd;
 	pthread_t thread;
 	bool started;
@@ -1539,34 +1540,28 @@ static void *control_main(void *arg)
 
 /* ---- socket setup ------------------------------------------------------------- */
 
-/* Makes the directory holding path if it is missing (one level). */
-static int ensure_dir(const char *path, char *err, size_t errlen)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0755) == 0) {
-		log_info("created directory %s for the control socket", dir);
-		return 0;
-	}
-	if (errno == EEXIST)
-		return 0;
-	snprintf(err, errlen, "cannot create directory %s for the control "
-		 "socket: %s", dir, strerror(errno));
-	return -1;
-}
-
-/* The group the control socket belongs to: [control] group, else the
- * primary group of [server] user, else -1 (evd's own, unchanged). */
-static int socket_group(const struct config *cfg, gid_t *gid, char *err,
-			size_t errlen)
+/* Who the control socket is for: its group ([control] group, else the
+ * primary group of [server] user, else -1: evd's own, unchanged) and evd's
+ * user (who besides root may own its directory: [server] user, else the
+ * user evd runs as).  0, or -1 with err. */
+static int socket_owner(const struct config *cfg, gid_t *gid, uid_t *uid,
+			char *err, size_t errlen)
 {
 	char buf[4096];
 
 	*gid = (gid_t)-1;
+	*uid = geteuid();
+	if (cfg->user[0]) {
+		struct passwd pw, *p = NULL;
+		if (getpwnam_r(cfg->user, &pw, buf, sizeof(buf), &p) || !p) {
+			snprintf(err, errlen, "[server] user = %s: no such user "
+				 "(create it, e.g. with systemd-sysusers, or "
+				 "leave user empty)", cfg->user);
+			return -1;
+		}
+		*gid = p->pw_gid;
+		*uid = p->pw_uid;
+	}
 	if (cfg->control_group[0]) {
 		struct group gr, *g = NULL;
 		if (getgrnam_r(cfg->control_group, &gr, buf, sizeof(buf), &g) ||
@@ -1578,98 +1573,29 @@ static int socket_group(const struct config *cfg, gid_t *gid, char *err,
 			return -1;
 		}
 		*gid = g->gr_gid;
-	} else if (cfg->user[0]) {
-		struct passwd pw, *p = NULL;
-		if (getpwnam_r(cfg->user, &pw, buf, sizeof(buf), &p) || !p) {
-			snprintf(err, errlen, "[server] user = %s: no such user "
-				 "(create it, e.g. with systemd-sysusers, or "
-				 "leave user empty)", cfg->user);
-			return -1;
-		}
-		*gid = p->pw_gid;
 	}
 	return 0;
 }
 
-static int bind_socket(struct control *ctl, unsigned mode, char *err,
-		       size_t errlen)
+static int bind_socket(struct control *ctl, char *err, size_t errlen)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = -1;
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", ctl->path);
-	if (ensure_dir(ctl->path, err, errlen) < 0)
-		return -1;
-
-	struct stat st;
-	if (lstat(ctl->path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "control socket path %s exists and is not "
-			 "a socket (move it away, or set [control] socket to "
-			 "another path)", ctl->path);
-		return -1;
-	}
-
-	/* A live evd answers a connect: refuse to steal its socket. */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto fail_errno;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		snprintf(err, errlen, "another evd is running with control "
-			 "socket %s (stop it, or set [control] socket to "
-			 "another path)", ctl->path);
-		close(fd);
-		return -1;
-	}
-	if (errno == ECONNREFUSED) {
-		log_info("removing stale control socket %s", ctl->path);
-		unlink(ctl->path);
-	}
-	close(fd);
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto fail_errno;
-	mode_t old = umask(0777 & ~mode);
-	int rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot bind control socket %s: %s%s",
-			 ctl->path, strerror(errno),
-			 errno == EADDRINUSE ? " (a file is in the way: remove "
-					       "it if no evd runs)" : "");
-		close(fd);
-		return -1;
-	}
+	const struct config *cfg = ctl->srv->cfg;
 	gid_t gid;
-	if (socket_group(ctl->srv->cfg, &gid, err, errlen) < 0) {
-		close(fd);
-		unlink(ctl->path);
+	uid_t uid;
+
+	if (socket_owner(cfg, &gid, &uid, err, errlen) < 0)
 		return -1;
-	}
-	if (gid != (gid_t)-1 && chown(ctl->path, (uid_t)-1, gid) < 0) {
-		snprintf(err, errlen, "control socket %s: cannot give it to "
-			 "group %u: %s (evd must run as root or be a member of "
-			 "that group)", ctl->path, (unsigned)gid,
-			 strerror(errno));
-		close(fd);
-		unlink(ctl->path);
+	ctl->lfd = ctl_socket_open(&ctl->sock, cfg->control_socket,
+				   cfg->control_mode, gid, uid, err, errlen);
+	if (ctl->lfd < 0)
 		return -1;
-	}
-	if (chmod(ctl->path, mode) < 0 || listen(fd, 64) < 0) {
-		snprintf(err, errlen, "control socket %s: %s", ctl->path,
-			 strerror(errno));
-		close(fd);
-		unlink(ctl->path);
-		return -1;
-	}
-	ctl->lfd = fd;
+	if (ctl->sock.made_dir)
+		log_info("created the directory of control socket %s",
+			 ctl->sock.path);
+	if (ctl->sock.removed_stale)
+		log_info("replaced the stale control socket %s",
+			 ctl->sock.path);
 	return 0;
-fail_errno:
-	snprintf(err, errlen, "control socket %s: %s", ctl->path,
-		 strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return -1;
 }
 
 struct control *control_open(struct server *srv, char *err, size_t errlen)
@@ -1683,6 +1609,7 @@ struct control *control_open(struct server *srv, char *err, size_t errlen)
 	}
 	ctl->srv = srv;
 	ctl->lfd = ctl->sigfd = ctl->quitfd = -1;
+	ctl->sock.dirfd = -1;
 	pthread_mutex_init(&ctl->lock, NULL);
 	ctl->tot = malloc(sizeof(*ctl->tot));
 	if (!ctl->tot) {
@@ -1691,8 +1618,7 @@ struct control *control_open(struct server *srv, char *err, size_t errlen)
 	}
 	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
 		ctl->cl[i].fd = -1;
-	snprintf(ctl->path, sizeof(ctl->path), "%s", srv->cfg->control_socket);
-	if (bind_socket(ctl, srv->cfg->control_mode, err, errlen) < 0)
+	if (bind_socket(ctl, err, errlen) < 0)
 		goto fail;
 
 	sigemptyset(&set);
@@ -1785,6 +1711,7 @@ void control_forget(struct control *ctl)
 			close(ctl->cl[i].fd);
 	if (ctl->lfd >= 0)
 		close(ctl->lfd);
+	ctl_socket_forget(&ctl->sock);
 	if (ctl->sigfd >= 0)
 		close(ctl->sigfd);
 	if (ctl->quitfd >= 0)
@@ -1805,9 +1732,12 @@ void control_stop(struct control *ctl)
 		if (ctl->cl[i].fd >= 0)
 			client_close(&ctl->cl[i]);
 	if (ctl->lfd >= 0) {
+		char why[512];
 		close(ctl->lfd);
-		unlink(ctl->path);
+		if (ctl_socket_remove(&ctl->sock, why, sizeof(why)) <= 0)
+			log_warnx("%s", why);
 	}
+	ctl_socket_forget(&ctl->sock);
 	if (ctl->sigfd >= 0)
 		close(ctl->sigfd);
 	if (ctl->quitfd >= 0)

@@ -336,3 +336,45 @@ open_dirs() {
 	[ "${lines[-1]}" = "evd[${lines[-1]#evd[}" ]
 	grep -q "error: \[control\] group = nosuchgroup: no such group (create it, e.g. groupadd --system nosuchgroup, or leave group empty)" <<<"$output"
 }
+
+@test "a socket directory others may write is refused with the reason; so is one another user owns" {
+	EVD_SOCK=$BATS_TEST_TMPDIR/open/evd.sock
+	EVD_CONF=$BATS_TEST_TMPDIR/evd.ini
+	mkdir -m 0777 "$BATS_TEST_TMPDIR/open"
+	chmod 0777 "$BATS_TEST_TMPDIR/open"
+	evd_config "$EVD_CONF"
+	run -1 timeout 10 "$EVD_BIN" -c "$EVD_CONF"
+	[ "${lines[-1]}" = "evd[${lines[-1]#evd[}" ]
+	grep -qF "error: control socket directory $BATS_TEST_TMPDIR/open is writable by every user (mode 0777): only root or evd's user may write it, or another user could swap the socket (chmod go-w $BATS_TEST_TMPDIR/open, or set [control] socket to another directory)" <<<"$output"
+	chmod 0775 "$BATS_TEST_TMPDIR/open"
+	run -1 timeout 10 "$EVD_BIN" -c "$EVD_CONF"
+	grep -qF "error: control socket directory $BATS_TEST_TMPDIR/open is writable by its group (mode 0775)" <<<"$output"
+	# Sticky like /tmp: still anyone's to add names to.
+	chmod 1777 "$BATS_TEST_TMPDIR/open"
+	run -1 timeout 10 "$EVD_BIN" -c "$EVD_CONF"
+	grep -qF "is writable by every user (mode 1777)" <<<"$output"
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/open")" ]
+	chmod 0755 "$BATS_TEST_TMPDIR/open"
+	if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null; then
+		chown nobody "$BATS_TEST_TMPDIR/open"
+		run -1 timeout 10 "$EVD_BIN" -c "$EVD_CONF"
+		grep -qF "error: control socket directory $BATS_TEST_TMPDIR/open belongs to uid $(id -u nobody): only root or evd's user (uid 0) may own it" <<<"$output"
+		chown root "$BATS_TEST_TMPDIR/open"
+	fi
+	# Fixed, evd starts there; nothing of its own is left beside the socket.
+	EVD_DIR=$BATS_TEST_TMPDIR/open
+	evd_start
+	[ "$(ls -A "$EVD_DIR" | grep -v '^evd\.\(ini\|log\)$')" = evd.sock ]
+	evd_stop
+	[ -z "$(ls -A "$EVD_DIR" | grep -v '^evd\.\(ini\|log\)$')" ]
+}
+
+@test "a directory given as a symbolic link is refused with the reason" {
+	mkdir "$BATS_TEST_TMPDIR/real"
+	ln -s real "$BATS_TEST_TMPDIR/link"
+	EVD_SOCK=$BATS_TEST_TMPDIR/link/evd.sock
+	EVD_CONF=$BATS_TEST_TMPDIR/evd.ini
+	evd_config "$EVD_CONF"
+	run -1 timeout 10 "$EVD_BIN" -c "$EVD_CONF"
+	grep -qF "error: control socket directory $BATS_TEST_TMPDIR/link: Not a directory (a symbolic link? name the real directory in [control] socket)" <<<"$output"
+}
