@@ -1189,18 +1189,26 @@ static void on_stop_signal(struct control *ctl, const char *name)
 			server_kick(srv);
 		}
 	} else {
+		bool reloading = server_draining(srv);
 		atomic_store(&srv->exiting, true);
 		notify_stopping();
-		if (server_draining(srv))
+		drain_start(ctl, now);
+		/* After the flags: a worker woken by it finds them set.  Before
+		 * the log line: once it is out, connecting is refused. */
+		unsigned shut = listeners_shut(srv);
+		const char *how = srv->activated ? "; the sockets systemd passed "
+			"stay open (it queues new connections for the next start)"
+			: shut ? "; new connections are refused" : "";
+		if (reloading)
 			log_info("%s: stopping once the reload's drain is over "
-				 "(the new configuration is not applied)", name);
+				 "(the new configuration is not applied)%s", name,
+				 how);
 		else if (srv->cfg->drain_timeout_ms)
 			log_info("%s: draining (requests in flight get up to "
-				 "%" PRIu64 " ms), then stopping", name,
-				 srv->cfg->drain_timeout_ms);
+				 "%" PRIu64 " ms), then stopping%s", name,
+				 srv->cfg->drain_timeout_ms, how);
 		else
-			log_info("%s: stopping (drain_timeout = 0)", name);
-		drain_start(ctl, now);
+			log_info("%s: stopping (drain_timeout = 0)%s", name, how);
 	}
 	pthread_mutex_unlock(&ctl->lock);
 }

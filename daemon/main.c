@@ -318,6 +318,14 @@ static int serve(struct config *cfg, const char *path, char **overrides,
 			break;
 		}
 		pthread_rwlock_wrlock(&srv.swap_lock);
+		if (atomic_load(&srv.exiting)) {
+			/* A SIGTERM since the run ended: its listeners are shut
+			 * (listeners_shut); a swap would listen on them again. */
+			pthread_rwlock_unlock(&srv.swap_lock);
+			free(next);
+			rc = 0;
+			break;
+		}
 		/* Read under the lock: a SIGTERM's drain_start() may write it. */
 		uint64_t drain_began = srv.drain_started_ns;
 		struct config *was = cfg;

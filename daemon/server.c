@@ -21,6 +21,10 @@
 /* One spare descriptor per process, given up to shed a connection when the
  * descriptor table is full (the libev/nginx trick). */
 static pthread_mutex_t reserve_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A worker process that finds its listener shut waits this long at most
+ * for the signal that tells it to drain (server_accept()). */
+#define SHUT_WAIT_MS 100
 static int reserve_fd = -1;
 
 int server_init(struct server *srv, const struct config *cfg)
@@ -390,6 +394,21 @@ int listeners_reconcile(struct server *srv, bool nonblock, unsigned nsets,
 	return extra_sets_open(srv, nonblock, nsets, err, errlen);
 }
 
+unsigned listeners_shut(struct server *srv)
+{
+	unsigned n = 0;
+
+	if (srv->activated)
+		return 0;	/* systemd's: it queues for the next start */
+	for (unsigned k = 0; k < srv->nsets; k++) {
+		struct listener *set = server_set(srv, k);
+		for (unsigned i = 0; i < srv->nlis; i++)
+			if (set[i].fd >= 0 && shutdown(set[i].fd, SHUT_RD) == 0)
+				n++;
+	}
+	return n;
+}
+
 void listeners_keep_only(struct server *srv, int keep)
 {
 	if (keep >= (int)srv->nsets)
@@ -495,7 +514,6 @@ static int accept_fd(int lfd, bool nonblock)
 int server_accept(struct server *srv, int lfd, struct stats_slot *slot,
 		  bool nonblock)
 {
-	(void)srv;
 	int fd = accept_fd(lfd, nonblock);
 
 	if (fd >= 0)
@@ -508,6 +526,14 @@ int server_accept(struct server *srv, int lfd, struct stats_slot *slot,
 	case EPROTO:
 		/* The peer gave up before we accepted: not our failure. */
 		return -EAGAIN;
+	case EINVAL:
+		/* Not listening: listeners_shut() stopped it for an exit.
+		 * Not a failure.  This process knows already (the flags are
+		 * set first); a worker process hears of it by a signal from
+		 * the master in a moment: wait for it rather than spin. */
+		if (!server_winding_down(srv))
+			poll(NULL, 0, SHUT_WAIT_MS);
+		return -EINTR;
 	case EMFILE:
 	case ENFILE:
 		if (!nonblock) {
