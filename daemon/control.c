@@ -1313,6 +1313,14 @@ static const char *on_reload(struct control *ctl)
 	}
 	free(ctl->pending);	/* a reload during a reload: the newest wins */
 	ctl->pending = next;
+	if (!server_draining(srv)) {
+		int rc = listeners_steer(srv);
+		if (rc < 0)
+			log_warnx("reload: cannot steer new connections to one "
+				  "SO_REUSEPORT socket while the others drain: %s; "
+				  "connections queued on the sockets that close "
+				  "may be reset", strerror(-rc));
+	}
 	log_info("reload: %s changed: restarting the serving side (requests "
 		 "in flight finish; the listening sockets stay open)",
 		 names[RELOAD_SERVING]);

@@ -112,6 +112,24 @@ int listeners_adopt(struct server *srv, int n, bool nonblock, char *err,
 int listeners_reconcile(struct server *srv, bool nonblock, unsigned nsets,
 			char *err, size_t errlen);
 void listeners_close(struct server *srv);
+/*
+ * A reload begins to drain a run whose workers have socket sets of their
+ * own (reuseport, prefork with reuseport = yes): a reuseport BPF program
+ * on each address's group sends every new connection to set 0's socket,
+ * which the next run keeps, so that nothing new lands on the sockets the
+ * next run may close; workers of the other sets serve what their sets
+ * still hold (server_set_drains()).  listeners_reconcile() takes the
+ * program off.  Nothing to do with one set.  0, or -errno (the kernel
+ * refused: connections spread as before).
+ */
+int listeners_steer(struct server *srv);
+/* While draining: true when the worker of this set must go on accepting
+ * until server_set_pending() says its queue is empty (a steered reload,
+ * set other than set 0, evd not exiting). */
+bool server_set_drains(struct server *srv, const struct listener *set);
+/* True when a connection waits in the accept queue of one of the n
+ * listeners (listening ones: a shut listener holds none). */
+bool server_set_pending(const struct listener *set, unsigned n);
 /* Listener set k, nlis entries; k >= nsets (listeners passed by systemd
  * make one set) gives set 0. */
 struct listener *server_set(struct server *srv, unsigned k);
