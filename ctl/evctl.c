@@ -23,6 +23,9 @@
 #define DEFAULT_SOCKET "/run/evd/evd.sock"
 #define TREE_SOCKET "run/evd.sock"
 #define REPLY_MAX (4u << 20)
+/* reload waits for the serving side's drain: at most [server]
+ * drain_timeout (<= 1 h), then the swap. */
+#define RELOAD_TIMEOUT_MS ((3600 + 60) * 1000)
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -67,10 +70,14 @@ static void usage(FILE *out)
 		"             one tracepoint instead of two (cheaper), `timing\n"
 		"             on` times every call again; --interval S the\n"
 		"             difference over S seconds\n"
-		"  reload     re-read evd.ini, as SIGHUP does: prints applied,\n"
-		"             unchanged or restarting (the serving side restarts\n"
-		"             on the same sockets); exit 1 when the file has\n"
-		"             errors (they are in evd's log; evd -t shows them)\n"
+		"  reload     re-read evd.ini, as SIGHUP does, and wait for the\n"
+		"             outcome: prints applied, unchanged or restarted\n"
+		"             (the serving side drained and restarted on the\n"
+		"             same sockets); exit 1 with the reason when the\n"
+		"             reload is refused or fails (errors in the file, a\n"
+		"             port that cannot be bound: evd keeps serving with\n"
+		"             the previous configuration); waits as long as the\n"
+		"             drain takes unless -T is given\n"
 		"  ping       check that evd answers (pid, uptime)\n"
 		"  version    versions of evctl and of the running evd\n"
 		"  raw LINE   send LINE as a command and print the reply as is\n"
@@ -82,7 +89,8 @@ static void usage(FILE *out)
 		" (what `make run` uses)\n"
 		"             when only that one exists\n"
 		"  -o FORMAT  text (default) or json\n"
-		"  -T SECONDS give up waiting for a reply after this long (default 5)\n"
+		"  -T SECONDS give up waiting for a reply after this long (default 5;\n"
+		"             reload: as long as evd's drain takes)\n"
 		"  -h         this help;  -V  the version of evctl\n"
 		"\n"
 		"Exit status: 0 success, 1 evd answered an error, 2 usage error,\n"
@@ -1018,6 +1026,23 @@ out:
 	return rc;
 }
 
+/* reload's outcome in text: "restarted (drained in N ms)", "applied" or
+ * "unchanged"; keys only a restart applies, on stderr. */
+static void print_reload(const char *reply)
+{
+	char v[32], ms[32], keys[700];
+
+	reply_value(reply, "reload", v, sizeof(v));
+	if (!strcmp(v, "restarted"))
+		printf("restarted (drained in %s ms)\n",
+		       reply_value(reply, "drained_ms", ms, sizeof(ms)));
+	else
+		printf("%s\n", v);
+	if (strcmp(reply_value(reply, "not_applied", keys, sizeof(keys)), "?"))
+		fprintf(stderr, "evctl: warning: not applied until evd restarts: "
+			"%s (systemctl restart evd)\n", keys);
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock = NULL, *used = NULL;
@@ -1025,6 +1050,7 @@ int main(int argc, char **argv)
 	char raw[1100];
 	enum format fmt = FMT_TEXT;
 	int timeout_ms = 5000;
+	bool timeout_set = false;
 	int nargs = 0;
 	char *args[16];
 
@@ -1068,6 +1094,7 @@ int main(int argc, char **argv)
 				timeout_ms = (int)(s * 1000);
 				if (timeout_ms < 1)
 					timeout_ms = 1;
+				timeout_set = true;
 			}
 		} else if (command && !strcmp(command, "syscalls") &&
 			   !strncmp(a, "--", 2) && a[2]) {
@@ -1151,6 +1178,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	if (!strcmp(command, "reload") && !timeout_set)
+		timeout_ms = RELOAD_TIMEOUT_MS;
 	int fd = open_control(sock, &used);
 	if (fd < 0)
 		return EXIT_NO_DAEMON;
@@ -1172,8 +1201,7 @@ int main(int argc, char **argv)
 		       reply_value(r.data, "pid", pid, sizeof(pid)),
 		       reply_value(r.data, "uptime_seconds", up, sizeof(up)));
 	} else if (!strcmp(command, "reload") && fmt == FMT_TEXT) {
-		char v[32];
-		printf("%s\n", reply_value(r.data, "reload", v, sizeof(v)));
+		print_reload(r.data);
 	} else if (!strcmp(command, "version") && fmt == FMT_TEXT) {
 		char v[64];
 		printf("evctl %s\nevd %s\n", EVD_VERSION,

@@ -52,6 +52,8 @@ struct client {
 	uint64_t deadline;
 	uid_t uid;		/* the peer, from SO_PEERCRED */
 	bool privileged;	/* root or evd's own user: may change state */
+	unsigned wait_reload;	/* waits for the outcome of this reload
+				 * (ctl->reload_seq); 0: not waiting */
 };
 
 struct rate_sample {
@@ -93,6 +95,15 @@ struct control {
 	int noverrides;
 	pthread_mutex_t lock;
 	struct config *pending;		/* the next configuration, if any */
+	unsigned reload_seq;		/* reloads handed to the main thread */
+	unsigned reload_taken;		/* the one the main thread swaps to */
+	unsigned reload_done;		/* the last one whose swap is over */
+	bool reload_ok;			/* how it went: */
+	double reload_ms;		/*   drained in, when it went well */
+	char reload_why[512];		/*   why not, otherwise */
+	char not_applied[CONFIG_NAMES_MAX];	/* keys only a restart applies */
+	int wakefd;			/* the main thread: a swap is over */
+	struct client *cur;		/* whose command runs */
 	uint64_t drain_deadline;	/* 0: not draining */
 	unsigned drain_gen;		/* the run being drained */
 
@@ -877,23 +888,43 @@ static void cmd_quit(struct control *ctl, struct out *o, int argc, char **argv)
 	out_printf(o, "END\n");
 }
 
-static const char *on_reload(struct control *ctl);
+/* What a reload came to, for evctl (cmd_reload) and the log. */
+enum reload_result {
+	RL_UNCHANGED,
+	RL_APPLIED,		/* live keys only */
+	RL_RESTARTING,		/* the serving side drains; the main thread
+				 * reports how the swap went */
+	RL_REFUSED,		/* nothing changed: why says why */
+};
 
+struct reload_outcome {
+	enum reload_result result;
+	char why[900];				/* RL_REFUSED */
+	char not_applied[CONFIG_NAMES_MAX];	/* keys only a restart applies */
+};
+
+static void on_reload(struct control *ctl, struct reload_outcome *out);
+static void cmd_reload_reply(struct control *ctl, struct out *o,
+			     const struct reload_outcome *r);
+
+/* reload: answered at once when nothing restarts or the file is refused;
+ * otherwise once the main thread has swapped the serving side (the client
+ * waits: control_reload_done(), reply_waiters()). */
 static void cmd_reload(struct control *ctl, struct out *o, int argc,
 		       char **argv)
 {
+	struct reload_outcome *r = malloc(sizeof(*r));
+
 	(void)argc;
 	(void)argv;
-	log_info("reload asked for on the control socket");
-	const char *r = on_reload(ctl);
-	if (strcmp(r, "refused") == 0) {
-		out_printf(o, "ERROR reload refused: %s has errors (evd -t -c %s "
-			   "shows them); still serving with the previous "
-			   "configuration\n", ctl->cfg_path, ctl->cfg_path);
+	if (!r) {
+		out_printf(o, "ERROR reload refused: out of memory\n");
 		return;
 	}
-	out_printf(o, "reload %s\n", r);
-	out_printf(o, "END\n");
+	log_info("reload asked for on the control socket");
+	on_reload(ctl, r);
+	cmd_reload_reply(ctl, o, r);
+	free(r);
 }
 
 static const struct ctl_cmd commands[] = {
@@ -938,7 +969,7 @@ static bool changes_state(int argc, char **argv)
 }
 
 static bool execute(struct control *ctl, struct out *o, char *line,
-		    const struct client *c)
+		    struct client *c)
 {
 	char *argv[CTL_ARGS_MAX];
 	unsigned char bad = 0;
@@ -978,7 +1009,9 @@ static bool execute(struct control *ctl, struct out *o, char *line,
 				  *a2 ? " " : "", a2);
 			return false;
 		}
+		ctl->cur = c;
 		cmd->fn(ctl, o, argc - 1, argv + 1);
+		ctl->cur = NULL;
 		return cmd->fn == cmd_quit;
 	}
 	char name[40];
@@ -1054,7 +1087,8 @@ static void client_lines(struct control *ctl, struct client *c)
 {
 	size_t start = 0;
 
-	while (!c->closing && start < c->inlen && c->out.len < CTL_OUT_MAX / 2) {
+	while (!c->closing && !c->wait_reload && start < c->inlen &&
+	       c->out.len < CTL_OUT_MAX / 2) {
 		char *nl = memchr(c->in + start, '\n', c->inlen - start);
 		if (!nl)
 			break;
@@ -1107,8 +1141,8 @@ static void client_read(struct control *ctl, struct client *c, uint64_t now)
 		c->deadline = now + CTL_IDLE_MS * 1000000ull;
 	}
 	client_lines(ctl, c);
-	if (c->eof)
-		c->closing = true;
+	if (c->eof && !c->wait_reload)
+		c->closing = true;	/* after the reply it waits for */
 }
 
 static void client_write(struct client *c, uint64_t now)
@@ -1215,26 +1249,19 @@ static void on_stop_signal(struct control *ctl, const char *name)
 
 static void status_update(struct control *ctl, uint64_t now);
 
-/* SIGHUP: re-reads the configuration.  A broken file changes nothing;
- * live keys apply at once; a change of any serving key drains the current
- * run, and the main thread starts the next one with the new configuration
- * on the same listening sockets. */
-static const char *on_reload(struct control *ctl)
+/* Reads the file for a reload; NULL when refused (logged, why set). */
+static struct config *reload_read(struct control *ctl,
+				  struct reload_outcome *out)
 {
 	static struct config_errors errs, warns;
-	struct server *srv = ctl->srv;
-	struct config *cur = (struct config *)srv->cfg;
-	char names[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX];
-	const char *result = "applied";
-
-	notify_reloading();
-	log_info("SIGHUP: reloading %s", ctl->cfg_path);
 	struct config *next = malloc(sizeof(*next));
+
 	if (!next) {
+		snprintf(out->why, sizeof(out->why), "out of memory; still "
+			 "serving with the previous configuration");
 		log_errorx("reload: out of memory; still serving with the "
 			   "previous configuration");
-		result = "refused";
-		goto ready;
+		return NULL;
 	}
 	if (config_read(next, ctl->cfg_path, ctl->overrides, ctl->noverrides,
 			&errs, &warns) < 0) {
@@ -1245,74 +1272,74 @@ static const char *on_reload(struct control *ctl)
 			   "with the previous configuration (evd -t -c %s "
 			   "shows them)", ctl->cfg_path, n, n == 1 ? "" : "s",
 			   ctl->cfg_path);
-		notify_ready();
 		notify_status("reload refused: %u error%s in %s; serving with "
 			      "the previous configuration", n, n == 1 ? "" : "s",
 			      ctl->cfg_path);
+		snprintf(out->why, sizeof(out->why), "%s%s (evd -t -c %s shows "
+			 "%s); still serving with the previous configuration",
+			 errs.n ? errs.msg[0] : "errors", n > 1 ? " and more" :
+			 "", ctl->cfg_path, n > 1 ? "them all" : "it");
 		free(next);
-		return "refused";
+		return NULL;
 	}
 	for (unsigned i = 0; i < warns.n; i++)
 		log_warnx("reload: %s", warns.msg[i]);
+	return next;
+}
 
-	unsigned changed = config_compare(cur, next, names);
-	if (changed & (1u << RELOAD_RESTART)) {
-		log_warnx("reload: %s changed: only a restart of evd applies "
-			  "that (systemctl restart evd); keeping the running "
-			  "value", names[RELOAD_RESTART]);
-		memcpy(next->control_socket, cur->control_socket,
-		       sizeof(next->control_socket));
-		next->control_mode = cur->control_mode;
-		memcpy(next->control_group, cur->control_group,
-		       sizeof(next->control_group));
-		memcpy(next->user, cur->user, sizeof(next->user));
+/* The keys that apply without touching a connection ([log] level, the
+ * probes' switches): into cur at once. */
+static void reload_live(struct control *ctl, struct config *cur,
+			struct config *next)
+{
+	char err[256] = "";
+
+	log_set_level(next->log_level);
+	cur->log_level = next->log_level;
+	if (!ctl->probes)
+		return;
+	if (next->probes_syscalls != cur->probes_syscalls) {
+		bool on = next->probes_syscalls != PROBES_OFF;
+		if (sc_set(ctl, on, now_ns(), err, sizeof(err)) < 0)
+			log_warnx("reload: [probes] syscalls = %s: cannot load "
+				  "the syscall probes: %s; they stay off",
+				  probes_mode_names[next->probes_syscalls], err);
+		cur->probes_syscalls = next->probes_syscalls;
 	}
-	if (changed & (1u << RELOAD_LIVE)) {
-		log_set_level(next->log_level);
-		cur->log_level = next->log_level;
-		if (next->probes_syscalls != cur->probes_syscalls && ctl->probes) {
-			char err[256] = "";
-			bool on = next->probes_syscalls != PROBES_OFF;
-			if (sc_set(ctl, on, now_ns(), err, sizeof(err)) < 0)
-				log_warnx("reload: [probes] syscalls = %s: cannot "
-					  "load the syscall probes: %s; they stay "
-					  "off", probes_mode_names[next->probes_syscalls],
-					  err);
-			cur->probes_syscalls = next->probes_syscalls;
-		}
-		if (next->probes_timing != cur->probes_timing && ctl->probes) {
-			char err[256] = "";
-			if (probes_set_timing(ctl->probes, next->probes_timing,
-					      err, sizeof(err)) < 0)
-				log_warnx("reload: [probes] timing = yes: %s; "
-					  "counting calls and errors only", err);
-			cur->probes_timing = next->probes_timing =
-				probes_timing(ctl->probes);
-		}
-		if (next->probes_sample != cur->probes_sample && ctl->probes) {
-			sc_set_sample(ctl, next->probes_sample, now_ns());
-			cur->probes_sample = next->probes_sample;
-		}
-		log_info("reload: applied at once: %s", names[RELOAD_LIVE]);
+	if (next->probes_timing != cur->probes_timing) {
+		if (probes_set_timing(ctl->probes, next->probes_timing, err,
+				      sizeof(err)) < 0)
+			log_warnx("reload: [probes] timing = yes: %s; counting "
+				  "calls and errors only", err);
+		cur->probes_timing = next->probes_timing =
+			probes_timing(ctl->probes);
 	}
-	if (!(changed & (1u << RELOAD_SERVING))) {
-		if (!changed) {
-			log_info("reload: %s has no change", ctl->cfg_path);
-			result = "unchanged";
-		}
-		free(next);
-		goto ready;
+	if (next->probes_sample != cur->probes_sample) {
+		sc_set_sample(ctl, next->probes_sample, now_ns());
+		cur->probes_sample = next->probes_sample;
 	}
+}
+
+/* Hands next to the main thread and drains the current run.  false when
+ * evd is stopping (nothing is applied; why set). */
+static bool reload_restart(struct control *ctl, struct config *next,
+			   const char *names, struct reload_outcome *out)
+{
+	struct server *srv = ctl->srv;
+
 	pthread_mutex_lock(&ctl->lock);
 	if (atomic_load(&srv->exiting)) {
 		pthread_mutex_unlock(&ctl->lock);
 		log_warnx("reload: evd is stopping; the new configuration is "
 			  "not applied");
+		snprintf(out->why, sizeof(out->why), "evd is stopping (the new "
+			 "configuration is not applied)");
 		free(next);
-		return "refused";
+		return false;
 	}
 	free(ctl->pending);	/* a reload during a reload: the newest wins */
 	ctl->pending = next;
+	ctl->reload_seq++;
 	if (!server_draining(srv)) {
 		int rc = listeners_steer(srv);
 		if (rc < 0)
@@ -1322,16 +1349,134 @@ static const char *on_reload(struct control *ctl)
 				  "may be reset", strerror(-rc));
 	}
 	log_info("reload: %s changed: restarting the serving side (requests "
-		 "in flight finish; the listening sockets stay open)",
-		 names[RELOAD_SERVING]);
+		 "in flight finish; the listening sockets stay open)", names);
 	drain_start(ctl, now_ns());
 	pthread_mutex_unlock(&ctl->lock);
-	/* The main thread says READY=1 once the new run starts. */
-	return "restarting";
+	return true;
+}
+
+/* SIGHUP, evctl reload: re-reads the configuration.  A broken file changes
+ * nothing; live keys apply at once; a change of any serving key drains the
+ * current run, and the main thread starts the next one with the new
+ * configuration on the same listening sockets (control_reload_done() says
+ * how that went). */
+static void on_reload(struct control *ctl, struct reload_outcome *out)
+{
+	struct server *srv = ctl->srv;
+	struct config *cur = (struct config *)srv->cfg;
+	char names[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX];
+
+	memset(out, 0, sizeof(*out));
+	out->result = RL_REFUSED;
+	notify_reloading();
+	log_info("SIGHUP: reloading %s", ctl->cfg_path);
+	struct config *next = reload_read(ctl, out);
+	if (!next)
+		goto ready;
+	unsigned changed = config_compare(cur, next, names);
+	if (changed & (1u << RELOAD_RESTART)) {
+		log_warnx("reload: %s changed: only a restart of evd applies "
+			  "that (systemctl restart evd); keeping the running "
+			  "value", names[RELOAD_RESTART]);
+		snprintf(out->not_applied, sizeof(out->not_applied), "%s",
+			 names[RELOAD_RESTART]);
+		memcpy(next->control_socket, cur->control_socket,
+		       sizeof(next->control_socket));
+		next->control_mode = cur->control_mode;
+		memcpy(next->control_group, cur->control_group,
+		       sizeof(next->control_group));
+		memcpy(next->user, cur->user, sizeof(next->user));
+	}
+	if (changed & (1u << RELOAD_LIVE)) {
+		reload_live(ctl, cur, next);
+		log_info("reload: applied at once: %s", names[RELOAD_LIVE]);
+	}
+	out->result = changed ? RL_APPLIED : RL_UNCHANGED;
+	if (!changed)
+		log_info("reload: %s has no change", ctl->cfg_path);
+	if (!(changed & (1u << RELOAD_SERVING))) {
+		free(next);
+		goto ready;
+	}
+	if (reload_restart(ctl, next, names[RELOAD_SERVING], out)) {
+		/* The main thread says READY=1 once the new run starts. */
+		out->result = RL_RESTARTING;
+		return;
+	}
+	out->result = RL_REFUSED;
 ready:
 	notify_ready();
 	status_update(ctl, now_ns());
-	return result;
+}
+
+/* The reply to reload: at once, or (restarting) the client waits. */
+static void cmd_reload_reply(struct control *ctl, struct out *o,
+			     const struct reload_outcome *r)
+{
+	static const char *const word[] = { "unchanged", "applied" };
+	struct client *c = ctl->cur;
+
+	if (r->result == RL_REFUSED) {
+		out_printf(o, "ERROR reload refused: %s\n", r->why);
+		return;
+	}
+	if (r->result == RL_RESTARTING) {
+		snprintf(ctl->not_applied, sizeof(ctl->not_applied), "%s",
+			 r->not_applied);
+		c->wait_reload = ctl->reload_seq;
+		c->deadline = UINT64_MAX;
+		return;
+	}
+	out_printf(o, "reload %s\n", word[r->result]);
+	if (r->not_applied[0])
+		out_printf(o, "not_applied %s\n", r->not_applied);
+	out_printf(o, "END\n");
+}
+
+/* The outcome of the swap the client waited for. */
+static void reload_waited(struct control *ctl, struct client *c)
+{
+	if (ctl->reload_ok) {
+		out_printf(&c->out, "reload restarted\ndrained_ms %.0f\n",
+			   ctl->reload_ms);
+		if (ctl->not_applied[0])
+			out_printf(&c->out, "not_applied %s\n",
+				   ctl->not_applied);
+		out_printf(&c->out, "END\n");
+	} else {
+		out_printf(&c->out, "ERROR reload failed: %s; still serving "
+			   "with the previous configuration\n",
+			   ctl->reload_why);
+	}
+	c->wait_reload = 0;
+}
+
+/* The main thread has swapped (control_reload_done()): answer the clients
+ * that waited for it, then run what they sent meanwhile. */
+static void reply_waiters(struct control *ctl, uint64_t now)
+{
+	uint64_t v;
+	ssize_t r = read(ctl->wakefd, &v, sizeof(v));
+
+	(void)r;
+	pthread_mutex_lock(&ctl->lock);
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
+		struct client *c = &ctl->cl[i];
+		if (c->fd < 0 || !c->wait_reload ||
+		    (int)(ctl->reload_done - c->wait_reload) < 0)
+			continue;
+		reload_waited(ctl, c);
+		c->deadline = now + CTL_IDLE_MS * 1000000ull;
+	}
+	pthread_mutex_unlock(&ctl->lock);
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
+		struct client *c = &ctl->cl[i];
+		if (c->fd < 0 || c->wait_reload)
+			continue;
+		client_lines(ctl, c);
+		if (c->eof)
+			c->closing = true;
+	}
 }
 
 static void on_signal(struct control *ctl)
@@ -1346,9 +1491,11 @@ static void on_signal(struct control *ctl)
 		case SIGINT:
 			on_stop_signal(ctl, "SIGINT");
 			break;
-		case SIGHUP:
-			(void)on_reload(ctl);
+		case SIGHUP: {
+			struct reload_outcome out;
+			on_reload(ctl, &out);
 			break;
+		}
 		default:
 			break;
 		}
@@ -1438,8 +1585,8 @@ static int ms_until(uint64_t when, uint64_t now)
 static void *control_main(void *arg)
 {
 	struct control *ctl = arg;
-	struct pollfd pfd[3 + CTL_CLIENTS_MAX];
-	int map[3 + CTL_CLIENTS_MAX];
+	struct pollfd pfd[4 + CTL_CLIENTS_MAX];
+	int map[4 + CTL_CLIENTS_MAX];
 	sigset_t all;
 
 	/* Signals are for the serving side (SIGCHLD, SIGKICK) or read here
@@ -1484,6 +1631,7 @@ static void *control_main(void *arg)
 			timeout = ms_until(ctl->sc_window, now);
 		pfd[n++] = (struct pollfd){ .fd = ctl->quitfd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = ctl->sigfd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = ctl->wakefd, .events = POLLIN };
 		/* Out of descriptors: the socket waits a little (a pending
 		 * client would wake poll at once, again and again). */
 		bool paused = now < ctl->accept_pause;
@@ -1521,14 +1669,17 @@ static void *control_main(void *arg)
 		if (r > 0 && pfd[1].revents)
 			on_signal(ctl);
 		if (r > 0 && pfd[2].revents)
+			reply_waiters(ctl, now);
+		if (r > 0 && pfd[3].revents)
 			client_accept(ctl, now);
-		for (unsigned i = 3; r > 0 && i < n; i++) {
+		for (unsigned i = 4; r > 0 && i < n; i++) {
 			struct client *c = &ctl->cl[map[i]];
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 				client_read(ctl, c, now);
 			if (c->out.len > c->out.off)
 				client_write(c, now);
-			if (!c->closing && c->inlen && c->out.len < CTL_OUT_MAX / 2)
+			if (!c->closing && !c->wait_reload && c->inlen &&
+			    c->out.len < CTL_OUT_MAX / 2)
 				client_lines(ctl, c);
 		}
 		for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
@@ -1536,7 +1687,8 @@ static void *control_main(void *arg)
 			if (c->fd < 0)
 				continue;
 			bool flushed = c->out.len == c->out.off;
-			if ((c->closing && flushed) || c->deadline <= now)
+			if ((c->closing && flushed && !c->wait_reload) ||
+			    c->deadline <= now)
 				client_close(c);
 		}
 		if (now >= ctl->next_sample)
@@ -1624,7 +1776,7 @@ struct control *control_open(struct server *srv, char *err, size_t errlen)
 		return NULL;
 	}
 	ctl->srv = srv;
-	ctl->lfd = ctl->sigfd = ctl->quitfd = -1;
+	ctl->lfd = ctl->sigfd = ctl->quitfd = ctl->wakefd = -1;
 	ctl->sock.dirfd = -1;
 	pthread_mutex_init(&ctl->lock, NULL);
 	ctl->tot = malloc(sizeof(*ctl->tot));
@@ -1643,7 +1795,8 @@ struct control *control_open(struct server *srv, char *err, size_t errlen)
 	sigaddset(&set, SIGHUP);
 	ctl->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	ctl->quitfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (ctl->sigfd < 0 || ctl->quitfd < 0) {
+	ctl->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ctl->sigfd < 0 || ctl->quitfd < 0 || ctl->wakefd < 0) {
 		snprintf(err, errlen, "control thread: %s", strerror(errno));
 		goto fail;
 	}
@@ -1682,6 +1835,7 @@ struct config *control_next_run(struct control *ctl)
 	if (!atomic_load(&ctl->srv->exiting)) {
 		next = ctl->pending;
 		ctl->pending = NULL;
+		ctl->reload_taken = ctl->reload_seq;
 	}
 	pthread_mutex_unlock(&ctl->lock);
 	return next;
@@ -1702,6 +1856,21 @@ bool control_resume(struct control *ctl)
 	}
 	pthread_mutex_unlock(&ctl->lock);
 	return run;
+}
+
+void control_reload_done(struct control *ctl, double drained_ms,
+			 const char *why)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&ctl->lock);
+	ctl->reload_done = ctl->reload_taken;
+	ctl->reload_ok = !why;
+	ctl->reload_ms = drained_ms;
+	snprintf(ctl->reload_why, sizeof(ctl->reload_why), "%s", why ? why : "");
+	pthread_mutex_unlock(&ctl->lock);
+	ssize_t w = write(ctl->wakefd, &one, sizeof(one));
+	(void)w;
 }
 
 int control_run(struct control *ctl, char *err, size_t errlen)
@@ -1732,6 +1901,8 @@ void control_forget(struct control *ctl)
 		close(ctl->sigfd);
 	if (ctl->quitfd >= 0)
 		close(ctl->quitfd);
+	if (ctl->wakefd >= 0)
+		close(ctl->wakefd);
 }
 
 void control_stop(struct control *ctl)
@@ -1744,9 +1915,18 @@ void control_stop(struct control *ctl)
 		(void)w;
 		pthread_join(ctl->thread, NULL);
 	}
-	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
-		if (ctl->cl[i].fd >= 0)
-			client_close(&ctl->cl[i]);
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
+		struct client *c = &ctl->cl[i];
+		if (c->fd < 0)
+			continue;
+		if (c->wait_reload && (int)(ctl->reload_done - c->wait_reload) >= 0)
+			reload_waited(ctl, c);
+		else if (c->wait_reload)
+			out_printf(&c->out, "ERROR reload not applied: evd is "
+				   "stopping\n");
+		client_write(c, now_ns());	/* what fits, without waiting */
+		client_close(c);
+	}
 	if (ctl->lfd >= 0) {
 		char why[512];
 		close(ctl->lfd);
@@ -1758,6 +1938,8 @@ void control_stop(struct control *ctl)
 		close(ctl->sigfd);
 	if (ctl->quitfd >= 0)
 		close(ctl->quitfd);
+	if (ctl->wakefd >= 0)
+		close(ctl->wakefd);
 	free(ctl->pending);
 	free(ctl->tot);
 	pthread_mutex_destroy(&ctl->lock);

@@ -55,6 +55,14 @@ struct config *control_next_run(struct control *ctl);
  * meanwhile and evd is to exit instead. */
 bool control_resume(struct control *ctl);
 
+/* The main thread, after swapping to the configuration control_next_run()
+ * gave: how it went (why: NULL when the new run starts, drained in
+ * drained_ms; otherwise the reason, and the previous configuration
+ * serves).  The clients that asked for that reload (evctl reload) get the
+ * answer. */
+void control_reload_done(struct control *ctl, double drained_ms,
+			 const char *why);
+
 /* Starts the control thread once the server's listeners and scoreboard
  * exist.  Returns 0, or -1 with a message in err. */
 int control_run(struct control *ctl, char *err, size_t errlen);

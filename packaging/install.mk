@@ -44,7 +44,8 @@ install: all
 	$(Q)$(INSTALL) -m 644 packaging/man/evd.ini.5 $(DESTDIR)$(MANDIR)/man5/
 	$(Q)$(INSTALL) -m 644 packaging/man/evd.8 packaging/man/evctl.8 \
 		$(DESTDIR)$(MANDIR)/man8/
-	$(Q)sed 's|/usr/sbin/evd|$(SBINDIR)/evd|g' packaging/systemd/evd.service \
+	$(Q)sed -e 's|/usr/sbin/evd|$(SBINDIR)/evd|g' \
+		-e 's|/usr/bin/evctl|$(BINDIR_INS)/evctl|g' packaging/systemd/evd.service \
 		>$(DESTDIR)$(UNITDIR)/evd.service.tmp
 	$(Q)chmod 644 $(DESTDIR)$(UNITDIR)/evd.service.tmp
 	$(Q)mv $(DESTDIR)$(UNITDIR)/evd.service.tmp $(DESTDIR)$(UNITDIR)/evd.service

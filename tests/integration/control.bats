@@ -329,12 +329,15 @@ open_dirs() {
 	[ "$status" -eq 3 ]
 	[ "$output" = "evctl: cannot connect to $EVD_SOCK: permission denied: the socket is mode 660, group 0; run as root, as evd's user, or as a member of that group" ]
 	evd_stop
-	# A group that does not exist stops the start with the reason.
+	# A group that does not exist stops the start with the reason: a
+	# configuration error, found before anything starts (exit 78).
 	evd_config "$EVD_CONF" control.group=nosuchgroup
 	run "$EVD_BIN" -c "$EVD_CONF"
-	[ "$status" -eq 1 ]
-	[ "${lines[-1]}" = "evd[${lines[-1]#evd[}" ]
-	grep -q "error: \[control\] group = nosuchgroup: no such group (create it, e.g. groupadd --system nosuchgroup, or leave group empty)" <<<"$output"
+	[ "$status" -eq 78 ]
+	[[ ${lines[0]} =~ ^evd:\ $EVD_CONF:[0-9]+:\ group:\ no\ such\ group\ \"nosuchgroup\"\ \(create\ it,\ e\.g\.\ \`groupadd\ --system\ nosuchgroup\`,\ or\ leave\ group\ empty\)$ ]]
+	[ "${lines[1]}" = "evd: configuration $EVD_CONF has 1 error: not starting" ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ ! -e "$EVD_SOCK" ]
 }
 
 @test "a socket directory others may write is refused with the reason; so is one another user owns" {

@@ -153,12 +153,12 @@ free_low_port() {
 	evd_stop
 }
 
-@test "an unknown [server] user: evd refuses to serve, exit 1, the reason on stderr" {
+@test "an unknown [server] user: evd refuses to serve, exit 78 (a configuration error), the reason on stderr" {
 	EVD_CONF=$EVD_DIR/evd.ini
 	EVD_SOCK=$EVD_DIR/evd.sock
 	evd_config "$EVD_CONF"
-	run -1 timeout 10 "$EVD_BIN" -c "$EVD_CONF" -o server.user=evd-no-such-user
-	[[ $output == *'[server] user = '*'evd-no-such-user'*': no such user ('* ]]
+	run -78 timeout 10 "$EVD_BIN" -c "$EVD_CONF" -o server.user=evd-no-such-user
+	[[ $output == *'-o server.user=evd-no-such-user: user: no such user "evd-no-such-user" ('* ]]
 	[ ! -e "$EVD_SOCK" ]
 	evd_none_left
 }

@@ -445,3 +445,122 @@ drain_refuses() {
 	done
 	drain_refuses prefork prefork.reuseport=yes
 }
+
+@test "evctl reload waits for the outcome: restarted, applied, unchanged, exit 0; the new model serves as soon as it returns" {
+	evd_start server.protocol=http
+	evd_config "$EVD_CONF" server.protocol=http server.model=poll
+	run --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" reload
+	[ "$status" -eq 0 ]
+	[[ $output =~ ^restarted\ \(drained\ in\ [0-9]+\ ms\)$ ]]
+	[ -z "$stderr" ]
+	# No waiting: the swap is over when evctl returns.
+	[ "$(stat_of model)" = poll ]
+	run curl -s "http://127.0.0.1:$EVD_PORT/"
+	[ "$output" = "Hello, World!" ]
+	run -0 "$EVCTL_BIN" -s "$EVD_SOCK" reload
+	[ "$output" = unchanged ]
+	evd_config "$EVD_CONF" server.protocol=http server.model=poll log.level=info
+	run -0 "$EVCTL_BIN" -s "$EVD_SOCK" reload
+	[ "$output" = applied ]
+	# The protocol: the same, readable with socat (which sends EOF at once).
+	evd_config "$EVD_CONF" server.protocol=http server.model=epoll
+	run bash -c "printf 'reload\nping\n' | timeout 20 socat -t 15 - UNIX-CONNECT:$EVD_SOCK"
+	[ "${lines[0]}" = "reload restarted" ]
+	[[ ${lines[1]} =~ ^drained_ms\ [0-9]+$ ]]
+	[ "${lines[2]}" = END ]
+	# What was sent behind the reload runs after its answer.
+	[ "${lines[3]}" = "pid $EVD_PID" ]
+	[ "${#lines[@]}" -eq 6 ]
+	[ "$(stat_of model)" = epoll ]
+	# A key only a restart applies: said on stderr, exit 0.
+	evd_config "$EVD_CONF" server.protocol=http server.model=epoll control.mode=0600
+	run --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" reload
+	[ "$status" -eq 0 ]
+	[ "$output" = applied ]
+	[ "$stderr" = "evctl: warning: not applied until evd restarts: control.mode (systemctl restart evd)" ]
+	evd_stop
+}
+
+@test "evctl reload: a broken file exits 1 with the first error; the old configuration keeps serving" {
+	evd_start
+	printf '[server]\nlisten = 127.0.0.1:0\nmodel = modle\nworkers = -1\n[control]\nsocket = %s\n' "$EVD_SOCK" >"$EVD_CONF"
+	run --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" reload
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[[ $stderr == "evctl: evd: ERROR reload refused: $EVD_CONF:3: model: unknown model \"modle\" "*" and more (evd -t -c $EVD_CONF shows them all); still serving with the previous configuration" ]]
+	[ "$(stat_of model)" = epoll ]
+	run "$EVCLIENT_BIN" -p "$EVD_PORT" -c 1 -n 1 -m 2 -s 10 -T 30
+	[ "$status" -eq 0 ]
+	evd_stop
+}
+
+@test "evctl reload: an address that cannot be bound exits 1 with the reason; evd serves on with the previous configuration" {
+	evd_start server.protocol=http
+	# A port another server holds (a job: evd_cleanup ends it).
+	"$(dirname "$EVCLIENT_BIN")/closeserver" >"$BATS_TEST_TMPDIR/other.port" &
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/other.port"
+	taken=$(head -1 "$BATS_TEST_TMPDIR/other.port")
+	[ -n "$taken" ]
+	evd_config "$EVD_CONF" server.protocol=http server.listen="127.0.0.1:0,127.0.0.1:$taken" server.model=poll
+	run --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" reload
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "evctl: evd: ERROR reload failed: cannot listen on 127.0.0.1:$taken: Address already in use (another server holds that port: stop it or change listen in the config); still serving with the previous configuration" ]
+	grep -q "error: reload failed: cannot listen on 127.0.0.1:$taken" "$EVD_LOG"
+	[ "$(stat_of model)" = epoll ]
+	[ "$(stat_of listen)" = "127.0.0.1:$EVD_PORT" ]
+	run curl -s "http://127.0.0.1:$EVD_PORT/"
+	[ "$output" = "Hello, World!" ]
+	evd_stop
+}
+
+@test "evctl reload as root with [server] user = nobody: a port below 1024 after the drop exits 1 with the reason" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to drop to nobody"
+	EVD_DIR=$(mktemp -d /tmp/evd-reload.XXXXXX)
+	chown nobody: "$EVD_DIR"
+	chmod 755 "$EVD_DIR"
+	EVD_SOCK=$EVD_DIR/evd.sock
+	EVD_LOG=$EVD_DIR/evd.log
+	EVD_CONF=$EVD_DIR/evd.ini
+	evd_config "$EVD_CONF" server.user=nobody
+	"$EVD_BIN" -c "$EVD_CONF" 2>"$EVD_LOG" &
+	EVD_PID=$!
+	wait_until 10 evd_answers
+	EVD_PORT=$(stat_of listen | sed 's/.*://')
+	low=
+	for p in $(seq 1023 -1 1000); do
+		ss -Htln "sport = :$p" | grep -q . || { low=$p; break; }
+	done
+	evd_config "$EVD_CONF" server.user=nobody server.listen="127.0.0.1:0,127.0.0.1:$low"
+	run --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" reload
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "evctl: evd: ERROR reload failed: cannot listen on 127.0.0.1:$low: Permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE); still serving with the previous configuration" ]
+	[ "$(stat_of listen)" = "127.0.0.1:$EVD_PORT" ]
+	evd_stop
+	rm -rf "$EVD_DIR"
+}
+
+@test "evctl reload waiting on a drain when SIGTERM comes: exit 1, not applied; a reload asked while stopping is refused" {
+	evd_start server.protocol=http
+	curl -s --max-time 20 "http://127.0.0.1:$EVD_PORT/delay/2000" >"$BATS_TEST_TMPDIR/out" &
+	cpid=$!
+	wait_stat connections_active 1
+	evd_config "$EVD_CONF" server.protocol=http server.model=poll
+	"$EVCTL_BIN" -s "$EVD_SOCK" reload >"$BATS_TEST_TMPDIR/r.out" 2>"$BATS_TEST_TMPDIR/r.err" &
+	rpid=$!
+	wait_until 10 log_has 'restarting the serving side' 1
+	kill -TERM "$EVD_PID"
+	wait_until 10 grep -q 'SIGTERM: stopping once the reload.s drain is over' "$EVD_LOG"
+	run --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" reload
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "evctl: evd: ERROR reload refused: evd is stopping (the new configuration is not applied)" ]
+	rc=0
+	wait "$rpid" || rc=$?
+	[ "$rc" -eq 1 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/r.err")" = "evctl: evd: ERROR reload not applied: evd is stopping" ]
+	[ ! -s "$BATS_TEST_TMPDIR/r.out" ]
+	wait "$cpid"
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = "Hello, World!" ]
+	wait_until 10 evd_gone
+	wait "$EVD_PID"
+	EVD_PID=
+}
