@@ -196,9 +196,19 @@ static int transact(int fd, const char *path, const char *cmd, int timeout_ms,
 	memcpy(line, cmd, clen);
 	line[clen] = '\n';
 	if (send(fd, line, clen + 1, MSG_NOSIGNAL) != (ssize_t)(clen + 1)) {
-		fprintf(stderr, "evctl: cannot send to %s: %s\n", path,
-			strerror(errno));
+		/* evd may have answered (too many clients) and closed. */
+		int e = errno;
+		char why[256];
+		ssize_t n = recv(fd, why, sizeof(why) - 1, MSG_DONTWAIT);
 		free(line);
+		if (n > 5 && !strncmp(why, "ERROR", 5)) {
+			why[n] = '\0';
+			fprintf(stderr, "evctl: evd: %s%s", why,
+				why[n - 1] == '\n' ? "" : "\n");
+			return EXIT_REPLY_ERROR;
+		}
+		fprintf(stderr, "evctl: cannot send to %s: %s\n", path,
+			strerror(e));
 		return EXIT_NO_DAEMON;
 	}
 	free(line);

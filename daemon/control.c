@@ -30,6 +30,12 @@
 #include "util.h"
 #include "version.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)		/* a number's digits, for messages */
+
+_Static_assert(CTL_OTHERS_MAX == CTL_CLIENTS_MAX - CTL_RESERVED,
+	       "CTL_OTHERS_MAX");
+
 #define RATE_SAMPLES 8		/* one per second */
 #define RATE_WINDOW_S 5
 #define KICK_INTERVAL_MS 50
@@ -1029,6 +1035,48 @@ static void client_close(struct client *c)
 	out_free(&c->out);
 }
 
+/* A free slot for a new client, or NULL with the refusal in *why: the last
+ * CTL_RESERVED slots are for root and evd's own user only, so that other
+ * users, however many connections they open, never lock them out. */
+static struct client *client_slot(struct control *ctl, bool privileged,
+				  const char **why)
+{
+	struct client *free_slot = NULL;
+	unsigned others = 0;
+
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
+		const struct client *c = &ctl->cl[i];
+		if (c->fd < 0 && !free_slot)
+			free_slot = &ctl->cl[i];
+		else if (c->fd >= 0 && !c->privileged)
+			others++;
+	}
+	if (!free_slot) {
+		*why = "ERROR too many control clients (at most "
+		       STR(CTL_CLIENTS_MAX) "); try again\n";
+		return NULL;
+	}
+	if (!privileged && others >= CTL_CLIENTS_MAX - CTL_RESERVED) {
+		*why = "ERROR too many control clients (at most "
+		       STR(CTL_OTHERS_MAX) " for users other than root and "
+		       "evd's own; " STR(CTL_RESERVED) " are kept for them); "
+		       "try again\n";
+		return NULL;
+	}
+	return free_slot;
+}
+
+/* The peer's uid (SO_PEERCRED), or -1. */
+static uid_t peer_uid(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return (uid_t)-1;
+	return cred.uid;
+}
+
 static void client_accept(struct control *ctl, uint64_t now)
 {
 	for (;;) {
@@ -1052,16 +1100,12 @@ static void client_accept(struct control *ctl, uint64_t now)
 			}
 			return;
 		}
-		struct client *c = NULL;
-		for (int i = 0; i < CTL_CLIENTS_MAX; i++)
-			if (ctl->cl[i].fd < 0) {
-				c = &ctl->cl[i];
-				break;
-			}
+		uid_t uid = peer_uid(fd);
+		bool privileged = uid == 0 || uid == geteuid();
+		const char *why = NULL;
+		struct client *c = client_slot(ctl, privileged, &why);
 		if (!c) {
-			static const char msg[] = "ERROR too many control clients "
-						  "(at most 64); try again\n";
-			ssize_t w = send(fd, msg, sizeof(msg) - 1,
+			ssize_t w = send(fd, why, strlen(why),
 					 MSG_NOSIGNAL | MSG_DONTWAIT);
 			(void)w;
 			close(fd);
@@ -1070,15 +1114,19 @@ static void client_accept(struct control *ctl, uint64_t now)
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
 		c->deadline = now + CTL_IDLE_MS * 1000000ull;
-		struct ucred cred;
-		socklen_t len = sizeof(cred);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-			c->uid = cred.uid;
-			c->privileged = cred.uid == 0 || cred.uid == geteuid();
-		} else {
-			c->uid = (uid_t)-1;
-		}
+		c->uid = uid;
+		c->privileged = privileged;
 	}
+}
+
+/* True when the n bytes at p are spaces, tabs, a CR or NULs (the newline's
+ * and CR's places) only. */
+static bool blank(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\0')
+			return false;
+	return true;
 }
 
 /* Executes every complete line in the client's buffer.  An over-long line
@@ -1101,6 +1149,9 @@ static void client_lines(struct control *ctl, struct client *c)
 		*nl = '\0';
 		if (nl > c->in + start && nl[-1] == '\r')
 			nl[-1] = '\0';
+		/* A command is activity; a blank line is not. */
+		if (!blank(c->in + start, (size_t)(nl - c->in) - start))
+			c->deadline = now_ns() + CTL_IDLE_MS * 1000000ull;
 		if (execute(ctl, &c->out, c->in + start, c))
 			c->closing = true;
 		start = next;
@@ -1137,9 +1188,10 @@ static void client_read(struct control *ctl, struct client *c, uint64_t now)
 		c->out.len = c->out.off = 0;
 		return;
 	} else {
+		/* Not activity yet: only a command line is (client_lines()). */
 		c->inlen += (size_t)n;
-		c->deadline = now + CTL_IDLE_MS * 1000000ull;
 	}
+	(void)now;
 	client_lines(ctl, c);
 	if (c->eof && !c->wait_reload)
 		c->closing = true;	/* after the reply it waits for */

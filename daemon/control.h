@@ -16,7 +16,10 @@ struct probes;
 #define CTL_LINE_MAX 1024	/* bytes in a command line, newline excluded */
 #define CTL_ARGS_MAX 16
 #define CTL_CLIENTS_MAX 64
-#define CTL_IDLE_MS 30000	/* a silent client is dropped after this */
+#define CTL_RESERVED 16		/* of them, for root and evd's user only */
+#define CTL_OTHERS_MAX 48	/* CTL_CLIENTS_MAX - CTL_RESERVED */
+#define CTL_IDLE_MS 30000	/* a client is dropped after this long without
+				 * a command (a blank line is none) */
 #define CTL_OUT_MAX (1 << 20)	/* output queued for one client */
 
 /*

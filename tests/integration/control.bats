@@ -80,8 +80,9 @@ files_are() {
 
 @test "1,000 concurrent evctl clients while evd serves load: each gets stats or the clear refusal; serving goes on" {
 	evd_start
-	"$EVCLIENT_BIN" -p "$EVD_PORT" -c 20 -n 200 -m 200 -s 100 -T 60 >"$BATS_TEST_TMPDIR/load.json" &
-	lpid=$!
+	# Its status in a file: with a thousand children after it, bash may
+	# no longer remember this one's for `wait`.
+	{ "$EVCLIENT_BIN" -p "$EVD_PORT" -c 20 -n 200 -m 200 -s 100 -T 60 >"$BATS_TEST_TMPDIR/load.json"; echo $? >"$BATS_TEST_TMPDIR/load.rc"; } &
 	dir=$BATS_TEST_TMPDIR/ctl
 	mkdir "$dir"
 	for i in $(seq 1 1000); do
@@ -103,7 +104,8 @@ files_are() {
 	echo "ok $ok refused $refused"
 	[ $((ok + refused)) -eq 1000 ]
 	[ "$ok" -ge 64 ]
-	wait "$lpid"
+	wait_until 90 test -s "$BATS_TEST_TMPDIR/load.rc"
+	[ "$(cat "$BATS_TEST_TMPDIR/load.rc")" = 0 ]
 	# The load ran to the end, every byte verified.
 	[ "$(jq -r .errors "$BATS_TEST_TMPDIR/load.json")" = 0 ]
 	[ "$(jq -r .requests "$BATS_TEST_TMPDIR/load.json")" = 40000 ]
@@ -380,4 +382,61 @@ open_dirs() {
 	evd_config "$EVD_CONF"
 	run -1 timeout 10 "$EVD_BIN" -c "$EVD_CONF"
 	grep -qF "error: control socket directory $BATS_TEST_TMPDIR/link: Not a directory (a symbolic link? name the real directory in [control] socket)" <<<"$output"
+}
+
+# live PIDS...: how many of these processes are still running.
+live() {
+	local p n=0
+	for p in "$@"; do
+		kill -0 "$p" 2>/dev/null && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+live_is() {
+	local want=$1
+	shift
+	[ "$(live "$@")" -eq "$want" ]
+}
+
+@test "70 idle clients of uid 65534 sending blank lines: root still gets in; they are dropped after 30 s, as blank lines are no activity" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to run clients as nobody"
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
+	open_dirs
+	evd_start control.mode=0666
+	# A newline every 2 s; socat exits at the first write after evd
+	# closes the connection.
+	blanks=$BATS_TEST_TMPDIR/blanks.sh
+	printf '#!/bin/sh\nwhile :; do printf "\\n"; sleep 2; done\n' >"$blanks"
+	chmod 755 "$blanks"
+	idle=()
+	t0=$SECONDS
+	for i in $(seq 1 70); do
+		as_nobody socat -u "EXEC:$blanks" "UNIX-CONNECT:$EVD_SOCK" 2>/dev/null &
+		idle+=($!)
+	done
+	# 48 hold a slot; the others are turned away at once (16 are kept for
+	# root and evd's user).
+	wait_until 20 live_is 48 "${idle[@]}"
+	run --separate-stderr as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	echo "$stderr" >&2
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "evctl: evd: ERROR too many control clients (at most 48 for users other than root and evd's own; 16 are kept for them); try again" ]
+	run "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	[ "$status" -eq 0 ]
+	[[ $output == "evd is alive at $EVD_SOCK (pid $EVD_PID, up "* ]]
+	# Sixteen root clients at once still get in; the 65th is told why.
+	root=()
+	for i in $(seq 1 16); do
+		socat -u "EXEC:sleep 60" "UNIX-CONNECT:$EVD_SOCK" &
+		root+=($!)
+	done
+	wait_until 20 bash -c "[ \"\$(printf 'ping\nquit\n' | timeout 5 socat -t 2 - UNIX-CONNECT:$EVD_SOCK | head -1)\" = 'ERROR too many control clients (at most 64); try again' ]"
+	kill "${root[@]}"
+	wait_until 10 "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	# Blank lines keep nobody's clients no longer than 30 s of silence.
+	wait_until 60 live_is 0 "${idle[@]}"
+	echo "dropped after $((SECONDS - t0)) s" >&2
+	[ $((SECONDS - t0)) -ge 29 ]
+	evd_stop
 }
