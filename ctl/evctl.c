@@ -81,6 +81,7 @@ static void usage(FILE *out)
 		"  ping       check that evd answers (pid, uptime)\n"
 		"  version    versions of evctl and of the running evd\n"
 		"  raw LINE   send LINE as a command and print the reply as is\n"
+		"             (LINE: printable ASCII, not empty)\n"
 		"  help       this text\n"
 		"\n"
 		"Options:\n"
@@ -1036,6 +1037,40 @@ out:
 	return rc;
 }
 
+/* Joins raw's words into one command line; EXIT_USAGE (said why) when
+ * it is empty, too long, or holds a byte that is not printable ASCII (a
+ * newline would send a second command). */
+static int raw_line(int nargs, char **args, char *raw, size_t len)
+{
+	size_t used = 0;
+	bool blank = true;
+
+	raw[0] = '\0';
+	for (int i = 0; i < nargs; i++) {
+		int n = snprintf(raw + used, len - used, "%s%s", i ? " " : "",
+				 args[i]);
+		if (n < 0 || (size_t)n >= len - used) {
+			fprintf(stderr, "evctl: command line too long\n");
+			return EXIT_USAGE;
+		}
+		used += (size_t)n;
+	}
+	for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
+		if ((*p < 0x20 && *p != '\t') || *p > 0x7e) {
+			fprintf(stderr, "evctl: raw: byte 0x%02x in the command "
+				"line (expected printable ASCII)\n", *p);
+			return EXIT_USAGE;
+		}
+		blank &= *p == ' ' || *p == '\t';
+	}
+	if (blank) {
+		fprintf(stderr, "evctl: raw needs a command line (try: evctl raw "
+			"help)\n");
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
 /* reload's outcome in text: "restarted (drained in N ms)", "applied" or
  * "unchanged"; keys only a restart applies, on stderr. */
 static void print_reload(const char *reply)
@@ -1154,21 +1189,9 @@ int main(int argc, char **argv)
 	const char *line = command;
 	bool is_raw = !strcmp(command, "raw");
 	if (is_raw) {
-		size_t used_len = 0;
-		raw[0] = '\0';
-		if (nargs == 0) {
-			fprintf(stderr, "evctl: raw needs a command line\n");
-			return EXIT_USAGE;
-		}
-		for (int i = 0; i < nargs; i++) {
-			int n = snprintf(raw + used_len, sizeof(raw) - used_len,
-					 "%s%s", i ? " " : "", args[i]);
-			if (n < 0 || (size_t)n >= sizeof(raw) - used_len) {
-				fprintf(stderr, "evctl: command line too long\n");
-				return EXIT_USAGE;
-			}
-			used_len += (size_t)n;
-		}
+		int rc = raw_line(nargs, args, raw, sizeof(raw));
+		if (rc != EXIT_OK)
+			return rc;
 		line = raw;
 	} else if (!strcmp(command, "workers")) {
 		if (nargs > 1 || (nargs == 1 && strcmp(args[0], "all"))) {

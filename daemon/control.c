@@ -975,11 +975,11 @@ static bool changes_state(int argc, char **argv)
 }
 
 static bool execute(struct control *ctl, struct out *o, char *line,
-		    struct client *c)
+		    size_t len, struct client *c)
 {
 	char *argv[CTL_ARGS_MAX];
 	unsigned char bad = 0;
-	int argc = ctl_split(line, argv, CTL_ARGS_MAX, &bad);
+	int argc = ctl_split(line, len, argv, CTL_ARGS_MAX, &bad);
 
 	if (argc < 0) {
 		out_printf(o, "ERROR invalid byte 0x%02x in command (expected "
@@ -1119,12 +1119,11 @@ static void client_accept(struct control *ctl, uint64_t now)
 	}
 }
 
-/* True when the n bytes at p are spaces, tabs, a CR or NULs (the newline's
- * and CR's places) only. */
+/* True when the n bytes at p are spaces and tabs only. */
 static bool blank(const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\0')
+		if (p[i] != ' ' && p[i] != '\t')
 			return false;
 	return true;
 }
@@ -1146,13 +1145,13 @@ static void client_lines(struct control *ctl, struct client *c)
 			start = next;
 			continue;
 		}
-		*nl = '\0';
-		if (nl > c->in + start && nl[-1] == '\r')
-			nl[-1] = '\0';
+		size_t len = (size_t)(nl - c->in) - start;
+		if (len && c->in[start + len - 1] == '\r')
+			len--;
 		/* A command is activity; a blank line is not. */
-		if (!blank(c->in + start, (size_t)(nl - c->in) - start))
+		if (!blank(c->in + start, len))
 			c->deadline = now_ns() + CTL_IDLE_MS * 1000000ull;
-		if (execute(ctl, &c->out, c->in + start, c))
+		if (execute(ctl, &c->out, c->in + start, len, c))
 			c->closing = true;
 		start = next;
 	}

@@ -23,11 +23,14 @@ struct probes;
 #define CTL_OUT_MAX (1 << 20)	/* output queued for one client */
 
 /*
- * Splits a command line in place into at most max words separated by
- * spaces or tabs.  Returns the word count, or -1 with *bad set to the
- * offending byte when the line holds a byte outside printable ASCII.
+ * Splits the len bytes of a command line in place (line[len] is writable
+ * and becomes a NUL) into at most max words separated by spaces or tabs.
+ * Returns the word count (max + 1: too many), or -1 with *bad set to the
+ * first byte outside printable ASCII (a NUL, or one of 0x80 and above,
+ * anywhere in the line: nothing of it runs).
  */
-int ctl_split(char *line, char **argv, int max, unsigned char *bad);
+int ctl_split(char *line, size_t len, char **argv, int max,
+	      unsigned char *bad);
 
 /*
  * Binds the control socket, refusing if a live evd answers there and

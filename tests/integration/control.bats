@@ -440,3 +440,39 @@ live_is() {
 	[ $((SECONDS - t0)) -ge 29 ]
 	evd_stop
 }
+
+@test "a NUL or a byte >= 0x80 anywhere in a line: ERROR, and nothing of that line runs" {
+	evd_start
+	run ctl 'ping\0reload\nversion\303\251\nreload\200\nping\n'
+	[ "${lines[0]}" = 'ERROR invalid byte 0x00 in command (expected printable ASCII)' ]
+	[ "${lines[1]}" = 'ERROR invalid byte 0xc3 in command (expected printable ASCII)' ]
+	[ "${lines[2]}" = 'ERROR invalid byte 0x80 in command (expected printable ASCII)' ]
+	[ "${lines[3]}" = "pid $EVD_PID" ]
+	[ "${#lines[@]}" -eq 6 ]
+	# Neither the ping nor the reload before or after the bad byte ran.
+	! grep -q 'reload asked for' "$EVD_LOG"
+	evd_stop
+}
+
+@test "evctl raw: an empty line, or one with a byte that is not printable ASCII, is a usage error at once (exit 2)" {
+	# No daemon is needed to be told: nothing is sent.
+	none=$BATS_TEST_TMPDIR/none.sock
+	SECONDS=0
+	run --separate-stderr "$EVCTL_BIN" -s "$none" raw ""
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evctl: raw needs a command line (try: evctl raw help)" ]
+	run --separate-stderr "$EVCTL_BIN" -s "$none" raw " " "	"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evctl: raw needs a command line (try: evctl raw help)" ]
+	# A newline would send a second command.
+	run --separate-stderr "$EVCTL_BIN" -s "$none" raw $'ping\nreload'
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evctl: raw: byte 0x0a in the command line (expected printable ASCII)" ]
+	run --separate-stderr "$EVCTL_BIN" -s "$none" raw $'stats\xc3\xa9'
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evctl: raw: byte 0xc3 in the command line (expected printable ASCII)" ]
+	[ "$SECONDS" -lt 5 ]
+	run --separate-stderr "$EVCTL_BIN" -s "$none" raw
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evctl: raw needs a command line (try: evctl raw help)" ]
+}
