@@ -1725,6 +1725,14 @@ static void *control_main(void *arg)
 			client_accept(ctl, now);
 		for (unsigned i = 4; r > 0 && i < n; i++) {
 			struct client *c = &ctl->cl[map[i]];
+			if (c->wait_reload &&
+			    (pfd[i].revents & (POLLHUP | POLLERR))) {
+				/* Gone while it waited for its reload: no one
+				 * to answer (and POLLHUP would wake us at
+				 * once, again and again). */
+				client_close(c);
+				continue;
+			}
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 				client_read(ctl, c, now);
 			if (c->out.len > c->out.off)
