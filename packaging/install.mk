@@ -51,7 +51,8 @@ install: all
 		$(DESTDIR)$(MANDIR)/man8/
 	$(Q)$(INSTALL) -m 644 packaging/completion/evd packaging/completion/evctl \
 		packaging/completion/evbench $(DESTDIR)$(COMPLETIONDIR)/
-	$(Q)sed 's|/usr/sbin/evd|$(SBINDIR)/evd|g' packaging/systemd/evd.service \
+	$(Q)sed -e 's|/usr/sbin/evd|$(SBINDIR)/evd|g' \
+		-e 's|/usr/bin/evctl|$(BINDIR_INS)/evctl|g' packaging/systemd/evd.service \
 		>$(DESTDIR)$(UNITDIR)/evd.service.tmp
 	$(Q)chmod 644 $(DESTDIR)$(UNITDIR)/evd.service.tmp
 	$(Q)mv $(DESTDIR)$(UNITDIR)/evd.service.tmp $(DESTDIR)$(UNITDIR)/evd.service

@@ -76,9 +76,8 @@ EXPECTED_LOCAL='./etc 755
 	cmp "$DEST/usr/local/lib/sysusers.d/evd.conf" "$TOP/packaging/systemd/evd.sysusers"
 	# The unit runs the installed binary, not /usr/sbin/evd.
 	run grep '^Exec' "$DEST/usr/local/lib/systemd/system/evd.service"
-	[ "$output" = "ExecStartPre=/usr/local/sbin/evd -t -q -c /etc/evd.ini
-ExecStart=/usr/local/sbin/evd -c /etc/evd.ini
-ExecReload=/bin/kill -HUP \$MAINPID" ]
+	[ "$output" = "ExecStart=/usr/local/sbin/evd -c /etc/evd.ini
+ExecReload=/usr/local/bin/evctl reload" ]
 	# The installed binary checks the installed configuration.
 	run "$DEST/usr/local/sbin/evd" -t -c "$DEST/etc/evd.ini"
 	[ "$status" -eq 0 ]
