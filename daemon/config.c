@@ -745,6 +745,23 @@ static void print_max_args(const struct config *cfg, FILE *out)
 	fprintf(out, "%u", cfg->resp_max_args);
 }
 
+/* [metrics] listen: one HOST:PORT, or "" (off). */
+static int key_metrics_listen(struct config *cfg, const char *v, char *why,
+			      size_t whylen)
+{
+	memset(&cfg->metrics_listen, 0, sizeof(cfg->metrics_listen));
+	if (*v && parse_listen_one(v, &cfg->metrics_listen, why, whylen) < 0) {
+		memset(&cfg->metrics_listen, 0, sizeof(cfg->metrics_listen));
+		return -1;
+	}
+	return 0;
+}
+
+static void print_metrics_listen(const struct config *cfg, FILE *out)
+{
+	fputs(cfg->metrics_listen.len ? cfg->metrics_listen.text : "", out);
+}
+
 struct key {
 	const char *section;
 	const char *name;
@@ -794,11 +811,14 @@ static const struct key keys[] = {
 	{ "probes", "timing", "yes", key_timing, print_timing, 0, RELOAD_LIVE },
 	{ "probes", "sample", "100%", key_sample, print_sample, 0, RELOAD_LIVE },
 	{ "log", "level", "info", key_level, print_level, 0, RELOAD_LIVE },
+	{ "metrics", "listen", "", key_metrics_listen, print_metrics_listen, 0,
+	  RELOAD_RESTART },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 static const char *const sections[] = { "server", "prefork", "http", "resp",
-					"control", "probes", "log" };
+					"control", "probes", "log",
+					"metrics" };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
 _Static_assert(NKEYS <= sizeof(((struct config *)0)->origin) /

@@ -97,6 +97,8 @@ struct config {
 	unsigned probes_sample;		/* % of each second attached (1..100) */
 	/* [log] */
 	enum log_level log_level;
+	/* [metrics] */
+	struct listen_addr metrics_listen;	/* len 0: off */
 
 	/* Where each key was last set ("" = default), for messages. */
 	char origin[32][256];

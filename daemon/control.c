@@ -24,6 +24,7 @@
 
 #include "ctl_socket.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "probes/probes.h"
 #include "server.h"
@@ -97,6 +98,7 @@ struct control {
 	uint64_t sc_window_start;	/* when the last window opened */
 	double cpu_user, cpu_sys;	/* the last CPU times shown */
 	struct stats_total *tot;	/* scratch for totals(): this thread's */
+	struct metrics *metrics;	/* [metrics] listen, or NULL */
 	uint64_t accept_pause;		/* no accept before (EMFILE) */
 	uint64_t next_emfile_log;
 
@@ -294,6 +296,19 @@ static void serving_cpu(const struct server *srv, double *user, double *sys)
 	}
 }
 
+/* serving_cpu(), never less than the last shown: a worker process's time
+ * leaves /proc before its reaping adds it to RUSAGE_CHILDREN. */
+static void cpu_now(struct control *ctl, double *user, double *sys)
+{
+	serving_cpu(ctl->srv, user, sys);
+	if (*user < ctl->cpu_user)
+		*user = ctl->cpu_user;
+	if (*sys < ctl->cpu_sys)
+		*sys = ctl->cpu_sys;
+	ctl->cpu_user = *user;
+	ctl->cpu_sys = *sys;
+}
+
 static double request_rate(const struct control *ctl, uint64_t requests,
 			   uint64_t now)
 {
@@ -343,15 +358,7 @@ static void cmd_stats(struct control *ctl, struct out *o, int argc,
 	double user, sys;
 
 	listeners_text(srv, listen, sizeof(listen));
-	serving_cpu(srv, &user, &sys);
-	/* A worker process's time leaves /proc before its reaping adds it
-	 * to RUSAGE_CHILDREN: never show the total going back. */
-	if (user < ctl->cpu_user)
-		user = ctl->cpu_user;
-	if (sys < ctl->cpu_sys)
-		sys = ctl->cpu_sys;
-	ctl->cpu_user = user;
-	ctl->cpu_sys = sys;
+	cpu_now(ctl, &user, &sys);
 	uint64_t now = now_ns();
 	const struct hist_layout hl = stats_hist_layout;
 
@@ -1055,6 +1062,24 @@ static bool execute(struct control *ctl, struct out *o, char *line,
 	return false;
 }
 
+/* ---- /metrics ----------------------------------------------------------------- */
+
+/* The text of /metrics ([metrics] listen): what evctl metrics prints, from
+ * this thread's view. */
+static void metrics_body(void *arg, const struct prom_out *o)
+{
+	struct control *ctl = arg;
+	struct metrics_src src = { .srv = ctl->srv, .uptime_s = uptime_s(ctl) };
+
+	if (ctl->probes && ctl->sc_on) {
+		src.probes = ctl->probes;
+		src.sc_requests = sc_requests(ctl);
+	}
+	cpu_now(ctl, &src.cpu_user, &src.cpu_sys);
+	src.tot = totals(ctl);
+	metrics_text(o, &src);
+}
+
 /* ---- clients ------------------------------------------------------------------ */
 
 static void client_close(struct client *c)
@@ -1466,6 +1491,7 @@ static void on_reload(struct control *ctl, struct reload_outcome *out)
 		memcpy(next->control_group, cur->control_group,
 		       sizeof(next->control_group));
 		memcpy(next->user, cur->user, sizeof(next->user));
+		next->metrics_listen = cur->metrics_listen;
 	}
 	if (changed & (1u << RELOAD_LIVE)) {
 		reload_live(ctl, cur, next);
@@ -1665,7 +1691,7 @@ static int ms_until(uint64_t when, uint64_t now)
 static void *control_main(void *arg)
 {
 	struct control *ctl = arg;
-	struct pollfd pfd[4 + CTL_CLIENTS_MAX];
+	struct pollfd pfd[4 + CTL_CLIENTS_MAX + METRICS_POLLFDS];
 	int map[4 + CTL_CLIENTS_MAX];
 	sigset_t all;
 
@@ -1734,6 +1760,10 @@ static void *control_main(void *arg)
 			map[n] = i;
 			pfd[n++] = (struct pollfd){ .fd = c->fd, .events = ev };
 		}
+		/* The scrapers after evctl's clients. */
+		unsigned mbase = n;
+		unsigned mn = metrics_poll(ctl->metrics, pfd + n, now, &timeout);
+		n += mn;
 		/* Between two rounds the main thread may swap the serving
 		 * side (a reload). */
 		pthread_rwlock_unlock(&ctl->srv->swap_lock);
@@ -1752,7 +1782,7 @@ static void *control_main(void *arg)
 			reply_waiters(ctl, now);
 		if (r > 0 && pfd[3].revents)
 			client_accept(ctl, now);
-		for (unsigned i = 4; r > 0 && i < n; i++) {
+		for (unsigned i = 4; r > 0 && i < mbase; i++) {
 			struct client *c = &ctl->cl[map[i]];
 			if (c->wait_reload &&
 			    (pfd[i].revents & (POLLHUP | POLLERR))) {
@@ -1770,6 +1800,7 @@ static void *control_main(void *arg)
 			    c->out.len < CTL_OUT_MAX / 2)
 				client_lines(ctl, c);
 		}
+		metrics_events(ctl->metrics, pfd + mbase, r > 0 ? mn : 0, now);
 		for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
 			struct client *c = &ctl->cl[i];
 			if (c->fd < 0)
@@ -1876,6 +1907,14 @@ struct control *control_open(struct server *srv, char *err, size_t errlen)
 		ctl->cl[i].fd = -1;
 	if (bind_socket(ctl, err, errlen) < 0)
 		goto fail;
+	if (srv->cfg->metrics_listen.len) {
+		ctl->metrics = metrics_open(&srv->cfg->metrics_listen,
+					    metrics_body, ctl, err, errlen);
+		if (!ctl->metrics)
+			goto fail;
+		log_info("metrics: serving http://%s/metrics",
+			 metrics_address(ctl->metrics));
+	}
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -1979,6 +2018,7 @@ void control_forget(struct control *ctl)
 	if (!ctl)
 		return;
 	probes_forget(ctl->probes);
+	metrics_forget(ctl->metrics);
 	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
 		if (ctl->cl[i].fd >= 0)
 			close(ctl->cl[i].fd);
@@ -2015,6 +2055,7 @@ void control_stop(struct control *ctl)
 		client_write(c, now_ns());	/* what fits, without waiting */
 		client_close(c);
 	}
+	metrics_close(ctl->metrics);
 	if (ctl->lfd >= 0) {
 		char why[512];
 		close(ctl->lfd);
