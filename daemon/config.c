@@ -750,6 +750,9 @@ static int key_metrics_listen(struct config *cfg, const char *v, char *why,
 			      size_t whylen)
 {
 	memset(&cfg->metrics_listen, 0, sizeof(cfg->metrics_listen));
+	if (strchr(v, ','))
+		return why_set(why, whylen, "one address only (\"%s\" is a "
+			       "list)", v);
 	if (*v && parse_listen_one(v, &cfg->metrics_listen, why, whylen) < 0) {
 		memset(&cfg->metrics_listen, 0, sizeof(cfg->metrics_listen));
 		return -1;

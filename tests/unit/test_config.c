@@ -30,7 +30,7 @@
 #define RESP_KEYS "max_bulk_bytes, max_args"
 #define CONTROL_KEYS "socket, mode, group"
 #define SECTION_LIST "[server], [prefork], [http], [resp], [control], [probes], " \
-		     "[log]"
+		     "[log], [metrics]"
 #define PROTO_LIST "echo, http, resp"
 /* Indexes of the keys in config.c's table (cfg.origin[] follows it). */
 enum {
@@ -41,6 +41,7 @@ enum {
 	K_BODY, K_MAX_HEADER_BYTES, K_MAX_HEADERS, K_MAX_BODY_BYTES,
 	K_MAX_BULK_BYTES, K_MAX_ARGS,
 	K_SOCKET, K_MODE, K_GROUP, K_SYSCALLS, K_TIMING, K_SAMPLE, K_LEVEL,
+	K_METRICS_LISTEN,
 	NKEYS
 };
 _Static_assert(NKEYS <= ARRAY_SIZE(((struct config *)0)->origin),
@@ -366,7 +367,10 @@ static void test_load_every_key(void **state)
 		"sample = 15%\n"		/* 37 */
 		"\n"
 		"[log]\n"
-		"level = debug\n";		/* 40 */
+		"level = debug\n"		/* 40 */
+		"\n"
+		"[metrics]\n"
+		"listen = [::1]:9477\n";	/* 43 */
 	struct config cfg;
 	struct config_errors errs;
 	char path[64], where[96];
@@ -417,12 +421,14 @@ static void test_load_every_key(void **state)
 	assert_false(cfg.probes_timing);
 	assert_int_equal(cfg.probes_sample, 15);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
-	/* Where each key was set: keys in table order (27 keys), the rest of
+	assert_string_equal(cfg.metrics_listen.text, "[::1]:9477");
+	assert_int_equal(cfg.metrics_listen.len, sizeof(struct sockaddr_in6));
+	/* Where each key was set: keys in table order (28 keys), the rest of
 	 * origin[] untouched. */
 	static const int lines[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
 				     16, 17, 20, 21, 22, 23, 26, 27, 30, 31, 32,
-				     35, 36, 37, 40 };
-	assert_int_equal(NKEYS, 27);
+				     35, 36, 37, 40, 43 };
+	assert_int_equal(NKEYS, 28);
 	assert_int_equal(ARRAY_SIZE(lines), NKEYS);
 	assert_int_equal(lines[K_USER], 13);
 	assert_int_equal(lines[K_GROUP], 32);
@@ -1593,7 +1599,10 @@ static void test_print_defaults(void **state)
 			    "sample = 100%\t; default\n"
 			    "\n"
 			    "[log]\n"
-			    "level = info\t; default\n");
+			    "level = info\t; default\n"
+			    "\n"
+			    "[metrics]\n"
+			    "listen = \t; default\n");
 }
 
 /* [probes] syscalls: off (the default), on, auto; anything else is an
@@ -1603,7 +1612,7 @@ static void test_probes_syscalls(void **state)
 	static const char *const names[] = { "off", "on", "auto" };
 	struct config cfg;
 	struct config_errors errs;
-	char set[96], out[4096];
+	char set[128], out[4096];
 
 	(void)state;
 	config_defaults(&cfg);
@@ -2114,6 +2123,50 @@ static void test_protocols_ok(void **state)
 }
 
 /* -o for each new key: the value, where it was set, and the errors. */
+/* [metrics] listen: off ("") by default; one address, IPv4 or [IPv6];
+ * anything else an error with its line. */
+static void test_metrics_listen(void **state)
+{
+	static const struct {
+		const char *set, *text;
+		int family;
+	} ok[] = {
+		{ "metrics.listen=127.0.0.1:9477", "127.0.0.1:9477", AF_INET },
+		{ "metrics.listen=[::1]:9477", "[::1]:9477", AF_INET6 },
+		{ "metrics.listen=*:9477", "*:9477", AF_INET },
+		{ "metrics.listen=127.0.0.1:0", "127.0.0.1:0", AF_INET },
+	};
+	struct config cfg;
+	struct config_errors errs = { 0 };
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(cfg.metrics_listen.len, 0);
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		config_defaults(&cfg);
+		assert_int_equal(config_set(&cfg, ok[i].set, &errs), 0);
+		assert_string_equal(cfg.metrics_listen.text, ok[i].text);
+		assert_int_equal(cfg.metrics_listen.ss.ss_family, ok[i].family);
+		assert_true(cfg.metrics_listen.len > 0);
+		/* And back to off. */
+		assert_int_equal(config_set(&cfg, "metrics.listen=", &errs), 0);
+		assert_int_equal(cfg.metrics_listen.len, 0);
+	}
+	assert_int_equal(errs.n, 0);
+	EXPECT_ERRORS("[metrics]\nlisten = 9477\n",
+		      "2: listen: \"9477\" is not an address (expected "
+		      "HOST:PORT such as 127.0.0.1:7777, *:7777 or [::1]:7777)");
+	EXPECT_ERRORS("[metrics]\nlisten = localhost:9477\n",
+		      "2: listen: \"localhost\" is not a numeric IPv4 address "
+		      "(write IPv6 as [::1]:7777)");
+	EXPECT_ERRORS("[metrics]\nlisten = 127.0.0.1:9477, 127.0.0.1:9478\n",
+		      "2: listen: one address only (\"127.0.0.1:9477, "
+		      "127.0.0.1:9478\" is a list)");
+	EXPECT_ERRORS("[metrics]\nport = 9477\n",
+		      "2: unknown key \"port\" in [metrics] (expected one of: "
+		      "listen)");
+}
+
 static void test_set_new_keys(void **state)
 {
 	static const struct {
@@ -2714,6 +2767,8 @@ static void test_compare_every_key(void **state)
 		{ K_TIMING, "probes.timing=no", "probes.timing", RELOAD_LIVE },
 		{ K_SAMPLE, "probes.sample=10%", "probes.sample", RELOAD_LIVE },
 		{ K_LEVEL, "log.level=warning", "log.level", RELOAD_LIVE },
+		{ K_METRICS_LISTEN, "metrics.listen=127.0.0.1:9477",
+		  "metrics.listen", RELOAD_RESTART },
 	};
 	struct config a, b;
 	struct config_errors errs = { 0 };
@@ -2756,7 +2811,8 @@ static void test_compare_every_key(void **state)
 	assert_string_equal(names[RELOAD_LIVE], "probes.syscalls, probes.timing, "
 			    "probes.sample, log.level");
 	assert_string_equal(names[RELOAD_RESTART], "server.user, "
-			    "control.socket, control.mode, control.group");
+			    "control.socket, control.mode, control.group, "
+			    "metrics.listen");
 	assert_string_equal(names[RELOAD_LIVE], want[RELOAD_LIVE]);
 	assert_string_equal(names[RELOAD_RESTART], want[RELOAD_RESTART]);
 	assert_true(strlen(want[RELOAD_SERVING]) > 255);
@@ -3195,6 +3251,7 @@ int main(void)
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_control_group),
 		cmocka_unit_test(test_finish_quiet_on_service_keys),
+		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_compare_examples),
 		cmocka_unit_test(test_compare_every_key),
 		cmocka_unit_test(test_config_read),
