@@ -28,7 +28,7 @@ enum mstate { M_FREE, M_READ, M_WRITE, M_LINGER };
 struct mclient {
 	int fd;
 	enum mstate state;
-	uint64_t deadline;
+	uint64_t seq, deadline;	/* seq: the order of accepts */
 	size_t inlen;
 	char in[MH_HEAD_MAX];
 	char *out;		/* the reply, sent from off to len */
@@ -41,6 +41,7 @@ struct metrics {
 	metrics_body_fn *body;
 	void *arg;
 	uint64_t accept_pause, next_emfile_log;
+	uint64_t accepts;
 	int pmap[METRICS_POLLFDS];	/* poll entry -> client */
 	struct mclient cl[METRICS_CLIENTS_MAX];
 };
@@ -185,12 +186,28 @@ static void client_write(struct mclient *c, uint64_t now)
 		c->deadline = now + METRICS_LINGER_MS * MS;
 }
 
+/* A slot for a new client: a free one; else one made free by closing a
+ * client whose reply is sent (lingering), else the one that has waited
+ * longest without a whole request (idle connections cannot lock scrapers
+ * out); NULL when every client is being answered. */
 static struct mclient *free_slot(struct metrics *m)
 {
-	for (int i = 0; i < METRICS_CLIENTS_MAX; i++)
-		if (m->cl[i].state == M_FREE)
-			return &m->cl[i];
-	return NULL;
+	struct mclient *linger = NULL, *oldest = NULL;
+
+	for (int i = 0; i < METRICS_CLIENTS_MAX; i++) {
+		struct mclient *c = &m->cl[i];
+		if (c->state == M_FREE)
+			return c;
+		if (c->state == M_LINGER)
+			linger = c;
+		else if (c->state == M_READ &&
+			 (!oldest || c->seq < oldest->seq))
+			oldest = c;
+	}
+	struct mclient *c = linger ? linger : oldest;
+	if (c)
+		client_close(c);
+	return c;
 }
 
 static void client_accept(struct metrics *m, uint64_t now)
@@ -216,11 +233,12 @@ static void client_accept(struct metrics *m, uint64_t now)
 			return;
 		}
 		struct mclient *c = free_slot(m);
-		if (!c) {	/* METRICS_CLIENTS_MAX busy: no wait, no reply */
+		if (!c) {	/* every client is being answered */
 			close(fd);
 			continue;
 		}
 		*c = (struct mclient){ .fd = fd, .state = M_READ,
+				       .seq = ++m->accepts,
 				       .deadline = now + METRICS_TIMEOUT_MS * MS };
 	}
 }

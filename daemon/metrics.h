@@ -1,7 +1,9 @@
 /* [metrics] listen: evd's Prometheus text at /metrics over HTTP, served by
  * the control thread from its poll loop (never by the serving side).  One
- * request per connection; at most METRICS_CLIENTS_MAX at once (more are
- * closed at accept); each gets METRICS_TIMEOUT_MS from accept to close,
+ * request per connection; at most METRICS_CLIENTS_MAX at once (beyond,
+ * a new one takes the slot of the one that waited longest without a whole
+ * request, or is closed at accept when every client is being answered);
+ * each gets METRICS_TIMEOUT_MS from accept to close,
  * whatever it sends.  Non-blocking throughout: a slow or hostile scraper
  * holds one slot, never the thread. */
 #ifndef EVD_METRICS_H
