@@ -8,7 +8,8 @@
 #                   unit tests (ASan+UBSan) and integration tests; the last
 #                   line reads "N passed, N failed"
 #   make test-busy  make test with stress-ng --cpu 2 running beside it
-#   make fuzz       each libFuzzer target (HTTP, RESP, control lines) for
+#   make fuzz       each libFuzzer target (HTTP, RESP, control lines,
+#                   /metrics requests) for
 #                   FUZZ_TIME seconds (default 30) on a copy of its corpus
 #   make clean      remove build products
 #
@@ -107,7 +108,8 @@ FUZZ_http  := tests/fuzz/fuzz_http.c daemon/proto/http.c daemon/proto/http_parse
               daemon/proto/http_chunked.c tests/fuzz/http_parse_scalar.c
 FUZZ_resp  := tests/fuzz/fuzz_resp.c daemon/proto/resp.c daemon/proto/resp_parse.c
 FUZZ_ctl   := tests/fuzz/fuzz_ctl.c daemon/ctl_parse.c
-FUZZERS    := http resp ctl
+FUZZ_metrics := tests/fuzz/fuzz_metrics.c daemon/metrics_http.c
+FUZZERS    := http resp ctl metrics
 
 $(BUILD)/fuzz/fuzz_%: $$(FUZZ_$$*)
 	$(call msg,FUZZ-CC,$@)

@@ -21,6 +21,7 @@
 
 #define HEAD_ROOM 512		/* before the body: the reply's head */
 #define ACCEPT_PAUSE_NS 100000000ull
+#define ACCEPT_BATCH 64
 #define MS 1000000ull
 
 enum mstate { M_FREE, M_READ, M_WRITE, M_LINGER };
@@ -210,9 +211,11 @@ static struct mclient *free_slot(struct metrics *m)
 	return c;
 }
 
+/* Accepts what waits, at most ACCEPT_BATCH per round: a flood of
+ * connections cannot keep the thread from evctl's clients. */
 static void client_accept(struct metrics *m, uint64_t now)
 {
-	for (;;) {
+	for (int k = 0; k < ACCEPT_BATCH; k++) {
 		int fd = accept4(m->lfd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {

@@ -12,12 +12,13 @@
 /*
  * Reads the head of an HTTP/1.x request from the len bytes received so
  * far.  Returns 0 while it is incomplete and may still fit, otherwise the
- * status to answer: 200 (GET or HEAD of /metrics, a query string allowed;
- * *head is set for HEAD), 400 (malformed request line or header), 404
+ * status to answer: 200 (GET or HEAD of /metrics, a query string allowed),
+ * 400 (malformed request line or header), 404
  * (another path), 405 (another method), 431 (no end of the head within
  * MH_HEAD_MAX bytes), 505 (a version other than HTTP/1.0 and HTTP/1.1).
  * A malformed request line is answered as soon as its line is whole.
- * Bytes after the head (a body) are not looked at.
+ * Bytes after the head (a body) are not looked at.  *head is set for a
+ * well-formed HEAD request (200 or 404): its reply has no body.
  */
 int mh_parse(const char *buf, size_t len, bool *head);
 

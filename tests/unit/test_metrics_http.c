@@ -45,6 +45,9 @@ static void test_get_head(void **state)
 	/* Bare LF line ends, no header, a query string. */
 	assert_int_equal(parse("GET /metrics?x=1 HTTP/1.0\n\n", &head), 200);
 	assert_false(head);
+	/* HEAD of another path: 404, still without a body. */
+	assert_int_equal(parse("HEAD /x HTTP/1.1\r\n\r\n", &head), 404);
+	assert_true(head);
 	/* A body after the head is not looked at. */
 	assert_int_equal(parse(GET "\x01\x02garbage", &head), 200);
 }
