@@ -194,3 +194,17 @@ evd: configuration /dev/null has 1 error: test failed' ] || { echo "$stderr" >&2
 	! grep -q '^evd_syscalls_total' "$BATS_TEST_TMPDIR/body"
 	evd_stop
 }
+
+@test "[metrics] listen on IPv6 loopback: [::1]:PORT serves /metrics; HEAD of another path is 404 with no body" {
+	[ -e /proc/net/if_inet6 ] && grep -q '^0\{31\}1 ' /proc/net/if_inet6 || skip "no IPv6 loopback here"
+	evd_start metrics.listen=[::1]:0
+	murl=$(sed -n 's,.*info: metrics: serving \(http://\[::1\]:[0-9]*/metrics\)$,\1,p' "$EVD_LOG")
+	[ -n "$murl" ] || { cat "$EVD_LOG" >&2; false; }
+	run -0 curl -sg --max-time 10 -o /dev/null -w '%{http_code}' "$murl"
+	[ "$output" = 200 ]
+	port=${murl##*:}
+	port=${port%/metrics}
+	run -0 bash -c "exec 3<>/dev/tcp/::1/$port; printf 'HEAD /x HTTP/1.1\r\n\r\n' >&3; cat <&3"
+	[ "$output" = $'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 31\r\nConnection: close\r\n\r' ]
+	evd_stop
+}
