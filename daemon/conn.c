@@ -16,15 +16,54 @@
  * (a timeout fires at most this late; streaming reads stay cheap). */
 #define RCVTIMEO_SLACK_MS 10
 
+/* Gives c a block of buffers if it has none.  False (counted in
+ * errors_nomem, the connection failed) when memory ran out. */
+static bool io_attach(struct conn *c)
+{
+	if (c->io)
+		return true;
+	struct conn_io *io = conn_io_get();
+	if (!io) {
+		slot_add(c->slot, STAT_err_nomem, 1);
+		c->failed = true;
+		return false;
+	}
+	c->io = io;
+	c->in.data = io->in;
+	c->out.data = io->out;
+	return true;
+}
+
+static void io_detach(struct conn *c)
+{
+	conn_io_put(c->io);
+	c->io = NULL;
+	c->in = (struct buf){ .cap = CONN_IN_SIZE };
+	c->out = (struct buf){ .cap = CONN_OUT_SIZE };
+}
+
+/* A connection with nothing in flight gives its buffers back (unless they
+ * are pinned): no input waiting, no output, no send under way, no held
+ * response. */
+static void io_settle(struct conn *c)
+{
+	if (c->io && !c->io_pinned && !buf_used(&c->in) &&
+	    !buf_used(&c->out) && !c->tx_busy && !c->held && !c->nruns)
+		io_detach(c);
+}
+
+bool conn_pin_buffers(struct conn *c)
+{
+	c->io_pinned = true;
+	return io_attach(c);
+}
+
 struct conn *conn_new(int fd, struct server *srv, struct stats_slot *slot,
 		      bool blocking)
 {
 	const struct evd_proto *proto = srv->proto;
-	size_t head = sizeof(struct conn) + proto->state_size;
-	struct conn *c;
+	struct conn *c = malloc(sizeof(struct conn) + proto->state_size);
 
-	head = (head + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
-	c = malloc(head + CONN_IN_SIZE + CONN_OUT_SIZE);
 	if (!c) {
 		slot_add(slot, STAT_err_nomem, 1);
 		server_refuse(fd, slot);
@@ -33,11 +72,15 @@ struct conn *conn_new(int fd, struct server *srv, struct stats_slot *slot,
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->blocking = blocking;
-	c->in.data = (char *)c + head;
 	c->in.cap = CONN_IN_SIZE;
-	c->out.data = c->in.data + CONN_IN_SIZE;
 	c->out.cap = CONN_OUT_SIZE;
 	c->slot = slot;
+	/* A blocking connection keeps its buffers for its life. */
+	if (blocking && !conn_pin_buffers(c)) {
+		free(c);
+		server_refuse(fd, slot);
+		return NULL;
+	}
 	c->proto = proto;
 	c->last_active = now_ns();
 	c->request_ms = srv->cfg->request_timeout_ms;
@@ -69,6 +112,8 @@ void conn_close(struct conn *c)
 		close_gently(c);
 	close(c->fd);
 	slot_add(c->slot, STAT_closed, 1);
+	if (c->io)
+		conn_io_put(c->io);
 	free(c);
 }
 
@@ -87,7 +132,7 @@ static void runs_push(struct conn *c, uint64_t n, uint64_t start, uint64_t end,
 {
 	if (c->nruns) {
 		struct req_run *last =
-			&c->runs[(c->run_head + c->nruns - 1) % CONN_RUNS];
+			&c->io->runs[(c->run_head + c->nruns - 1) % CONN_RUNS];
 		/* Same start, or no room left: fold into the last run; its
 		 * requests then complete with it (never early). */
 		if ((last->start_ns == start && !apart) ||
@@ -97,7 +142,7 @@ static void runs_push(struct conn *c, uint64_t n, uint64_t start, uint64_t end,
 			return;
 		}
 	}
-	struct req_run *r = &c->runs[(c->run_head + c->nruns) % CONN_RUNS];
+	struct req_run *r = &c->io->runs[(c->run_head + c->nruns) % CONN_RUNS];
 	r->start_ns = start;
 	r->end_off = end;
 	r->count = n;
@@ -107,8 +152,8 @@ static void runs_push(struct conn *c, uint64_t n, uint64_t start, uint64_t end,
 /* Counts the requests whose responses are now fully sent. */
 static void runs_complete(struct conn *c, uint64_t now)
 {
-	while (c->nruns && c->runs[c->run_head].end_off <= c->sent_total) {
-		struct req_run *r = &c->runs[c->run_head];
+	while (c->nruns && c->io->runs[c->run_head].end_off <= c->sent_total) {
+		struct req_run *r = &c->io->runs[c->run_head];
 		slot_add(c->slot, STAT_requests, r->count);
 		slot_latency(c->slot, now - r->start_ns, r->count);
 		c->run_head = (c->run_head + 1) % CONN_RUNS;
@@ -241,6 +286,8 @@ static void tx_failed(struct conn *c)
 /* One recv into the input buffer: 1 data, 0 end of stream, or -errno. */
 static int do_read(struct conn *c)
 {
+	if (!io_attach(c))
+		return -ENOMEM;
 	if (buf_space(&c->in) == 0)
 		buf_compact(&c->in);
 	ssize_t n = recv(c->fd, buf_tail(&c->in), buf_space(&c->in), 0);
@@ -432,6 +479,7 @@ void conn_release(struct conn *c)
 	c->held = false;
 	if (!c->failed)
 		process(c);	/* input that waited behind the held response */
+	io_settle(c);
 }
 
 unsigned conn_on_timer(struct conn *c)
@@ -456,6 +504,7 @@ unsigned conn_on_readable(struct conn *c)
 		(void)do_read(c);
 	if (!c->failed)
 		pump(c);
+	io_settle(c);
 	return conn_want(c);
 }
 
@@ -463,6 +512,7 @@ unsigned conn_on_writable(struct conn *c)
 {
 	if (!c->failed)
 		pump(c);
+	io_settle(c);
 	return conn_want(c);
 }
 
@@ -477,6 +527,7 @@ unsigned conn_pump(struct conn *c)
 {
 	if (!c->failed)
 		pump(c);
+	io_settle(c);
 	return conn_want(c);
 }
 
@@ -485,7 +536,7 @@ unsigned conn_pump(struct conn *c)
 /* Free input space, compacted; 0 when no input is wanted now. */
 static size_t rx_room(struct conn *c, char **p)
 {
-	if (c->eof || c->closing || c->failed)
+	if (c->eof || c->closing || c->failed || !io_attach(c))
 		return 0;
 	if (buf_space(&c->in) == 0)
 		buf_compact(&c->in);
@@ -499,10 +550,10 @@ void conn_rx_end(struct conn *c, long err)
 		c->eof = true;
 		if (!c->failed)
 			process(c);	/* the protocol may finish a request */
-		return;
-	}
-	else if (err != -EAGAIN && err != -EINTR && err != -ENOBUFS)
+	} else if (err != -EAGAIN && err != -EINTR && err != -ENOBUFS) {
 		rx_failed(c);
+	}
+	io_settle(c);
 }
 
 size_t conn_rx_copy(struct conn *c, const char *p, size_t n)
@@ -517,6 +568,7 @@ size_t conn_rx_copy(struct conn *c, const char *p, size_t n)
 		rx_account(c, n);
 		process(c);
 	}
+	io_settle(c);
 	return n;
 }
 
@@ -524,8 +576,10 @@ size_t conn_tx_pending(struct conn *c, const char **p)
 {
 	if (c->failed || c->tx_busy)
 		return 0;
-	*p = buf_head(&c->out);
-	return sendable(c);
+	size_t n = sendable(c);
+	if (n)
+		*p = buf_head(&c->out);
+	return n;
 }
 
 void conn_tx_start(struct conn *c)
@@ -543,6 +597,7 @@ void conn_tx_done(struct conn *c, long n)
 	} else if (n != -EAGAIN && n != -EINTR) {
 		tx_failed(c);
 	}
+	io_settle(c);
 }
 
 static void set_timeout(struct conn *c, int opt, uint64_t ms)
@@ -740,16 +795,28 @@ static int ms_of(uint64_t ns)
 	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+/* Folds the time until due (CLOCK_MONOTONIC ns, 0: none) into *next ms. */
+static void next_min(int *next, uint64_t due, uint64_t now)
+{
+	if (!due)
+		return;
+	int left = due > now ? ms_of(due - now) : 0;
+	if (*next < 0 || left < *next)
+		*next = left;
+}
+
 struct conn *conn_list_due(struct conn_list *l, uint64_t idle_ms,
 			   uint64_t now, int *ms)
 {
 	int next = -1;
 
+	/* The buffer pool of this thread shrinks while connections idle. */
+	next_min(&next, conn_io_decay(now), now);
 	if (l->rq_head) {
 		struct conn *c = l->rq_head;
 		if (now >= rq_due(c))
 			return c;
-		next = ms_of(rq_due(c) - now);
+		next_min(&next, rq_due(c), now);
 	}
 	while (l->head) {
 		struct conn *c = l->head;
@@ -758,9 +825,7 @@ struct conn *conn_list_due(struct conn_list *l, uint64_t idle_ms,
 			break;
 		uint64_t age = now > c->last_active ? now - c->last_active : 0;
 		if (age < idle_ns) {
-			int left = ms_of(idle_ns - age);
-			if (next < 0 || left < next)
-				next = left;
+			next_min(&next, now + idle_ns - age, now);
 			break;
 		}
 		if (c->held) {
@@ -777,11 +842,14 @@ struct conn *conn_list_due(struct conn_list *l, uint64_t idle_ms,
 
 uint64_t conn_list_next_due(const struct conn_list *l, uint64_t idle_ms)
 {
-	uint64_t due = 0;
+	uint64_t due = conn_io_decay_due();
 
-	if (l->head && idle_limit_ms(l->head, idle_ms))
-		due = l->head->last_active +
-		      idle_limit_ms(l->head, idle_ms) * MS;
+	if (l->head && idle_limit_ms(l->head, idle_ms)) {
+		uint64_t idle = l->head->last_active +
+				idle_limit_ms(l->head, idle_ms) * MS;
+		if (!due || idle < due)
+			due = idle;
+	}
 	if (l->rq_head && (!due || rq_due(l->rq_head) < due))
 		due = rq_due(l->rq_head);
 	return due;
