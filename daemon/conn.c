@@ -58,11 +58,50 @@ bool conn_pin_buffers(struct conn *c)
 	return io_attach(c);
 }
 
+/* Fills a new connection's fields (c zeroed but for its buffers). */
+static struct conn *conn_init(struct conn *c, int fd, struct server *srv,
+			      struct stats_slot *slot, bool blocking)
+{
+	c->fd = fd;
+	c->blocking = blocking;
+	c->in.cap = CONN_IN_SIZE;
+	c->out.cap = CONN_OUT_SIZE;
+	c->slot = slot;
+	c->proto = srv->proto;
+	c->last_active = now_ns();
+	c->request_ms = srv->cfg->request_timeout_ms;
+	timer_init(&c->timer, NULL, c);
+	srv->proto->init(c->state, srv->cfg);
+	slot_add(slot, STAT_accepted, 1);
+	return c;
+}
+
+/* The bytes of a struct conn and its protocol state, rounded up so that
+ * what follows is aligned. */
+static size_t conn_head(const struct server *srv)
+{
+	size_t head = sizeof(struct conn) + srv->proto->state_size;
+
+	return (head + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+}
+
+/* c's buffers are the block at io, for its life (not from the pool). */
+static void io_inline(struct conn *c, struct conn_io *io)
+{
+	c->io = io;
+	c->io_pinned = true;
+	c->io_inline = true;
+	c->in.data = io->in;
+	c->out.data = io->out;
+}
+
 struct conn *conn_new(int fd, struct server *srv, struct stats_slot *slot,
 		      bool blocking)
 {
-	const struct evd_proto *proto = srv->proto;
-	struct conn *c = malloc(sizeof(struct conn) + proto->state_size);
+	/* A blocking connection keeps its buffers for its life: one
+	 * allocation, as the thread that serves it may be gone after. */
+	size_t head = conn_head(srv);
+	struct conn *c = malloc(head + (blocking ? sizeof(struct conn_io) : 0));
 
 	if (!c) {
 		slot_add(slot, STAT_err_nomem, 1);
@@ -70,24 +109,29 @@ struct conn *conn_new(int fd, struct server *srv, struct stats_slot *slot,
 		return NULL;
 	}
 	memset(c, 0, sizeof(*c));
-	c->fd = fd;
-	c->blocking = blocking;
-	c->in.cap = CONN_IN_SIZE;
-	c->out.cap = CONN_OUT_SIZE;
-	c->slot = slot;
-	/* A blocking connection keeps its buffers for its life. */
-	if (blocking && !conn_pin_buffers(c)) {
-		free(c);
+	if (blocking)
+		io_inline(c, (struct conn_io *)((char *)c + head));
+	return conn_init(c, fd, srv, slot, blocking);
+}
+
+struct conn *conn_new_at(int fd, struct server *srv, struct stats_slot *slot,
+			 void *mem, size_t len)
+{
+	size_t head = conn_head(srv);
+
+	if (len < head + sizeof(struct conn_io) ||
+	    (uintptr_t)mem % alignof(max_align_t)) {
+		slot_add(slot, STAT_err_nomem, 1);
 		server_refuse(fd, slot);
 		return NULL;
 	}
-	c->proto = proto;
-	c->last_active = now_ns();
-	c->request_ms = srv->cfg->request_timeout_ms;
-	timer_init(&c->timer, NULL, c);
-	proto->init(c->state, srv->cfg);
-	slot_add(slot, STAT_accepted, 1);
-	return c;
+	/* conn, its state, the runs and the input's start share a page; the
+	 * output starts on another: two pages for a short exchange. */
+	struct conn *c = mem;
+	memset(c, 0, sizeof(*c));
+	c->placed = true;
+	io_inline(c, (struct conn_io *)((char *)mem + head));
+	return conn_init(c, fd, srv, slot, true);
 }
 
 /* Before closing a connection the protocol ended (an error response, QUIT,
@@ -110,11 +154,15 @@ void conn_close(struct conn *c)
 		return;
 	if (c->closing && !c->failed)
 		close_gently(c);
-	close(c->fd);
+	/* In the caller's memory, the process ends with it: its exit closes
+	 * the socket, one system call fewer. */
+	if (!c->placed)
+		close(c->fd);
 	slot_add(c->slot, STAT_closed, 1);
-	if (c->io)
+	if (c->io && !c->io_inline)
 		conn_io_put(c->io);
-	free(c);
+	if (!c->placed)
+		free(c);
 }
 
 void conn_close_idle(struct conn *c)
@@ -649,8 +697,10 @@ void conn_serve_blocking(struct server *srv, struct conn *c)
 	bool idle = false, early = false;
 
 	if (idle_ns) {
-		set_timeout(c, SO_SNDTIMEO, srv->cfg->idle_timeout_ms);
-		set_timeout(c, SO_RCVTIMEO, srv->cfg->idle_timeout_ms);
+		if (!c->timeouts_inherited) {
+			set_timeout(c, SO_SNDTIMEO, srv->cfg->idle_timeout_ms);
+			set_timeout(c, SO_RCVTIMEO, srv->cfg->idle_timeout_ms);
+		}
 		rcv_ms = srv->cfg->idle_timeout_ms;
 	}
 	while (!server_stopping(srv)) {

@@ -39,6 +39,11 @@ struct conn {
 	bool draining;		/* finish what is in flight, then close */
 	bool drain_polite;	/* the protocol closes after its next answer */
 	bool io_pinned;		/* io stays for the connection's life */
+	bool io_inline;		/* io is part of this allocation */
+	bool placed;		/* in the caller's memory (conn_new_at) */
+	/* The socket's SO_RCVTIMEO and SO_SNDTIMEO are idle_timeout already
+	 * (inherited from its listener): conn_serve_blocking() sets none. */
+	bool timeouts_inherited;
 	uint64_t hold_off;	/* out offset (like out_total) where it starts */
 	uint64_t hold_until;	/* CLOCK_MONOTONIC ns */
 	struct timer timer;	/* for the model's heap; arg is the conn */
@@ -81,6 +86,19 @@ static inline struct conn *conn_of_timer(struct timer *t)
  */
 struct conn *conn_new(int fd, struct server *srv, struct stats_slot *slot,
 		      bool blocking);
+
+/*
+ * For a process that ends with its one connection (the fork model's
+ * child): a blocking connection laid out in the caller's mem (len bytes,
+ * aligned for max_align_t; CONN_AT_SIZE is enough), with no allocation:
+ * no malloc, no lock.  conn_close() counts it closed (after the gentle
+ * close a protocol's end asks for) but leaves the socket to the process's
+ * exit and frees nothing.  NULL when len is too small (counted in
+ * errors_nomem; fd closed, counted as refused).
+ */
+#define CONN_AT_SIZE (sizeof(struct conn_io) + 4096)
+struct conn *conn_new_at(int fd, struct server *srv, struct stats_slot *slot,
+			 void *mem, size_t len);
 
 /*
  * Keeps c's buffers for its whole life, as a blocking connection does (the
@@ -160,7 +178,8 @@ void conn_release(struct conn *c);
 void conn_timer_sync(struct conn *c, struct timer_heap *h, unsigned want);
 
 /* Serves a blocking-socket connection until it ends or the server stops,
- * then closes it.  Idle timeouts come from SO_SNDTIMEO and SO_RCVTIMEO;
+ * then closes it.  Idle timeouts come from SO_SNDTIMEO and SO_RCVTIMEO (set
+ * here unless c->timeouts_inherited);
  * while a request is under way SO_RCVTIMEO is shortened to the request's
  * deadline (request_timeout). */
 void conn_serve_blocking(struct server *srv, struct conn *c);

@@ -821,8 +821,53 @@ static void test_buffers_pinned(void **state)
 	peer_expect(f, "x\n");
 	assert_ptr_equal(f->c->io, io);
 	assert_int_equal(conn_io_pooled(), 0);
-	conn_close(b);	/* its block goes to the pool */
+	/* The blocking one's buffers are part of its allocation: not pooled
+	 * (the thread that served it may end); the pinned one's go back to
+	 * the pool when it closes. */
+	assert_true((char *)b->io > (char *)b &&
+		    (char *)b->io < (char *)b + sizeof(*b) + 4096);
+	conn_close(b);
+	assert_int_equal(conn_io_pooled(), 0);
+	conn_close(f->c);
+	f->c = NULL;
 	assert_int_equal(conn_io_pooled(), 1);
+	close(sv[1]);
+}
+
+/* conn_new_at: the connection, its state and its buffers in the caller's
+ * memory, nothing allocated or pooled; too small a region is refused. */
+static void test_conn_new_at(void **state)
+{
+	struct fx *f = *state;
+	static _Alignas(4096) unsigned char mem[CONN_AT_SIZE];
+	int sv[2];
+
+	conn_io_trim();
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_null(conn_new_at(sv[0], &f->srv, f->slot, mem, 1024));
+	assert_int_equal(counter(f, STAT_err_nomem), 1);
+	assert_int_equal(counter(f, STAT_refused), 1);
+	assert_int_equal(fcntl(sv[0], F_GETFD), -1);	/* closed */
+	close(sv[1]);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	struct conn *c = conn_new_at(sv[0], &f->srv, f->slot, mem, sizeof(mem));
+	assert_ptr_equal(c, (struct conn *)mem);
+	assert_true((unsigned char *)c->in.data > mem &&
+		    (unsigned char *)c->out.data + CONN_OUT_SIZE <= mem + sizeof(mem));
+	/* The input starts on the first page: a short exchange writes two. */
+	assert_true((unsigned char *)c->in.data < mem + 4096);
+	assert_int_equal(write(sv[1], "hi\n", 3), 3);
+	shutdown(sv[1], SHUT_WR);
+	conn_serve_blocking(&f->srv, c);	/* counts it closed */
+	char buf[8];
+	assert_int_equal(read(sv[1], buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "hi\n", 3);
+	assert_int_equal(counter(f, STAT_requests), 1);
+	assert_int_equal(counter(f, STAT_closed), 1);
+	assert_int_equal(conn_io_pooled(), 0);
+	/* The socket is left to the process's exit. */
+	assert_true(fcntl(sv[0], F_GETFD) >= 0);
+	close(sv[0]);
 	close(sv[1]);
 }
 
@@ -1467,6 +1512,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_buffers_lent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_buffers_pinned, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_conn_new_at, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_buffers_partial_head,
 						setup_http, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_decay, setup, teardown),
