@@ -8,10 +8,13 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -477,6 +480,11 @@ static int wait_pending(int lfd)
 	return poll(&p, 1, -1) < 0 ? -errno : 0;
 }
 
+/* Set by server_listeners_inherit(): what accepted sockets inherit from
+ * their listener (Linux copies the socket), so that it costs no call per
+ * connection.  UINT64_MAX: nothing. */
+static _Atomic uint64_t inherited_ms = UINT64_MAX;
+
 static int accept_fd(int lfd, bool nonblock)
 {
 	int one = 1;
@@ -488,8 +496,50 @@ static int accept_fd(int lfd, bool nonblock)
 	pthread_rwlock_unlock(&accept_rw);
 	if (fd < 0)
 		return -e;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (atomic_load_explicit(&inherited_ms, memory_order_relaxed) ==
+	    UINT64_MAX)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
+}
+
+/* SO_RCVTIMEO and SO_SNDTIMEO of fd to ms (0: none). */
+static int sock_timeouts(int fd, uint64_t ms)
+{
+	struct timeval tv = {
+		.tv_sec = (time_t)(ms / 1000),
+		.tv_usec = (suseconds_t)(ms % 1000) * 1000,
+	};
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	return 0;
+}
+
+void server_listeners_inherit(struct server *srv, bool on)
+{
+	uint64_t ms = on ? srv->cfg->idle_timeout_ms : 0;
+	int one = 1;
+	bool ok = true;
+
+	atomic_store(&inherited_ms, UINT64_MAX);
+	for (unsigned i = 0; i < srv->nlis; i++) {
+		int fd = srv->lis[i].fd;
+		if (fd < 0)
+			continue;
+		if (on && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				     sizeof(one)) < 0)
+			ok = false;
+		if (sock_timeouts(fd, ms) < 0)
+			ok = false;
+	}
+	if (on && ok)
+		atomic_store(&inherited_ms, ms);
+}
+
+uint64_t server_inherited_timeout_ms(void)
+{
+	return atomic_load_explicit(&inherited_ms, memory_order_relaxed);
 }
 
 int server_accept(struct server *srv, int lfd, struct stats_slot *slot,
@@ -601,6 +651,47 @@ static void on_child_signal(int sig)
 		atomic_store(&child_srv->draining, true);
 }
 
+/* In this process, server_child_handlers() installed the handlers. */
+static bool child_handlers_set;
+
+/* SIGTERM, SIGINT and SIGQUIT to on_child_signal (on), or back to their
+ * defaults; SIGHUP to its default. */
+static void child_handlers(bool on)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on ? on_child_signal : SIG_DFL;	/* no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+void server_child_handlers(struct server *srv, bool on)
+{
+	child_srv = srv;
+	child_handlers(on);
+	child_handlers_set = on;
+}
+
+/* In a new worker process: SIGTERM, SIGINT and SIGQUIT end it (through
+ * child_srv, which the caller has set), SIGHUP is left at its default, and
+ * they and SIGKICK are let in.  Writes no memory. */
+static void child_signals(void)
+{
+	if (!child_handlers_set)
+		child_handlers(true);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGKICK);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 int server_fork(struct server *srv, unsigned slot, int keep_set,
 		int (*fn)(struct server *srv, struct stats_slot *s, void *arg),
 		void *arg)
@@ -617,25 +708,70 @@ int server_fork(struct server *srv, unsigned slot, int keep_set,
 	if (keep_set != SERVER_KEEP_ALL_SETS)
 		listeners_keep_only(srv, keep_set);
 	child_srv = srv;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_child_signal;	/* no SA_RESTART: calls fail EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGHUP, &sa, NULL);
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGKICK);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-
+	child_signals();
 	struct stats_slot *s = scoreboard_claim(srv->sb, slot);
 	int rc = fn(srv, s, arg);
+	slot_set_state(s, WORKER_FREE);
+	_exit(rc < 0 ? 1 : 0);
+}
+
+/* The sanitizers follow processes through glibc's fork(). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define BARE_FORK false
+#else
+#define BARE_FORK true
+#endif
+
+/* A copy of this process, made without glibc's fork handlers (see
+ * server_fork_conn()). */
+static pid_t bare_fork(void)
+{
+	if (!BARE_FORK)
+		return fork();
+	return (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0ul, 0ul, 0ul,
+			      0ul);
+}
+
+bool server_fork_conn_bare(void)
+{
+	/* close_range() on an empty range: 0 where the kernel has it. */
+	return BARE_FORK && close_range(~0u, ~0u, 0) == 0;
+}
+
+/* In the child: closes every descriptor but 0..2 and keep, without
+ * touching memory; false if the kernel cannot (close_range: Linux 5.9). */
+static bool close_all_but(int keep)
+{
+	if (keep > 3 && close_range(3, (unsigned)keep - 1, 0) < 0)
+		return false;
+	return close_range((unsigned)keep + 1, ~0u, 0) == 0;
+}
+
+int server_fork_conn(struct server *srv, unsigned slot, int fd,
+		     int (*fn)(struct server *srv, struct stats_slot *s, int fd))
+{
+	if (child_srv != srv)
+		child_srv = srv;	/* written once: its page stays shared */
+	pid_t pid = bare_fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		scoreboard_claim_for(srv->sb, slot, pid);
+		return pid;
+	}
+	/* The child: one thread, a copy of the parent's memory.  Every page
+	 * it writes is a fault (a copy, or a new page): it writes its stack,
+	 * its connection and its scoreboard slot, and closes what it does not
+	 * use (the listeners, the control socket, the probes' links) without
+	 * touching the structures that hold them. */
+	if (fd < 3 || !close_all_but(fd)) {
+		control_forget(srv->ctl);
+		listeners_keep_only(srv, SERVER_KEEP_NO_SET);
+	}
+	child_signals();
+	struct stats_slot *s = &srv->sb->slots[slot];
+	int rc = fn(srv, s, fd);
 	slot_set_state(s, WORKER_FREE);
 	_exit(rc < 0 ? 1 : 0);
 }
