@@ -32,3 +32,10 @@ bench-quick: bench-deps $(BENCH_BINS)
 C10K_FLAGS ?=
 bench-c10k: bench-deps $(BENCH_BINS) $(BUILD)/tools/idlers
 	$(Q)bench/c10k --bindir $(BINDIR) --build $(BUILD) $(C10K_FLAGS)
+
+# The fork and thread models against a minimal fork-per-connection and
+# thread-per-connection server, interleaved (bench/floor --help).
+.PHONY: bench-floor
+FLOOR_FLAGS ?=
+bench-floor: bench-deps $(BENCH_BINS) $(MINIMAL_BINS)
+	$(Q)bench/floor --bindir $(BINDIR) --build $(BUILD) $(FLOOR_FLAGS)
