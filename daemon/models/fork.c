@@ -15,6 +15,7 @@
  * and idle timeouts instead of setting them. */
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <poll.h>
 #include <stdalign.h>
 #include <stdio.h>
@@ -35,8 +36,6 @@
 #define REAP_MS 100
 #define REAP_BATCH 16
 #define LEFT_OUT_MAX 256
-/* glibc's heaps for threads' malloc arenas: this size, and aligned to it. */
-#define ARENA_HEAP (64ul << 20)
 
 struct range {
 	uintptr_t lo, hi;
@@ -59,89 +58,85 @@ struct ctx {
  * used by a child beyond its own code, libc, its stack and evd's data.
  * These are left out (MADV_DONTFORK) while the model runs: the libraries
  * other than libc, libm and the dynamic linker (libsystemd and its
- * compression and crypto libraries, libbpf, libelf, liburing, libinih), the
- * probes' BPF maps, the control thread's stack, and glibc's malloc heaps of
- * other threads (a 64 MiB aligned region: a mapping at its start, the rest
- * reserved).  A child must not call into them: see server_fork_conn().
+ * compression and crypto libraries, libbpf, libelf, liburing, libinih):
+ * every segment the dynamic linker loaded for them, bss included; the
+ * probes' BPF maps; and the control thread's stack.  A child must not call
+ * into them: see server_fork_conn().  (Not the control thread's malloc
+ * heap: a configuration reloaded is parsed there, and children read it.)
  */
-static bool inherited_name(const char *path)
+static bool inherited_library(const char *path)
 {
-	static const char *const keep[] = { "libc.so", "libm.so", "ld-linux" };
+	static const char *const keep[] = { "libc.so", "libm.so", "ld-linux",
+					    "linux-vdso" };
 	const char *base = strrchr(path, '/');
 
-	if (!strncmp(path, "anon_inode:bpf", 14))
-		return false;
-	if (!base || !strstr(base, ".so"))
-		return true;	/* not a library */
+	base = base ? base + 1 : path;
+	if (!*base)
+		return true;	/* evd itself */
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
-		if (!strncmp(base + 1, keep[i], strlen(keep[i])))
+		if (!strncmp(base, keep[i], strlen(keep[i])))
 			return true;
 	return false;
 }
 
 static void leave_out(struct ctx *x, uintptr_t lo, uintptr_t hi)
 {
+	const uintptr_t page = 4096;
+
+	lo &= ~(page - 1);
+	hi = (hi + page - 1) & ~(page - 1);
 	if (x->nout == LEFT_OUT_MAX || hi <= lo)
 		return;
 	if (madvise((void *)lo, hi - lo, MADV_DONTFORK) == 0)
 		x->out[x->nout++] = (struct range){ lo, hi };
 }
 
-/* What the previous lines of /proc/self/maps said. */
-struct maps_state {
-	uintptr_t arena;	/* a heap's start, if its reserve follows */
-	uintptr_t out_hi;	/* the end of the last mapping left out */
-};
+/* dl_iterate_phdr(): the loaded segments of a library left out. */
+static int library_segments(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	if (inherited_library(info->dlpi_name))
+		return 0;
+	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		leave_out(arg, lo, lo + ph->p_memsz);
+	}
+	return 0;
+}
 
-/* One line of /proc/self/maps. */
-static void maps_line(struct ctx *x, const char *line, struct maps_state *m)
+/* One line of /proc/self/maps: the probes' BPF maps. */
+static void maps_line(struct ctx *x, const char *line)
 {
 	unsigned long lo, hi;
-	char perms[8], path[256] = "";
-	uintptr_t arena = m->arena;
+	char path[256] = "";
 
-	if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255[^\n]", &lo, &hi, perms,
-		   path) < 3)
-		return;
-	m->arena = 0;
-	if (*path && !inherited_name(path)) {
+	if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %255[^\n]", &lo, &hi,
+		   path) == 3 && !strncmp(path, "anon_inode:bpf", 14))
 		leave_out(x, lo, hi);
-		m->out_hi = hi;
-		return;
-	}
-	if (*path)
-		return;
-	if (lo == m->out_hi) {
-		leave_out(x, lo, hi);	/* a left-out library's bss */
-		m->out_hi = hi;
-	} else if (!strcmp(perms, "rw-p") && lo % ARENA_HEAP == 0 &&
-		   hi - lo < ARENA_HEAP) {
-		m->arena = lo;
-	} else if (!strcmp(perms, "---p") && arena &&
-		   hi == arena + ARENA_HEAP) {
-		leave_out(x, arena, hi);
-	}
 }
 
 static void leave_out_all(struct ctx *x)
 {
 	char buf[65536];
 	size_t len = 0;
-	struct maps_state m = { 0 };
 	void *stack;
 	size_t stack_len;
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return;
-	for (ssize_t n; len < sizeof(buf) - 1 &&
-			(n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0;)
-		len += (size_t)n;
-	close(fd);
+	dl_iterate_phdr(library_segments, x);
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		for (ssize_t n; len < sizeof(buf) - 1 &&
+				(n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0;)
+			len += (size_t)n;
+		close(fd);
+	}
 	buf[len] = 0;
 	for (char *line = buf, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
 		*nl = 0;
-		maps_line(x, line, &m);
+		maps_line(x, line);
 	}
 	if (control_stack(x->srv->ctl, &stack, &stack_len) == 0)
 		leave_out(x, (uintptr_t)stack, (uintptr_t)stack + stack_len);
