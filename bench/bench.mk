@@ -31,3 +31,6 @@ $(BUILD)/bench/%: bench/minimal/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Wall -Wextra -pthread -o $@ $<
+
+# Instructions per request and per parsed byte (make bench-instr).
+-include bench/instr.mk

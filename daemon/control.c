@@ -28,6 +28,14 @@
 #include "server.h"
 #include "util.h"
 #include "version.h"
+#include "../common/ctl_wire.h"
+
+/* The daemon's limits are the wire's (common/ctl_wire.h, which evctl
+ * reads too). */
+_Static_assert(CTL_LINE_MAX == CTL_WIRE_LINE_MAX, "command line length");
+_Static_assert(CTL_ARGS_MAX == CTL_WIRE_ARGS_MAX, "words in a command");
+_Static_assert(PROBES_HIST_BUCKETS == CTL_SC_HIST_BUCKETS,
+	       "syscall histogram buckets");
 
 #define RATE_SAMPLES 8		/* one per second */
 #define RATE_WINDOW_S 5
@@ -287,16 +295,35 @@ static double request_rate(const struct control *ctl, uint64_t requests,
 	       (double)(now - best->t);
 }
 
+/* `stats hist`: the exact latency sum, then the histogram's non-empty
+ * buckets (evctl's Prometheus histogram and interval percentiles). */
+static void stats_hist_lines(struct out *o, const struct stats_total *t)
+{
+	const struct hist_layout hl = stats_hist_layout;
+
+	out_printf(o, CTL_KEY_LATENCY_SUM " %" PRIu64 "\n", t->lat_sum_ns);
+	out_printf(o, CTL_WIRE_FIELDS " " CTL_BUCKET_FIELDS "\n");
+	for (unsigned i = 0; i < STATS_HIST_BUCKETS; i++)
+		if (t->hist[i])
+			out_printf(o, CTL_ROW_BUCKET " %" PRIu64 " %" PRIu64
+				   " %" PRIu64 "\n", hist_bucket_low(hl, i),
+				   hist_bucket_high(hl, i), t->hist[i]);
+}
+
 static void cmd_stats(struct control *ctl, struct out *o, int argc,
 		      char **argv)
 {
 	struct server *srv = ctl->srv;
+	bool hist = argc == 1 && strcmp(argv[0], CTL_STATS_HIST) == 0;
+
+	if (argc == 1 && !hist) {
+		out_printf(o, "ERROR usage: stats [hist]\n");
+		return;
+	}
 	const struct stats_total *t = totals(ctl);
 	char listen[CONFIG_MAX_LISTEN * 64];
 	double user, sys;
 
-	(void)argc;
-	(void)argv;
 	listeners_text(srv, listen, sizeof(listen));
 	serving_cpu(srv, &user, &sys);
 	/* A worker process's time leaves /proc before its reaping adds it
@@ -333,6 +360,8 @@ static void cmd_stats(struct control *ctl, struct out *o, int argc,
 	out_printf(o, "latency_max_us %.1f\n", (double)t->lat_max_ns / 1e3);
 	out_printf(o, "cpu_user_seconds %.3f\n", user);
 	out_printf(o, "cpu_sys_seconds %.3f\n", sys);
+	if (hist)
+		stats_hist_lines(o, t);
 	out_printf(o, "END\n");
 }
 
@@ -368,8 +397,7 @@ static void cmd_workers(struct control *ctl, struct out *o, int argc,
 		out_printf(o, "ERROR usage: workers [all]\n");
 		return;
 	}
-	out_printf(o, "fields id role pid tid state accepted active requests "
-		   "bytes_in bytes_out restarts\n");
+	out_printf(o, CTL_WORKER_FIELDS_LINE "\n");
 	unsigned used = atomic_load(&((struct scoreboard *)sb)->used);
 	for (unsigned i = 0; i < used && i < sb->nslots; i++) {
 		const struct stats_slot *s = &sb->slots[i];
@@ -474,7 +502,7 @@ static void sc_table(struct control *ctl, struct out *o)
 	if (!v)
 		return;
 	sc_header(ctl, o);
-	out_printf(o, "fields name nr calls errors total_ns max_ns hist\n");
+	out_printf(o, CTL_WIRE_FIELDS " " CTL_SC_FIELDS "\n");
 	for (unsigned nr = 0; nr < PROBES_NR_MAX; nr++) {
 		if (!v[nr].calls)
 			continue;
@@ -618,7 +646,7 @@ static void sc_workers(struct control *ctl, struct out *o)
 	if (!sc_tasks_read(ctl, o, &ts))
 		return;
 	sc_header(ctl, o);
-	out_printf(o, "fields tid pid slot role calls errors total_ns\n");
+	out_printf(o, CTL_WIRE_FIELDS " " CTL_SC_TASK_FIELDS "\n");
 	for (size_t i = 0; i < ts.n;) {
 		struct probes_task sum = ts.v[i];
 		size_t j = i + 1;
@@ -667,7 +695,7 @@ static void sc_worker(struct control *ctl, struct out *o, const char *arg)
 	}
 	sc_header(ctl, o);
 	out_printf(o, "tid %" PRIu64 "\n", tid);
-	out_printf(o, "fields name nr calls errors total_ns max_ns hist\n");
+	out_printf(o, CTL_WIRE_FIELDS " " CTL_SC_FIELDS "\n");
 	for (size_t i = 0; i < ts.n; i++) {
 		const struct probes_task *t = &ts.v[i];
 		if (t->tid != tid)
@@ -896,7 +924,8 @@ static void cmd_reload(struct control *ctl, struct out *o, int argc,
 }
 
 static const struct ctl_cmd commands[] = {
-	{ "stats", "", "counters, latency and CPU time", 0, 0, cmd_stats },
+	{ "stats", "[hist]", "counters, latency and CPU time", 0, 1,
+	  cmd_stats },
 	{ "workers", "[all]", "one line per worker: role, pid, state, counters",
 	  0, 1, cmd_workers },
 	{ "syscalls", SC_USAGE + sizeof("syscalls"),

@@ -54,6 +54,7 @@ void server_sum(const struct server *srv, struct stats_total *t)
 		t->c[k] += b->c[k];
 	for (int i = 0; i < STATS_HIST_BUCKETS; i++)
 		t->hist[i] += b->hist[i];
+	t->lat_sum_ns += b->lat_sum_ns;
 	if (b->lat_max_ns > t->lat_max_ns)
 		t->lat_max_ns = b->lat_max_ns;
 }

@@ -52,9 +52,9 @@ teardown() {
 
 @test "$MODEL: IPv6 and several listeners at once" {
 	evd_start "server.listen=127.0.0.1:0, [::1]:0"
-	listen=$(stat_of listen)
-	v4=${listen%%,*}
-	v6=${listen#*,}
+	[ "$(stat_of 'listen | length')" -eq 2 ]
+	v4=$(stat_of 'listen[0]')
+	v6=$(stat_of 'listen[1]')
 	[[ $v4 == 127.0.0.1:* ]]
 	[[ $v6 == "[::1]:"* ]]
 	port6=${v6##*:}
@@ -509,6 +509,63 @@ http_conc() {
 	[ "$(stat_of responses_http_2xx)" -eq 4 ]
 	[ "$(stat_of responses_http_4xx)" -eq 4 ]
 	[ "$(stat_of errors_protocol)" -eq 0 ]
+	evd_stop
+}
+
+# http_exchange BYTES: sends BYTES (printf %b escapes) on one connection and
+# prints what came back until evd closed it (or 5 s after the input ended).
+http_exchange() {
+	printf '%b' "$1" | timeout 10 socat -t 5 - "TCP:127.0.0.1:$EVD_PORT"
+}
+
+# http_refused BYTES TEXT: evd answers BYTES, then a well-formed request on
+# the same connection, with exactly one response, 400 with body TEXT, and
+# closes.
+http_refused() {
+	local out
+	out=$(http_exchange "$1GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+	echo "sent: $1" >&2
+	echo "got: $out" >&2
+	[ "$(head -1 <<<"$out")" = $'HTTP/1.1 400 Bad Request\r' ]
+	[ "$(grep -c '^HTTP/1.1 ' <<<"$out")" -eq 1 ]
+	grep -qx $'Connection: close\r' <<<"$out"
+	[ "$(tail -1 <<<"$out")" = "$2" ]
+}
+
+@test "$MODEL: http: framing is strict where a front proxy could disagree (bare LF, chunk extensions, Host, Content-Length); Expect: 100-continue in any case" {
+	evd_start server.protocol=http
+	# A bare LF ends no line: "Dummy: x\nContent-Length: 23" is one field
+	# to a proxy that splits on CRLF only.
+	http_refused 'GET / HTTP/1.1\r\nHost: a\r\nDummy: x\nContent-Length: 23\r\n\r\n' 'bare LF'
+	http_refused 'GET / HTTP/1.1\nHost: a\n\n' 'bare LF'
+	http_refused 'GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: y\n\r\n' 'bare LF'
+	# Chunk extensions follow the grammar.
+	http_refused 'GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a b\r\nx\r\n0\r\n\r\n' 'invalid chunk extension'
+	http_refused 'GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a="x\r\nx\r\n0\r\n\r\n' 'invalid chunk extension'
+	http_refused 'GET / HTTP/1.1\r\nHost: a/b\r\n\r\n' 'invalid Host'
+	http_refused 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx' 'more than one Content-Length'
+	http_refused 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 01\r\n\r\nx' 'invalid Content-Length'
+	# What the grammar allows still works, pipelined.
+	out=$(http_exchange 'GET / HTTP/1.1\r\nHost: [::1]:80\r\nTransfer-Encoding: chunked\r\n\r\n1 ; a = "q \\" ;" ; b\r\nx\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+	# (The 200's body has no newline: the next status line follows it.)
+	[ "$(grep -o 'HTTP/1.1 200 OK' <<<"$out" | wc -l)" -eq 2 ]
+	# Expect: 100-continue, any case: the 100 comes before the body is sent.
+	exec 7<>"/dev/tcp/127.0.0.1/$EVD_PORT"
+	printf 'GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-CONTINUE\r\nContent-Length: 1\r\n\r\n' >&7
+	read -r -t 10 line <&7
+	[ "$line" = $'HTTP/1.1 100 Continue\r' ]
+	read -r -t 10 line <&7
+	[ "$line" = $'\r' ]
+	printf 'x' >&7
+	read -r -t 10 line <&7
+	[ "$line" = $'HTTP/1.1 200 OK\r' ]
+	exec 7>&-
+	# 8 refused, 2 pipelined, 1 after its 100 Continue.
+	wait_stat requests 11
+	[ "$(stat_of errors_protocol)" -eq 8 ]
+	[ "$(stat_of responses_http_4xx)" -eq 8 ]
+	[ "$(stat_of responses_http_1xx)" -eq 1 ]
+	[ "$(stat_of responses_http_2xx)" -eq 3 ]
 	evd_stop
 }
 

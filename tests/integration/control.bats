@@ -26,7 +26,7 @@ ctl() {
 	[ "${#lines[@]}" -eq 6 ]
 	run ctl 'ping extra\nhelp\n'
 	[ "${lines[0]}" = 'ERROR usage: ping' ]
-	[ "${lines[1]}" = 'stats counters, latency and CPU time' ]
+	[ "${lines[1]}" = 'stats [hist] counters, latency and CPU time' ]
 	evd_stop
 }
 
@@ -127,7 +127,7 @@ files_are() {
 	[ "$status" -eq 2 ]
 	run "$EVCTL_BIN" stats -o yaml
 	[ "$status" -eq 2 ]
-	[ "${lines[0]}" = 'evctl: unknown format "yaml" (expected text or json)' ]
+	[ "${lines[0]}" = 'evctl: unknown format "yaml" (expected text, json or prometheus)' ]
 	run "$EVCTL_BIN"
 	[ "$status" -eq 2 ]
 	evd_start
@@ -151,7 +151,9 @@ files_are() {
 		grep -qx "$k" <<<"$text_keys"
 	done
 	json=$("$EVCTL_BIN" -s "$EVD_SOCK" stats -o json)
-	[ "$(jq -r 'keys[]' <<<"$json" | sort)" = "$text_keys" ]
+	# The same keys, and the version of the JSON shape.
+	[ "$(jq -r 'del(.schema) | keys[]' <<<"$json" | sort)" = "$text_keys" ]
+	[ "$(jq .schema <<<"$json")" = 1 ]
 	[ "$(jq -r .model <<<"$json")" = epoll ]
 	[ "$(jq -r '.requests | type' <<<"$json")" = number ]
 	evd_stop
@@ -213,7 +215,7 @@ workers_row() {
 	printf '%4s %10s %10s %10s %10s %10s %10s %10s %10s %10s %10s\n' "$@"
 }
 
-@test "evctl workers: the text table and JSON array, exact; rows follow the counters" {
+@test "evctl workers: the text table and JSON rows, exact; rows follow the counters" {
 	evd_start
 	run --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" workers
 	[ "$status" -eq 0 ]
@@ -223,9 +225,9 @@ workers_row() {
 	[ "${#lines[@]}" -eq 2 ]
 	run "$EVCTL_BIN" -s "$EVD_SOCK" workers -o json
 	[ "$status" -eq 0 ]
-	[ "$(jq -c . <<<"$output")" = "[{\"id\":0,\"role\":\"loop\",\"pid\":$EVD_PID,\"tid\":$EVD_PID,\"state\":\"idle\",\"accepted\":0,\"active\":0,\"requests\":0,\"bytes_in\":0,\"bytes_out\":0,\"restarts\":0}]" ]
+	[ "$(jq -c . <<<"$output")" = "{\"schema\":1,\"workers\":[{\"id\":0,\"role\":\"loop\",\"pid\":$EVD_PID,\"tid\":$EVD_PID,\"state\":\"idle\",\"accepted\":0,\"active\":0,\"requests\":0,\"bytes_in\":0,\"bytes_out\":0,\"restarts\":0}]}" ]
 	# The keys and their types, as documented.
-	[ "$(jq -c '.[0] | to_entries | map([.key, (.value | type)])' <<<"$output")" = \
+	[ "$(jq -c '.workers[0] | to_entries | map([.key, (.value | type)])' <<<"$output")" = \
 		'[["id","number"],["role","string"],["pid","number"],["tid","number"],["state","string"],["accepted","number"],["active","number"],["requests","number"],["bytes_in","number"],["bytes_out","number"],["restarts","number"]]' ]
 
 	# After a load, the one row has every connection and byte.
@@ -240,7 +242,7 @@ workers_row() {
 	read -r -t 10 reply <&7
 	wait_stat requests 11
 	run "$EVCTL_BIN" -s "$EVD_SOCK" workers -o json
-	[ "$(jq -c '.[0] | [.accepted, .active, .requests, .bytes_in, .bytes_out]' <<<"$output")" = "[6,1,11,1002,1002]" ]
+	[ "$(jq -c '.workers[0] | [.accepted, .active, .requests, .bytes_in, .bytes_out]' <<<"$output")" = "[6,1,11,1002,1002]" ]
 	exec 7>&-
 	wait_stat connections_closed 6
 	evd_stop

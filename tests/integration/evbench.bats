@@ -390,7 +390,7 @@ http_req_len() {
 	[ "$(j limit_hit)" = true ]
 	[ "$(j errors.timeout)" -eq 10 ]
 	[ "$(j requests)" -eq 0 ]
-	[ "$(j 'duration_s >= 1 and duration_s < 15')" = true ]
+	[ "$(j 'duration_s >= 1 and .duration_s < 15')" = true ]
 	[ $((SECONDS - t0)) -lt 15 ]
 	evd_stop
 }

@@ -52,7 +52,7 @@ others_served() {
 
 # slowloris MODEL N: N connections open (and are accepted) first; then each
 # sends half a request and one byte every 300 ms, so that idle_timeout
-# never fires; request_timeout = 5s.  Meanwhile 10 other clients get 2,000
+# never fires; request_timeout = 5s.  Meanwhile 10 other clients get 500
 # verified replies; then all N are closed after 5 s (not before), each
 # counted once in errors_timeout.  Opening every connection before the
 # first byte keeps the clock out of the set-up, which on a loaded machine
@@ -68,7 +68,9 @@ slowloris() {
 	wait_until 60 test -e "$(ready_file slow)"
 	wait_stat connections_active "$n" 60
 	touch "$BATS_TEST_TMPDIR/go"
-	others_served 2000
+	# 500: well inside request_timeout even on a loaded machine (2,000
+	# took 3.5 s with the load average at 12 on two cores).
+	others_served 500
 	# ... while every half request was still open.
 	[ "$(stat_of errors_timeout)" -eq 0 ]
 	wait "$slow"
@@ -369,7 +371,7 @@ exhausted() {
 	(ulimit -n 64 && exec "$EVD_BIN" -c "$EVD_CONF") 2>"$EVD_LOG" &
 	EVD_PID=$!
 	wait_until 10 evd_answers
-	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	EVD_PORT=$(stat_of 'listen[0]' | sed 's/.*://')
 	[ "$(awk '/^Max open files/ {print $4}' "/proc/$EVD_PID/limits")" -eq 64 ]
 	"$HOSTILE" -p "$EVD_PORT" -c 200 -s 'hello\n' -T 60 hold >"$BATS_TEST_TMPDIR/ex.json" &
 	local ex=$!
@@ -385,17 +387,25 @@ exhausted() {
 	fi
 	# An evctl client waits on the control socket meanwhile: the control
 	# thread must not spin on it either.
+	local t_ping t0 t1 ticks
+	t_ping=$(date +%s%N)
 	"$EVCTL_BIN" -s "$EVD_SOCK" -T 3 ping >/dev/null 2>&1 &
 	local ctlpid=$!
+	# CPU over the time that really passed between the two samples (a
+	# loaded machine stretches "sleep 2").
+	t0=$(date +%s%N)
 	a=$(cpu_ticks)
 	sleep 2
 	b=$(cpu_ticks)
-	cpu_pct=$(((b - a) * 100 / (2 * CLK_TCK)))
+	t1=$(date +%s%N)
+	ticks=$(((t1 - t0) * CLK_TCK / 1000000000))
+	cpu_pct=$(((b - a) * 100 / ticks))
 	wait "$ctlpid" || true
-	[ "$(grep -c 'control socket: accept' "$EVD_LOG")" -le 1 ]
-	echo "$model: CPU at the limit: $((b - a)) ticks in 2 s (${cpu_pct}%); fds $(fd_count)"
+	# One warning per 10 s at most while the control socket is starved.
+	[ "$(grep -c 'control socket: accept' "$EVD_LOG")" -le $((1 + ($(date +%s%N) - t_ping) / 10000000000)) ]
+	echo "$model: CPU at the limit: $((b - a)) ticks in $ticks (${cpu_pct}%); fds $(fd_count)"
 	kill -0 "$EVD_PID"
-	[ $((b - a)) -le $((2 * CLK_TCK / 10)) ]
+	[ $((b - a)) -le $((ticks / 10)) ]
 	kill -TERM "$ex"
 	wait "$ex" || true
 	out=$(cat "$BATS_TEST_TMPDIR/ex.json")

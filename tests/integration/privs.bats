@@ -44,7 +44,7 @@ privs_start() {
 		cat "$EVD_LOG" >&2
 		return 1
 	fi
-	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	EVD_PORT=$(stat_of 'listen[0]' | sed 's/.*://')
 	[ -n "$EVD_PORT" ]
 }
 

@@ -44,13 +44,13 @@ reload() {
 	grep -q 'reload: server.model, server.workers changed: restarting the serving side' "$EVD_LOG"
 	[ "$(stat_of model)" = prefork ]
 	[ "$(stat_of workers)" = 3 ]
-	[ "$(stat_of listen)" = "127.0.0.1:$port" ]
+	[ "$(stat_of 'listen | tojson')" = "[\"127.0.0.1:$port\"]" ]
 	[ "$(stat_of requests)" = 100 ]
 	run curl -s "http://127.0.0.1:$port/"
 	[ "$output" = "Hello, World!" ]
 	wait_stat requests 101
 	# The new run's worker processes are live; the master is evd itself.
-	[ "$("$EVCTL_BIN" -s "$EVD_SOCK" workers -o json | jq '[.[] | select(.role == "worker")] | length')" = 3 ]
+	[ "$("$EVCTL_BIN" -s "$EVD_SOCK" workers -o json | jq '[.workers[] | select(.role == "worker")] | length')" = 3 ]
 	reload 2 server.protocol=http server.model=uring
 	[ "$(stat_of model)" = uring ]
 	run curl -s "http://127.0.0.1:$port/"
@@ -110,7 +110,7 @@ reload() {
 	ino=$(ss -Hltne "sport = :$port" | grep -o 'ino:[0-9]*')
 	[ -n "$ino" ]
 	reload 1 server.listen="127.0.0.1:0,[::1]:0"
-	listen=$(stat_of listen)
+	listen=$(stat_of 'listen | join(",")')
 	[[ $listen == "127.0.0.1:$port,[::1]:"* ]]
 	port6=${listen##*:}
 	# The same socket (inode) kept listening through the reload.
@@ -189,7 +189,7 @@ notify_start() {
 		"$EVD_BIN" "$EVD_CONF" 2>"$EVD_LOG" &
 	EVD_PID=$!
 	wait_until 10 evd_answers
-	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	EVD_PORT=$(stat_of 'listen[0]' | sed 's/.*://')
 }
 
 notified() {
@@ -224,7 +224,7 @@ notified() {
 	WD_USEC=400000 notify_start server.model=prefork server.workers=2
 	wait_until 5 notified '^WATCHDOG=1$' 3
 	# Stop every worker: connections queue and nobody accepts them.
-	workers=$("$EVCTL_BIN" -s "$EVD_SOCK" workers -o json | jq -r '.[] | select(.role == "worker") | .pid')
+	workers=$("$EVCTL_BIN" -s "$EVD_SOCK" workers -o json | jq -r '.workers[] | select(.role == "worker") | .pid')
 	[ "$(wc -w <<<"$workers")" -eq 2 ]
 	kill -STOP $workers
 	# kill returns before they stop: one still running could accept.
@@ -266,11 +266,11 @@ notified() {
 	wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
 	wait_until 10 evd_answers
 	grep -q 'socket activation: serving the 1 socket systemd passed (\[server\] listen is not used); its workers share them' "$EVD_LOG"
-	[ "$(stat_of listen)" = "127.0.0.1:$port" ]
+	[ "$(stat_of 'listen | tojson')" = "[\"127.0.0.1:$port\"]" ]
 	run "$EVCLIENT_BIN" -p "$port" -c 4 -n 4 -m 10 -s 10 -T 30
 	[ "$status" -eq 0 ]
 	reload 1 server.listen=127.0.0.1:1 server.model=epoll
-	[ "$(stat_of listen)" = "127.0.0.1:$port" ]
+	[ "$(stat_of 'listen | tojson')" = "[\"127.0.0.1:$port\"]" ]
 	[ "$(stat_of model)" = epoll ]
 	run "$EVCLIENT_BIN" -p "$port" -c 4 -n 4 -m 10 -s 10 -T 30
 	[ "$status" -eq 0 ]

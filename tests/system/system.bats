@@ -152,7 +152,7 @@ stat_in_ct() {
 	run in_ct systemctl is-active evd
 	[ "$output" = active ]
 	[ "$(stat_in_ct model)" = epoll ]
-	[ "$(stat_in_ct listen)" = 127.0.0.1:7777 ]
+	[ "$(stat_in_ct 'listen | tojson')" = '["127.0.0.1:7777"]' ]
 	before=$(stat_in_ct requests)
 	served hello
 	[ "$(stat_in_ct requests)" -eq $((before + 1)) ]
@@ -236,7 +236,7 @@ stat_in_ct() {
 	[ "$output" = inactive ]
 	served activated
 	wait_ct 15 systemctl is-active evd
-	[ "$(stat_in_ct listen)" = 127.0.0.1:7777 ]
+	[ "$(stat_in_ct 'listen | tojson')" = '["127.0.0.1:7777"]' ]
 	run in_ct journalctl -u evd --no-pager -o cat _PID="$(main_pid)"
 	[[ $output == *'socket activation: serving the 1 socket systemd passed ([server] listen is not used)'* ]]
 	# systemd keeps the socket while evd is stopped: the next client
