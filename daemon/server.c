@@ -743,9 +743,26 @@ bool server_fork_conn_bare(void)
  * touching memory; false if the kernel cannot (close_range: Linux 5.9). */
 static bool close_all_but(int keep)
 {
-	if (keep > 3 && close_range(3, (unsigned)keep - 1, 0) < 0)
+	if (keep > 3 &&
+	    syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0u) < 0)
 		return false;
-	return close_range((unsigned)keep + 1, ~0u, 0) == 0;
+	return syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) == 0;
+}
+
+/* Lets the worker's signals in (the handlers are inherited), without
+ * sigset_t helpers: the kernel's set is one word on Linux. */
+static void conn_child_signals(void)
+{
+	uint64_t mask = 0;
+	const int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGKICK };
+
+	if (!child_handlers_set) {
+		child_signals();
+		return;
+	}
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		mask |= 1ull << (sigs[i] - 1);
+	syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &mask, NULL, sizeof(mask));
 }
 
 int server_fork_conn(struct server *srv, unsigned slot, int fd,
@@ -765,16 +782,19 @@ int server_fork_conn(struct server *srv, unsigned slot, int fd,
 	 * it writes is a fault (a copy, or a new page): it writes its stack,
 	 * its connection and its scoreboard slot, and closes what it does not
 	 * use (the listeners, the control socket, the probes' links) without
-	 * touching the structures that hold them. */
+	 * touching the structures that hold them.  Every page of code it runs
+	 * is a fault too: its own system calls go through syscall(), whose
+	 * page the clone's return has mapped already. */
 	if (fd < 3 || !close_all_but(fd)) {
 		control_forget(srv->ctl);
 		listeners_keep_only(srv, SERVER_KEEP_NO_SET);
 	}
-	child_signals();
+	conn_child_signals();
 	struct stats_slot *s = &srv->sb->slots[slot];
 	int rc = fn(srv, s, fd);
 	slot_set_state(s, WORKER_FREE);
-	_exit(rc < 0 ? 1 : 0);
+	syscall(SYS_exit_group, rc < 0 ? 1 : 0);
+	_exit(1);	/* not reached */
 }
 
 int server_wait_listener(const struct listener *set, unsigned n)
