@@ -42,7 +42,8 @@ endif
 .PHONY: all run test test-busy test-run unit integration clean deps deps-test fuzz
 
 LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c \
-            daemon/conn.c daemon/conn_io.c daemon/control.c daemon/ctl_parse.c daemon/timer.c \
+            daemon/conn.c daemon/conn_io.c daemon/control.c daemon/ctl_parse.c daemon/ctl_socket.c \
+            daemon/timer.c daemon/paths.c \
             daemon/evloop.c \
             daemon/children.c daemon/notify.c daemon/privs.c \
             $(sort $(wildcard daemon/proto/*.c)) \

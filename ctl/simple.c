@@ -89,15 +89,17 @@ const struct evctl_cmd evctl_cmd_version = {
 
 /* ---- reload ------------------------------------------------------------------ */
 
-/* Prints every line of the reply up to END or ERROR: "reload X" as X (the
- * outcome, or a step before it), any other "key value" as is.  An ERROR
- * line (refused, failed) goes to stderr and gives exit 1. */
+/* Prints the outcome evd waited for: "reload X" as X, "reload restarted"
+ * with "drained_ms N" as "restarted (drained in N ms)", keys only a restart
+ * applies ("not_applied") as a warning on stderr, any other "key value" as
+ * is.  An ERROR line (refused, failed) goes to stderr and gives exit 1. */
 static int reload_run(struct evctl *e, struct evctl_req *r)
 {
 	char *reply = NULL, *save = NULL;
 	int rc = evctl_transact(e, r->line, &reply, true);
 	struct json_object *o = r->fmt == FMT_JSON ? json_schema_object() : NULL;
 	size_t elen = strlen(CTL_WIRE_ERROR);
+	bool restarted = false;
 
 	for (char *l = reply && rc != EXIT_NO_DAEMON ?
 			       strtok_r(reply, "\n", &save) : NULL;
@@ -107,15 +109,22 @@ static int reload_run(struct evctl *e, struct evctl_req *r)
 			break;
 		}
 		char *sp = strchr(l, ' ');
+		const char *v = sp ? sp + 1 : "";
 		if (sp)
 			*sp = '\0';
 		if (o)
-			json_object_object_add(o, l, json_wire_value(sp ? sp + 1
-									 : ""));
+			json_object_object_add(o, l, json_wire_value(v));
+		else if (!strcmp(l, "reload") && !strcmp(v, "restarted"))
+			restarted = true;
 		else if (!strcmp(l, "reload"))
-			printf("%s\n", sp ? sp + 1 : "");
+			printf("%s\n", v);
+		else if (!strcmp(l, "drained_ms") && restarted)
+			printf("restarted (drained in %s ms)\n", v);
+		else if (!strcmp(l, "not_applied"))
+			fprintf(stderr, "evctl: warning: not applied until evd "
+				"restarts: %s (systemctl restart evd)\n", v);
 		else
-			printf("%s%s%s\n", l, sp ? " " : "", sp ? sp + 1 : "");
+			printf("%s%s%s\n", l, sp ? " " : "", v);
 	}
 	if (o && rc == EXIT_OK)
 		json_print(o);
@@ -128,16 +137,19 @@ static int reload_run(struct evctl *e, struct evctl_req *r)
 const struct evctl_cmd evctl_cmd_reload = {
 	.name = CTL_CMD_RELOAD,
 	.args = "",
-	.summary = "re-read evd.ini, as SIGHUP does",
-	.help = "Prints applied, unchanged or restarting (the serving side\n"
-		"restarts on the same sockets), and what evd reports until the\n"
-		"reload is over.  Exit 1 with evd's reason when the reload is\n"
-		"refused (the file has errors: evd -t shows them; evd goes on\n"
-		"with the previous configuration) or fails.  Waits up to 60 s\n"
-		"for the outcome unless -T says otherwise.",
+	.summary = "re-read evd.ini, as SIGHUP does, and wait for the outcome",
+	.help = "Prints applied, unchanged or \"restarted (drained in N ms)\"\n"
+		"(the serving side drained and restarted on the same sockets;\n"
+		"it serves the new configuration when evctl returns).  Keys only\n"
+		"a restart applies are named on stderr (exit 0).  Exit 1 with\n"
+		"evd's reason when the reload is refused (errors in the file:\n"
+		"evd -t shows them all; a listen address that cannot be bound)\n"
+		"or fails; evd goes on with the previous configuration.  Waits\n"
+		"as long as the drain takes ([server] drain_timeout, at most an\n"
+		"hour) unless -T says otherwise.",
 	.needs_admin = true,
 	.formats = FMTS_TEXT_JSON,
-	.default_timeout_ms = 60000,
+	.default_timeout_ms = (3600 + 60) * 1000,
 	.run = reload_run,
 };
 
@@ -159,11 +171,20 @@ static int raw_request(struct evctl_req *r, int argc, char **argv)
 		}
 		used += (size_t)n;
 	}
-	for (const char *p = r->line; *p; p++)
+	/* A newline would send a second command; evd refuses a line with a
+	 * byte that is not printable ASCII anyway: said here, nothing sent. */
+	for (const unsigned char *p = (const unsigned char *)r->line; *p; p++) {
+		if ((*p < 0x20 && *p != '\t') || *p > 0x7e) {
+			fprintf(stderr, "evctl: raw: byte 0x%02x in the command "
+				"line (expected printable ASCII)\n", *p);
+			return EXIT_USAGE;
+		}
 		blank &= *p == ' ' || *p == '\t';
+	}
 	if (blank) {
 		/* evd answers nothing to a blank line: evctl would wait. */
-		fprintf(stderr, "evctl: raw needs a command line\n");
+		fprintf(stderr, "evctl: raw needs a command line (try: evctl "
+			"raw help)\n");
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -180,7 +201,7 @@ static int raw_print(struct evctl *e, struct evctl_req *r, char *reply)
 const struct evctl_cmd evctl_cmd_raw = {
 	.name = "raw",
 	.args = "LINE",
-	.summary = "send LINE as a command and print the reply as is",
+	.summary = "send LINE as a command and print the reply as is\n(LINE: printable ASCII, not empty)",
 	.formats = FMT_BIT(FMT_TEXT),
 	.make_request = raw_request,
 	.print = raw_print,

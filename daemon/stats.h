@@ -8,6 +8,7 @@
 #define EVD_STATS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -93,6 +94,10 @@ struct stats_slot {
 struct scoreboard {
 	unsigned nslots;
 	_Atomic unsigned used;	/* high-water mark of slots handed out */
+	/* A reload drains this run, whose workers have socket sets of their
+	 * own: new connections go to set 0 (listeners_steer()), the others
+	 * serve what they hold before they close.  Shared with the workers. */
+	_Atomic bool steered;
 	uint64_t start_mono_ns;
 	uint64_t start_real_ns;
 	size_t map_len;

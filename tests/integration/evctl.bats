@@ -55,7 +55,7 @@ help" ]
 	run -0 "$EVCTL_BIN" reload --help
 	grep -qx "  changes evd's state: root or evd's own user only" <<<"$output"
 	run -0 "$EVCTL_BIN" help
-	grep -qx '  reload     re-read evd.ini, as SIGHUP does \[admin\]' <<<"$output"
+	grep -qx '  reload     re-read evd.ini, as SIGHUP does, and wait for the outcome \[admin\]' <<<"$output"
 }
 
 @test "unknown and abbreviated commands are usage errors that list the commands, before any connection" {
@@ -95,11 +95,11 @@ help" ]
 	evd_start
 	for line in "" "   " "	"; do
 		run -2 --separate-stderr timeout 5 "$EVCTL_BIN" -s "$EVD_SOCK" raw "$line"
-		[ "$stderr" = 'evctl: raw needs a command line' ]
+		[ "$stderr" = 'evctl: raw needs a command line (try: evctl raw help)' ]
 		[ -z "$output" ]
 	done
 	run -2 --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" raw
-	[ "$stderr" = 'evctl: raw needs a command line' ]
+	[ "$stderr" = 'evctl: raw needs a command line (try: evctl raw help)' ]
 	long=$(printf 'x%.0s' $(seq 1 1025))
 	run -2 --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" raw "$long"
 	[ "$stderr" = 'evctl: command line too long (at most 1024 bytes)' ]
