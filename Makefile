@@ -41,7 +41,7 @@ endif
 .SECONDEXPANSION:
 .PHONY: all run test test-busy test-run unit integration clean deps deps-test fuzz
 
-LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c \
+LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c daemon/server_fork.c \
             daemon/conn.c daemon/conn_io.c daemon/control.c daemon/ctl_parse.c daemon/ctl_socket.c \
             daemon/timer.c daemon/paths.c \
             daemon/evloop.c \
