@@ -32,7 +32,7 @@
 #define CONTROL_KEYS "socket, mode, group"
 #define SECTION_LIST "[server], [prefork], [http], [resp], [zmtp], [control], " \
 		     "[probes], [log]"
-#define PROTO_LIST "echo, http, resp"
+#define PROTO_LIST "echo, http, resp, zmtp"
 /* Indexes of the keys in config.c's table (cfg.origin[] follows it). */
 enum {
 	K_LISTEN, K_PROTOCOL, K_MODEL, K_WORKERS, K_BACKLOG,
@@ -2164,7 +2164,7 @@ static void test_http_resp_sections(void **state)
 
 static void test_protocols_ok(void **state)
 {
-	static const char *const names[] = { "echo", "http", "resp" };
+	static const char *const names[] = { "echo", "http", "resp", "zmtp" };
 	struct config cfg;
 
 	(void)state;
