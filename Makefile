@@ -5,7 +5,7 @@
 #                   foreground with conf/evd.ini (control socket ./run/evd.sock)
 #   make test       unit tests (ASan+UBSan) and integration tests; the last
 #                   line reads "N passed, N failed"
-#   make fuzz       each libFuzzer target (HTTP, RESP, control lines) for
+#   make fuzz       each libFuzzer target (HTTP, RESP, ZMTP, control lines) for
 #                   FUZZ_TIME seconds (default 30) on a copy of its corpus
 #   make clean      remove build products
 #
@@ -101,7 +101,8 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_http  := tests/fuzz/fuzz_http.c daemon/proto/http.c daemon/proto/http_parse.c
 FUZZ_resp  := tests/fuzz/fuzz_resp.c daemon/proto/resp.c
 FUZZ_ctl   := tests/fuzz/fuzz_ctl.c daemon/ctl_parse.c
-FUZZERS    := http resp ctl
+FUZZ_zmtp  := tests/fuzz/fuzz_zmtp.c daemon/proto/zmtp.c daemon/proto/zmtp_rpc.c
+FUZZERS    := http resp ctl zmtp
 
 $(BUILD)/fuzz/fuzz_%: $$(FUZZ_$$*)
 	$(call msg,FUZZ-CC,$@)
