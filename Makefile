@@ -93,6 +93,12 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lm -pthread
 
+# The ZMTP tests' client is libzmq's own (libzmq3-dev).
+$(BUILD)/tools/zmqclient: $(BUILD)/obj/tests/tools/zmqclient.o
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lzmq
+
 # ---- fuzzing (clang's libFuzzer) --------------------------------------------
 FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 30

@@ -13,7 +13,10 @@
  * case-sensitive.  echo's reply streams: each argument goes out as it comes
  * in, so an argument of any size up to [zmtp] max_frame passes through the
  * connection's bounded buffers.  The other replies are written when the
- * request's last frame has come. */
+ * request's last frame has come.  [server] delay holds every reply: echo's,
+ * which may have begun to go out, from what the request's last bytes
+ * completed (the peer, which receives whole messages, sees the whole reply
+ * only then). */
 #include <stdio.h>
 #include <string.h>
 
