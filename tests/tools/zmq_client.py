@@ -18,6 +18,15 @@
         N DEALERs, each first answered once (ping: its connection is up),
         then all send the request at once; prints the first reply, then
         "N replies in S s" (from the sends to the last reply).
+    zmq_client.py --raw HEX [--expect N] [-T MS] ENDPOINT
+        No ZeroMQ: a TCP connection sends the bytes and reads what comes
+        back until the server closes (or N bytes came, or -T ms passed);
+        prints it in hex on one line, then EOF (the server closed) or OPEN.
+    zmq_client.py --serve
+        A libzmq ROUTER on tcp://127.0.0.1 (any port, printed first) that
+        answers ping and echo as evd does (OK frames; ERR unknown-method
+        otherwise), until killed: a server whose greeting comes in pieces,
+        for evbench's tests.
     zmq_client.py -w [-t TYPE] [--plain U:P | --curve] [-T MS] ENDPOINT
         Prints the socket's monitor events until DISCONNECTED (exit 0) or
         -T ms (exit 1), as zmqclient -w does; the socket never reconnects.
@@ -26,6 +35,7 @@ Exit status: 0 done, 1 a reply missing after -T ms (default 5000) or wrong,
 2 usage.
 """
 import argparse
+import socket as sock
 import sys
 import time
 
@@ -156,6 +166,54 @@ def run_big(args, ctx):
     return 0
 
 
+def run_serve():
+    ctx = zmq.Context()
+    s = ctx.socket(zmq.ROUTER)
+    s.setsockopt(zmq.LINGER, 0)
+    s.bind("tcp://127.0.0.1:*")
+    print(s.getsockopt(zmq.LAST_ENDPOINT).decode().rsplit(":", 1)[1],
+          flush=True)
+    while True:
+        m = s.recv_multipart()
+        head, rest = m[:1], m[1:]
+        if rest and rest[0] == b"":
+            head, rest = m[:2], m[2:]
+        if rest and rest[0] == b"echo":
+            s.send_multipart(head + [b"OK"] + rest[1:])
+        elif rest == [b"ping"]:
+            s.send_multipart(head + [b"OK"])
+        else:
+            s.send_multipart(head + [b"ERR", b"unknown-method", b"-"])
+
+
+def run_raw(args):
+    host, port = args.endpoint.replace("tcp://", "").rsplit(":", 1)
+    c = sock.create_connection((host, int(port)), timeout=args.T / 1000)
+    c.sendall(bytes.fromhex(args.raw))
+    got, state = b"", "OPEN"
+    deadline = time.monotonic() + args.T / 1000
+    while args.expect is None or len(got) < args.expect:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        c.settimeout(left)
+        try:
+            data = c.recv(65536)
+        except sock.timeout:
+            break
+        except ConnectionResetError:
+            state = "RESET"
+            break
+        if not data:
+            state = "EOF"
+            break
+        got += data
+    c.close()
+    print(got.hex())
+    print(state)
+    return 0
+
+
 def drain_events(mon):
     names = []
     while mon.poll(0):
@@ -215,13 +273,20 @@ def main():
     p.add_argument("--big", type=int)
     p.add_argument("--heartbeat", type=int)
     p.add_argument("--parallel", type=int)
-    p.add_argument("endpoint")
+    p.add_argument("--raw")
+    p.add_argument("--expect", type=int)
+    p.add_argument("--serve", action="store_true")
+    p.add_argument("endpoint", nargs="?" if "--serve" in sys.argv else None)
     p.add_argument("frames", nargs=argparse.REMAINDER)
     args = p.parse_args()
     if args.T is None:
         args.T = 2000 if args.watch else 5000
     if args.n < 1:
         return 2
+    if args.serve:
+        return run_serve()
+    if args.raw is not None:
+        return run_raw(args)
     ctx = zmq.Context()
     try:
         if args.watch:
