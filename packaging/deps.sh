@@ -4,11 +4,15 @@
 #
 # usage: packaging/deps.sh [--bench]
 #   --bench   also the load tools and servers for the comparisons
+# libzmq3-dev and python3-zmq are the real ZeroMQ peers of the zmtp tests
+# (tests/tools/zmqclient.c, zmq_client.py) and what `make bench-zmq` links
+# the seed 000 reference servers with.
 set -eu
 
 pkgs="gcc make pkg-config libinih-dev libcmocka-dev liburing-dev libsystemd-dev
       clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
       bats jq socat procps iproute2 strace linux-perf valgrind
+      libzmq3-dev python3-zmq
       redis-tools curl apache2-utils nghttp2-client wrk
       debhelper dpkg-dev fakeroot lintian debootstrap systemd-container"
 case "${1:-}" in
