@@ -200,7 +200,7 @@ int main(int argc, char **argv)
 	char bound[256];
 	size_t blen = sizeof(bound);
 
-	while ((opt = getopt(argc, argv, "+w:i:h")) != -1) {
+	while ((opt = getopt(argc, argv, "w:i:h")) != -1) {
 		switch (opt) {
 		case 'w': workers = atoi(optarg); break;
 		case 'i': io = atoi(optarg); break;
