@@ -6,7 +6,8 @@
 # a ROUTER with zmq_poll, a ROUTER with a worker pool over inproc).
 #
 # System calls per call come from perf's raw_syscalls:sys_enter counter on
-# the server's process (every thread), for evd and libzmq alike, while the
+# the server's processes (every thread, prefork's workers, and what they
+# fork while counted), for evd and libzmq alike, while the
 # client runs; evd's own probes are off for S7, so that both sides pay the
 # same counting and nothing else.
 # shellcheck shell=bash disable=SC2034  # variables the caller reads
@@ -56,6 +57,13 @@ s7() {
 		--size "$S7_SIZE" -c "$S7_CLIENTS" -t 1 -n $((S7_CLIENTS * S7_CALLS)) \
 		--timeout 5 -T "$S7_LIMIT" --json "$(TARGET)"
 	S7_PERF=0
+}
+
+# The server's processes, comma-separated: its session (setsid started it).
+s7_pids() {
+	local p
+	p=$(pgrep -d, -s "$SRV_PID")
+	echo "${p:-$SRV_PID}"
 }
 
 # run_case's hook after the snapshots: perf's count as the run's system
