@@ -22,7 +22,7 @@ $(BINDIR)/evbench: $(call obj,$(EVBENCH_SRCS))
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lm -pthread
 
 # The libzmq reference servers of seed 000's benchmark (bench/compare S7):
-# not part of `make`, they need libzmq3-dev (packaging/deps.sh).
+# not part of `make`, they need libzmq3-dev (packaging/deps.sh --bench).
 .PHONY: bench-zmq
 ZMQREF := $(BUILD)/bench/zmqref
 bench-zmq: $(ZMQREF)
@@ -35,3 +35,6 @@ $(ZMQREF): $(call obj,bench/zmqref.c)
 $(BUILD)/tests/test_evbench_hist: $(call aobj,bench/report.c bench/opts.c)
 $(BUILD)/tests/test_evbench_reqs: $(call aobj,bench/reqs.c bench/opts.c \
                                    bench/zmtp_client.c)
+
+# Instructions per request and per parsed byte (make bench-instr).
+-include bench/instr.mk

@@ -388,7 +388,7 @@ static void frame_end(struct ctx *x)
 		return;
 	st->nframes = 0;
 	x->res->requests++;
-	x->res->replies[d.ok ? REPLY_ZMTP_OK : REPLY_ZMTP_ERROR]++;
+	proto_count(x->res, d.ok ? REPLY_ZMTP_OK : REPLY_ZMTP_ERROR);
 	if (d.delay_ms) {
 		x->res->delay_ms = d.delay_ms;
 		x->res->delay_off = x->msg_here ? x->msg_off : 0;

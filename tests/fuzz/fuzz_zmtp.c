@@ -169,6 +169,9 @@ static void run(void *state, const struct config *cfg, const char *in,
 				CHECK(mem[i] == FREE_BYTE);
 			CHECK(!res.error || res.close);
 			CHECK(res.partial || res.close || n == avail);
+			for (int r = 0; r < PROTO_REPLY_MAX; r++)
+				CHECK(!!(res.kinds & 1u << r) ==
+				      (res.replies[r] != 0));
 			unsigned k = res.replies[REPLY_ZMTP_OK] +
 				     res.replies[REPLY_ZMTP_ERROR];
 			CHECK(res.requests == k);

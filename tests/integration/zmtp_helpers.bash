@@ -7,9 +7,9 @@ zmtp_require() {
 	ZMQCLIENT=${ZMQCLIENT_BIN:-$(dirname "$EVCLIENT_BIN")/zmqclient}
 	PYCLIENT=$BATS_TEST_DIRNAME/../tools/zmq_client.py
 	[ -x "$ZMQCLIENT" ] ||
-		skip "no $ZMQCLIENT (make build/tools/zmqclient; it needs libzmq3-dev: packaging/deps.sh)"
+		skip "no $ZMQCLIENT (make build/tools/zmqclient; it needs libzmq3-dev: packaging/deps.sh --test)"
 	"$PY" -c 'import zmq' 2>/dev/null ||
-		skip "$PY has no zmq module (python3-zmq: packaging/deps.sh)"
+		skip "$PY has no zmq module (python3-zmq: packaging/deps.sh --test)"
 }
 
 # zc c|py ARGS...: one of the two clients, bounded.

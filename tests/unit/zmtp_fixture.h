@@ -275,6 +275,9 @@ static inline size_t feed(struct fx *f, const void *in, size_t len,
 	n = f->p->feed(f->state, gi.p, len, &f->out, res);
 	guarded_free(&gi);
 	assert_true(n <= len);
+	/* conn.c counts only the kinds whose bit is set. */
+	for (int k = 0; k < PROTO_REPLY_MAX; k++)
+		assert_int_equal(!!(res->kinds & 1u << k), res->replies[k] != 0);
 	assert_true(f->out.len <= f->out.cap);
 	assert_untouched(&f->out);
 	return n;
