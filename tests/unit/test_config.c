@@ -1618,7 +1618,7 @@ static void test_probes_syscalls(void **state)
 	static const char *const names[] = { "off", "on", "auto" };
 	struct config cfg;
 	struct config_errors errs;
-	char set[96], out[4096];
+	char set[160], out[4096];
 
 	(void)state;
 	config_defaults(&cfg);
