@@ -8,7 +8,7 @@
 #                   unit tests (ASan+UBSan) and integration tests; the last
 #                   line reads "N passed, N failed"
 #   make test-busy  make test with stress-ng --cpu 2 running beside it
-#   make fuzz       each libFuzzer target (HTTP, RESP, control lines) for
+#   make fuzz       each libFuzzer target (HTTP, RESP, ZMTP, control lines) for
 #                   FUZZ_TIME seconds (default 30) on a copy of its corpus
 #   make clean      remove build products
 #
@@ -102,6 +102,12 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lm -pthread
 
+# The ZMTP tests' client is libzmq's own (libzmq3-dev).
+$(BUILD)/tools/zmqclient: $(BUILD)/obj/tests/tools/zmqclient.o
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lzmq
+
 # ---- fuzzing (clang's libFuzzer) --------------------------------------------
 FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 30
@@ -111,7 +117,8 @@ FUZZ_http  := tests/fuzz/fuzz_http.c daemon/proto/http.c daemon/proto/http_parse
               daemon/proto/http_chunked.c tests/fuzz/http_parse_scalar.c
 FUZZ_resp  := tests/fuzz/fuzz_resp.c daemon/proto/resp.c daemon/proto/resp_parse.c
 FUZZ_ctl   := tests/fuzz/fuzz_ctl.c daemon/ctl_parse.c
-FUZZERS    := http resp ctl
+FUZZ_zmtp  := tests/fuzz/fuzz_zmtp.c daemon/proto/zmtp.c daemon/proto/zmtp_rpc.c
+FUZZERS    := http resp ctl zmtp
 
 $(BUILD)/fuzz/fuzz_%: $$(FUZZ_$$*)
 	$(call msg,FUZZ-CC,$@)

@@ -16,6 +16,11 @@
  *            closes, claims the next (seed 004);
  *   seed001  connects A times one after another, M exchanges each.
  *
+ * With --proto zmtp a connection first sends its greeting and READY and
+ * sends no request before the server's have come (consume_zmtp(), then
+ * on_ready()); a handshake that fails or takes --timeout is a connect
+ * error.
+ *
  * Accounting: every request claimed or scheduled ends exactly once, either
  * verified (requests) or under one error kind; when a connection fails, what
  * it had in flight and what it had claimed fail with it, under that kind.
@@ -71,6 +76,7 @@ struct slot {
 	bool rx_bad;		/* echo: the reply so far differs */
 	bool rx_status;		/* http: the reply has a non-2xx status */
 	bool rx_close;		/* http: Connection: close seen */
+	bool hs_pending;	/* zmtp: the server's greeting and READY not yet */
 	uint32_t idx;		/* in the worker */
 	uint64_t gid;		/* in the run, 0 .. conns - 1 */
 	uint64_t rx_pos;	/* echo: bytes of the head reply seen; http:
@@ -240,6 +246,7 @@ static void conn_close(struct slot *c)
 	c->rx_phase = RX_HEAD;
 	c->rx_pos = 0;
 	c->rx_bad = c->rx_status = c->rx_close = false;
+	c->hs_pending = false;
 }
 
 /* Forgets the requests in flight (the caller has counted them). */
@@ -334,7 +341,8 @@ static int flush(struct worker *w, struct slot *c)
 static int out_append(struct worker *w, struct slot *c, uint64_t key)
 {
 	const struct reqspec *s = w->run->spec;
-	size_t len = s->proto == BP_ECHO ? s->size : s->req_len;
+	size_t len = s->proto == BP_ECHO ? s->size :
+		     s->proto == BP_ZMTP ? zmtp_request_len(s) : s->req_len;
 
 	if (c->out_off) {
 		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
@@ -345,6 +353,8 @@ static int out_append(struct worker *w, struct slot *c, uint64_t key)
 		return -1;
 	if (s->proto == BP_ECHO)
 		echo_fill(s, key, c->out + c->out_len);
+	else if (s->proto == BP_ZMTP)
+		zmtp_request_fill(s, key, c->out + c->out_len);
 	else
 		memcpy(c->out + c->out_len, s->req, len);
 	c->out_len += len;
@@ -403,7 +413,7 @@ static int open_send(struct worker *w, struct slot *c)
 	struct run *r = w->run;
 	uint64_t k = min_u64(r->depth - c->count, backlog(c));
 
-	if (k == 0)
+	if (k == 0 || c->hs_pending)
 		return 0;
 	for (uint64_t i = 0; i < k; i++) {
 		if (push_request(w, c, intended(w, c, c->sent_k)) < 0) {
@@ -417,14 +427,12 @@ static int open_send(struct worker *w, struct slot *c)
 
 /* ---- connecting ---------------------------------------------------------- */
 
-static void on_connected(struct worker *w, struct slot *c)
+/* The connection is ready for requests: what the mode sends first. */
+static void on_ready(struct worker *w, struct slot *c)
 {
 	struct run *r = w->run;
 	int rc = 0;
 
-	c->state = CS_OPEN;
-	w->res.c.connects++;
-	lat_record(&w->res.connect, w->now - c->t_connect0);
 	if (resend(w, c) < 0)
 		return;
 	switch (r->mode) {
@@ -452,6 +460,29 @@ static void on_connected(struct worker *w, struct slot *c)
 	if (rc == 0 && c->want_out && c->out_len == 0 &&
 	    set_events(w, c, false) < 0)
 		conn_fail(w, c, ERR_RESET);
+}
+
+static void on_connected(struct worker *w, struct slot *c)
+{
+	const struct reqspec *s = w->run->spec;
+
+	c->state = CS_OPEN;
+	w->res.c.connects++;
+	lat_record(&w->res.connect, w->now - c->t_connect0);
+	if (s->proto != BP_ZMTP) {
+		on_ready(w, c);
+		return;
+	}
+	/* ZMTP: the greeting and READY first; on_ready() once the server's
+	 * have come. */
+	if (reserve(&c->out, &c->out_cap, c->out_len, ZMTP_HELLO_MAX,
+		    SIZE_MAX) < 0) {
+		conn_fail(w, c, ERR_CONNECT);
+		return;
+	}
+	c->out_len += zmtp_hello(s->delim, c->out + c->out_len);
+	c->hs_pending = true;
+	flush(w, c);
 }
 
 static void conn_connect(struct worker *w, struct slot *c)
@@ -672,6 +703,49 @@ static int64_t consume_resp(struct worker *w, struct slot *c, const char *p,
 	return (int64_t)off;
 }
 
+/* ZMTP: the server's greeting and READY, then whole reply messages
+ * (commands between them, a PING, are skipped). */
+static int64_t consume_zmtp(struct worker *w, struct slot *c, const char *p,
+			    size_t n)
+{
+	const struct reqspec *s = w->run->spec;
+	size_t off = 0;
+
+	if (c->hs_pending) {
+		int64_t len = zmtp_handshake_len(p, n);
+		if (len == 0)
+			return 0;
+		if (len < 0) {
+			conn_fail(w, c, ERR_CONNECT);
+			return -1;
+		}
+		off = (size_t)len;
+		c->hs_pending = false;
+		on_ready(w, c);
+		if (c->state != CS_OPEN)
+			return -1;	/* failed, or done (open loop) */
+	}
+	while (off < n) {
+		bool command;
+		int64_t len = zmtp_message_len(p + off, n - off, &command);
+		if (len == 0)
+			break;
+		if (len < 0) {
+			conn_fail(w, c, ERR_MISMATCH);
+			return -1;
+		}
+		if (!command) {
+			if (c->count == 0)
+				return stray(w, c);
+			bool ok = zmtp_reply_ok(s, c->ring[c->head].key, p + off,
+						(size_t)len);
+			complete(w, c, ok ? OUTCOME_OK : ERR_MISMATCH);
+		}
+		off += (size_t)len;
+	}
+	return (int64_t)off;
+}
+
 static int64_t consume(struct worker *w, struct slot *c, const char *p,
 		       size_t n)
 {
@@ -680,6 +754,8 @@ static int64_t consume(struct worker *w, struct slot *c, const char *p,
 		return consume_echo(w, c, p, n);
 	case BP_HTTP:
 		return consume_http(w, c, p, n);
+	case BP_ZMTP:
+		return consume_zmtp(w, c, p, n);
 	default:
 		return consume_resp(w, c, p, n);
 	}
@@ -692,6 +768,8 @@ static int advance(struct worker *w, struct slot *c)
 	struct run *r = w->run;
 	uint64_t k;
 
+	if (c->hs_pending)
+		return 0;	/* zmtp: on_ready() sends the first requests */
 	/* The server closes after this reply: go on on a new connection
 	 * (unless the slot was about to close it anyway: conn-per-request,
 	 * seed001's last exchange). */
@@ -768,7 +846,8 @@ static void conn_readable(struct worker *w, struct slot *c)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n <= 0) {
-			conn_fail(w, c, n == 0 ? ERR_EOF : ERR_RESET);
+			conn_fail(w, c, c->hs_pending ? ERR_CONNECT :
+					n == 0 ? ERR_EOF : ERR_RESET);
 			return;
 		}
 		w->now = now_ns();
@@ -856,7 +935,7 @@ static void scan_timeouts(struct worker *w)
 
 	for (uint32_t i = 0; i < w->n; i++) {
 		struct slot *c = &w->slots[i];
-		if (c->state == CS_CONNECTING &&
+		if ((c->state == CS_CONNECTING || c->hs_pending) &&
 		    w->now - c->t_connect0 >= limit)
 			conn_fail(w, c, ERR_CONNECT);
 		else if (c->state == CS_OPEN && c->count &&

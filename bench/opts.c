@@ -31,6 +31,7 @@ const char *const bench_proto_names[BP_MAX] = {
 	[BP_ECHO] = "echo",
 	[BP_HTTP] = "http",
 	[BP_RESP] = "resp",
+	[BP_ZMTP] = "zmtp",
 };
 
 void opts_usage(FILE *out)
@@ -42,11 +43,12 @@ void opts_usage(FILE *out)
 "[IPv6] (no DNS). Every reply is verified; failures are counted by kind.\n"
 "\n"
 "Protocol:\n"
-"  --proto echo|http|resp  (default echo)\n"
+"  --proto echo|http|resp|zmtp  (default echo)\n"
 "  --size BYTES            echo: message size, the final '\\n' included; k/m\n"
 "                          suffix (default 100). Printable letters that shift\n"
 "                          from one message to the next; the echo must be the\n"
-"                          same bytes\n"
+"                          same bytes. zmtp: the argument of echo, the same\n"
+"                          letters; the reply must be [OK, the argument]\n"
 "  --path PATH             http: GET PATH HTTP/1.1 with Host, keep-alive\n"
 "                          (default /). A reply needs a 'HTTP/1.x' status line\n"
 "                          and Content-Length; non-2xx counts as a status error\n"
@@ -54,6 +56,15 @@ void opts_usage(FILE *out)
 "                          spaces (default PING). Expected: PING -> +PONG,\n"
 "                          PING x / ECHO x -> bulk x, DELAY n -> +OK; any\n"
 "                          other command: any reply that is not an error\n"
+"  --call \"METHOD ARGS\"    zmtp: this request every time instead of echo of\n"
+"                          --size bytes, one frame per word. Expected: ping,\n"
+"                          delay n -> [OK]; echo ARGS -> [OK, ARGS]; another\n"
+"                          method: a reply whose first frame is OK\n"
+"  --socket dealer|req     zmtp: the socket type evbench announces (default\n"
+"                          dealer); req sends an empty delimiter first and\n"
+"                          expects it back. Every connection first exchanges\n"
+"                          ZMTP 3.1 greetings and READY (NULL); a refused\n"
+"                          handshake counts as a connect error\n"
 "\n"
 "Load (one mode):\n"
 "  closed loop (default)   each connection sends a round of --pipeline requests\n"
@@ -133,6 +144,7 @@ void opts_usage(FILE *out)
 "  evbench --proto http -c 100 -d 10 --pipeline 24 127.0.0.1:8080\n"
 "  evbench --proto http --path /delay/50 --rate 1000 -c 200 -d 10 127.0.0.1:8080\n"
 "  evbench --conn-per-request -c 20 -n 50000 127.0.0.1:7777\n"
+"  evbench --proto zmtp --size 200 -c 10 -n 100000 127.0.0.1:5555\n"
 "  evbench --workers 100 --actions 100 --messages 50 127.0.0.1:7777\n",
 	      out);
 }
@@ -296,7 +308,7 @@ static bool printable(const char *s, bool spaces)
 enum {
 	OPT_PROTO = 0x100, OPT_SIZE, OPT_PATH, OPT_COMMAND, OPT_PIPELINE,
 	OPT_RATE, OPT_CPR, OPT_WORKERS, OPT_ACTIONS, OPT_MESSAGES,
-	OPT_TIMEOUT, OPT_JSON, OPT_CSV,
+	OPT_TIMEOUT, OPT_JSON, OPT_CSV, OPT_CALL, OPT_SOCKET,
 };
 
 static const struct option long_opts[] = {
@@ -304,6 +316,8 @@ static const struct option long_opts[] = {
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "path", required_argument, NULL, OPT_PATH },
 	{ "command", required_argument, NULL, OPT_COMMAND },
+	{ "call", required_argument, NULL, OPT_CALL },
+	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "connections", required_argument, NULL, 'c' },
 	{ "threads", required_argument, NULL, 't' },
 	{ "requests", required_argument, NULL, 'n' },
@@ -325,7 +339,7 @@ static const struct option long_opts[] = {
 /* Which options were given: the checks across options need to know. */
 struct given {
 	bool c, n, d, pipeline, rate, cpr, seed, limit, size, path, command;
-	bool json, csv;
+	bool json, csv, call, socket;
 };
 
 static int parse_proto(const char *s, struct bench_opts *o, char *err,
@@ -337,7 +351,7 @@ static int parse_proto(const char *s, struct bench_opts *o, char *err,
 			return 0;
 		}
 	snprintf(err, errlen, "--proto: \"%s\" is not one of: echo, http, "
-		 "resp", s);
+		 "resp, zmtp", s);
 	return -1;
 }
 
@@ -353,8 +367,14 @@ static int check_opts(struct bench_opts *o, const struct given *g, char *err,
 {
 	if (g->json && g->csv)
 		return fail(err, errlen, "--json and --csv: choose one");
-	if (g->size && o->proto != BP_ECHO)
-		return fail(err, errlen, "--size is for --proto echo");
+	if (g->size && o->proto != BP_ECHO && o->proto != BP_ZMTP)
+		return fail(err, errlen, "--size is for --proto echo or zmtp");
+	if ((g->call || g->socket) && o->proto != BP_ZMTP)
+		return fail(err, errlen, "--call and --socket are for --proto "
+			    "zmtp");
+	if (g->call && g->size)
+		return fail(err, errlen, "--call and --size: choose one (--size "
+			    "is echo's argument)");
 	if (g->path && o->proto != BP_HTTP)
 		return fail(err, errlen, "--path is for --proto http");
 	if (g->command && o->proto != BP_RESP)
@@ -455,6 +475,22 @@ static int parse_one(int ch, const char *arg, struct bench_opts *o,
 				    "characters separated by spaces (at most "
 				    "4096 characters), e.g. \"PING\", "
 				    "\"ECHO hello\", \"DELAY 50\"");
+		return 0;
+	case OPT_CALL:
+		g->call = true;
+		o->call = arg;
+		if (arg[strspn(arg, " ")] == '\0' || !printable(arg, true) ||
+		    strlen(arg) > TEXT_MAX)
+			return fail(err, errlen, "--call: words of printable "
+				    "characters separated by spaces (at most "
+				    "4096 characters), e.g. \"ping\", "
+				    "\"echo hello\", \"delay 50\"");
+		return 0;
+	case OPT_SOCKET:
+		g->socket = true;
+		if (strcmp(arg, "dealer") != 0 && strcmp(arg, "req") != 0)
+			return fail(err, errlen, "--socket: dealer or req");
+		o->zmtp_req = strcmp(arg, "req") == 0;
 		return 0;
 	case 'c':
 		g->c = true;

@@ -745,6 +745,40 @@ static void print_max_args(const struct config *cfg, FILE *out)
 	fprintf(out, "%u", cfg->resp_max_args);
 }
 
+static int key_max_frame(struct config *cfg, const char *v, char *why,
+			 size_t whylen)
+{
+	uint64_t n;
+
+	if (parse_size(v, 1024ull * 1024 * 1024, &n, why, whylen) < 0)
+		return -1;
+	if (n < 1)
+		return why_set(why, whylen, "%s is too small (at least 1)", v);
+	cfg->zmtp_max_frame = n;
+	return 0;
+}
+
+static void print_max_frame(const struct config *cfg, FILE *out)
+{
+	print_size(cfg->zmtp_max_frame, out);
+}
+
+static int key_max_frames(struct config *cfg, const char *v, char *why,
+			  size_t whylen)
+{
+	uint64_t n;
+
+	if (parse_uint(v, 1, 65536, &n, why, whylen) < 0)
+		return -1;
+	cfg->zmtp_max_frames = (unsigned)n;
+	return 0;
+}
+
+static void print_max_frames(const struct config *cfg, FILE *out)
+{
+	fprintf(out, "%u", cfg->zmtp_max_frames);
+}
+
 struct key {
 	const char *section;
 	const char *name;
@@ -785,6 +819,8 @@ static const struct key keys[] = {
 	{ "resp", "max_bulk_bytes", "8k", key_max_bulk_bytes,
 	  print_max_bulk_bytes },
 	{ "resp", "max_args", "64", key_max_args, print_max_args },
+	{ "zmtp", "max_frame", "1m", key_max_frame, print_max_frame },
+	{ "zmtp", "max_frames", "64", key_max_frames, print_max_frames },
 	{ "control", "socket", "/run/evd/evd.sock", key_socket, print_socket, 0,
 	  RELOAD_RESTART },
 	{ "control", "mode", "0660", key_mode, print_mode, 0, RELOAD_RESTART },
@@ -798,7 +834,7 @@ static const struct key keys[] = {
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 static const char *const sections[] = { "server", "prefork", "http", "resp",
-					"control", "probes", "log" };
+					"zmtp", "control", "probes", "log" };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
 _Static_assert(NKEYS <= sizeof(((struct config *)0)->origin) /

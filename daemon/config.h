@@ -87,6 +87,9 @@ struct config {
 	/* [resp] */
 	unsigned resp_max_bulk_bytes;
 	unsigned resp_max_args;
+	/* [zmtp] */
+	uint64_t zmtp_max_frame;	/* bytes in one message frame */
+	unsigned zmtp_max_frames;	/* frames in one message */
 	/* [control] */
 	char control_socket[CONFIG_SOCKET_PATH_MAX + 1];
 	unsigned control_mode;

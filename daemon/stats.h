@@ -38,7 +38,9 @@
 	X(resp_error, "responses_resp_error", "RESP error replies")            \
 	X(resp_integer, "responses_resp_integer", "RESP integer replies")      \
 	X(resp_bulk, "responses_resp_bulk", "RESP bulk-string replies")        \
-	X(resp_array, "responses_resp_array", "RESP array replies")
+	X(resp_array, "responses_resp_array", "RESP array replies")            \
+	X(zmtp_ok, "responses_zmtp_ok", "ZMTP RPC replies OK")                 \
+	X(zmtp_error, "responses_zmtp_error", "ZMTP RPC replies ERR")
 
 enum stat_id {
 #define X(f, k, d) STAT_##f,

@@ -102,5 +102,10 @@ evctl_commands() {
 	[ -x "$EVBENCH_BIN" ] || skip "no evbench next to $EVD_BIN: run make first"
 	want=$(leading_options "$("$EVBENCH_BIN" --help)")
 	[ "$(complete_words evbench evbench -)" = "$want" ]
-	[ "$(complete_words evbench evbench --proto '')" = "$(printf '%s\n' echo http resp)" ]
+	# The protocols and socket types as evbench --help spells them
+	# ("--proto echo|http|resp|zmtp"), so a protocol added there alone fails.
+	protos=$("$EVBENCH_BIN" --help | sed -n 's/^ *--proto \([a-z|]*\).*/\1/p' | tr '|' '\n' | LC_ALL=C sort)
+	[ "$protos" = "$(printf '%s\n' echo http resp zmtp)" ]
+	[ "$(complete_words evbench evbench --proto '')" = "$protos" ]
+	[ "$(complete_words evbench evbench --socket '')" = "$(printf '%s\n' dealer req)" ]
 }

@@ -28,10 +28,11 @@
 #define PREFORK_KEYS "accept_lock, reuseport"
 #define HTTP_KEYS "body, max_header_bytes, max_headers, max_body_bytes"
 #define RESP_KEYS "max_bulk_bytes, max_args"
+#define ZMTP_KEYS "max_frame, max_frames"
 #define CONTROL_KEYS "socket, mode, group"
-#define SECTION_LIST "[server], [prefork], [http], [resp], [control], [probes], " \
-		     "[log]"
-#define PROTO_LIST "echo, http, resp"
+#define SECTION_LIST "[server], [prefork], [http], [resp], [zmtp], [control], " \
+		     "[probes], [log]"
+#define PROTO_LIST "echo, http, resp, zmtp"
 /* Indexes of the keys in config.c's table (cfg.origin[] follows it). */
 enum {
 	K_LISTEN, K_PROTOCOL, K_MODEL, K_WORKERS, K_BACKLOG,
@@ -39,7 +40,7 @@ enum {
 	K_REQUEST_TIMEOUT, K_DRAIN_TIMEOUT, K_USER,
 	K_ACCEPT_LOCK, K_REUSEPORT,
 	K_BODY, K_MAX_HEADER_BYTES, K_MAX_HEADERS, K_MAX_BODY_BYTES,
-	K_MAX_BULK_BYTES, K_MAX_ARGS,
+	K_MAX_BULK_BYTES, K_MAX_ARGS, K_MAX_FRAME, K_MAX_FRAMES,
 	K_SOCKET, K_MODE, K_GROUP, K_SYSCALLS, K_TIMING, K_SAMPLE, K_LEVEL,
 	NKEYS
 };
@@ -355,18 +356,22 @@ static void test_load_every_key(void **state)
 		"max_bulk_bytes = 1k\n"		/* 26 */
 		"max_args = 3\n"
 		"\n"
+		"[zmtp]\n"
+		"max_frame = 2k\n"		/* 30 */
+		"max_frames = 5\n"
+		"\n"
 		"[control]\n"
-		"socket = /tmp/evd-test.sock\n"	/* 30 */
+		"socket = /tmp/evd-test.sock\n"	/* 34 */
 		"mode = 0600\n"
-		"group = _evd-ctl\n"		/* 32 */
+		"group = _evd-ctl\n"		/* 36 */
 		"\n"
 		"[probes]\n"
-		"syscalls = auto\n"		/* 35 */
+		"syscalls = auto\n"		/* 39 */
 		"timing = no\n"
-		"sample = 15%\n"		/* 37 */
+		"sample = 15%\n"		/* 41 */
 		"\n"
 		"[log]\n"
-		"level = debug\n";		/* 40 */
+		"level = debug\n";		/* 44 */
 	struct config cfg;
 	struct config_errors errs;
 	char path[64], where[96];
@@ -417,18 +422,22 @@ static void test_load_every_key(void **state)
 	assert_false(cfg.probes_timing);
 	assert_int_equal(cfg.probes_sample, 15);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
-	/* Where each key was set: keys in table order (27 keys), the rest of
+	assert_int_equal(cfg.zmtp_max_frame, 2048);
+	assert_int_equal(cfg.zmtp_max_frames, 5);
+	/* Where each key was set: keys in table order (29 keys), the rest of
 	 * origin[] untouched. */
 	static const int lines[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-				     16, 17, 20, 21, 22, 23, 26, 27, 30, 31, 32,
-				     35, 36, 37, 40 };
-	assert_int_equal(NKEYS, 27);
+				     16, 17, 20, 21, 22, 23, 26, 27, 30, 31,
+				     34, 35, 36, 39, 40, 41, 44 };
+	assert_int_equal(NKEYS, 29);
 	assert_int_equal(ARRAY_SIZE(lines), NKEYS);
 	assert_int_equal(lines[K_USER], 13);
-	assert_int_equal(lines[K_GROUP], 32);
-	assert_int_equal(lines[K_TIMING], 36);
-	assert_int_equal(lines[K_SAMPLE], 37);
-	assert_int_equal(lines[K_LEVEL], 40);
+	assert_int_equal(lines[K_MAX_FRAME], 30);
+	assert_int_equal(lines[K_MAX_FRAMES], 31);
+	assert_int_equal(lines[K_GROUP], 36);
+	assert_int_equal(lines[K_TIMING], 40);
+	assert_int_equal(lines[K_SAMPLE], 41);
+	assert_int_equal(lines[K_LEVEL], 44);
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
 		snprintf(where, sizeof(where), "%s:%d", path, lines[i]);
 		assert_string_equal(cfg.origin[i], where);
@@ -1201,13 +1210,15 @@ static void test_set_valid(void **state)
 	assert_int_equal(K_DRAIN_TIMEOUT, 10);
 	assert_int_equal(K_USER, 11);
 	assert_int_equal(K_ACCEPT_LOCK, 12);
-	assert_int_equal(K_SOCKET, 20);
-	assert_int_equal(K_MODE, 21);
-	assert_int_equal(K_GROUP, 22);
-	assert_int_equal(K_SYSCALLS, 23);
-	assert_int_equal(K_TIMING, 24);
-	assert_int_equal(K_SAMPLE, 25);
-	assert_int_equal(K_LEVEL, 26);
+	assert_int_equal(K_MAX_FRAME, 20);
+	assert_int_equal(K_MAX_FRAMES, 21);
+	assert_int_equal(K_SOCKET, 22);
+	assert_int_equal(K_MODE, 23);
+	assert_int_equal(K_GROUP, 24);
+	assert_int_equal(K_SYSCALLS, 25);
+	assert_int_equal(K_TIMING, 26);
+	assert_int_equal(K_SAMPLE, 27);
+	assert_int_equal(K_LEVEL, 28);
 	assert_string_equal(cfg.origin[K_PIN_WORKERS],
 			    "-o server.pin_workers=yes");
 	assert_string_equal(cfg.origin[K_DELAY], "");
@@ -1582,6 +1593,10 @@ static void test_print_defaults(void **state)
 			    "max_bulk_bytes = 8k\t; default\n"
 			    "max_args = 64\t; default\n"
 			    "\n"
+			    "[zmtp]\n"
+			    "max_frame = 1m\t; default\n"
+			    "max_frames = 64\t; default\n"
+			    "\n"
 			    "[control]\n"
 			    "socket = /run/evd/evd.sock\t; default\n"
 			    "mode = 0660\t; default\n"
@@ -1603,7 +1618,7 @@ static void test_probes_syscalls(void **state)
 	static const char *const names[] = { "off", "on", "auto" };
 	struct config cfg;
 	struct config_errors errs;
-	char set[96], out[4096];
+	char set[160], out[4096];
 
 	(void)state;
 	config_defaults(&cfg);
@@ -1751,7 +1766,7 @@ static void test_print_round_trip(void **state)
 			       "max_body_bytes = 0\t; -o http.max_body_bytes=0\n"
 			       "\n[resp]\nmax_bulk_bytes = 15k\t; -o "
 			       "resp.max_bulk_bytes=15k\nmax_args = 1\t; -o "
-			       "resp.max_args=1\n\n[control]\n"));
+			       "resp.max_args=1\n\n[zmtp]\n"));
 	round_trip(&cfg);
 	/* Every lock prints as it reads. */
 	for (int l = 0; l < ACCEPT_LOCK_MAX; l++) {
@@ -2035,6 +2050,55 @@ static void test_resp_max_args(void **state)
 			   "\"\" is not a whole number (expected 1..1024)");
 }
 
+/* [zmtp] max_frame: a size, 1 byte to 1g. */
+static void test_zmtp_max_frame(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(cfg.zmtp_max_frame, 1024 * 1024);
+	assert_int_equal(cfg.zmtp_max_frames, 64);
+	expect_value_ok("zmtp", "max_frame", "1", &cfg);
+	assert_int_equal(cfg.zmtp_max_frame, 1);
+	expect_value_ok("zmtp", "max_frame", "1024m", &cfg);
+	assert_int_equal(cfg.zmtp_max_frame, 1024ull * 1024 * 1024);
+	assert_int_equal(cfg.zmtp_max_frames, 64);
+	expect_value_error("zmtp", "max_frame", "0",
+			   "0 is too small (at least 1)");
+	expect_value_error("zmtp", "max_frame", "1025m",
+			   "1025m is out of range (at most 1073741824 bytes)");
+	expect_value_error("zmtp", "max_frame", "1mb",
+			   "\"1mb\" is not a size (expected bytes, or a number "
+			   "with k or m, such as 64k)");
+}
+
+/* [zmtp] max_frames: 1 .. 65536. */
+static void test_zmtp_max_frames(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	expect_value_ok("zmtp", "max_frames", "1", &cfg);
+	assert_int_equal(cfg.zmtp_max_frames, 1);
+	expect_value_ok("zmtp", "max_frames", "65536", &cfg);
+	assert_int_equal(cfg.zmtp_max_frames, 65536);
+	expect_value_error("zmtp", "max_frames", "0",
+			   "0 is out of range (expected 1..65536)");
+	expect_value_error("zmtp", "max_frames", "65537",
+			   "65537 is out of range (expected 1..65536)");
+	expect_value_error("zmtp", "max_frames", "2k",
+			   "\"2k\" is not a whole number (expected 1..65536)");
+}
+
+static void test_zmtp_section(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("[zmtp]\nmax_frame_bytes = 1k\n",
+		      "2: unknown key \"max_frame_bytes\" in [zmtp] (expected "
+		      "one of: " ZMTP_KEYS ")");
+}
+
 static void test_http_resp_sections(void **state)
 {
 	struct config cfg;
@@ -2100,7 +2164,7 @@ static void test_http_resp_sections(void **state)
 
 static void test_protocols_ok(void **state)
 {
-	static const char *const names[] = { "echo", "http", "resp" };
+	static const char *const names[] = { "echo", "http", "resp", "zmtp" };
 	struct config cfg;
 
 	(void)state;
@@ -2127,6 +2191,8 @@ static void test_set_new_keys(void **state)
 		{ "http.max_body_bytes=5m", K_MAX_BODY_BYTES },
 		{ "resp.max_bulk_bytes=100", K_MAX_BULK_BYTES },
 		{ "resp.max_args=2", K_MAX_ARGS },
+		{ "zmtp.max_frame=64k", K_MAX_FRAME },
+		{ "zmtp.max_frames=8", K_MAX_FRAMES },
 		{ "server.request_timeout=30s", K_REQUEST_TIMEOUT },
 		{ "server.drain_timeout=500ms", K_DRAIN_TIMEOUT },
 		{ "server.user=evd", K_USER },
@@ -2292,6 +2358,10 @@ static void test_print_new_keys(void **state)
 		{ "resp.max_bulk_bytes=1", "\nmax_bulk_bytes = 1\t; " },
 		{ "http.max_headers=0999", "\nmax_headers = 999\t; " },
 		{ "resp.max_args=01024", "\nmax_args = 1024\t; " },
+		{ "zmtp.max_frame=1048576", "\nmax_frame = 1m\t; " },
+		{ "zmtp.max_frame=1073741824", "\nmax_frame = 1024m\t; " },
+		{ "zmtp.max_frame=1025", "\nmax_frame = 1025\t; " },
+		{ "zmtp.max_frames=065536", "\nmax_frames = 65536\t; " },
 		{ "http.body=", "\nbody = \t; -o http.body=\n" },
 		{ "http.body=a;b #c [d] =e", "\nbody = a;b #c [d] =e\t; " },
 		{ "server.request_timeout=0", "\nrequest_timeout = 0ms\t; " },
@@ -2703,6 +2773,10 @@ static void test_compare_every_key(void **state)
 		{ K_MAX_BULK_BYTES, "resp.max_bulk_bytes=1k",
 		  "resp.max_bulk_bytes", RELOAD_SERVING },
 		{ K_MAX_ARGS, "resp.max_args=2", "resp.max_args",
+		  RELOAD_SERVING },
+		{ K_MAX_FRAME, "zmtp.max_frame=4k", "zmtp.max_frame",
+		  RELOAD_SERVING },
+		{ K_MAX_FRAMES, "zmtp.max_frames=3", "zmtp.max_frames",
 		  RELOAD_SERVING },
 		{ K_SOCKET, "control.socket=/tmp/e.sock", "control.socket",
 		  RELOAD_RESTART },
@@ -3185,6 +3259,9 @@ int main(void)
 		cmocka_unit_test(test_http_max_body_bytes),
 		cmocka_unit_test(test_resp_max_bulk_bytes),
 		cmocka_unit_test(test_resp_max_args),
+		cmocka_unit_test(test_zmtp_max_frame),
+		cmocka_unit_test(test_zmtp_max_frames),
+		cmocka_unit_test(test_zmtp_section),
 		cmocka_unit_test(test_http_resp_sections),
 		cmocka_unit_test(test_protocols_ok),
 		cmocka_unit_test(test_set_new_keys),

@@ -1372,7 +1372,7 @@ static void test_http_replies_counted(void **state)
 	static const enum stat_id zero[] = {
 		STAT_http_1xx, STAT_http_3xx, STAT_http_5xx, STAT_resp_status,
 		STAT_resp_error, STAT_resp_integer, STAT_resp_bulk,
-		STAT_resp_array,
+		STAT_resp_array, STAT_zmtp_ok, STAT_zmtp_error,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(zero); i++)
 		assert_int_equal(counter(f, zero[i]), 0);
