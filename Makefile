@@ -17,7 +17,10 @@ WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-unused-parameter -Wvla \
             -Wno-missing-field-initializers
 CPPFLAGS += -D_GNU_SOURCE
-EVD_CFLAGS := -std=gnu11 $(WARNINGS) -pthread -MMD -MP
+# Frame pointers: the stack profiler (evctl profile) walks evd's user
+# stacks in the kernel by them, as perf does without DWARF.
+EVD_CFLAGS := -std=gnu11 $(WARNINGS) -pthread -MMD -MP \
+              -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer
 LDLIBS    = -linih -luring -lsystemd $(PROBE_LIBS) -lm -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
