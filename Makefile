@@ -45,9 +45,10 @@ LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c \
             daemon/conn.c daemon/control.c daemon/ctl_parse.c daemon/timer.c \
             daemon/evloop.c \
             daemon/children.c daemon/notify.c daemon/privs.c \
+            daemon/ctl_profile.c \
             $(sort $(wildcard daemon/proto/*.c)) \
             $(sort $(wildcard daemon/models/*.c)) \
-            common/hist.c
+            common/hist.c common/folded.c common/ksyms.c
 # Optional parts own their make fragments: daemon/probes/probes.mk adds
 # the syscall probes (or their stub) to PROBE_SRCS and PROBE_LIBS, and to
 # CPPFLAGS; it adds its own rules for generated headers.
@@ -56,7 +57,8 @@ PROBE_LIBS :=
 -include daemon/probes/probes.mk
 LIB_SRCS += $(PROBE_SRCS)
 EVD_SRCS := daemon/main.c $(LIB_SRCS)
-EVCTL_SRCS := ctl/evctl.c
+EVCTL_SRCS := ctl/evctl.c ctl/profile.c common/folded.c common/flame_svg.c \
+              common/ksyms.c
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
@@ -86,7 +88,9 @@ $(BUILD)/asan/%.o: %.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(EVD_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
 
-$(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(call aobj,$(LIB_SRCS))
+# The unit tests link the daemon's sources and evctl's own writers.
+UNIT_LINK_SRCS := $(LIB_SRCS) common/flame_svg.c
+$(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(call aobj,$(UNIT_LINK_SRCS))
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN) -o $@ $^ -lcmocka $(LDLIBS)

@@ -6,8 +6,11 @@
 #   --bench   also the load tools and servers for the comparisons
 set -eu
 
+# libdw-dev: elfutils' libdw, which the stack profiler (evctl profile) uses to
+# name user-space frames from ELF symbol tables and DWARF, as perf does.
 pkgs="gcc make pkg-config libinih-dev libcmocka-dev liburing-dev libsystemd-dev
-      clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
+      clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev libdw-dev
+      zlib1g-dev linux-libc-dev
       bats jq socat procps iproute2 strace linux-perf valgrind
       redis-tools curl apache2-utils nghttp2-client wrk
       debhelper dpkg-dev fakeroot lintian debootstrap systemd-container"
