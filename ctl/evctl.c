@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../daemon/version.h"
+#include "profile.h"
 
 #define DEFAULT_SOCKET "/run/evd/evd.sock"
 #define TREE_SOCKET "run/evd.sock"
@@ -73,6 +74,7 @@ static void usage(FILE *out)
 		"             errors (they are in evd's log; evd -t shows them)\n"
 		"  ping       check that evd answers (pid, uptime)\n"
 		"  version    versions of evctl and of the running evd\n"
+		"%s"
 		"  raw LINE   send LINE as a command and print the reply as is\n"
 		"  help       this text\n"
 		"\n"
@@ -87,9 +89,9 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: 0 success, 1 evd answered an error, 2 usage error,\n"
 		"3 evd not reachable (not running, wrong socket, no answer).\n"
-		"reload and syscalls on/off/reset/workers on|off/timing on|off need\n"
-		"root or evd's own user; the other commands whoever may open the\n"
-		"socket ([control] mode and group).\n");
+		"reload, profile and syscalls on/off/reset/workers on|off/timing\n"
+		"on|off need root or evd's own user; the other commands whoever may\n"
+		"open the socket ([control] mode and group).\n", profile_usage);
 }
 
 static int connect_to(const char *path)
@@ -1069,6 +1071,9 @@ int main(int argc, char **argv)
 				if (timeout_ms < 1)
 					timeout_ms = 1;
 			}
+		} else if (!command && !strcmp(a, "profile")) {
+			return profile_main(sock, timeout_ms, fmt == FMT_JSON,
+					    argc - i - 1, argv + i + 1);
 		} else if (command && !strcmp(command, "syscalls") &&
 			   !strncmp(a, "--", 2) && a[2]) {
 			/* Its own options, checked by sc_parse_args(). */
