@@ -17,7 +17,9 @@
  * added under (process, thread, that user stack, its kernel stack).  The
  * kernel stack is read then, from the task that is about to run (it is
  * not running anywhere, so its stack is still the one it blocked with):
- * short blocks cost one stack walk, not two.
+ * short blocks cost one stack walk, not two.  A thread that blocks where
+ * it blocked last time (same instruction, stack and frame pointers), as
+ * a loop's wait does, keeps the user stack it had: no walk at all.
  *
  * A stack is filed once in the stacks map under a 64-bit hash of its
  * frames; the counts refer to stacks by that hash.  Nothing is sent to
@@ -36,6 +38,7 @@ char LICENSE[] SEC("license") = "GPL";
 __u32 mode;			/* PF_MODE_*: what runs; OFF gates everything */
 __u32 per_thread;		/* nonzero: keep threads apart (tid in the key) */
 __u64 min_block_ns;		/* off_cpu: shorter blocks are not counted */
+__u32 gen;			/* bumped at each profile's start */
 __u32 ignore_tids[PF_IGNORE_MAX];	/* 0: a free entry */
 __u64 whoami_pid_tgid;
 /* evd's own code (its executable's text, the same in every process of
@@ -89,6 +92,15 @@ struct {
 struct blocked {
 	__u64 ts;
 	__u64 ustack;
+	/* Where it blocked last (registers and profile): a thread that
+	 * blocks again at the same place, the usual case, keeps the stack
+	 * walked then. */
+	__u64 ip, sp, fp;
+	__u32 gen;
+	/* The kernel stack walked last, for blocks from the same user
+	 * stack: walked again every PF_KSTACK_REUSE + 1 blocks. */
+	__u32 kuses;
+	__u64 kstack, kfor;
 };
 
 struct {
@@ -251,18 +263,13 @@ static __always_inline __u64 library_leaf(struct pf_scratch *sc, __u64 sp,
  * the stack; the first return address outside evd's code is the last.
  * Filed; its id or 0.
  */
-static __always_inline __u64 user_stack(struct task_struct *task)
+static __always_inline __u64 user_stack(__u64 ip, __u64 sp, __u64 fp)
 {
 	struct pf_scratch *sc = scratch_get();
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 
-	if (!sc || !regs)
+	if (!sc || !ip)
 		return 0;
 	struct pf_stack *s = &sc->s;
-	__u64 ip = BPF_CORE_READ(regs, ip), sp = BPF_CORE_READ(regs, sp),
-	      fp = BPF_CORE_READ(regs, bp);
-	if (!ip)
-		return 0;
 	s->ip[0] = ip;
 	s->depth = 1;
 	if (!in_text(ip))
@@ -281,6 +288,19 @@ static __always_inline __u64 user_stack(struct task_struct *task)
 		fp = fr[0];
 	}
 	return file_stack(s, s->depth * sizeof(__u64));
+}
+
+/* The user registers of task (current): 0 when it has none. */
+static __always_inline __u64 user_regs(struct task_struct *task, __u64 *sp,
+				       __u64 *fp)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+	if (!regs)
+		return 0;
+	*sp = BPF_CORE_READ(regs, sp);
+	*fp = BPF_CORE_READ(regs, bp);
+	return BPF_CORE_READ(regs, ip);
 }
 
 /* Adds v under k. */
@@ -311,10 +331,58 @@ int on_cpu(struct bpf_perf_event_data *ctx)
 	if (!is_member(tgid) || ignored(tid))
 		return 0;
 	struct pf_key k = { .tgid = tgid, .tid = per_thread ? tid : 0 };
-	k.ustack = user_stack(bpf_get_current_task_btf());
+	__u64 sp = 0, fp = 0, ip = user_regs(bpf_get_current_task_btf(), &sp,
+					     &fp);
+	k.ustack = user_stack(ip, sp, fp);
 	k.kstack = kernel_stack(ctx);
 	add(&k, 1);
 	return 0;
+}
+
+/* One of evd's threads leaves the CPU (prev is current: its user stack
+ * is readable). */
+static __always_inline void switched_out(struct task_struct *prev,
+					 struct blocked *b)
+{
+	__u64 sp = 0, fp = 0, ip = user_regs(prev, &sp, &fp);
+
+	if (b->gen != gen || b->ip != ip || b->sp != sp || b->fp != fp ||
+	    !b->ustack) {
+		b->ustack = user_stack(ip, sp, fp);
+		b->ip = ip;
+		b->sp = sp;
+		b->fp = fp;
+		if (b->gen != gen)
+			b->kstack = 0;	/* filed in a profile gone since */
+		b->gen = gen;
+	}
+	b->ts = bpf_ktime_get_ns();
+}
+
+/*
+ * The kernel stack next blocked with (it is about to run, not running
+ * anywhere).  Walking a sleeping task's stack is the dearest part of the
+ * work (microseconds, against well under one for the rest), and a thread
+ * that blocks again from the same user stack (a loop's wait, a worker's
+ * recv) blocks on the same kernel path nearly always: the stack walked
+ * for that user stack serves the next PF_KSTACK_REUSE blocks.  Its id, or
+ * 0.
+ */
+static __always_inline __u64 blocked_kernel_stack(struct task_struct *next,
+						  struct blocked *b)
+{
+	if (b->kfor == b->ustack && b->kstack && b->kuses < PF_KSTACK_REUSE) {
+		b->kuses++;
+		return b->kstack;
+	}
+	struct pf_scratch *sc = scratch_get();
+	if (!sc)
+		return 0;
+	b->kstack = file_stack(&sc->s, bpf_get_task_stack(next, sc->s.ip,
+							 sizeof(sc->s.ip), 0));
+	b->kfor = b->ustack;
+	b->kuses = 0;
+	return b->kstack;
 }
 
 SEC("tp_btf/sched_switch")
@@ -326,11 +394,8 @@ int BPF_PROG(off_cpu, bool preempt, struct task_struct *prev,
 	if (is_member(prev->tgid) && !ignored(prev->pid)) {
 		struct blocked *b = bpf_task_storage_get(&blocked, prev, 0,
 					BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (b) {
-			/* prev is current: its user stack is readable. */
-			b->ustack = user_stack(prev);
-			b->ts = bpf_ktime_get_ns();
-		}
+		if (b)
+			switched_out(prev, b);
 	}
 	__u32 tgid = next->tgid;
 	if (!is_member(tgid))
@@ -344,10 +409,7 @@ int BPF_PROG(off_cpu, bool preempt, struct task_struct *prev,
 		return 0;
 	struct pf_key k = { .tgid = tgid, .tid = per_thread ? next->pid : 0,
 			    .ustack = b->ustack };
-	struct pf_scratch *sc = scratch_get();
-	if (sc)
-		k.kstack = file_stack(&sc->s, bpf_get_task_stack(next,
-					sc->s.ip, sizeof(sc->s.ip), 0));
+	k.kstack = blocked_kernel_stack(next, b);
 	add(&k, ns);
 	return 0;
 }

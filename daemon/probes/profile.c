@@ -370,6 +370,7 @@ int profile_start(struct profile *p, const struct profile_opts *o, char *err,
 	bss->lost_stacks = bss->lost_counts = bss->lost_value = 0;
 	bss->per_thread = o->per_thread;
 	bss->min_block_ns = o->min_block_ns;
+	bss->gen++;	/* the stacks of the last profile are gone */
 	if (o->mode == PROFILE_CPU) {
 		rc = attach_cpu(p, o->hz, err, errlen);
 	} else {

@@ -14,6 +14,9 @@
 /* Distinct (process, thread, user stack, kernel stack) entries. */
 #define PF_COUNTS_MAX 16384
 #define PF_IGNORE_MAX 8		/* threads never sampled (evd's own helpers) */
+/* Off-CPU: a kernel stack walked for a thread's block serves its next
+ * blocks from the same user stack, this many, before it is walked again. */
+#define PF_KSTACK_REUSE 31
 
 /* One stack: its frames, innermost first.  Kept in a hash map under a
  * 64-bit hash of its frames; a stack id 0 means "no stack" (a sample taken

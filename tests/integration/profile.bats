@@ -179,6 +179,45 @@ near() {
 	evd_stop
 }
 
+@test "evd as nobody with only CAP_BPF and CAP_PERFMON: it profiles; the kernel addresses it may not read, evctl (root) names" {
+	require_profiler
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
+	[ -x "$EVBENCH" ] || skip "$EVBENCH not built (make bench-tools)"
+	if [ "$(cat /proc/sys/kernel/kptr_restrict)" = 0 ] &&
+		[ "$(cat /proc/sys/kernel/perf_event_paranoid)" -le 1 ]; then
+		skip "kernel addresses show to every user here (perf_event_paranoid <= 1)"
+	fi
+	dir=$(mktemp -d /tmp/evd-profile.XXXXXX)
+	PROF_TMP=$dir
+	chmod 0777 "$dir"
+	EVD_DIR=$dir
+	EVD_SOCK=$dir/evd.sock
+	EVD_CONF=$dir/evd.ini
+	EVD_LOG=$dir/evd.log
+	evd_config "$EVD_CONF" probes.profile=on server.protocol=http
+	chmod 0644 "$EVD_CONF"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		--inh-caps=-all,+bpf,+perfmon --ambient-caps=-all,+bpf,+perfmon \
+		"$EVD_BIN" -c "$EVD_CONF" 2>"$EVD_LOG" &
+	EVD_PID=$!
+	wait_until 10 evd_answers || { cat "$EVD_LOG" >&2; false; }
+	grep -qx $'CapEff:\t000000c000000000' /proc/"$EVD_PID"/status
+	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	"$EVCTL_BIN" -s "$EVD_SOCK" profile --seconds 4 --hz 499 --output "$dir/p.folded" &
+	local evctl=$!
+	wait_until 5 is_running
+	"$EVBENCH" --proto http -c 20 -d 2 "127.0.0.1:$EVD_PORT" >/dev/null
+	wait "$evctl"
+	# evd sent addresses (what it may read of /proc/kallsyms is zeros) ...
+	run -0 --separate-stderr raw read 0
+	grep -q '\[kernel\.kallsyms\]+0xffff[0-9a-f]*_\[k\]' <<<"$output"
+	# ... and evctl, as root, named them: the send path is there.
+	! grep -q 'kernel\.kallsyms' "$dir/p.folded"
+	grep -q ';__sys_sendto_\[k\];tcp_sendmsg_\[k\];' "$dir/p.folded"
+	grep -q ';epoll_run;conn_on_readable;' "$dir/p.folded"
+	evd_stop
+}
+
 @test "a client that is not root or evd's user may read a profile's state, not start or end one" {
 	if [ "$(id -u)" -ne 0 ]; then
 		skip "needs root to be another user"
