@@ -123,7 +123,7 @@ static bool complete(const char *buf, size_t len)
 {
 	if (len == 0 || buf[len - 1] != '\n')
 		return false;
-	if (strncmp(buf, "ERROR", 5) == 0)
+	if (len >= 5 && strncmp(buf, "ERROR", 5) == 0)
 		return true;
 	return len == 4 ? memcmp(buf, "END\n", 4) == 0 :
 	       len > 4 && memcmp(buf + len - 5, "\nEND\n", 5) == 0;
@@ -149,22 +149,27 @@ static int request(int fd, const char *path, const char *line,
 	while (!complete(buf, len)) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		long long left = deadline - ms_now();
-		if (len + 1 >= cap && cap < REPLY_MAX) {
-			char *nb = realloc(buf, cap *= 2);
-			if (!nb)
-				break;
+		if (len + 1 >= cap) {
+			char *nb = cap < REPLY_MAX ? realloc(buf, cap * 2) : NULL;
+			if (!nb) {
+				fprintf(stderr, "evctl: reply from %s too "
+					"large\n", path);
+				free(buf);
+				return EXIT_NO_DAEMON;
+			}
 			buf = nb;
+			cap *= 2;
 		}
 		int ready = left > 0 ? poll(&pfd, 1, (int)left) : 0;
 		if (ready < 0 && errno == EINTR)
 			continue;	/* Ctrl-C: the caller sees the flag */
-		ssize_t n = len + 1 >= cap || ready <= 0 ? -2 :
+		ssize_t n = ready <= 0 ? -2 :
 			    recv(fd, buf + len, cap - len - 1, 0);
-		if (n < 0 && n != -2 && errno == EINTR)
+		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			fprintf(stderr, "evctl: %s: %s\n", path, n == -2 ?
-				"no complete answer in time (or too large)" :
+				"no complete answer in time" :
 				"connection closed before the answer");
 			free(buf);
 			return EXIT_NO_DAEMON;
@@ -498,6 +503,11 @@ static int read_result(int fd, const char *path, const struct prof_opts *o,
 		if (page == 0) {
 			header_of(r, res);
 			n = ull_of(r, "stacks");
+		} else if (ull_of(r, "stacks") != n) {
+			free(r);
+			fprintf(stderr, "evctl: the profile changed while it was "
+				"read (another client started one); try again\n");
+			return EXIT_REPLY_ERROR;
 		}
 		bool ok = stacks_of(r, res, &next);
 		free(r);
@@ -630,8 +640,10 @@ static int save(const struct result *res, const struct prof_opts *o)
 		if (fd < 0 || !(out = fdopen(fd, "w"))) {
 			fprintf(stderr, "evctl: cannot write %s: %s\n", tmp,
 				strerror(errno));
-			if (fd >= 0)
+			if (fd >= 0) {
 				close(fd);
+				unlink(tmp);
+			}
 			return EXIT_REPLY_ERROR;
 		}
 	}
