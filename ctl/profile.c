@@ -1,55 +1,32 @@
-/* evctl profile (profile.h): starts a profile in evd, waits for it (a
- * Ctrl-C ends it early and keeps what it has), reads the result in pages
- * and writes it out.  Kernel frames evd could not name (its /proc/kallsyms
- * hid the addresses: under systemd's ProcSubset=pid, or without
- * CAP_SYSLOG) are named here when this evctl can read them. */
-#include "profile.h"
-
+/* evctl profile: starts a stack profile in evd (daemon/ctl_profile.h),
+ * waits for it (a Ctrl-C ends it early and keeps what it has), reads the
+ * result in pages and writes it as folded stacks, JSON or an SVG flame
+ * graph.  Kernel frames evd could not name (its /proc/kallsyms hid the
+ * addresses: under systemd's ProcSubset=pid, or without CAP_SYSLOG) are
+ * named here when this evctl can read them. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "evctl.h"
 #include "../common/flame_svg.h"
 #include "../common/folded.h"
 #include "../common/ksyms.h"
 
-#define DEFAULT_SOCKET "/run/evd/evd.sock"
-#define TREE_SOCKET "run/evd.sock"
-#define REPLY_MAX (4u << 20)
-#define DEFAULT_SECONDS 10
-#define DEFAULT_HZ 99
-#define DEFAULT_MIN_BLOCK_US 1000
 #define PROCESS_WAIT_MS 120000	/* naming the frames, after the profile */
 #define KEEPALIVE_MS 5000	/* a status request while a profile runs */
 #define KERNEL_UNNAMED "[kernel.kallsyms]+0x"
 
-enum { EXIT_OK, EXIT_REPLY_ERROR, EXIT_USAGE, EXIT_NO_DAEMON };
-enum out_format { OUT_FOLDED, OUT_SVG, OUT_JSON };
-
-const char profile_usage[] =
-	"  profile [--seconds N] [--hz F] [--cpu|--off-cpu] [--min-block US]\n"
-	"          [--workers] [-o folded|svg|json] [--output FILE] | --last\n"
-	"          [-o ...] [--output FILE] | --cancel\n"
-	"             stack samples of evd's processes for N seconds (default\n"
-	"             10, at most 300): on-CPU at F Hz (default 99, at most\n"
-	"             1000), or off-CPU (--off-cpu: the time threads wait,\n"
-	"             blocks of US microseconds or more, default 1000);\n"
-	"             --workers keeps each thread apart; written as folded\n"
-	"             stacks (default), JSON, or an SVG flame graph, to FILE\n"
-	"             or stdout.  Ctrl-C ends a profile early and writes it;\n"
-	"             --last writes the last one again (evd keeps it 10 min);\n"
-	"             --cancel ends a running one and drops it.  Needs\n"
-	"             [probes] profile = on; root or evd's user (but --last)\n";
+enum {
+	OPT_SECONDS = 256, OPT_HZ, OPT_MIN_BLOCK,	/* numeric[] order */
+	OPT_CPU, OPT_OFF_CPU, OPT_WORKERS, OPT_LAST, OPT_CANCEL, OPT_OUTFILE,
+};
 
 struct prof_opts {
 	bool cpu;
@@ -57,13 +34,15 @@ struct prof_opts {
 	unsigned long min_block_us;
 	bool workers, cancel, last;
 	unsigned given;			/* bit i: numeric[i] was given */
-	enum out_format format;
 	const char *output;
-	const char *sock;
-	int timeout_ms;
 };
 
-/* ---- the control socket ----------------------------------------------- */
+/* One invocation's options (evctl runs one command). */
+static struct prof_opts opts = {
+	.cpu = true, .seconds = CTL_PROFILE_SECONDS_DEFAULT,
+	.hz = CTL_PROFILE_HZ_DEFAULT,
+	.min_block_us = CTL_PROFILE_MIN_BLOCK_US_DEFAULT,
+};
 
 static long long ms_now(void)
 {
@@ -71,119 +50,6 @@ static long long ms_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int connect_to(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
-/* The socket evctl's other commands would use; -1 after saying why. */
-static int open_socket(const char *explicit_path, const char **used)
-{
-	const char *path = explicit_path ? explicit_path : getenv("EVD_SOCKET");
-	bool fallback = !path || !*path;
-	struct stat st;
-
-	if (fallback)
-		path = DEFAULT_SOCKET;
-	int fd = connect_to(path);
-	if (fd < 0 && fallback && (errno == ENOENT || errno == ECONNREFUSED) &&
-	    stat(TREE_SOCKET, &st) == 0 && S_ISSOCK(st.st_mode))
-		fd = connect_to(path = TREE_SOCKET);
-	if (fd < 0) {
-		fprintf(stderr, "evctl: cannot connect to %s: %s%s\n", path,
-			strerror(errno), errno == EACCES ? " (run as root, as "
-			"evd's user, or as a member of the socket's group)" :
-			": is evd running?");
-		return -1;
-	}
-	*used = path;
-	return fd;
-}
-
-/* Whether buf ends with a whole reply: a line "END", or one "ERROR". */
-static bool complete(const char *buf, size_t len)
-{
-	if (len == 0 || buf[len - 1] != '\n')
-		return false;
-	if (len >= 5 && strncmp(buf, "ERROR", 5) == 0)
-		return true;
-	return len == 4 ? memcmp(buf, "END\n", 4) == 0 :
-	       len > 4 && memcmp(buf + len - 5, "\nEND\n", 5) == 0;
-}
-
-/* Sends line, reads the reply into *out (malloc'd, NUL-terminated).
- * EXIT_OK, EXIT_REPLY_ERROR (printed), or EXIT_NO_DAEMON (printed). */
-static int request(int fd, const char *path, const char *line,
-		   int timeout_ms, char **out)
-{
-	size_t len = 0, cap = 65536;
-	char *buf = malloc(cap);
-	char msg[128];
-	long long deadline = ms_now() + timeout_ms;
-
-	snprintf(msg, sizeof(msg), "%s\n", line);
-	if (!buf || send(fd, msg, strlen(msg), MSG_NOSIGNAL) < 0) {
-		fprintf(stderr, "evctl: cannot send to %s: %s\n", path,
-			strerror(buf ? errno : ENOMEM));
-		free(buf);
-		return EXIT_NO_DAEMON;
-	}
-	while (!complete(buf, len)) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long long left = deadline - ms_now();
-		if (len + 1 >= cap) {
-			char *nb = cap < REPLY_MAX ? realloc(buf, cap * 2) : NULL;
-			if (!nb) {
-				fprintf(stderr, "evctl: reply from %s too "
-					"large\n", path);
-				free(buf);
-				return EXIT_NO_DAEMON;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		int ready = left > 0 ? poll(&pfd, 1, (int)left) : 0;
-		if (ready < 0 && errno == EINTR)
-			continue;	/* Ctrl-C: the caller sees the flag */
-		ssize_t n = ready <= 0 ? -2 :
-			    recv(fd, buf + len, cap - len - 1, 0);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			fprintf(stderr, "evctl: %s: %s\n", path, n == -2 ?
-				"no complete answer in time" :
-				"connection closed before the answer");
-			free(buf);
-			return EXIT_NO_DAEMON;
-		}
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	if (strncmp(buf, "ERROR", 5) == 0) {
-		fprintf(stderr, "evctl: evd: %s", buf);
-		free(buf);
-		return EXIT_REPLY_ERROR;
-	}
-	*out = buf;
-	return EXIT_OK;
 }
 
 /* The value of "key VALUE" in a reply, or NULL (copied into val). */
@@ -226,20 +92,20 @@ static const struct {
 	const char *name;
 	unsigned long min, max;
 } numeric[] = {
-	{ "--seconds", 1, 300 },
-	{ "--hz", 1, 1000 },
-	{ "--min-block", 0, 10000000 },
+	{ "--seconds", 1, CTL_PROFILE_SECONDS_MAX },
+	{ "--hz", 1, CTL_PROFILE_HZ_MAX },
+	{ "--min-block", 0, CTL_PROFILE_MIN_BLOCK_US_MAX },
 };
 
-/* One option that takes a number; EXIT_OK or EXIT_USAGE (printed). */
+/* One option that takes a number; 0 or EXIT_USAGE (printed). */
 static int number_option(struct prof_opts *o, size_t which, const char *v)
 {
 	unsigned long n;
 
-	if (!v || !whole(v, numeric[which].min, numeric[which].max, &n)) {
+	if (!whole(v, numeric[which].min, numeric[which].max, &n)) {
 		fprintf(stderr, "evctl: profile: %s wants a whole number in "
 			"%lu..%lu, got \"%s\"\n", numeric[which].name,
-			numeric[which].min, numeric[which].max, v ? v : "");
+			numeric[which].min, numeric[which].max, v);
 		return EXIT_USAGE;
 	}
 	if (which == 0)
@@ -249,83 +115,55 @@ static int number_option(struct prof_opts *o, size_t which, const char *v)
 	else
 		o->min_block_us = n;
 	o->given |= 1u << which;
-	return EXIT_OK;
+	return 0;
 }
 
-static int format_option(struct prof_opts *o, const char *v)
+/* The command's own options (evctl's table: -s, -T and -o are global). */
+static int profile_opt(struct evctl_req *r, int val, const char *arg)
 {
-	static const char *const names[] = { "folded", "svg", "json" };
+	struct prof_opts *o = &opts;
 
-	for (int i = 0; v && i < 3; i++)
-		if (!strcmp(v, names[i])) {
-			o->format = (enum out_format)i;
-			return EXIT_OK;
-		}
-	fprintf(stderr, "evctl: profile: unknown format \"%s\" (expected "
-		"folded, svg or json)\n", v ? v : "");
-	return EXIT_USAGE;
-}
-
-/* One option at argv[*i] (its value taken too). */
-static int one_option(struct prof_opts *o, int argc, char **argv, int *i)
-{
-	const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
-
-	for (size_t k = 0; k < sizeof(numeric) / sizeof(numeric[0]); k++)
-		if (!strcmp(a, numeric[k].name)) {
-			(*i)++;
-			return number_option(o, k, v);
-		}
-	if (!strcmp(a, "--cpu") || !strcmp(a, "--off-cpu"))
-		o->cpu = a[2] == 'c';
-	else if (!strcmp(a, "--workers"))
+	r->priv = o;
+	if (val >= OPT_SECONDS && val <= OPT_MIN_BLOCK)
+		return number_option(o, (size_t)(val - OPT_SECONDS), arg);
+	switch (val) {
+	case OPT_CPU:
+	case OPT_OFF_CPU:
+		o->cpu = val == OPT_CPU;
+		return 0;
+	case OPT_WORKERS:
 		o->workers = true;
-	else if (!strcmp(a, "--cancel"))
-		o->cancel = true;
-	else if (!strcmp(a, "--last"))
+		return 0;
+	case OPT_LAST:
 		o->last = true;
-	else if (!strcmp(a, "-o") || !strcmp(a, "--output") ||
-		 !strcmp(a, "-s") || !strcmp(a, "-T")) {
-		(*i)++;
-		if (!v) {
-			fprintf(stderr, "evctl: profile: %s needs a value\n", a);
+		return 0;
+	case OPT_CANCEL:
+		o->cancel = true;
+		return 0;
+	case OPT_OUTFILE:
+		if (!*arg) {
+			fprintf(stderr, "evctl: profile: --output wants a file "
+				"name\n");
 			return EXIT_USAGE;
 		}
-		if (a[1] == 'o')
-			return format_option(o, v);
-		if (a[1] == 's')
-			o->sock = v;
-		else if (a[1] == '-')
-			o->output = v;
-		else {
-			unsigned long s;
-			if (!whole(v, 1, 3600, &s)) {
-				fprintf(stderr, "evctl: -T wants seconds in "
-					"1..3600, got \"%s\"\n", v);
-				return EXIT_USAGE;
-			}
-			o->timeout_ms = (int)(s * 1000);
-		}
-	} else {
-		fprintf(stderr, "evctl: profile: unknown option \"%s\"\n"
-			"usage: evctl [-s SOCKET] [-T SECONDS] ...\n%s", a,
-			profile_usage);
+		o->output = arg;
+		return 0;
+	default:
 		return EXIT_USAGE;
 	}
-	return EXIT_OK;
 }
 
-static int parse(struct prof_opts *o, int argc, char **argv)
+/* Checks the combination (no words after the options); r->line stays
+ * empty: profile_run() does the talking. */
+static int profile_request(struct evctl_req *r, int argc, char **argv)
 {
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: evctl [-s SOCKET] [-T SECONDS] ...\n%s",
-			       profile_usage);
-			exit(EXIT_OK);
-		}
-		int rc = one_option(o, argc, argv, &i);
-		if (rc)
-			return rc;
+	const struct prof_opts *o = &opts;
+
+	r->priv = &opts;
+	if (argc) {
+		fprintf(stderr, "evctl: profile takes options only (got \"%s\"; "
+			"evctl profile --help lists them)\n", argv[0]);
+		return EXIT_USAGE;
 	}
 	if ((o->cpu && (o->given & 4)) || (!o->cpu && (o->given & 2))) {
 		fprintf(stderr, "evctl: profile: %s goes with %s\n",
@@ -339,11 +177,18 @@ static int parse(struct prof_opts *o, int argc, char **argv)
 			o->last ? "--last" : "--cancel");
 		return EXIT_USAGE;
 	}
-	if (o->output && !*o->output) {
-		fprintf(stderr, "evctl: profile: --output wants a file name\n");
+	if (o->cancel && r->fmt != FMT_TEXT) {
+		fprintf(stderr, "evctl: profile: --cancel writes nothing: no "
+			"-o\n");
 		return EXIT_USAGE;
 	}
-	return EXIT_OK;
+	if (o->cancel && o->output) {
+		fprintf(stderr, "evctl: profile: --cancel writes nothing: no "
+			"--output\n");
+		return EXIT_USAGE;
+	}
+	r->line[0] = '\0';
+	return 0;
 }
 
 /* ---- running it ------------------------------------------------------------ */
@@ -365,51 +210,70 @@ static void nap(long long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* One exchange; the reply in *r (NULL on failure: freed here). */
+static int ask(struct evctl *e, const char *line, char **r)
+{
+	int rc = evctl_transact(e, line, r, false);
+
+	if (rc) {
+		free(*r);
+		*r = NULL;
+	}
+	return rc;
+}
+
+/* While the profile runs: a status now and then keeps the connection (evd
+ * drops silent clients after 30 s) and notices a profile cancelled.  0
+ * when the time is up or a Ctrl-C came, 1 when evd no longer runs it, or
+ * an EXIT_* code (printed, negated). */
+static int wait_running(struct evctl *e, long long end)
+{
+	char state[32], *r = NULL;
+
+	while (ms_now() < end && !interrupted) {
+		long long now = ms_now();
+		nap(end - now < KEEPALIVE_MS ? end - now : KEEPALIVE_MS);
+		if (ms_now() >= end || interrupted)
+			break;
+		int rc = ask(e, CTL_CMD_PROFILE " " CTL_PROFILE_STATUS, &r);
+		if (rc)
+			return -rc;
+		bool running = value_of(r, "state", state, sizeof(state)) &&
+			       !strcmp(state, CTL_PROFILE_S_RUNNING);
+		free(r);
+		r = NULL;
+		if (!running)
+			return 1;
+	}
+	return 0;
+}
+
 /* Waits for the profile to end (a first Ctrl-C ends it now) and for evd
  * to name its frames.  EXIT_* (printed). */
-static int wait_done(int fd, const char *path, const struct prof_opts *o)
+static int wait_done(struct evctl *e, const struct prof_opts *o)
 {
 	long long end = ms_now() + (long long)o->seconds * 1000;
 	long long give_up = end + PROCESS_WAIT_MS;
-	bool stopped = false;
-	char state[32], err[256], *r = NULL;
+	char state[32] = "", err[256], *r = NULL;
+	int rc = wait_running(e, end);
 
+	if (rc < 0)
+		return -rc;
+	if (rc == 0 && interrupted && ms_now() < end) {
+		fprintf(stderr, "evctl: ending the profile now\n");
+		rc = ask(e, CTL_CMD_PROFILE " " CTL_PROFILE_STOP, &r);
+		free(r);
+		if (rc == EXIT_NO_DAEMON)
+			return rc;
+	}
 	for (;;) {
-		/* Asking now and then keeps the connection (evd drops silent
-		 * clients after 30 s) and notices a profile cancelled. */
-		long long now = ms_now();
-		if (now < end && !interrupted) {
-			nap(end - now < KEEPALIVE_MS ? end - now : KEEPALIVE_MS);
-			if (ms_now() < end && !interrupted) {
-				int rc = request(fd, path, "profile status",
-						 o->timeout_ms, &r);
-				if (rc)
-					return rc;
-				bool running = value_of(r, "state", state,
-							sizeof(state)) &&
-					       !strcmp(state, "running");
-				free(r);
-				r = NULL;
-				if (running)
-					continue;
-			}
-		}
-		if (interrupted && !stopped && ms_now() < end) {
-			stopped = true;
-			fprintf(stderr, "evctl: ending the profile now\n");
-			int rc = request(fd, path, "profile stop", o->timeout_ms,
-					 &r);
-			free(r);
-			if (rc == EXIT_NO_DAEMON)
-				return rc;
-		}
-		int rc = request(fd, path, "profile status", o->timeout_ms, &r);
-		if (rc)
+		if ((rc = ask(e, CTL_CMD_PROFILE " " CTL_PROFILE_STATUS, &r)))
 			return rc;
 		value_of(r, "state", state, sizeof(state));
-		if (!strcmp(state, "done") || !strcmp(state, "failed") ||
-		    !strcmp(state, "idle")) {
-			bool ok = !strcmp(state, "done");
+		if (!strcmp(state, CTL_PROFILE_S_DONE) ||
+		    !strcmp(state, CTL_PROFILE_S_FAILED) ||
+		    !strcmp(state, CTL_PROFILE_S_IDLE)) {
+			bool ok = !strcmp(state, CTL_PROFILE_S_DONE);
 			if (!ok)
 				fprintf(stderr, "evctl: evd: the profile %s\n",
 					value_of(r, "error", err, sizeof(err)) ?
@@ -488,16 +352,16 @@ static bool stacks_of(char *r, struct result *res, unsigned long long *next)
 }
 
 /* Reads every page.  EXIT_* (printed). */
-static int read_result(int fd, const char *path, const struct prof_opts *o,
-		       struct result *res)
+static int read_result(struct evctl *e, struct result *res)
 {
 	unsigned long long off = 0, n = 0;
 
 	for (int page = 0;; page++) {
 		char line[64], *r = NULL;
 		unsigned long long next = off;
-		snprintf(line, sizeof(line), "profile read %llu", off);
-		int rc = request(fd, path, line, o->timeout_ms, &r);
+		snprintf(line, sizeof(line), CTL_CMD_PROFILE " " CTL_PROFILE_READ
+			 " %llu", off);
+		int rc = ask(e, line, &r);
 		if (rc)
 			return rc;
 		if (page == 0) {
@@ -514,9 +378,7 @@ static int read_result(int fd, const char *path, const struct prof_opts *o,
 		if (!ok || next <= off || next > n) {
 			if (ok && next == n && n == off)
 				break;
-			fprintf(stderr, "evctl: unexpected reply from %s\n",
-				path);
-			return EXIT_NO_DAEMON;
+			return bad_reply(e);
 		}
 		if ((off = next) == n)
 			break;
@@ -605,17 +467,19 @@ static void titles(const struct result *res, char *title, size_t tlen,
 }
 
 /* The result in its format to out.  0 or -errno. */
-static int write_out(FILE *out, const struct result *res,
-		     const struct prof_opts *o)
+static int write_out(FILE *out, const struct result *res, enum format fmt)
 {
 	char title[256], sub[256];
 
-	switch (o->format) {
-	case OUT_FOLDED:
-		return folded_write(out, &res->f);
-	case OUT_JSON:
+	switch (fmt) {
+	case FMT_JSON:
 		return folded_write_json(out, &res->f, &res->m);
-	default:
+	case FMT_SVG:
+		break;
+	default:	/* text is the folded stacks */
+		return folded_write(out, &res->f);
+	}
+	{
 		titles(res, title, sizeof(title), sub, sizeof(sub));
 		return flame_svg_write(out, &res->f, &(struct flame_opts){
 			.title = title, .subtitle = sub,
@@ -624,7 +488,8 @@ static int write_out(FILE *out, const struct result *res,
 }
 
 /* To stdout, or to FILE through FILE.tmp.PID renamed when complete. */
-static int save(const struct result *res, const struct prof_opts *o)
+static int save(const struct result *res, const struct prof_opts *o,
+		enum format fmt)
 {
 	char tmp[4096];
 	FILE *out = stdout;
@@ -647,7 +512,7 @@ static int save(const struct result *res, const struct prof_opts *o)
 			return EXIT_REPLY_ERROR;
 		}
 	}
-	int rc = write_out(out, res, o);
+	int rc = write_out(out, res, fmt);
 	if (fflush(out) != 0 && rc == 0)
 		rc = -errno;
 	if (o->output) {
@@ -682,39 +547,42 @@ static void notes(const struct result *res)
 			"run" : "block long enough");
 }
 
-int profile_main(const char *sock, int timeout_ms, bool json, int argc,
-		 char **argv)
+/* The signals that end a profile early (the first one; it is written). */
+static void catch_signals(void)
 {
-	struct prof_opts o = {
-		.cpu = true, .seconds = DEFAULT_SECONDS, .hz = DEFAULT_HZ,
-		.min_block_us = DEFAULT_MIN_BLOCK_US, .sock = sock,
-		.timeout_ms = timeout_ms, .format = json ? OUT_JSON : OUT_FOLDED,
-	};
-	struct result res = { 0 };
-	const char *path;
-	char line[128], *r = NULL;
-	int rc = parse(&o, argc, argv);
-
-	if (rc)
-		return rc;
-	int fd = open_socket(o.sock, &path);
-	if (fd < 0)
-		return EXIT_NO_DAEMON;
-	if (o.cancel) {
-		rc = request(fd, path, "profile cancel", o.timeout_ms, &r);
-		goto out;
-	}
-	snprintf(line, sizeof(line), "profile start %s %u %lu%s",
-		 o.cpu ? "cpu" : "offcpu", o.seconds,
-		 o.cpu ? (unsigned long)o.hz : o.min_block_us,
-		 o.workers ? " workers" : "");
 	struct sigaction sa = { .sa_handler = on_interrupt };
+
+	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (!o.last && ((rc = request(fd, path, line, o.timeout_ms, &r)) ||
-			(rc = wait_done(fd, path, &o))))
-		goto out;
-	if ((rc = read_result(fd, path, &o, &res)))
+}
+
+static int profile_run(struct evctl *e, struct evctl_req *req)
+{
+	const struct prof_opts *o = &opts;
+	struct result res = { 0 };
+	char line[128], *r = NULL;
+	int rc;
+
+	if (o->cancel) {
+		rc = ask(e, CTL_CMD_PROFILE " " CTL_PROFILE_CANCEL, &r);
+		free(r);
+		return rc;
+	}
+	snprintf(line, sizeof(line), "%s %s %s %u %lu%s", CTL_CMD_PROFILE,
+		 CTL_PROFILE_START, o->cpu ? CTL_PROFILE_CPU :
+		 CTL_PROFILE_OFFCPU, o->seconds,
+		 o->cpu ? (unsigned long)o->hz : o->min_block_us,
+		 o->workers ? " " CTL_PROFILE_WORKERS : "");
+	catch_signals();
+	if (!o->last) {
+		if ((rc = ask(e, line, &r)))
+			return rc;
+		free(r);
+		if ((rc = wait_done(e, o)))
+			return rc;
+	}
+	if ((rc = read_result(e, &res)))
 		goto out;
 	if (name_kernel(&res.f) < 0) {
 		fprintf(stderr, "evctl: out of memory\n");
@@ -722,10 +590,49 @@ int profile_main(const char *sock, int timeout_ms, bool json, int argc,
 		goto out;
 	}
 	notes(&res);
-	rc = save(&res, &o);
+	rc = save(&res, o, req->fmt);
 out:
-	free(r);
 	folded_free(&res.f);
-	close(fd);
 	return rc;
 }
+
+static const struct option profile_options[] = {
+	{ "seconds", required_argument, NULL, OPT_SECONDS },
+	{ "hz", required_argument, NULL, OPT_HZ },
+	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
+	{ "cpu", no_argument, NULL, OPT_CPU },
+	{ "off-cpu", no_argument, NULL, OPT_OFF_CPU },
+	{ "workers", no_argument, NULL, OPT_WORKERS },
+	{ "last", no_argument, NULL, OPT_LAST },
+	{ "cancel", no_argument, NULL, OPT_CANCEL },
+	/* Here --output is the file; -o stays the format. */
+	{ "output", required_argument, NULL, OPT_OUTFILE },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct evctl_cmd evctl_cmd_profile = {
+	.name = CTL_CMD_PROFILE,
+	.args = "[--seconds N] [--cpu [--hz F] | --off-cpu [--min-block US]]\n"
+		"         [--workers] [--output FILE] | --last [--output FILE] | --cancel",
+	.summary = "stack samples of evd's processes, on-CPU or off-CPU,\n"
+		   "as folded stacks, JSON or an SVG flame graph",
+	.help = "\n"
+		"For N seconds (default 10, at most 300): on-CPU at F Hz\n"
+		"(default 99, at most 1000), or off-CPU (--off-cpu: the time\n"
+		"threads wait, in blocks of US microseconds or more, default\n"
+		"1000).  --workers keeps each thread apart under a root frame\n"
+		"naming it.  -o text (the default) or folded: Brendan Gregg's\n"
+		"folded stacks; json; svg: a flame graph (click to zoom,\n"
+		"Search or Ctrl-F to find).  --output FILE writes FILE\n"
+		"(through FILE.tmp.PID, renamed when complete) instead of\n"
+		"stdout.  Ctrl-C ends a profile early and writes it.  --last\n"
+		"writes the last profile again (evd keeps it 10 minutes; it\n"
+		"needs no admin); --cancel ends a running one and drops it.\n"
+		"Needs [probes] profile = on in evd.ini (loaded at startup).",
+	.formats = FMT_BIT(FMT_TEXT) | FMT_BIT(FMT_FOLDED) | FMT_BIT(FMT_JSON) |
+		   FMT_BIT(FMT_SVG),
+	.options = profile_options,
+	.opt = profile_opt,
+	.make_request = profile_request,
+	.run = profile_run,
+};

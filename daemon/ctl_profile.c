@@ -15,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "../common/ctl_wire.h"
 #include "../common/folded.h"
 #include "../common/ksyms.h"
 #include "../common/symbolize.h"
@@ -23,6 +24,12 @@
 #include "probes/profile.h"
 #include "server.h"
 #include "util.h"
+
+_Static_assert(PROFILE_SECONDS_MAX == CTL_PROFILE_SECONDS_MAX, "seconds");
+_Static_assert(PROFILE_HZ_MAX == CTL_PROFILE_HZ_MAX, "hz");
+_Static_assert(PROFILE_MIN_BLOCK_US_MAX == CTL_PROFILE_MIN_BLOCK_US_MAX,
+	       "min block");
+_Static_assert(PROFILE_PAGE_BYTES == CTL_PROFILE_PAGE_BYTES, "page");
 
 #define KALLSYMS "/proc/kallsyms"
 
@@ -36,9 +43,9 @@ enum prof_state {
 };
 
 static const char *const state_names[PS_MAX] = {
-	[PS_IDLE] = "idle", [PS_RUNNING] = "running",
-	[PS_PROCESSING] = "processing", [PS_DONE] = "done",
-	[PS_FAILED] = "failed",
+	[PS_IDLE] = CTL_PROFILE_S_IDLE, [PS_RUNNING] = CTL_PROFILE_S_RUNNING,
+	[PS_PROCESSING] = CTL_PROFILE_S_PROCESSING,
+	[PS_DONE] = CTL_PROFILE_S_DONE, [PS_FAILED] = CTL_PROFILE_S_FAILED,
 };
 
 /* What the control thread asks of the profile's thread. */
@@ -629,9 +636,9 @@ static bool parse_start(FILE *f, int argc, char **argv,
 			struct profile_opts *o, struct prof_meta *m)
 {
 	uint64_t secs, third;
-	bool cpu = !strcmp(argv[0], "cpu");
+	bool cpu = !strcmp(argv[0], CTL_PROFILE_CPU);
 
-	if (!cpu && strcmp(argv[0], "offcpu")) {
+	if (!cpu && strcmp(argv[0], CTL_PROFILE_OFFCPU)) {
 		fprintf(f, "ERROR unknown profile \"%.20s\" (expected cpu or "
 			"offcpu)\n", argv[0]);
 		return false;
@@ -651,7 +658,7 @@ static bool parse_start(FILE *f, int argc, char **argv,
 			"us)\n", argv[2], PROFILE_MIN_BLOCK_US_MAX);
 		return false;
 	}
-	if (argc == 4 && strcmp(argv[3], "workers")) {
+	if (argc == 4 && strcmp(argv[3], CTL_PROFILE_WORKERS)) {
 		fprintf(f, "ERROR unknown option \"%.20s\" (expected "
 			"workers)\n", argv[3]);
 		return false;
@@ -866,11 +873,11 @@ static const struct {
 	bool needs_kern;
 	void (*fn)(struct ctl_profile *cp, FILE *f, int argc, char **argv);
 } subs[] = {
-	{ "start", 3, 4, true, true, cmd_start },
-	{ "status", 0, 0, false, false, cmd_status },
-	{ "read", 1, 1, false, false, cmd_read },
-	{ "stop", 0, 0, true, false, cmd_stop },
-	{ "cancel", 0, 0, true, false, cmd_cancel },
+	{ CTL_PROFILE_START, 3, 4, true, true, cmd_start },
+	{ CTL_PROFILE_STATUS, 0, 0, false, false, cmd_status },
+	{ CTL_PROFILE_READ, 1, 1, false, false, cmd_read },
+	{ CTL_PROFILE_STOP, 0, 0, true, false, cmd_stop },
+	{ CTL_PROFILE_CANCEL, 0, 0, true, false, cmd_cancel },
 };
 
 bool ctl_profile_changes_state(int argc, char **argv)

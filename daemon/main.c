@@ -20,6 +20,9 @@
 #include "version.h"
 
 #define DEFAULT_CONFIG "/etc/evd.ini"
+/* A configuration evd cannot start with (EX_CONFIG, sysexits.h): starting
+ * again will not help, so evd.service does not (RestartPreventExitStatus). */
+#define EXIT_CONFIG 78
 #define MAX_OVERRIDES 64
 
 static void usage(FILE *out)
@@ -48,6 +51,8 @@ static void usage(FILE *out)
 		"[server] drain_timeout) and stop evd, exit 0; a second one stops at\n"
 		"once.  SIGHUP reloads the configuration (a broken file is refused).\n"
 		"Under systemd: Type=notify, socket activation (LISTEN_FDS), watchdog.\n"
+		"Exit status: 0 after a stop; 78 (EX_CONFIG) when the configuration\n"
+		"has errors; 1 when evd cannot start otherwise; 2 usage error.\n"
 		"Query a running evd with: evctl -s SOCKET stats\n",
 		model_names());
 }
@@ -63,14 +68,15 @@ static void print_errors(const struct config_errors *e, const char *kind)
 		fprintf(stderr, "%sevd: ... and %u more\n", prio, e->dropped);
 }
 
-/* Reads the file and the overrides; returns 0 or exits-worthy -1. */
+/* Reads the file and the overrides, and checks that the user and group it
+ * names exist (before anything starts, as -t does); returns 0 or
+ * exit-worthy -1. */
 static int load_config(struct config *cfg, const char *path, char **overrides,
 		       int noverrides, bool check_only)
 {
 	static struct config_errors errs, warns;
 
-	if (config_read(cfg, path, overrides, noverrides, &errs, &warns) == 0 &&
-	    check_only)
+	if (config_read(cfg, path, overrides, noverrides, &errs, &warns) == 0)
 		config_check_names(cfg, &errs);
 	print_errors(&warns, "warning: ");
 	if (errs.n || errs.dropped) {
@@ -190,30 +196,32 @@ static void log_serving(struct server *srv, const char *what)
  * Between two runs: the serving side takes the configuration next asked
  * for (the listeners it still names stay open, so no connection attempt
  * is refused; the counters carry over).  Returns the configuration now in
- * force; on failure the previous one, with the reason logged.
+ * force; on failure the previous one, with the reason logged and in err.
  */
 static struct config *swap_config(struct server *srv, struct config *cur,
-				  struct config *next)
+				  struct config *next, char *err, size_t errlen)
 {
-	char err[512];
 	struct stats_total *t = malloc(sizeof(*t));
 	struct scoreboard *sb = scoreboard_create(next->model->slots(next));
 
 	if (!t || !sb) {
+		snprintf(err, errlen, "out of memory");
 		log_errorx("reload failed: out of memory; serving with the "
 			   "previous configuration");
 		goto fail;
 	}
 	srv->cfg = next;
 	if (listeners_reconcile(srv, listen_nonblock(next), listen_sets(next),
-				err, sizeof(err)) < 0) {
+				err, errlen) < 0) {
+		char again[512];
 		log_errorx("reload failed: %s; serving with the previous "
 			   "configuration", err);
 		srv->cfg = cur;
 		if (listeners_reconcile(srv, listen_nonblock(cur),
-					listen_sets(cur), err, sizeof(err)) < 0)
+					listen_sets(cur), again,
+					sizeof(again)) < 0)
 			log_errorx("cannot reopen the previous listeners: %s",
-				   err);
+				   again);
 		goto fail;
 	}
 	srv->model = next->model;
@@ -325,12 +333,23 @@ static int serve(struct config *cfg, const char *path, char **overrides,
 			break;
 		}
 		pthread_rwlock_wrlock(&srv.swap_lock);
+		if (atomic_load(&srv.exiting)) {
+			/* A SIGTERM since the run ended: its listeners are shut
+			 * (listeners_shut); a swap would listen on them again. */
+			pthread_rwlock_unlock(&srv.swap_lock);
+			free(next);
+			rc = 0;
+			break;
+		}
 		/* Read under the lock: a SIGTERM's drain_start() may write it. */
 		uint64_t drain_began = srv.drain_started_ns;
 		struct config *was = cfg;
-		cfg = swap_config(&srv, cfg, next);
+		char why[512] = "";
+		cfg = swap_config(&srv, cfg, next, why, sizeof(why));
 		bool again = control_resume(ctl);
 		pthread_rwlock_unlock(&srv.swap_lock);
+		double ms = (double)(now_ns() - drain_began) / 1e6;
+		control_reload_done(ctl, ms, cfg != was ? NULL : why);
 		if (!again) {
 			rc = 0;
 			break;
@@ -338,8 +357,7 @@ static int serve(struct config *cfg, const char *path, char **overrides,
 		if (cfg != was) {
 			char what[64];
 			snprintf(what, sizeof(what), "reloaded (drained in %.0f "
-				 "ms): serving", (double)(now_ns() -
-					drain_began) / 1e6);
+				 "ms): serving", ms);
 			log_serving(&srv, what);
 		}
 		notify_ready();
@@ -429,7 +447,7 @@ int main(int argc, char **argv)
 	}
 	if (load_config(cfg, path, overrides, noverrides, check_only) < 0) {
 		free(cfg);
-		return 1;
+		return check_only ? 1 : EXIT_CONFIG;
 	}
 	if (check_only) {
 		if (!quiet) {

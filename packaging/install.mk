@@ -1,7 +1,8 @@
 # make install, make deb, make test-system (included by the top Makefile).
 #
 #   make install [PREFIX=/usr/local] [DESTDIR=]   binaries, systemd units,
-#                      sysusers.d and tmpfiles.d entries, man pages, docs;
+#                      sysusers.d and tmpfiles.d entries, man pages, bash
+#                      completions, docs;
 #                      /etc/evd.ini only when absent (an edited one stays)
 #   make deb           the Debian package (dpkg-buildpackage -us -uc -b),
 #                      moved to ./evd_<version>_<arch>.deb, then lintian
@@ -22,6 +23,9 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DOCDIR      ?= $(PREFIX)/share/doc/evd
+# bash-completion loads completions/NAME from each XDG_DATA_DIRS entry:
+# /usr/share and /usr/local/share alike.
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR  ?= /etc
 INSTALL     ?= install
 
@@ -37,14 +41,18 @@ install: all
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
-		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR) \
+		$(DESTDIR)$(COMPLETIONDIR)
 	$(Q)$(INSTALL) -m 755 $(BINDIR)/evd $(DESTDIR)$(SBINDIR)/evd
 	$(Q)$(INSTALL) -m 755 $(BINDIR)/evctl $(BINDIR)/evbench $(DESTDIR)$(BINDIR_INS)/
 	$(Q)$(INSTALL) -m 644 packaging/man/evbench.1 $(DESTDIR)$(MANDIR)/man1/
 	$(Q)$(INSTALL) -m 644 packaging/man/evd.ini.5 $(DESTDIR)$(MANDIR)/man5/
 	$(Q)$(INSTALL) -m 644 packaging/man/evd.8 packaging/man/evctl.8 \
 		$(DESTDIR)$(MANDIR)/man8/
-	$(Q)sed 's|/usr/sbin/evd|$(SBINDIR)/evd|g' packaging/systemd/evd.service \
+	$(Q)$(INSTALL) -m 644 packaging/completion/evd packaging/completion/evctl \
+		packaging/completion/evbench $(DESTDIR)$(COMPLETIONDIR)/
+	$(Q)sed -e 's|/usr/sbin/evd|$(SBINDIR)/evd|g' \
+		-e 's|/usr/bin/evctl|$(BINDIR_INS)/evctl|g' packaging/systemd/evd.service \
 		>$(DESTDIR)$(UNITDIR)/evd.service.tmp
 	$(Q)chmod 644 $(DESTDIR)$(UNITDIR)/evd.service.tmp
 	$(Q)mv $(DESTDIR)$(UNITDIR)/evd.service.tmp $(DESTDIR)$(UNITDIR)/evd.service
@@ -74,7 +82,7 @@ install: all
 # lintian's tags are printed, never fatal.
 deb:
 	$(Q)command -v dpkg-buildpackage >/dev/null || \
-		{ echo "deb: dpkg-buildpackage missing: run packaging/deps.sh" >&2; exit 1; }
+		{ echo "deb: dpkg-buildpackage missing: run packaging/deps.sh --package" >&2; exit 1; }
 	$(Q)echo "deb: dpkg-buildpackage -us -uc -b (log: deb.log)"
 	$(Q)dpkg-buildpackage -us -uc -b >deb.log 2>&1 || \
 		{ tail -30 deb.log >&2; \

@@ -258,6 +258,11 @@ static int load(struct probes *p, char *err, size_t errlen)
 	skel->bss->timing = p->timing;
 	skel->rodata->nr_exit = SYS_exit;
 	skel->rodata->nr_exit_group = SYS_exit_group;
+	skel->rodata->nr_clone = SYS_clone;
+	skel->rodata->nr_clone3 = SYS_clone3;
+	skel->rodata->nr_fork = SYS_fork;
+	skel->rodata->nr_vfork = SYS_vfork;
+	skel->rodata->nr_rt_sigreturn = SYS_rt_sigreturn;
 	rc = bpf_map__set_max_entries(skel->maps.members, member_words());
 	if (rc < 0) {
 		set_err(err, errlen, rc, "cannot size the process bitmap: %s",

@@ -56,7 +56,7 @@ evd_start() {
 		cat "$EVD_LOG" >&2
 		return 1
 	fi
-	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	EVD_PORT=$(stat_of 'listen[0]' | sed 's/.*://')
 	[ -n "$EVD_PORT" ]
 }
 
@@ -65,7 +65,8 @@ evd_answers() {
 		"$EVCTL_BIN" -s "$EVD_SOCK" ping >/dev/null 2>&1
 }
 
-# stat_of KEY: one value from evctl stats -o json.
+# stat_of KEY: one value from evctl stats -o json (KEY is a jq path:
+# listen[0] is the first listen address).
 stat_of() {
 	"$EVCTL_BIN" -s "$EVD_SOCK" stats -o json | jq -r ".$1"
 }
@@ -120,22 +121,13 @@ evd_log_clean() {
 }
 
 # evd_pids: the pids of every process whose command line holds this test's
-# config path: evd and the processes it forked.  Read from /proc with bash
-# builtins only, so that the scan itself never matches.
+# config path: evd and the processes it forked (pgrep never lists itself).
 evd_pids() {
-	local f pid arg
 	[ -n "${EVD_CONF:-}" ] || return 1
-	for f in /proc/[0-9]*/cmdline; do
-		pid=${f#/proc/}
-		pid=${pid%/cmdline}
-		# A process may exit during the scan: its file is then gone.
-		{ while IFS= read -r -d '' arg; do
-			if [[ $arg == *"$EVD_CONF"* ]]; then
-				echo "$pid"
-				break
-			fi
-		done <"$f"; } 2>/dev/null || true
-	done
+	# pgrep, not a scan of /proc in bash: on a loaded machine with many
+	# processes that took seconds, and tests that sample /proc around a
+	# sleep need their two samples close to it.
+	pgrep -f -- "$(printf '%s' "$EVD_CONF" | sed 's/[][\.*^$+?(){}|]/\\&/g')" || true
 }
 
 # evd_none_left: true when no process of this test's evd is left, by both
@@ -210,9 +202,10 @@ model_processes() {
 	esac
 }
 
-# workers_json [all]: evctl workers as a JSON array.
+# workers_json [all]: the rows of evctl workers -o json (its "workers"
+# array).
 workers_json() {
-	"$EVCTL_BIN" -s "$EVD_SOCK" workers "$@" -o json
+	"$EVCTL_BIN" -s "$EVD_SOCK" workers "$@" -o json | jq '.workers'
 }
 
 # workers_sum FIELD [all]: the sum of one column of evctl workers.

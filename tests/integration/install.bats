@@ -48,6 +48,11 @@ EXPECTED_LOCAL='./etc 755
 ./usr/local/sbin 755
 ./usr/local/sbin/evd 755
 ./usr/local/share 755
+./usr/local/share/bash-completion 755
+./usr/local/share/bash-completion/completions 755
+./usr/local/share/bash-completion/completions/evbench 644
+./usr/local/share/bash-completion/completions/evctl 644
+./usr/local/share/bash-completion/completions/evd 644
 ./usr/local/share/doc 755
 ./usr/local/share/doc/evd 755
 ./usr/local/share/doc/evd/README.md 644
@@ -71,9 +76,8 @@ EXPECTED_LOCAL='./etc 755
 	cmp "$DEST/usr/local/lib/sysusers.d/evd.conf" "$TOP/packaging/systemd/evd.sysusers"
 	# The unit runs the installed binary, not /usr/sbin/evd.
 	run grep '^Exec' "$DEST/usr/local/lib/systemd/system/evd.service"
-	[ "$output" = "ExecStartPre=/usr/local/sbin/evd -t -q -c /etc/evd.ini
-ExecStart=/usr/local/sbin/evd -c /etc/evd.ini
-ExecReload=/bin/kill -HUP \$MAINPID" ]
+	[ "$output" = "ExecStart=/usr/local/sbin/evd -c /etc/evd.ini
+ExecReload=/usr/local/bin/evctl reload" ]
 	# The installed binary checks the installed configuration.
 	run "$DEST/usr/local/sbin/evd" -t -c "$DEST/etc/evd.ini"
 	[ "$status" -eq 0 ]
@@ -167,6 +171,11 @@ deb_file() {
 /usr/sbin drwxr-xr-x
 /usr/sbin/evd -rwxr-xr-x
 /usr/share drwxr-xr-x
+/usr/share/bash-completion drwxr-xr-x
+/usr/share/bash-completion/completions drwxr-xr-x
+/usr/share/bash-completion/completions/evbench -rw-r--r--
+/usr/share/bash-completion/completions/evctl -rw-r--r--
+/usr/share/bash-completion/completions/evd -rw-r--r--
 /usr/share/doc drwxr-xr-x
 /usr/share/doc/evd drwxr-xr-x
 /usr/share/doc/evd/README.md.gz -rw-r--r--
@@ -189,7 +198,7 @@ deb_file() {
 	[ "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)" = /etc/evd.ini ]
 	# Linked libraries, and the user creation's tool.
 	run dpkg-deb -f "$deb" Depends
-	for d in libinih1 liburing2 libbpf1 libsystemd0 'systemd | systemd-standalone-sysusers | systemd-sysusers'; do
+	for d in libinih1 liburing2 libbpf1 libsystemd0 libcap2 libjson-c5 'systemd | systemd-standalone-sysusers | systemd-sysusers'; do
 		[[ $output == *"$d"* ]] || { echo "Depends lacks $d: $output" >&2; false; }
 	done
 	# The postinst creates the user before it starts evd.

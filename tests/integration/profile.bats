@@ -261,13 +261,26 @@ near() {
 	check --off-cpu --hz 99
 	[ "$stderr" = "evctl: profile: --hz goes with --cpu (the default)" ]
 	check -o png
-	[ "$stderr" = "evctl: profile: unknown format \"png\" (expected folded, svg or json)" ]
+	[ "$stderr" = "evctl: unknown format \"png\" (expected text, json, prometheus, folded or svg)" ]
+	check -o prometheus
+	[ "$stderr" = "evctl: profile has no prometheus output (it prints text, json, folded or svg)" ]
 	check --last --workers
 	[ "$stderr" = "evctl: profile: --last takes -o and --output only" ]
+	check --cancel --output x
+	[ "$stderr" = "evctl: profile: --cancel writes nothing: no --output" ]
+	check --cancel -o svg
+	[ "$stderr" = "evctl: profile: --cancel writes nothing: no -o" ]
 	check --output
-	[ "$stderr" = "evctl: profile: --output needs a value" ]
+	[ "$stderr" = "evctl: --output needs an argument" ]
+	check --output ''
+	[ "$stderr" = "evctl: profile: --output wants a file name" ]
 	check --bogus
-	[ "${stderr%%$'\n'*}" = "evctl: profile: unknown option \"--bogus\"" ]
+	[ "$stderr" = "evctl: unknown option \"--bogus\" for profile (evctl profile --help lists its options)" ]
+	check now
+	[ "$stderr" = "evctl: profile takes options only (got \"now\"; evctl profile --help lists them)" ]
+	# Before the command, --output is still the format.
+	run -2 --separate-stderr "$EVCTL_BIN" -s /nonexistent --output x.svg profile
+	[ "$stderr" = "evctl: unknown format \"x.svg\" (expected text, json, prometheus, folded or svg)" ]
 }
 
 @test "the control protocol: bad profile commands get the reason, a running profile is not started twice" {
