@@ -39,6 +39,7 @@ workers
 syscalls
 top
 metrics
+profile
 reload
 ping
 version
