@@ -359,9 +359,9 @@ near() {
 
 @test "on-CPU, prefork --workers: each worker under its own root frame; samples = Hz x CPU time within 20 %" {
 	# 997 Hz: the HTTP parser is under 1 % of a prefork worker's samples
-	# (the rest is recv and send, a sleep and a wake-up per request); at
-	# 499 Hz a busy machine's few hundred samples missed it about once
-	# in 20 runs.
+	# (the rest is recv and send, a sleep and a wake-up per request: 5 of
+	# 714 in one run); at 499 Hz a busy machine's ~440 samples hold ~3 of
+	# it, none ~5 % of the time (it happened once).
 	cpu_profile prefork 997 --workers
 	local n tids t
 	n=$(total "$dir/cpu.folded")
