@@ -208,7 +208,7 @@ near() {
 	EVD_PID=$!
 	wait_until 10 evd_answers || { cat "$EVD_LOG" >&2; false; }
 	grep -qx $'CapEff:\t000000c000000000' /proc/"$EVD_PID"/status
-	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	EVD_PORT=$(stat_of 'listen[0]' | sed 's/.*://')
 	"$EVCTL_BIN" -s "$EVD_SOCK" profile --seconds 4 --hz 499 --output "$dir/p.folded" &
 	local evctl=$!
 	wait_until 5 is_running
