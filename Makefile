@@ -46,7 +46,7 @@ endif
 
 LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c \
             daemon/conn.c daemon/control.c daemon/ctl_parse.c daemon/ctl_socket.c \
-            daemon/timer.c \
+            daemon/timer.c daemon/paths.c \
             daemon/evloop.c \
             daemon/children.c daemon/notify.c daemon/privs.c \
             daemon/ctl_profile.c \

@@ -16,6 +16,11 @@
 
 #include "../daemon/stats.h"
 
+/* Where evctl looks without -s or $EVD_SOCKET: the system's socket, else
+ * the tree's (what `make run` uses, relative to the current directory). */
+#define CTL_WIRE_DEFAULT_SOCKET "/run/evd/evd.sock"
+#define CTL_WIRE_TREE_SOCKET "run/evd.sock"
+
 #define CTL_WIRE_END "END"
 #define CTL_WIRE_ERROR "ERROR"
 #define CTL_WIRE_LINE_MAX 1024	/* bytes in a command line, newline excluded */

@@ -1,5 +1,8 @@
 /* evctl: the control socket: which one, connecting, one exchange. */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +15,8 @@
 
 #include "evctl.h"
 
-#define DEFAULT_SOCKET "/run/evd/evd.sock"
-#define TREE_SOCKET "run/evd.sock"
+#define DEFAULT_SOCKET CTL_WIRE_DEFAULT_SOCKET
+#define TREE_SOCKET CTL_WIRE_TREE_SOCKET
 #define REPLY_MAX (4u << 20)
 
 static int connect_to(const char *path)
@@ -37,6 +40,70 @@ static int connect_to(const char *path)
 	return fd;
 }
 
+/* "name" of uid/gid, or the number when it has none. */
+static const char *user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(uid);	/* static: copied */
+
+	if (pw)
+		snprintf(buf, len, "%s", pw->pw_name);
+	else
+		snprintf(buf, len, "%u", (unsigned)uid);
+	return buf;
+}
+
+static const char *group_name(gid_t gid, char *buf, size_t len)
+{
+	struct group *gr = getgrgid(gid);	/* static: copied */
+
+	if (gr)
+		snprintf(buf, len, "%s", gr->gr_name);
+	else
+		snprintf(buf, len, "%u", (unsigned)gid);
+	return buf;
+}
+
+/* Why connecting to path was refused, and the fix.  What refuses is the
+ * first directory on the way that this user may not search (the packaged
+ * /run/evd is 0750, group evd), else the socket itself (it needs write
+ * permission). */
+static void denied(const char *path)
+{
+	char dir[4096], what[4200], me[64], owner[64], group[64];
+	struct stat st;
+	bool got = false;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *slash = strchr(dir + 1, '/'); slash;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (access(dir, X_OK) < 0 && errno == EACCES &&
+		    stat(dir, &st) == 0) {
+			snprintf(what, sizeof(what), "the directory %s", dir);
+			got = true;
+			break;
+		}
+		*slash = '/';
+	}
+	if (!got) {
+		snprintf(what, sizeof(what), "the socket");
+		got = stat(path, &st) == 0;
+	}
+	const char *u = user_name(getuid(), me, sizeof(me));
+	if (!got) {
+		fprintf(stderr, "evctl: cannot connect to %s: permission denied; "
+			"run as root, or as a user that may reach it\n", path);
+		return;
+	}
+	const char *g = group_name(st.st_gid, group, sizeof(group));
+	const char *o = user_name(st.st_uid, owner, sizeof(owner));
+	fprintf(stderr, "evctl: cannot connect to %s: permission denied: %s "
+		"is mode %03o, owner %s, group %s; run as root%s%s, or join "
+		"group %s (`adduser %s %s`, then log in again)\n", path, what,
+		(unsigned)(st.st_mode & 0777), o, g, st.st_uid ? " or as " : "",
+		st.st_uid ? o : "", g, u, g);
+}
+
 /* Connects to the chosen socket: -s, else $EVD_SOCKET, else the system's,
  * else the tree's (make run) when only that one exists.  Prints the reason
  * and returns -1 if not. */
@@ -58,13 +125,7 @@ static int open_control(const char *explicit_path, const char **used)
 		}
 	}
 	if (fd < 0 && errno == EACCES) {
-		struct stat st;
-		bool got = stat(path, &st) == 0;
-		fprintf(stderr, "evctl: cannot connect to %s: permission denied: "
-			"the socket is mode %03o, group %u; run as root, as evd's "
-			"user, or as a member of that group\n", path,
-			got ? (unsigned)(st.st_mode & 0777) : 0u,
-			got ? (unsigned)st.st_gid : 0u);
+		denied(path);
 		return -1;
 	}
 	if (fd < 0) {

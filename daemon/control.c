@@ -776,7 +776,7 @@ static int sc_set(struct control *ctl, bool on, uint64_t now, char *err,
 /* A sampling window closes (detach until the next period) or opens. */
 static void sc_window(struct control *ctl, uint64_t now)
 {
-	char err[256] = "";
+	char err[512] = "";
 
 	if (!probes_enabled(ctl->probes)) {
 		if (sc_set(ctl, true, now, err, sizeof(err)) < 0)
@@ -795,7 +795,7 @@ static void sc_window(struct control *ctl, uint64_t now)
 /* [probes] sample changed to pct: windows from now on. */
 static void sc_set_sample(struct control *ctl, unsigned pct, uint64_t now)
 {
-	char err[256] = "";
+	char err[512] = "";
 
 	ctl->sc_sample = pct;
 	if (ctl->sc_on && sc_set(ctl, true, now, err, sizeof(err)) < 0)
@@ -805,7 +805,7 @@ static void sc_set_sample(struct control *ctl, unsigned pct, uint64_t now)
 
 static void sc_switch(struct control *ctl, struct out *o, bool on)
 {
-	char err[256] = "";
+	char err[512] = "";
 	bool was = ctl->sc_on;
 
 	if (sc_set(ctl, on, now_ns(), err, sizeof(err)) < 0) {
@@ -845,7 +845,7 @@ static void sc_per_thread(struct control *ctl, struct out *o, const char *arg)
 static void sc_timing(struct control *ctl, struct out *o, const char *arg)
 {
 	bool on = !strcmp(arg, "on");
-	char err[256] = "";
+	char err[512] = "";
 
 	if (!on && strcmp(arg, "off")) {
 		out_printf(o, "ERROR usage: syscalls timing on|off\n");
@@ -1388,7 +1388,7 @@ static struct config *reload_read(struct control *ctl,
 static void reload_live(struct control *ctl, struct config *cur,
 			struct config *next)
 {
-	char err[256] = "";
+	char err[512] = "";
 
 	log_set_level(next->log_level);
 	cur->log_level = next->log_level;

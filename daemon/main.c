@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -13,11 +15,13 @@
 #include "log.h"
 #include "model.h"
 #include "notify.h"
+#include "paths.h"
 #include "privs.h"
 #include "probes/probes.h"
 #include "server.h"
 #include "util.h"
 #include "version.h"
+#include "../common/ctl_wire.h"
 
 #define DEFAULT_CONFIG "/etc/evd.ini"
 /* A configuration evd cannot start with (EX_CONFIG, sysexits.h): starting
@@ -124,7 +128,7 @@ static void raise_nofile(void)
  */
 static int start_probes(struct probes *probes, const struct config *cfg)
 {
-	char err[256] = "";
+	char err[512] = "";
 
 	/* Before they load: nothing can fail yet. */
 	probes_set_timing(probes, cfg->probes_timing, err, sizeof(err));
@@ -183,13 +187,19 @@ static int open_listeners(struct server *srv, char *err, size_t errlen)
 
 static void log_serving(struct server *srv, const char *what)
 {
-	char listen[CONFIG_MAX_LISTEN * 64];
+	char listen[CONFIG_MAX_LISTEN * 64], evctl[PATH_MAX + 8];
+	const char *sock = srv->cfg->control_socket;
+	/* evctl finds these two without -s (the tree's from the same
+	 * directory). */
+	bool found = !strcmp(sock, CTL_WIRE_DEFAULT_SOCKET) ||
+		     !strcmp(sock, CTL_WIRE_TREE_SOCKET);
 
 	listeners_text(srv, listen, sizeof(listen));
+	paths_evctl(evctl, sizeof(evctl));
 	log_info("%s %s on %s with model %s (%u worker%s); control socket %s: "
-		 "try `evctl -s %s stats`", what, srv->proto->name, listen,
+		 "try `%s%s%s stats`", what, srv->proto->name, listen,
 		 srv->model->name, srv->workers, srv->workers == 1 ? "" : "s",
-		 srv->cfg->control_socket, srv->cfg->control_socket);
+		 sock, evctl, found ? "" : " -s ", found ? "" : sock);
 }
 
 /*

@@ -23,6 +23,9 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DOCDIR      ?= $(PREFIX)/share/doc/evd
+# Files evd needs at run time besides its binary (the probes' drop-in):
+# evd finds them from its own path (PREFIX/sbin/evd -> PREFIX/share/evd).
+DATADIR     ?= $(PREFIX)/share/evd
 # bash-completion loads completions/NAME from each XDG_DATA_DIRS entry:
 # /usr/share and /usr/local/share alike.
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
@@ -41,7 +44,7 @@ install: all
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
-		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR) \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR) \
 		$(DESTDIR)$(COMPLETIONDIR)
 	$(Q)$(INSTALL) -m 755 $(BINDIR)/evd $(DESTDIR)$(SBINDIR)/evd
 	$(Q)$(INSTALL) -m 755 $(BINDIR)/evctl $(BINDIR)/evbench $(DESTDIR)$(BINDIR_INS)/
@@ -61,8 +64,8 @@ install: all
 		$(DESTDIR)$(SYSUSERSDIR)/evd.conf
 	$(Q)$(INSTALL) -m 644 packaging/systemd/evd.tmpfiles \
 		$(DESTDIR)$(TMPFILESDIR)/evd.conf
-	$(Q)$(INSTALL) -m 644 packaging/systemd/evd-probes.conf README.md \
-		$(DESTDIR)$(DOCDIR)/
+	$(Q)$(INSTALL) -m 644 packaging/systemd/evd-probes.conf $(DESTDIR)$(DATADIR)/
+	$(Q)$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)/
 	$(Q)if [ -e $(DESTDIR)$(SYSCONFDIR)/evd.ini ]; then \
 		echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/evd.ini" \
 		     "(the new default: $(DESTDIR)$(DOCDIR)/evd.ini)"; \

@@ -331,7 +331,15 @@ open_dirs() {
 	[ "$(stat -c '%a %U %G' "$EVD_SOCK")" = "660 root root" ]
 	run as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" ping
 	[ "$status" -eq 3 ]
-	[ "$output" = "evctl: cannot connect to $EVD_SOCK: permission denied: the socket is mode 660, group 0; run as root, as evd's user, or as a member of that group" ]
+	[ "$output" = "evctl: cannot connect to $EVD_SOCK: permission denied: the socket is mode 660, owner root, group root; run as root, or join group root (\`adduser nobody root\`, then log in again)" ]
+	# A directory on the way that nobody may search (the packaged /run/evd
+	# is 0750, group evd) is named, with its group and the fix.
+	chgrp root "$BATS_TEST_TMPDIR"
+	chmod 0750 "$BATS_TEST_TMPDIR"
+	run as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	[ "$status" -eq 3 ]
+	[ "$output" = "evctl: cannot connect to $EVD_SOCK: permission denied: the directory $BATS_TEST_TMPDIR is mode 750, owner root, group root; run as root, or join group root (\`adduser nobody root\`, then log in again)" ]
+	chmod 0755 "$BATS_TEST_TMPDIR"
 	evd_stop
 	# A group that does not exist stops the start with the reason: a
 	# configuration error, found before anything starts (exit 78).
@@ -477,4 +485,28 @@ live_is() {
 	run --separate-stderr "$EVCTL_BIN" -s "$none" raw
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "evctl: raw needs a command line (try: evctl raw help)" ]
+}
+
+# evd_start_in DIR PATH [KEY=VALUE...]: evd_start from DIR with that PATH.
+evd_start_in() {
+	local dir=$1 path=$2
+	shift 2
+	pushd "$dir" >/dev/null
+	PATH=$path evd_start "$@"
+	popd >/dev/null
+}
+
+@test "the startup line names an evctl that works from where evd was started: ./evctl in its directory, the full path elsewhere, evctl when PATH finds it" {
+	local bindir sys=/usr/sbin:/usr/bin:/sbin:/bin
+	bindir=$(dirname "$EVD_BIN")
+	[ -x "$bindir/evctl" ] || skip "no evctl next to $EVD_BIN"
+	evd_start_in "$bindir" "$sys"
+	grep -qF "; control socket $EVD_SOCK: try \`./evctl -s $EVD_SOCK stats\`" "$EVD_LOG"
+	evd_stop
+	evd_start_in "$BATS_TEST_TMPDIR" "$sys"
+	grep -qF "; control socket $EVD_SOCK: try \`$bindir/evctl -s $EVD_SOCK stats\`" "$EVD_LOG"
+	evd_stop
+	evd_start_in "$BATS_TEST_TMPDIR" "$bindir:$sys"
+	grep -qF "; control socket $EVD_SOCK: try \`evctl -s $EVD_SOCK stats\`" "$EVD_LOG"
+	evd_stop
 }

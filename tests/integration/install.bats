@@ -56,8 +56,9 @@ EXPECTED_LOCAL='./etc 755
 ./usr/local/share/doc 755
 ./usr/local/share/doc/evd 755
 ./usr/local/share/doc/evd/README.md 644
-./usr/local/share/doc/evd/evd-probes.conf 644
 ./usr/local/share/doc/evd/evd.ini 644
+./usr/local/share/evd 755
+./usr/local/share/evd/evd-probes.conf 644
 ./usr/local/share/man 755
 ./usr/local/share/man/man1 755
 ./usr/local/share/man/man1/evbench.1 644
@@ -81,6 +82,11 @@ ExecReload=/usr/local/bin/evctl reload" ]
 	# The installed binary checks the installed configuration.
 	run "$DEST/usr/local/sbin/evd" -t -c "$DEST/etc/evd.ini"
 	[ "$status" -eq 0 ]
+	# Installed, evd's hint is the installed evctl's name (the one on
+	# PATH), not a path into a build tree.
+	EVD_BIN=$DEST/usr/local/sbin/evd evd_start
+	grep -qF "; control socket $EVD_SOCK: try \`evctl -s $EVD_SOCK stats\`" "$EVD_LOG"
+	evd_stop
 }
 
 @test "a second make install keeps an edited /etc/evd.ini, says so, and changes nothing else" {
@@ -181,8 +187,9 @@ deb_file() {
 /usr/share/doc/evd/README.md.gz -rw-r--r--
 /usr/share/doc/evd/changelog.gz -rw-r--r--
 /usr/share/doc/evd/copyright -rw-r--r--
-/usr/share/doc/evd/evd-probes.conf -rw-r--r--
 /usr/share/doc/evd/evd.ini -rw-r--r--
+/usr/share/evd drwxr-xr-x
+/usr/share/evd/evd-probes.conf -rw-r--r--
 /usr/share/lintian drwxr-xr-x
 /usr/share/lintian/overrides drwxr-xr-x
 /usr/share/lintian/overrides/evd -rw-r--r--
