@@ -44,8 +44,8 @@ endif
 .SECONDEXPANSION:
 .PHONY: all run test test-busy test-run unit integration clean deps deps-test fuzz
 
-LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c \
-            daemon/conn.c daemon/control.c daemon/ctl_parse.c daemon/ctl_socket.c \
+LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c daemon/server_fork.c \
+            daemon/conn.c daemon/conn_io.c daemon/control.c daemon/ctl_parse.c daemon/ctl_socket.c \
             daemon/timer.c daemon/paths.c \
             daemon/evloop.c \
             daemon/children.c daemon/notify.c daemon/privs.c \
@@ -74,9 +74,14 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
 all: $(BINDIR)/evd $(BINDIR)/evctl
 
+# Symbols bound at start (-z now): a process the fork model makes for a
+# connection would otherwise resolve each library call it makes anew, each
+# lookup faulting pages in; read-only relocations after start (relro).
+EVD_LDFLAGS := -Wl,-z,relro,-z,now
+
 $(BINDIR)/evd: $(call obj,$(EVD_SRCS))
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(EVD_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BINDIR)/evctl: $(call obj,$(EVCTL_SRCS))
 	$(call msg,LINK,$@)

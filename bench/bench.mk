@@ -22,5 +22,15 @@ $(BINDIR)/evbench: $(call obj,$(EVBENCH_SRCS))
 $(BUILD)/tests/test_evbench_hist: $(call aobj,bench/report.c bench/opts.c)
 $(BUILD)/tests/test_evbench_reqs: $(call aobj,bench/reqs.c bench/opts.c)
 
+# The floors for the fork and thread models (bench/floor): a minimal
+# fork-per-connection and thread-per-connection echo server, built the
+# ordinary way (the project's CFLAGS, no link flags of evd's).
+MINIMAL_BINS := $(BUILD)/bench/forkecho $(BUILD)/bench/threadecho
+
+$(BUILD)/bench/%: bench/minimal/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Wall -Wextra -pthread -o $@ $<
+
 # Instructions per request and per parsed byte (make bench-instr).
 -include bench/instr.mk

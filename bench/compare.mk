@@ -25,3 +25,17 @@ bench: bench-deps $(BENCH_BINS)
 
 bench-quick: bench-deps $(BENCH_BINS)
 	$(Q)bench/compare --quick --bindir $(BINDIR) $(BENCH_FLAGS)
+
+# C10K memory: evd's models beside nginx with 10,000 idle keep-alive
+# connections (bench/c10k --help); about 4 minutes.
+.PHONY: bench-c10k
+C10K_FLAGS ?=
+bench-c10k: bench-deps $(BENCH_BINS) $(BUILD)/tools/idlers
+	$(Q)bench/c10k --bindir $(BINDIR) --build $(BUILD) $(C10K_FLAGS)
+
+# The fork and thread models against a minimal fork-per-connection and
+# thread-per-connection server, interleaved (bench/floor --help).
+.PHONY: bench-floor
+FLOOR_FLAGS ?=
+bench-floor: bench-deps $(BENCH_BINS) $(MINIMAL_BINS)
+	$(Q)bench/floor --bindir $(BINDIR) --build $(BUILD) $(FLOOR_FLAGS)

@@ -2015,6 +2015,27 @@ void control_forget(struct control *ctl)
 		close(ctl->wakefd);
 }
 
+int control_stack(struct control *ctl, void **lo, size_t *len)
+{
+	pthread_attr_t attr;
+
+	if (!ctl || !ctl->started)
+		return -ESRCH;
+	int r = pthread_getattr_np(ctl->thread, &attr);
+	if (r)
+		return -r;
+	size_t guard = 0;
+	r = pthread_attr_getstack(&attr, lo, len);
+	if (!r)
+		r = pthread_attr_getguardsize(&attr, &guard);
+	pthread_attr_destroy(&attr);
+	if (r)
+		return -r;
+	*lo = (char *)*lo - guard;	/* the guard pages below it too */
+	*len += guard;
+	return 0;
+}
+
 void control_stop(struct control *ctl)
 {
 	if (!ctl)

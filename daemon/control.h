@@ -83,6 +83,10 @@ int control_run(struct control *ctl, char *err, size_t errlen);
  * socket file or the (absent) thread.  Accepts NULL. */
 void control_forget(struct control *ctl);
 
+/* The control thread's stack and its guard pages (lowest address,
+ * length): 0, or -errno when it is not running or cannot be read. */
+int control_stack(struct control *ctl, void **lo, size_t *len);
+
 /* Stops the thread, closes and removes the socket.  Accepts NULL. */
 void control_stop(struct control *ctl);
 

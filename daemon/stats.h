@@ -110,6 +110,9 @@ void scoreboard_destroy(struct scoreboard *sb);
 
 /* Hands slot i to the calling worker (records pid and tid). */
 struct stats_slot *scoreboard_claim(struct scoreboard *sb, unsigned i);
+/* Hands slot i to the single-threaded process pid (the fork model's
+ * parent does it for its child, which then writes only the slot). */
+void scoreboard_claim_for(struct scoreboard *sb, unsigned i, int pid);
 
 static inline void slot_set_role(struct stats_slot *s, enum worker_role r)
 {

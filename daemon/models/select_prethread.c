@@ -376,6 +376,11 @@ static void on_listener(struct mux *m, int lfd)
 		if (r == 0)
 			continue;
 		m->nconns++;
+		/* It moves between threads, and pools are per thread. */
+		if (!conn_pin_buffers(c)) {
+			finish(m, c, false);
+			continue;
+		}
 		timer_init(&c->timer, on_delay, m);
 		mux_hold(m, c);
 	}

@@ -50,15 +50,27 @@
 
 #define SQ_ENTRIES 4096
 #define CQ_ENTRIES 16384
-/* The provided-buffer ring: a small message takes a whole buffer, so the
- * count matters more than the size (1,000 busy connections need about that
- * many); 2048 x 8 KiB = 16 MiB.  -D overrides them for tests. */
+/* The provided buffers: a small message takes a whole buffer, so the count
+ * matters more than the size (1,000 busy connections need about that many);
+ * 2048 x 2 KiB = 4 MiB of address space, two buffers a page.  The ring is
+ * sized to need: PBUF_TARGET_MIN buffers are published to the kernel at
+ * first; the target doubles when a batch of completions left fewer than a
+ * quarter of it (or a recv found none), and halves after a PBUF_TRIM_MS
+ * period in which no batch took a quarter.  Buffers come back last in,
+ * first out, and once a period the pages of every buffer not queued on a
+ * connection are given back to the kernel (MADV_DONTNEED: the next write
+ * faults in a zeroed page): what stays resident follows the connections
+ * that receive at once, not the ring's size.  -D overrides them for tests. */
 #ifndef PBUF_SIZE
-#define PBUF_SIZE (8 * 1024)
+#define PBUF_SIZE (2 * 1024)
 #endif
 #ifndef PBUF_COUNT
 #define PBUF_COUNT 2048
 #endif
+#ifndef PBUF_TARGET_MIN
+#define PBUF_TARGET_MIN 64
+#endif
+#define PBUF_TRIM_MS 1000
 #define PBUF_GROUP 0
 #define OWN_BUF_SIZE (16 * 1024)	/* single-shot recv buffer */
 #define STOP_DRAIN_MS 2000
@@ -83,6 +95,7 @@ enum tag {
 struct pbuf {
 	uint32_t off, len;
 	int next;	/* next queued buffer id, -1 at the tail */
+	bool held;	/* queued: its bytes must stay */
 };
 
 /* The model's side of a connection (c->model_data points to it). */
@@ -125,6 +138,15 @@ struct loop {
 	struct pbuf *pb;
 	unsigned pb_avail;	/* buffers the kernel may pick from */
 	unsigned pb_return;	/* added to the ring, not yet published */
+	unsigned pb_target;	/* buffers to keep published */
+	unsigned pb_low;	/* fewest published at a batch's end, this period */
+	unsigned pb_target_max;	/* for the debug line at exit */
+	uint64_t pb_taken;	/* buffers the kernel filled, ever */
+	uint64_t pb_trimmed;	/* pb_taken at the last trim */
+	uint64_t pb_trim_at;	/* CLOCK_MONOTONIC ns */
+	uint16_t *stash;	/* ids of buffers not published, the latest
+				 * given back on top */
+	unsigned nstash;
 
 	/* For the debug line at exit. */
 	uint64_t n_pause;	/* multishot recvs cancelled for backpressure */
@@ -171,9 +193,27 @@ static void mark_dirty(struct loop *lp, struct uconn *uc)
 
 /* ---- submission ---------------------------------------------------------- */
 
-/* Publishes the buffers given back since the last call. */
+/* Tops the published buffers up to the target, from the stash's top (the
+ * buffers used most recently, whose pages are resident).  The target
+ * doubles when the kernel was left with under a quarter of it. */
 static void bufs_publish(struct loop *lp)
 {
+	if (!lp->br)
+		return;
+	if (lp->pb_avail < lp->pb_low)
+		lp->pb_low = lp->pb_avail;
+	if (lp->pb_avail < lp->pb_target / 4 && lp->pb_target < PBUF_COUNT)
+		lp->pb_target *= 2;
+	if (lp->pb_target > lp->pb_target_max)
+		lp->pb_target_max = lp->pb_target;
+	while (lp->pb_avail + lp->pb_return < lp->pb_target && lp->nstash) {
+		unsigned bid = lp->stash[--lp->nstash];
+		io_uring_buf_ring_add(lp->br, pbuf_addr(lp, bid), PBUF_SIZE,
+				      (unsigned short)bid,
+				      io_uring_buf_ring_mask(PBUF_COUNT),
+				      (int)lp->pb_return);
+		lp->pb_return++;
+	}
 	if (!lp->pb_return)
 		return;
 	io_uring_buf_ring_advance(lp->br, (int)lp->pb_return);
@@ -183,11 +223,56 @@ static void bufs_publish(struct loop *lp)
 
 static void buf_give_back(struct loop *lp, unsigned bid)
 {
-	io_uring_buf_ring_add(lp->br, pbuf_addr(lp, bid), PBUF_SIZE,
-			      (unsigned short)bid,
-			      io_uring_buf_ring_mask(PBUF_COUNT),
-			      (int)lp->pb_return);
-	lp->pb_return++;
+	lp->pb[bid].held = false;
+	lp->stash[lp->nstash++] = (uint16_t)bid;
+}
+
+/* Gives the pages of buffers [from, to) back to the kernel (only whole
+ * pages: a page shared with a buffer outside stays). */
+static void bufs_drop_pages(struct loop *lp, unsigned from, unsigned to)
+{
+	const uintptr_t page = 4096;
+	uintptr_t a = (uintptr_t)pbuf_addr(lp, from);
+	uintptr_t b = (uintptr_t)pbuf_addr(lp, to);
+
+	a = (a + page - 1) & ~(page - 1);
+	b &= ~(page - 1);
+	if (a < b)
+		(void)madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+/*
+ * Once a period: halves the target if no batch took a quarter of it, and
+ * if buffers were filled since the last trim, gives back the pages of
+ * every buffer not queued on a connection (published ones included: the
+ * kernel's next write into one faults a page in).  Returns when the next
+ * trim is worth a wake-up (CLOCK_MONOTONIC ns), 0 if none is.
+ */
+static uint64_t bufs_trim(struct loop *lp, uint64_t now)
+{
+	if (!lp->br)
+		return 0;
+	if (now >= lp->pb_trim_at) {
+		if (lp->pb_low > lp->pb_target - lp->pb_target / 4 &&
+		    lp->pb_target / 2 >= PBUF_TARGET_MIN)
+			lp->pb_target /= 2;
+		lp->pb_low = lp->pb_avail;
+		if (lp->pb_taken != lp->pb_trimmed) {
+			unsigned run = 0;
+			for (unsigned bid = 0; bid < PBUF_COUNT; bid++) {
+				if (!lp->pb[bid].held)
+					continue;
+				bufs_drop_pages(lp, run, bid);
+				run = bid + 1;
+			}
+			bufs_drop_pages(lp, run, PBUF_COUNT);
+			lp->pb_trimmed = lp->pb_taken;
+		}
+		lp->pb_trim_at = now + PBUF_TRIM_MS * 1000000ull;
+	}
+	return lp->pb_taken != lp->pb_trimmed ||
+			       lp->pb_target > PBUF_TARGET_MIN ?
+		       lp->pb_trim_at : 0;
 }
 
 /* A free SQE, submitting the full queue first if needed; NULL (and
@@ -253,6 +338,10 @@ static void arm_recv(struct loop *lp, struct uconn *uc)
 {
 	bool multi = lp->multi_recv && !uc->starved && lp->pb_avail > 0;
 
+	if (multi && uc->own && !uc->own_len) {
+		free(uc->own);	/* the fallback is over */
+		uc->own = NULL;
+	}
 	if (!multi && !uc->own) {
 		uc->own = malloc(OWN_BUF_SIZE);
 		if (!uc->own) {
@@ -318,6 +407,7 @@ static void cancel(struct loop *lp, uint64_t ud)
 static void hold_push(struct loop *lp, struct uconn *uc, unsigned bid)
 {
 	lp->pb[bid].next = -1;
+	lp->pb[bid].held = true;
 	if (uc->hold_tail >= 0)
 		lp->pb[uc->hold_tail].next = (int)bid;
 	else
@@ -632,6 +722,7 @@ static void on_recv(struct loop *lp, struct uconn *uc,
 	if (cqe->flags & IORING_CQE_F_BUFFER) {
 		unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
 		lp->pb_avail--;
+		lp->pb_taken++;
 		if (uc->closing || res <= 0)
 			buf_give_back(lp, bid);
 		else
@@ -654,6 +745,8 @@ static void on_recv(struct loop *lp, struct uconn *uc,
 		case ENOBUFS:
 			lp->n_enobufs++;
 			uc->starved = true;
+			if (lp->pb_target < PBUF_COUNT)
+				lp->pb_target *= 2;
 			break;
 		case EINVAL:
 			if (uc->recv_multi && lp->multi_recv) {
@@ -739,20 +832,28 @@ static void reap(struct loop *lp)
 /*
  * Closes connections idle for idle_timeout, or whose request is not whole
  * after request_timeout (counted as timeouts once their last CQE is in).
- * Returns the milliseconds until the next may expire, or -1.  Not
- * conn_list_expire(): it frees the connection at once, while the kernel
- * may still be sending from its output buffer.
+ * Returns the milliseconds until the next may expire (or the buffer ring
+ * is due for a trim), or -1.  Not conn_list_expire(): it frees the
+ * connection at once, while the kernel may still be sending from its
+ * output buffer.
  */
 static int expire(struct loop *lp)
 {
 	struct conn *c;
+	uint64_t now = now_ns();
 	int ms;
 
 	while ((c = conn_list_due(&lp->conns, lp->srv->cfg->idle_timeout_ms,
-				  now_ns(), &ms))) {
+				  now, &ms))) {
 		struct uconn *uc = uconn_of(c);
 		uc->idle = true;
 		begin_close(lp, uc);
+	}
+	uint64_t trim = bufs_trim(lp, now);
+	if (trim) {
+		int left = trim > now ? (int)((trim - now + 999999) / 1000000) : 0;
+		if (ms < 0 || left < ms)
+			ms = left;
 	}
 	return ms;
 }
@@ -894,8 +995,11 @@ static int bufs_open(struct loop *lp)
 		lp->pbufs = NULL;
 		return -errno;
 	}
+	/* Resident as touched, page by page: no huge page for a few bytes. */
+	(void)madvise(lp->pbufs, len, MADV_NOHUGEPAGE);
 	lp->pb = calloc(PBUF_COUNT, sizeof(*lp->pb));
-	if (!lp->pb)
+	lp->stash = calloc(PBUF_COUNT, sizeof(*lp->stash));
+	if (!lp->pb || !lp->stash)
 		return -ENOMEM;
 	memset(&reg, 0, sizeof(reg));
 	reg.ring_addr = (uint64_t)(uintptr_t)lp->br;
@@ -905,8 +1009,9 @@ static int bufs_open(struct loop *lp)
 	if (r < 0)
 		return r;
 	io_uring_buf_ring_init(lp->br);
-	for (unsigned bid = 0; bid < PBUF_COUNT; bid++)
-		buf_give_back(lp, bid);
+	for (unsigned bid = PBUF_COUNT; bid-- > 0;)
+		buf_give_back(lp, bid);	/* buffer 0 on top */
+	lp->pb_target = PBUF_TARGET_MIN < PBUF_COUNT ? PBUF_TARGET_MIN : PBUF_COUNT;
 	bufs_publish(lp);
 	return 0;
 }
@@ -918,6 +1023,7 @@ static void bufs_close(struct loop *lp)
 	if (lp->br)
 		munmap(lp->br, lp->br_len);
 	free(lp->pb);
+	free(lp->stash);
 }
 
 /* Picks multishot accept and recv where the kernel has them, and logs the
@@ -957,10 +1063,11 @@ static void pick_modes(struct loop *lp, const char *how)
 	}
 	if (lp->multi_recv)
 		log_info("uring: kernel %s; %s accept, multishot recv from a "
-			 "ring of %u x %u KiB provided buffers; ring flags: %s; "
+			 "ring of up to %u x %u KiB provided buffers (%u "
+			 "published at first); ring flags: %s; "
 			 "one io_uring_enter per loop", kernel,
 			 lp->multi_accept ? "multishot" : "single-shot",
-			 PBUF_COUNT, PBUF_SIZE / 1024, how);
+			 PBUF_COUNT, PBUF_SIZE / 1024, PBUF_TARGET_MIN, how);
 	else
 		log_info("uring: kernel %s; %s accept, single-shot recv into a "
 			 "%u KiB buffer per connection%s; ring flags: %s; one "
@@ -991,9 +1098,10 @@ static void drain(struct loop *lp)
 			  lp->inflight);
 	log_debug("uring: %llu recvs paused for backpressure, %llu buffers "
 		  "held (at most %u on one connection), %llu recvs ended by "
-		  "an empty buffer ring", (unsigned long long)lp->n_pause,
+		  "an empty buffer ring; a target of %u buffers at most",
+		  (unsigned long long)lp->n_pause,
 		  (unsigned long long)lp->n_held, lp->max_held,
-		  (unsigned long long)lp->n_enobufs);
+		  (unsigned long long)lp->n_enobufs, lp->pb_target_max);
 }
 
 static int uring_run(struct server *srv)
