@@ -20,7 +20,10 @@ WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-unused-parameter -Wvla \
             -Wno-missing-field-initializers
 CPPFLAGS += -D_GNU_SOURCE
-EVD_CFLAGS := -std=gnu11 $(WARNINGS) -pthread -MMD -MP
+# Frame pointers: the stack profiler (evctl profile) walks evd's user
+# stacks in the kernel by them, as perf does without DWARF.
+EVD_CFLAGS := -std=gnu11 $(WARNINGS) -pthread -MMD -MP \
+              -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer
 LDLIBS    = -linih -luring -lsystemd -lcap $(PROBE_LIBS) -lm -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
@@ -46,9 +49,10 @@ LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c daemon/s
             daemon/timer.c daemon/paths.c \
             daemon/evloop.c \
             daemon/children.c daemon/notify.c daemon/privs.c \
+            daemon/ctl_profile.c \
             $(sort $(wildcard daemon/proto/*.c)) \
             $(sort $(wildcard daemon/models/*.c)) \
-            common/hist.c common/prom.c
+            common/hist.c common/prom.c common/folded.c common/ksyms.c
 # Optional parts own their make fragments: daemon/probes/probes.mk adds
 # the syscall probes (or their stub) to PROBE_SRCS and PROBE_LIBS, and to
 # CPPFLAGS; it adds its own rules for generated headers.
@@ -57,7 +61,8 @@ PROBE_LIBS :=
 -include daemon/probes/probes.mk
 LIB_SRCS += $(PROBE_SRCS)
 EVD_SRCS := daemon/main.c $(LIB_SRCS)
-EVCTL_SRCS := $(sort $(wildcard ctl/*.c)) common/hist.c common/prom.c
+EVCTL_SRCS := $(sort $(wildcard ctl/*.c)) common/hist.c common/prom.c \
+              common/folded.c common/flame_svg.c common/ksyms.c
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
@@ -92,7 +97,9 @@ $(BUILD)/asan/%.o: %.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(EVD_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
 
-$(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(call aobj,$(LIB_SRCS))
+# The unit tests link the daemon's sources and evctl's own writers.
+UNIT_LINK_SRCS := $(LIB_SRCS) common/flame_svg.c
+$(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(call aobj,$(UNIT_LINK_SRCS))
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN) -o $@ $^ -lcmocka $(LDLIBS)

@@ -586,6 +586,23 @@ static void print_sample(const struct config *cfg, FILE *out)
 	fprintf(out, "%u%%", cfg->probes_sample);
 }
 
+/* [probes] profile: off | on. */
+static int key_profile(struct config *cfg, const char *v, char *why,
+		       size_t whylen)
+{
+	if (strcmp(v, "on") == 0 || strcmp(v, "off") == 0) {
+		cfg->probes_profile = v[1] == 'n';
+		return 0;
+	}
+	return why_set(why, whylen, "unknown value \"%s\" (expected one of: "
+		       "off, on)", v);
+}
+
+static void print_profile(const struct config *cfg, FILE *out)
+{
+	fputs(cfg->probes_profile ? "on" : "off", out);
+}
+
 static int key_pin_workers(struct config *cfg, const char *v, char *why,
 			   size_t whylen)
 {
@@ -829,6 +846,8 @@ static const struct key keys[] = {
 	  RELOAD_LIVE },
 	{ "probes", "timing", "yes", key_timing, print_timing, 0, RELOAD_LIVE },
 	{ "probes", "sample", "100%", key_sample, print_sample, 0, RELOAD_LIVE },
+	{ "probes", "profile", "off", key_profile, print_profile, 0,
+	  RELOAD_RESTART },
 	{ "log", "level", "info", key_level, print_level, 0, RELOAD_LIVE },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -98,6 +98,7 @@ struct config {
 	enum probes_mode probes_syscalls;
 	bool probes_timing;		/* time each call, or count only */
 	unsigned probes_sample;		/* % of each second attached (1..100) */
+	bool probes_profile;		/* the stack profiler loads at start */
 	/* [log] */
 	enum log_level log_level;
 

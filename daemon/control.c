@@ -22,6 +22,7 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 
+#include "ctl_profile.h"
 #include "ctl_socket.h"
 #include "log.h"
 #include "notify.h"
@@ -87,6 +88,7 @@ struct control {
 	uint64_t next_sample, next_kick;
 	/* The syscall probes; requests served while they were attached. */
 	struct probes *probes;
+	struct ctl_profile *prof;	/* `profile` (ctl_profile.c) */
 	uint64_t sc_requests;		/* before sc_requests_at */
 	uint64_t sc_requests_at;	/* requests when last attached */
 	/* On ([probes] syscalls, evctl syscalls on): attached for good, or,
@@ -961,6 +963,15 @@ static void cmd_reload(struct control *ctl, struct out *o, int argc,
 	free(r);
 }
 
+static void cmd_profile(struct control *ctl, struct out *o, int argc,
+			char **argv)
+{
+	char *r = ctl_profile_cmd(ctl->prof, argc, argv);
+
+	out_printf(o, "%s", r ? r : "ERROR out of memory\n");
+	free(r);
+}
+
 static const struct ctl_cmd commands[] = {
 	{ "stats", "[hist]", "counters, latency and CPU time", 0, 1,
 	  cmd_stats },
@@ -969,6 +980,9 @@ static const struct ctl_cmd commands[] = {
 	{ "syscalls", SC_USAGE + sizeof("syscalls"),
 	  "system calls of evd's processes, from the eBPF probes", 0, 2,
 	  cmd_syscalls },
+	{ "profile", CTL_PROFILE_USAGE + sizeof("profile"),
+	  "stack profiles of evd's processes (on-CPU, off-CPU)", 1, 5,
+	  cmd_profile },
 	{ "reload", "", "re-read the configuration, as SIGHUP does", 0, 0,
 	  cmd_reload },
 	{ "ping", "", "liveness: pid and uptime", 0, 0, cmd_ping },
@@ -996,6 +1010,8 @@ static bool changes_state(int argc, char **argv)
 {
 	if (strcmp(argv[0], "reload") == 0)
 		return true;
+	if (strcmp(argv[0], CTL_CMD_PROFILE) == 0)
+		return ctl_profile_changes_state(argc - 1, argv + 1);
 	return strcmp(argv[0], "syscalls") == 0 && argc >= 2 &&
 	       (strcmp(argv[1], "on") == 0 || strcmp(argv[1], "off") == 0 ||
 		strcmp(argv[1], "reset") == 0 ||
@@ -1907,6 +1923,11 @@ void control_set_probes(struct control *ctl, struct probes *probes)
 	}
 }
 
+void control_set_profile(struct control *ctl, struct ctl_profile *prof)
+{
+	ctl->prof = prof;
+}
+
 void control_set_reload(struct control *ctl, const char *path,
 			char *const *overrides, int noverrides)
 {
@@ -1979,6 +2000,7 @@ void control_forget(struct control *ctl)
 	if (!ctl)
 		return;
 	probes_forget(ctl->probes);
+	ctl_profile_forget(ctl->prof);
 	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
 		if (ctl->cl[i].fd >= 0)
 			close(ctl->cl[i].fd);

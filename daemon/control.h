@@ -44,6 +44,12 @@ struct control *control_open(struct server *srv, char *err, size_t errlen);
  * Call before control_run(); the caller frees them after control_stop(). */
 void control_set_probes(struct control *ctl, struct probes *probes);
 
+/* Hands the stack profiler (ctl_profile.h) to the control thread, which
+ * serves `profile`.  Call before control_run(); the caller frees it after
+ * control_stop(). */
+struct ctl_profile;
+void control_set_profile(struct control *ctl, struct ctl_profile *prof);
+
 /* Where SIGHUP re-reads the configuration: the file and the -o overrides
  * (kept by the caller for evd's life). */
 void control_set_reload(struct control *ctl, const char *path,

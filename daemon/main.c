@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "ctl_profile.h"
 #include "log.h"
 #include "model.h"
 #include "notify.h"
@@ -258,6 +259,7 @@ static int serve(struct config *cfg, const char *path, char **overrides,
 	struct server srv;
 	struct control *ctl = NULL;
 	struct probes *probes = NULL;
+	struct ctl_profile *prof = NULL;
 	char err[512];
 	int rc = 1;
 
@@ -291,6 +293,11 @@ static int serve(struct config *cfg, const char *path, char **overrides,
 	if (start_probes(probes, cfg) < 0)
 		goto out;
 	control_set_probes(ctl, probes);
+	if (!(prof = ctl_profile_new(&srv, probes, cfg->probes_profile))) {
+		log_errorx("cannot initialise: out of memory");
+		goto out;
+	}
+	control_set_profile(ctl, prof);
 	srv.sb = scoreboard_create(srv.model->slots(cfg));
 	if (!srv.sb) {
 		log_error("cannot map the scoreboard");
@@ -371,6 +378,7 @@ out:
 	atomic_store(&srv.stopping, true);
 	notify_stopping();
 	control_stop(ctl);
+	ctl_profile_free(prof);
 	probes_free(probes);
 	scoreboard_destroy(srv.sb);
 	server_fini(&srv);

@@ -6,7 +6,8 @@
 #
 # usage: packaging/deps.sh [--test] [--package] [--bench] [--all] [--list]
 #   (none)     build and run: compiler, libinih, liburing, libsystemd,
-#              libcap, json-c, libbpf + bpftool + clang for the probes
+#              libcap, json-c, libbpf + bpftool + clang for the probes,
+#              libdw for the stack profiler's symbols
 #              (about 60 packages on a minimal Debian 12)
 #   --test     what `make test` needs besides: cmocka, bats, jq, socat,
 #              curl, ab, h2load, wrk, redis-cli, valgrind, perf, strace,
@@ -22,8 +23,11 @@
 #   --list     print the packages of the chosen groups, install nothing
 set -eu
 
+# libdw-dev: elfutils' libdw, which the stack profiler (evctl profile) uses to
+# name user-space frames from ELF symbol tables and DWARF, as perf does.
 build="gcc make pkg-config libinih-dev liburing-dev libsystemd-dev
-       libcap-dev libjson-c-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev"
+       libcap-dev libjson-c-dev clang llvm libbpf-dev bpftool libelf-dev libdw-dev
+       zlib1g-dev linux-libc-dev"
 test="libcmocka-dev libclang-rt-14-dev bats jq socat procps iproute2 strace
       linux-perf valgrind redis-tools curl apache2-utils nghttp2-client wrk
       debootstrap systemd-container stress-ng prometheus tmux
@@ -40,7 +44,7 @@ for opt in "$@"; do
 	--bench) pkgs="$pkgs $bench" ;;
 	--all) pkgs="$pkgs $test $package $bench" ;;
 	--list) list=1 ;;
-	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*)
 		echo "deps.sh: unknown option '$opt' (expected --test, --package, --bench, --all or --list)" >&2
 		exit 2

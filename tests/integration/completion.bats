@@ -77,9 +77,14 @@ evctl_commands() {
 	[ "$(complete_words evctl evctl syscalls workers '')" = "$(printf '%s\n' off on)" ]
 	[ "$(complete_words evctl evctl stats -o '')" = "$(printf '%s\n' json prometheus text)" ]
 	[ "$(complete_words evctl evctl -o p)" = prometheus ]
-	# Every format evctl knows is offered.
+	# profile's formats, and its --output is a file.
+	[ "$(complete_words evctl evctl profile -o '')" = "$(printf '%s\n' folded json svg text)" ]
+	[ "$(complete_words evctl evctl profile --output "$BATS_TEST_DIRNAME/completion.ba")" = "$BATS_TEST_DIRNAME/completion.bats" ]
+	[ -z "$(complete_words evctl evctl profile --seconds '')" ]
+	# Every format evctl knows is offered before a command.
+	[ "$(complete_words evctl evctl -o '')" = "$(printf '%s\n' folded json prometheus svg text)" ]
 	run -2 --separate-stderr "$EVCTL_BIN" stats -o nosuch
-	[ "$stderr" = 'evctl: unknown format "nosuch" (expected text, json or prometheus)' ]
+	[ "$stderr" = 'evctl: unknown format "nosuch" (expected text, json, prometheus, folded or svg)' ]
 }
 
 @test "evd: the options completed are those of evd --help (and the long forms of -h and -V)" {

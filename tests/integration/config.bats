@@ -40,7 +40,7 @@ conf() {
 	diff <(sed 's/	;.*//' <<<"$output") <("$EVD_BIN" -t -c /dev/null 2>/dev/null | sed 's/	;.*//')
 	# Every key once, in the documented order, under its section.
 	[ "$(grep ' = ' <<<"$output" | sed 's/ = .*//' | tr '\n' ' ')" = \
-		"listen protocol model workers backlog max_connections idle_timeout pin_workers delay request_timeout drain_timeout user accept_lock reuseport body max_header_bytes max_headers max_body_bytes max_bulk_bytes max_args max_frame max_frames socket mode group syscalls timing sample level " ]
+		"listen protocol model workers backlog max_connections idle_timeout pin_workers delay request_timeout drain_timeout user accept_lock reuseport body max_header_bytes max_headers max_body_bytes max_bulk_bytes max_args max_frame max_frames socket mode group syscalls timing sample profile level " ]
 	[ "$(grep '^\[' <<<"$output" | tr '\n' ' ')" = "[server] [prefork] [http] [resp] [zmtp] [control] [probes] [log] " ]
 }
 

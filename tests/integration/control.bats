@@ -129,7 +129,7 @@ files_are() {
 	[ "$status" -eq 2 ]
 	run "$EVCTL_BIN" stats -o yaml
 	[ "$status" -eq 2 ]
-	[ "${lines[0]}" = 'evctl: unknown format "yaml" (expected text, json or prometheus)' ]
+	[ "${lines[0]}" = 'evctl: unknown format "yaml" (expected text, json, prometheus, folded or svg)' ]
 	run "$EVCTL_BIN"
 	[ "$status" -eq 2 ]
 	evd_start

@@ -41,7 +41,8 @@ enum {
 	K_ACCEPT_LOCK, K_REUSEPORT,
 	K_BODY, K_MAX_HEADER_BYTES, K_MAX_HEADERS, K_MAX_BODY_BYTES,
 	K_MAX_BULK_BYTES, K_MAX_ARGS, K_MAX_FRAME, K_MAX_FRAMES,
-	K_SOCKET, K_MODE, K_GROUP, K_SYSCALLS, K_TIMING, K_SAMPLE, K_LEVEL,
+	K_SOCKET, K_MODE, K_GROUP, K_SYSCALLS, K_TIMING, K_SAMPLE, K_PROFILE,
+	K_LEVEL,
 	NKEYS
 };
 _Static_assert(NKEYS <= ARRAY_SIZE(((struct config *)0)->origin),
@@ -115,6 +116,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->probes_syscalls, b->probes_syscalls);
 	assert_int_equal(a->probes_timing, b->probes_timing);
 	assert_int_equal(a->probes_sample, b->probes_sample);
+	assert_int_equal(a->probes_profile, b->probes_profile);
 	assert_int_equal(a->log_level, b->log_level);
 }
 
@@ -276,6 +278,7 @@ static void test_defaults(void **state)
 	assert_true(cfg.probes_timing);
 	assert_int_equal(cfg.probes_sample, 100);
 	assert_int_equal(cfg.probes_syscalls, PROBES_OFF);
+	assert_false(cfg.probes_profile);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
 	for (size_t i = 0; i < ARRAY_SIZE(cfg.origin); i++)
 		assert_string_equal(cfg.origin[i], "");
@@ -369,9 +372,10 @@ static void test_load_every_key(void **state)
 		"syscalls = auto\n"		/* 39 */
 		"timing = no\n"
 		"sample = 15%\n"		/* 41 */
+		"profile = on\n"
 		"\n"
 		"[log]\n"
-		"level = debug\n";		/* 44 */
+		"level = debug\n";		/* 45 */
 	struct config cfg;
 	struct config_errors errs;
 	char path[64], where[96];
@@ -421,15 +425,16 @@ static void test_load_every_key(void **state)
 	assert_int_equal(cfg.probes_syscalls, PROBES_AUTO);
 	assert_false(cfg.probes_timing);
 	assert_int_equal(cfg.probes_sample, 15);
+	assert_true(cfg.probes_profile);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
 	assert_int_equal(cfg.zmtp_max_frame, 2048);
 	assert_int_equal(cfg.zmtp_max_frames, 5);
-	/* Where each key was set: keys in table order (29 keys), the rest of
+	/* Where each key was set: keys in table order (30 keys), the rest of
 	 * origin[] untouched. */
 	static const int lines[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
 				     16, 17, 20, 21, 22, 23, 26, 27, 30, 31,
-				     34, 35, 36, 39, 40, 41, 44 };
-	assert_int_equal(NKEYS, 29);
+				     34, 35, 36, 39, 40, 41, 42, 45 };
+	assert_int_equal(NKEYS, 30);
 	assert_int_equal(ARRAY_SIZE(lines), NKEYS);
 	assert_int_equal(lines[K_USER], 13);
 	assert_int_equal(lines[K_MAX_FRAME], 30);
@@ -437,7 +442,8 @@ static void test_load_every_key(void **state)
 	assert_int_equal(lines[K_GROUP], 36);
 	assert_int_equal(lines[K_TIMING], 40);
 	assert_int_equal(lines[K_SAMPLE], 41);
-	assert_int_equal(lines[K_LEVEL], 44);
+	assert_int_equal(lines[K_PROFILE], 42);
+	assert_int_equal(lines[K_LEVEL], 45);
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
 		snprintf(where, sizeof(where), "%s:%d", path, lines[i]);
 		assert_string_equal(cfg.origin[i], where);
@@ -1218,7 +1224,9 @@ static void test_set_valid(void **state)
 	assert_int_equal(K_SYSCALLS, 25);
 	assert_int_equal(K_TIMING, 26);
 	assert_int_equal(K_SAMPLE, 27);
-	assert_int_equal(K_LEVEL, 28);
+	assert_int_equal(K_PROFILE, 28);
+	assert_int_equal(K_LEVEL, 29);
+
 	assert_string_equal(cfg.origin[K_PIN_WORKERS],
 			    "-o server.pin_workers=yes");
 	assert_string_equal(cfg.origin[K_DELAY], "");
@@ -1606,6 +1614,7 @@ static void test_print_defaults(void **state)
 			    "syscalls = off\t; default\n"
 			    "timing = yes\t; default\n"
 			    "sample = 100%\t; default\n"
+			    "profile = off\t; default\n"
 			    "\n"
 			    "[log]\n"
 			    "level = info\t; default\n");
@@ -1632,7 +1641,8 @@ static void test_probes_syscalls(void **state)
 		print_to(&cfg, out, sizeof(out));
 		snprintf(set, sizeof(set), "\n[probes]\nsyscalls = %s\t; "
 			 "-o probes.syscalls=%s\ntiming = yes\t; default\n"
-			 "sample = 100%%\t; default\n\n[log]\n", names[i],
+			 "sample = 100%%\t; default\nprofile = off\t; "
+			 "default\n\n[log]\n", names[i],
 			 names[i]);
 		assert_non_null(strstr(out, set));
 	}
@@ -1643,6 +1653,35 @@ static void test_probes_syscalls(void **state)
 			    "unknown value \"yes\" (expected one of: off, on, "
 			    "auto)");
 	assert_int_equal(cfg.probes_syscalls, PROBES_AUTO);
+}
+
+/* [probes] profile: off or on; anything else names both. */
+static void test_probes_profile(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = { 0 };
+	char out[4096];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "probes.profile=on", &errs), 0);
+	assert_true(cfg.probes_profile);
+	print_to(&cfg, out, sizeof(out));
+	assert_non_null(strstr(out, "\nprofile = on\t; -o probes.profile=on\n"));
+	assert_int_equal(config_set(&cfg, "probes.profile=off", &errs), 0);
+	assert_false(cfg.probes_profile);
+	static const char *const bad[] = { "yes", "On", "", "auto", "on " };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char set[64], want[160];
+		memset(&errs, 0, sizeof(errs));
+		snprintf(set, sizeof(set), "probes.profile=%s", bad[i]);
+		assert_int_equal(config_set(&cfg, set, &errs), -1);
+		assert_int_equal(errs.n, 1);
+		snprintf(want, sizeof(want), "-o %s: profile: unknown value "
+			 "\"%s\" (expected one of: off, on)", set, bad[i]);
+		assert_string_equal(errs.msg[0], want);
+		assert_false(cfg.probes_profile);
+	}
 }
 
 /* [probes] sample: N% or N, 1..100; anything else names the range. */
@@ -1723,6 +1762,7 @@ static void test_print_round_trip(void **state)
 		"probes.syscalls=auto",
 		"probes.timing=no",
 		"probes.sample=5",
+		"probes.profile=on",
 	};
 	struct config cfg;
 	struct config_errors errs = { 0 };
@@ -1756,7 +1796,8 @@ static void test_print_round_trip(void **state)
 			       "\n[probes]\nsyscalls = auto\t; -o "
 			       "probes.syscalls=auto\n"
 			       "timing = no\t; -o probes.timing=no\n"
-			       "sample = 5%\t; -o probes.sample=5\n\n[log]\n"
+			       "sample = 5%\t; -o probes.sample=5\n"
+			       "profile = on\t; -o probes.profile=on\n\n[log]\n"
 			       "level = error\t; -o log.level=error\n"));
 	assert_non_null(strstr(out, "\n[http]\nbody = <p>Hi, \"you\" & =all=</p>"
 			       "\t; -o http.body=<p>Hi, \"you\" & =all=</p>\n"
@@ -2787,6 +2828,8 @@ static void test_compare_every_key(void **state)
 		  RELOAD_LIVE },
 		{ K_TIMING, "probes.timing=no", "probes.timing", RELOAD_LIVE },
 		{ K_SAMPLE, "probes.sample=10%", "probes.sample", RELOAD_LIVE },
+		{ K_PROFILE, "probes.profile=on", "probes.profile",
+		  RELOAD_RESTART },
 		{ K_LEVEL, "log.level=warning", "log.level", RELOAD_LIVE },
 	};
 	struct config a, b;
@@ -2830,7 +2873,8 @@ static void test_compare_every_key(void **state)
 	assert_string_equal(names[RELOAD_LIVE], "probes.syscalls, probes.timing, "
 			    "probes.sample, log.level");
 	assert_string_equal(names[RELOAD_RESTART], "server.user, "
-			    "control.socket, control.mode, control.group");
+			    "control.socket, control.mode, control.group, "
+			    "probes.profile");
 	assert_string_equal(names[RELOAD_LIVE], want[RELOAD_LIVE]);
 	assert_string_equal(names[RELOAD_RESTART], want[RELOAD_RESTART]);
 	assert_true(strlen(want[RELOAD_SERVING]) > 255);
@@ -3251,6 +3295,7 @@ int main(void)
 		cmocka_unit_test(test_print_defaults),
 		cmocka_unit_test(test_probes_syscalls),
 		cmocka_unit_test(test_probes_sample),
+		cmocka_unit_test(test_probes_profile),
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_delay),
 		cmocka_unit_test(test_http_body),
