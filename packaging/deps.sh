@@ -8,7 +8,7 @@ set -eu
 
 pkgs="gcc make pkg-config libinih-dev libcmocka-dev liburing-dev libsystemd-dev
       clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
-      bats jq socat procps iproute2 strace linux-perf valgrind
+      bats jq socat procps iproute2 strace linux-perf valgrind universal-ctags
       redis-tools curl apache2-utils nghttp2-client wrk
       debhelper dpkg-dev fakeroot lintian debootstrap systemd-container"
 case "${1:-}" in
