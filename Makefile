@@ -44,7 +44,7 @@ LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c \
             daemon/children.c daemon/notify.c daemon/privs.c \
             $(sort $(wildcard daemon/proto/*.c)) \
             $(sort $(wildcard daemon/models/*.c)) \
-            common/hist.c
+            common/hist.c common/num.c
 # Optional parts own their make fragments: daemon/probes/probes.mk adds
 # the syscall probes (or their stub) to PROBE_SRCS and PROBE_LIBS, and to
 # CPPFLAGS; it adds its own rules for generated headers.
@@ -88,7 +88,7 @@ $(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(call aobj,$(LIB_SRCS))
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN) -o $@ $^ -lcmocka $(LDLIBS)
 
-$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(call obj,common/num.c)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lm -pthread

@@ -8,7 +8,8 @@
 # files on top of the usual unit-test objects.
 
 EVBENCH_SRCS := bench/evbench.c bench/opts.c bench/reqs.c bench/report.c \
-                bench/engine.c bench/slot.c bench/protos.c common/hist.c
+                bench/engine.c bench/slot.c bench/protos.c common/hist.c \
+                common/num.c
 
 .PHONY: bench-tools
 bench-tools: $(BINDIR)/evbench

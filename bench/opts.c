@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/num.h"
 #include "evbench.h"
 
 #define CONNS_MAX 1000000ull
@@ -139,38 +140,16 @@ void opts_usage(FILE *out)
 
 /* ---- values -------------------------------------------------------------- */
 
-/* Decimal digits at *s.  Returns 0 and advances *s, -EINVAL if no digit,
- * -ERANGE past UINT64_MAX. */
-static int parse_digits(const char **s, uint64_t *out)
-{
-	const char *p = *s;
-	uint64_t v = 0;
-
-	if (*p < '0' || *p > '9')
-		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		unsigned d = (unsigned)(*p - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*s = p;
-	*out = v;
-	return 0;
-}
+/* The numbers themselves are common/num.c's; these word the messages. */
 
 static int parse_count(const char *opt, const char *s, uint64_t min,
 		       uint64_t max, uint64_t *out, char *err, size_t errlen)
 {
-	const char *p = s;
-	uint64_t v;
-
-	if (parse_digits(&p, &v) < 0 || *p != '\0' || v < min || v > max) {
+	if (num_uint(s, min, max, out) < 0) {
 		snprintf(err, errlen, "%s: \"%s\" is not a number from %" PRIu64
 			 " to %" PRIu64, opt, s, min, max);
 		return -1;
 	}
-	*out = v;
 	return 0;
 }
 
@@ -178,57 +157,27 @@ static int parse_count(const char *opt, const char *s, uint64_t min,
 static int parse_size(const char *opt, const char *s, uint64_t min,
 		      uint64_t max, uint64_t *out, char *err, size_t errlen)
 {
-	const char *p = s;
-	uint64_t v, mult = 1;
-
-	if (parse_digits(&p, &v) < 0)
-		goto bad;
-	if (*p == 'k' || *p == 'K')
-		mult = 1024, p++;
-	else if (*p == 'm' || *p == 'M')
-		mult = 1024 * 1024, p++;
-	if (*p != '\0' || v > max / mult || v * mult < min)
-		goto bad;
-	*out = v * mult;
+	if (num_size(s, min, max, out) < 0) {
+		snprintf(err, errlen, "%s: \"%s\" is not a size from %" PRIu64
+			 " to %" PRIu64 " bytes (k and m suffixes allowed)", opt,
+			 s, min, max);
+		return -1;
+	}
 	return 0;
-bad:
-	snprintf(err, errlen, "%s: \"%s\" is not a size from %" PRIu64 " to %"
-		 PRIu64 " bytes (k and m suffixes allowed)", opt, s, min, max);
-	return -1;
 }
 
-/* A positive decimal number, digits and one point only (strtod() would take
- * "inf", hex and blanks), with an optional unit suffix when secs: "s" or
+/* A positive decimal number, with an optional unit suffix when secs: "s" or
  * "ms". */
 static int parse_number(const char *opt, const char *s, bool secs, double max,
 			double *out, char *err, size_t errlen)
 {
-	size_t n = strspn(s, "0123456789.");
-	double mult = 1, v = NAN;
-	char *end = NULL;
+	int rc = secs ? num_seconds(s, max, out) : num_decimal(s, max, out);
 
-	if (secs && strcmp(s + n, "ms") == 0)
-		mult = 1e-3;
-	else if (secs && strcmp(s + n, "s") == 0)
-		;
-	else if (s[n] != '\0')
-		n = 0;
-	if (n > 0 && n < 32 && strchr(s, '.') == strrchr(s, '.')) {
-		char buf[32];
-		memcpy(buf, s, n);
-		buf[n] = '\0';
-		errno = 0;
-		v = strtod(buf, &end);
-		if (errno || *end != '\0')
-			v = NAN;
-		v *= mult;
-	}
-	if (isnan(v) || !(v > 0) || v > max) {
+	if (rc < 0) {
 		snprintf(err, errlen, "%s: \"%s\" is not a number %sabove 0 and "
 			 "up to %.0f", opt, s, secs ? "of seconds " : "", max);
 		return -1;
 	}
-	*out = v;
 	return 0;
 }
 

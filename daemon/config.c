@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/num.h"
 #include "model.h"
 #include "proto/proto.h"
 
@@ -33,103 +34,50 @@ static int why_set(char *why, size_t whylen, const char *fmt, ...)
 	return -1;
 }
 
-/* Reads a run of decimal digits; returns the characters in the run (0 if
- * none) and sets *overflow when its value does not fit in 64 bits. */
-static size_t read_digits(const char *s, uint64_t *out, bool *overflow)
-{
-	uint64_t v = 0;
-	size_t i = 0;
-
-	*overflow = false;
-	for (; s[i] >= '0' && s[i] <= '9'; i++) {
-		unsigned d = (unsigned)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			*overflow = true;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return i;
-}
-
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 	       char *why, size_t whylen)
 {
-	uint64_t v = 0;
-	bool overflow;
-	size_t n = read_digits(s, &v, &overflow);
+	int rc = num_uint(s, min, max, out);
 
-	if (n == 0 || s[n] != '\0')
+	if (rc == -EINVAL)
 		return why_set(why, whylen,
 			       "\"%s\" is not a whole number (expected %" PRIu64
 			       "..%" PRIu64 ")", s, min, max);
-	if (overflow || v < min || v > max)
+	if (rc < 0)
 		return why_set(why, whylen,
 			       "%s is out of range (expected %" PRIu64 "..%" PRIu64
 			       ")", s, min, max);
-	*out = v;
 	return 0;
 }
 
 int parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out,
 		      char *why, size_t whylen)
 {
-	uint64_t v = 0, mult;
-	bool overflow;
-	size_t n = read_digits(s, &v, &overflow);
+	int rc = num_duration_ms(s, max_ms, out);
 
-	if (n == 0)
-		goto bad;
-	const char *unit = s + n;
-	if (strcmp(unit, "ms") == 0)
-		mult = 1;
-	else if (strcmp(unit, "s") == 0)
-		mult = 1000;
-	else if (*unit == '\0' && v == 0 && !overflow)
-		mult = 1;
-	else
-		goto bad;
-	if (overflow || v > max_ms / mult)
-		goto range;
-	*out = v * mult;
+	if (rc == -EINVAL)
+		return why_set(why, whylen,
+			       "\"%s\" is not a duration (expected a number with "
+			       "a unit, ms or s, such as 250ms or 60s)", s);
+	if (rc < 0)
+		return why_set(why, whylen, "%s is out of range (at most %"
+			       PRIu64 "s)", s, max_ms / 1000);
 	return 0;
-bad:
-	return why_set(why, whylen,
-		       "\"%s\" is not a duration (expected a number with a unit, "
-		       "ms or s, such as 250ms or 60s)", s);
-range:
-	return why_set(why, whylen, "%s is out of range (at most %" PRIu64 "s)",
-		       s, max_ms / 1000);
 }
 
 int parse_size(const char *s, uint64_t max, uint64_t *out, char *why,
 	       size_t whylen)
 {
-	uint64_t v = 0, mult = 1;
-	bool overflow;
-	size_t n = read_digits(s, &v, &overflow);
+	int rc = num_size(s, 0, max, out);
 
-	if (n == 0)
-		goto bad;
-	const char *unit = s + n;
-	if (*unit == 'k' || *unit == 'K')
-		mult = 1024;
-	else if (*unit == 'm' || *unit == 'M')
-		mult = 1024 * 1024;
-	else if (*unit != '\0')
-		goto bad;
-	if (*unit && unit[1] != '\0')
-		goto bad;
-	if (overflow || v > max / mult)
-		goto range;
-	*out = v * mult;
+	if (rc == -EINVAL)
+		return why_set(why, whylen,
+			       "\"%s\" is not a size (expected bytes, or a number "
+			       "with k or m, such as 64k)", s);
+	if (rc < 0)
+		return why_set(why, whylen, "%s is out of range (at most %" PRIu64
+			       " bytes)", s, max);
 	return 0;
-bad:
-	return why_set(why, whylen,
-		       "\"%s\" is not a size (expected bytes, or a number with "
-		       "k or m, such as 64k)", s);
-range:
-	return why_set(why, whylen, "%s is out of range (at most %" PRIu64
-		       " bytes)", s, max);
 }
 
 int parse_listen_one(const char *s, struct listen_addr *la, char *why,
@@ -564,17 +512,9 @@ static void print_timing(const struct config *cfg, FILE *out)
 static int key_sample(struct config *cfg, const char *v, char *why,
 		      size_t whylen)
 {
-	char digits[16];
-	size_t len = strlen(v);
 	uint64_t n;
 
-	if (len > 0 && v[len - 1] == '%')
-		len--;
-	if (len >= sizeof(digits))
-		len = sizeof(digits) - 1;
-	memcpy(digits, v, len);
-	digits[len] = '\0';
-	if (len == 0 || parse_uint(digits, 1, 100, &n, why, whylen) < 0)
+	if (num_percent(v, 1, 100, &n) < 0)
 		return why_set(why, whylen, "\"%s\" is not a share of the time "
 			       "(expected 1%%..100%%, such as 10%%)", v);
 	cfg->probes_sample = (unsigned)n;

@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../common/num.h"
+
 #define PROG "evclient"
 
 #define CHUNK (64 * 1024)	/* bytes per send() or recv() */
@@ -224,64 +226,21 @@ static void usage(FILE *out)
 
 /* ---- parsing: no I/O, messages into err ------------------------------ */
 
-/* Decimal digits at *s.  Returns 0 and advances *s, -EINVAL if no digit,
- * -ERANGE past UINT64_MAX. */
-static int parse_digits(const char **s, uint64_t *out)
-{
-	const char *p = *s;
-	uint64_t v = 0;
-
-	if (*p < '0' || *p > '9')
-		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		unsigned d = (unsigned)(*p - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*s = p;
-	*out = v;
-	return 0;
-}
+/* The numbers themselves are common/num.c's; these word the messages. */
 
 /* A whole decimal number in [min, max]. */
 static int parse_count(const char *opt, const char *s, uint64_t min,
 		       uint64_t max, uint64_t *out, char *err, size_t errlen)
 {
-	const char *p = s;
-	uint64_t v;
-
-	if (parse_digits(&p, &v) < 0 || *p != '\0' || v < min || v > max) {
+	if (num_uint(s, min, max, out) < 0) {
 		snprintf(err, errlen, "%s: \"%s\" is not a number from %" PRIu64
 			 " to %" PRIu64, opt, s, min, max);
 		return -1;
 	}
-	*out = v;
 	return 0;
 }
 
-/* A byte count with an optional k or m suffix, from s to end (exclusive). */
-static int parse_bytes(const char *s, const char *end, uint64_t min,
-		       uint64_t max, uint64_t *out)
-{
-	const char *p = s;
-	uint64_t v, mult = 1;
-
-	if (parse_digits(&p, &v) < 0)
-		return -1;
-	if (p < end && (*p == 'k' || *p == 'K')) {
-		mult = 1024;
-		p++;
-	} else if (p < end && (*p == 'm' || *p == 'M')) {
-		mult = 1024 * 1024;
-		p++;
-	}
-	if (p != end || v > max / mult || v * mult < min)
-		return -1;
-	*out = v * mult;
-	return 0;
-}
-
+/* -s: comma-separated byte counts, each with an optional k or m suffix. */
 static int parse_sizes(const char *s, struct opts *o, char *err,
 		       size_t errlen)
 {
@@ -290,13 +249,15 @@ static int parse_sizes(const char *s, struct opts *o, char *err,
 	o->nsizes = 0;
 	for (;;) {
 		const char *end = strchrnul(p, ',');
+		char item[64] = "";
 		if (o->nsizes == SIZES_MAX) {
 			snprintf(err, errlen, "-s: more than %d sizes",
 				 SIZES_MAX);
 			return -1;
 		}
-		if (parse_bytes(p, end, 1, MSG_SIZE_MAX,
-				&o->sizes[o->nsizes]) < 0) {
+		if ((size_t)(end - p) < sizeof(item))
+			memcpy(item, p, (size_t)(end - p));
+		if (num_size(item, 1, MSG_SIZE_MAX, &o->sizes[o->nsizes]) < 0) {
 			snprintf(err, errlen, "-s: \"%.*s\" in \"%s\" is not a "
 				 "size from 1 to 1073741824 bytes (e.g. "
 				 "1,100,4k,1m)", (int)(end - p), p, s);
@@ -312,20 +273,11 @@ static int parse_sizes(const char *s, struct opts *o, char *err,
 static int parse_timeout(const char *s, double *out, char *err,
 			 size_t errlen)
 {
-	char *end;
-	double v;
-
-	/* Digits and a point only: strtod() would also take "inf", "0x1p4"
-	 * and leading spaces. */
-	errno = 0;
-	v = *s && s[strspn(s, "0123456789.")] == '\0' ? strtod(s, &end) : NAN;
-	if (isnan(v) || errno || *end != '\0' || !(v > 0) ||
-	    v > TIMEOUT_MAX_S) {
+	if (num_decimal(s, TIMEOUT_MAX_S, out) < 0) {
 		snprintf(err, errlen, "-T: \"%s\" is not a number of seconds "
 			 "above 0 and up to %.0f", s, TIMEOUT_MAX_S);
 		return -1;
 	}
-	*out = v;
 	return 0;
 }
 
@@ -511,8 +463,7 @@ static int parse_args(int argc, char **argv, struct opts *o, char *err,
 			break;
 		case OPT_AFTER:
 			have_after = true;
-			if (parse_bytes(optarg, optarg + strlen(optarg), 0,
-					MSG_SIZE_MAX, &o->after) < 0) {
+			if (num_size(optarg, 0, MSG_SIZE_MAX, &o->after) < 0) {
 				snprintf(err, errlen, "--after: \"%s\" is not a "
 					 "byte count from 0 to 1073741824",
 					 optarg);

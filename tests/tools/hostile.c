@@ -37,6 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../common/num.h"
+
 #define PROG "hostile"
 #define CONNS_MAX 100000
 #define PREFIX_MAX 65536
@@ -142,12 +144,11 @@ static size_t unescape(const char *s, char *out, size_t cap)
 
 static long num(const char *name, const char *v, long lo, long hi)
 {
-	char *end;
-	long n = strtol(v, &end, 10);
+	uint64_t n;
 
-	if (!*v || *end || n < lo || n > hi)
+	if (num_uint(v, (uint64_t)lo, (uint64_t)hi, &n) < 0)
 		die("%s: not a number in range", name);
-	return n;
+	return (long)n;
 }
 
 static void usage(void)
