@@ -18,7 +18,7 @@ WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wno-missing-field-initializers
 CPPFLAGS += -D_GNU_SOURCE
 EVD_CFLAGS := -std=gnu11 $(WARNINGS) -pthread -MMD -MP
-LDLIBS    = -linih -luring -lsystemd $(PROBE_LIBS) -lm -pthread
+LDLIBS    = -luring -lsystemd $(PROBE_LIBS) -lm -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
 
@@ -38,7 +38,7 @@ endif
 .SECONDEXPANSION:
 .PHONY: all run test unit integration clean deps fuzz
 
-LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c \
+LIB_SRCS := daemon/config.c daemon/config_file.c daemon/log.c daemon/stats.c daemon/server.c \
             daemon/conn.c daemon/control.c daemon/ctl_parse.c daemon/timer.c \
             daemon/evloop.c \
             daemon/children.c daemon/notify.c daemon/privs.c \

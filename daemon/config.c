@@ -1,11 +1,11 @@
 #include "config.h"
+#include "config_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sched.h>
-#include <ini.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -741,16 +741,12 @@ static const char *const sections[] = { "server", "prefork", "http", "resp",
 					"control", "probes", "log" };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
-_Static_assert(NKEYS <= sizeof(((struct config *)0)->origin) /
-	       sizeof(((struct config *)0)->origin[0]),
-	       "config.origin must have a slot per key");
+_Static_assert(NKEYS <= CONFIG_MAX_KEYS,
+	       "config.origin and the reader's seen[] need a slot per key");
 
 /* ---- errors ----------------------------------------------------------- */
 
-static void err_add(struct config_errors *errs, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void err_add(struct config_errors *errs, const char *fmt, ...)
+void config_err_add(struct config_errors *errs, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -765,7 +761,7 @@ static void err_add(struct config_errors *errs, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool section_known(const char *name)
+bool config_section_known(const char *name)
 {
 	for (size_t i = 0; i < NSECTIONS; i++)
 		if (strcmp(name, sections[i]) == 0)
@@ -773,7 +769,7 @@ static bool section_known(const char *name)
 	return false;
 }
 
-static void section_list(char *out, size_t len)
+void config_section_list(char *out, size_t len)
 {
 	size_t used = 0;
 
@@ -796,8 +792,7 @@ static void key_list(const char *section, char *out, size_t len)
 
 /* ---- applying one key ---------------------------------------------------- */
 
-/* Sets section.name = value; where is "file:line" or "-o ..." for messages. */
-static int apply(struct config *cfg, const char *section, const char *name,
+int config_apply(struct config *cfg, const char *section, const char *name,
 		 const char *value, const char *where, bool *seen,
 		 struct config_errors *errs)
 {
@@ -808,13 +803,13 @@ static int apply(struct config *cfg, const char *section, const char *name,
 		    strcmp(keys[i].name, name) != 0)
 			continue;
 		if (seen && seen[i]) {
-			err_add(errs, "%s: duplicate key \"%s\" in [%s] (first set "
+			config_err_add(errs, "%s: duplicate key \"%s\" in [%s] (first set "
 				"at %s); keep one", where, name, section,
 				cfg->origin[i]);
 			return -1;
 		}
 		if (keys[i].parse(cfg, value, why, sizeof(why)) < 0) {
-			err_add(errs, "%s: %s: %s", where, name, why);
+			config_err_add(errs, "%s: %s: %s", where, name, why);
 			return -1;
 		}
 		if (seen)
@@ -824,7 +819,7 @@ static int apply(struct config *cfg, const char *section, const char *name,
 	}
 	char list[256];
 	key_list(section, list, sizeof(list));
-	err_add(errs, "%s: unknown key \"%s\" in [%s] (expected one of: %s)",
+	config_err_add(errs, "%s: unknown key \"%s\" in [%s] (expected one of: %s)",
 		where, name, section, list);
 	return -1;
 }
@@ -838,192 +833,6 @@ void config_defaults(struct config *cfg)
 		int rc = keys[i].parse(cfg, keys[i].dflt, why, sizeof(why));
 		(void)rc;	/* the defaults are valid: a unit test checks */
 	}
-}
-
-/* ---- reading the file ------------------------------------------------- */
-
-struct reader {
-	FILE *f;
-	const char *path;
-	int lineno;
-	bool section_ok;	/* false inside an unknown section */
-	bool seen[NKEYS];
-	struct config *cfg;
-	struct config_errors *errs;
-	char *line;
-	size_t linecap;
-};
-
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' ||
-	       c == '\v';
-}
-
-/* Checks a stripped line before inih sees it; returns false to hide it. */
-static bool precheck(struct reader *r, char *s)
-{
-	if (*s == '\0' || *s == ';' || *s == '#')
-		return true;
-	if (*s == '[') {
-		char *end = strchr(s, ']');
-		char *after = end ? end + 1 : NULL;
-		while (after && is_blank(*after))
-			after++;
-		if (!end || (*after && *after != ';' && *after != '#')) {
-			err_add(r->errs, "%s:%d: malformed section header \"%s\" "
-				"(expected [name])", r->path, r->lineno, s);
-			r->section_ok = false;
-			return false;
-		}
-		char name[64];
-		size_t n = (size_t)(end - s - 1);
-		if (n >= sizeof(name))
-			n = sizeof(name) - 1;
-		memcpy(name, s + 1, n);
-		name[n] = '\0';
-		r->section_ok = section_known(name);
-		if (!r->section_ok) {
-			char list[128];
-			section_list(list, sizeof(list));
-			err_add(r->errs, "%s:%d: unknown section [%s] (expected one "
-				"of: %s)", r->path, r->lineno, name, list);
-		}
-		return true;
-	}
-	size_t sep = strcspn(s, "=:");
-	if (s[sep] != '=') {
-		err_add(r->errs, "%s:%d: expected \"key = value\", a [section] or "
-			"a comment, got \"%s\"", r->path, r->lineno, s);
-		return false;
-	}
-	if (sep == 0) {
-		err_add(r->errs, "%s:%d: missing key name before \"=\"", r->path,
-			r->lineno);
-		return false;
-	}
-	return true;
-}
-
-/* An fgets-like reader for inih that counts lines, rejects over-long ones
- * (Debian's inih would silently split them) and strips leading blanks (so
- * that inih's multi-line continuation never applies). */
-static char *ini_read(char *str, int num, void *stream)
-{
-	struct reader *r = stream;
-
-	for (;;) {
-		ssize_t n = getline(&r->line, &r->linecap, r->f);
-		if (n < 0)
-			return NULL;
-		r->lineno++;
-		char *s = r->line;
-		if (r->lineno == 1 && (unsigned char)s[0] == 0xEF &&
-		    (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF)
-			s += 3;
-		while (is_blank(*s))
-			s++;
-		size_t len = strlen(s);
-		if (len != (size_t)(n - (s - r->line))) {
-			err_add(r->errs, "%s:%d: NUL byte in line", r->path,
-				r->lineno);
-			s[0] = '\0';
-			len = 0;
-		}
-		while (len && is_blank(s[len - 1]))
-			s[--len] = '\0';
-		if (len > CONFIG_MAX_LINE || len + 1 > (size_t)num) {
-			err_add(r->errs, "%s:%d: line is %zu characters long (at "
-				"most %d)", r->path, r->lineno, len,
-				CONFIG_MAX_LINE);
-			s[0] = '\0';
-			len = 0;
-		}
-		if (!precheck(r, s)) {
-			s[0] = '\0';
-			len = 0;
-		}
-		/* inih strips the newline anyway; leave it out when the line
-		 * needs all of inih's buffer (199 characters and the NUL). */
-		memcpy(str, s, len);
-		if (len + 2 <= (size_t)num)
-			str[len++] = '\n';
-		str[len] = '\0';
-		return str;
-	}
-}
-
-static int ini_handler_fn(void *user, const char *section, const char *name,
-			  const char *value)
-{
-	struct reader *r = user;
-	char where[300];
-
-	if (!r->section_ok)
-		return 1;	/* reported once at the header */
-	snprintf(where, sizeof(where), "%s:%d", r->path, r->lineno);
-	if (section[0] == '\0') {
-		char list[128];
-		section_list(list, sizeof(list));
-		err_add(r->errs, "%s: key \"%s\" is outside any section (put it "
-			"under one of: %s)", where, name, list);
-		return 1;
-	}
-	apply(r->cfg, section, name, value, where, r->seen, r->errs);
-	return 1;
-}
-
-int config_load(struct config *cfg, const char *path, struct config_errors *errs)
-{
-	struct reader r = {
-		.path = path, .section_ok = true, .cfg = cfg, .errs = errs,
-	};
-	unsigned before = errs->n + errs->dropped;
-
-	r.f = fopen(path, "re");
-	if (!r.f) {
-		err_add(errs, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	int rc = ini_parse_stream(ini_read, &r, ini_handler_fn, &r);
-	if (ferror(r.f))
-		err_add(errs, "%s: read error: %s", path, strerror(errno));
-	fclose(r.f);
-	free(r.line);
-	if (rc > 0 && errs->n + errs->dropped == before)
-		err_add(errs, "%s:%d: syntax error", path, rc);
-	return errs->n + errs->dropped == before ? 0 : -1;
-}
-
-int config_set(struct config *cfg, const char *assignment,
-	       struct config_errors *errs)
-{
-	char buf[CONFIG_MAX_LINE + 1];
-	char where[300];
-
-	snprintf(where, sizeof(where), "-o %.40s", assignment);
-	if (strlen(assignment) >= sizeof(buf)) {
-		err_add(errs, "%s...: too long", where);
-		return -1;
-	}
-	strcpy(buf, assignment);
-	char *eq = strchr(buf, '=');
-	char *dot = strchr(buf, '.');
-	if (!eq || !dot || dot > eq || dot == buf || dot + 1 == eq) {
-		err_add(errs, "%s: expected SECTION.KEY=VALUE, such as "
-			"server.model=poll", where);
-		return -1;
-	}
-	*dot = '\0';
-	*eq = '\0';
-	if (!section_known(buf)) {
-		char list[128];
-		section_list(list, sizeof(list));
-		err_add(errs, "%s: unknown section [%s] (expected one of: %s)",
-			where, buf, list);
-		return -1;
-	}
-	return apply(cfg, buf, dot + 1, eq + 1, where, NULL, errs);
 }
 
 unsigned config_workers(const struct config *cfg)
@@ -1061,7 +870,7 @@ int config_finish(struct config *cfg, struct config_errors *errs,
 
 	if (!(cfg->model->flags & MODEL_USES_WORKERS) && cfg->workers > 1 &&
 	    cfg->origin[wi][0])
-		err_add(warnings, "%s: workers = %u is ignored: model %s serves "
+		config_err_add(warnings, "%s: workers = %u is ignored: model %s serves "
 			"from one thread", cfg->origin[wi], cfg->workers,
 			cfg->model->name);
 	/* Other keys that shape only some models. */
@@ -1071,14 +880,14 @@ int config_finish(struct config *cfg, struct config_errors *errs,
 			continue;
 		char users[160];
 		model_list_with(keys[i].needs, users, sizeof(users));
-		err_add(warnings, "%s: [%s] %s is ignored: model %s does not use "
+		config_err_add(warnings, "%s: [%s] %s is ignored: model %s does not use "
 			"it (it shapes: %s)", cfg->origin[i], keys[i].section,
 			keys[i].name, cfg->model->name, users);
 	}
 	int li = key_index("prefork", "accept_lock");
 	if ((cfg->model->flags & MODEL_PREFORK_KEYS) && cfg->reuseport &&
 	    cfg->origin[li][0] && cfg->accept_lock != ACCEPT_LOCK_NONE)
-		err_add(warnings, "%s: accept_lock = %s is ignored with reuseport "
+		config_err_add(warnings, "%s: accept_lock = %s is ignored with reuseport "
 			"= yes: each worker accepts on its own socket",
 			cfg->origin[li], accept_lock_names[cfg->accept_lock]);
 	return errs->n + errs->dropped == before ? 0 : -1;
@@ -1095,10 +904,10 @@ int config_check_names(const struct config *cfg, struct config_errors *errs)
 		const char *where = cfg->origin[key_index("server", "user")];
 		rc = getpwnam_r(cfg->user, &pw, buf, sizeof(buf), &found);
 		if (rc)
-			err_add(errs, "%s: user: cannot read the user database: "
+			config_err_add(errs, "%s: user: cannot read the user database: "
 				"%s", where, strerror(rc));
 		else if (!found)
-			err_add(errs, "%s: user: no such user \"%s\" (create it, "
+			config_err_add(errs, "%s: user: no such user \"%s\" (create it, "
 				"e.g. `systemd-sysusers` or `adduser --system %s`, "
 				"or change the key)", where, cfg->user, cfg->user);
 	}
@@ -1108,10 +917,10 @@ int config_check_names(const struct config *cfg, struct config_errors *errs)
 		rc = getgrnam_r(cfg->control_group, &gr, buf, sizeof(buf),
 				&found);
 		if (rc)
-			err_add(errs, "%s: group: cannot read the group database: "
+			config_err_add(errs, "%s: group: cannot read the group database: "
 				"%s", where, strerror(rc));
 		else if (!found)
-			err_add(errs, "%s: group: no such group \"%s\" (create it, "
+			config_err_add(errs, "%s: group: no such group \"%s\" (create it, "
 				"e.g. `groupadd --system %s`, or leave group "
 				"empty)", where, cfg->control_group,
 				cfg->control_group);

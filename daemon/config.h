@@ -1,4 +1,4 @@
-/* /etc/evd.ini, parsed with inih into one struct.  Every key is listed once
+/* /etc/evd.ini, read by config_file.c into one struct.  Every key is listed once
  * in config.c's table with its default, its parser and its printer, so that
  * defaults, validation and `evd -t` cannot drift apart. */
 #ifndef EVD_CONFIG_H
@@ -14,7 +14,9 @@
 
 #define CONFIG_MAX_LISTEN 16
 #define CONFIG_MAX_ERRORS 64
-#define CONFIG_MAX_LINE 199	/* inih's line limit in Debian's build */
+#define CONFIG_MAX_LINE 199	/* characters in a line, once trimmed */
+#define CONFIG_FILE_MAX (1024 * 1024)	/* bytes in a configuration file */
+#define CONFIG_MAX_KEYS 48	/* room in struct config for the keys */
 #define CONFIG_SOCKET_PATH_MAX 107	/* sizeof(sun_path) - 1 */
 /* A connection's input buffer (conn.h checks it): what must hold one whole
  * HTTP head or RESP command. */
@@ -99,7 +101,7 @@ struct config {
 	enum log_level log_level;
 
 	/* Where each key was last set ("" = default), for messages. */
-	char origin[32][256];
+	char origin[CONFIG_MAX_KEYS][256];
 };
 
 struct config_errors {

@@ -6,7 +6,7 @@
 #   --bench   also the load tools and servers for the comparisons
 set -eu
 
-pkgs="gcc make pkg-config libinih-dev libcmocka-dev liburing-dev libsystemd-dev
+pkgs="gcc make pkg-config libcmocka-dev liburing-dev libsystemd-dev
       clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
       bats jq socat procps iproute2 strace linux-perf valgrind universal-ctags
       redis-tools curl apache2-utils nghttp2-client wrk

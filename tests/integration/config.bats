@@ -114,6 +114,48 @@ conf() {
 	[ "${lines[0]}" = "evd: $BATS_TEST_TMPDIR/nope.ini: cannot open: No such file or directory" ]
 }
 
+@test "only a regular file is read: /dev/zero, a FIFO and a directory are refused at once with what they are" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	mkdir "$BATS_TEST_TMPDIR/dir"
+	for f in /dev/zero:"a character device" "$BATS_TEST_TMPDIR/fifo":"a FIFO" \
+		"$BATS_TEST_TMPDIR/dir":"a directory"; do
+		# A hang (reading /dev/zero for ever, waiting for a FIFO's
+		# writer) shows as status 124.
+		run --separate-stderr timeout 10 "$EVD_BIN" -t -c "${f%%:*}"
+		[ "$status" -eq 1 ]
+		[ "${stderr_lines[0]}" = "evd: ${f%%:*}: cannot read: it is ${f#*:}, not a regular file" ]
+		[ "${stderr_lines[1]}" = "evd: configuration ${f%%:*} has 1 error: test failed" ]
+	done
+}
+
+@test "a file over 1 MiB is refused before it is read; a SIGHUP with a 400 MB comment line does not grow evd's memory" {
+	# 1 MiB + 1 byte of valid lines: refused whole.
+	{ echo '[server]'; yes '; a comment of 32 characters....' | head -c $((1024 * 1024 - 9)); echo; } >"$CONF"
+	[ "$(stat -c %s "$CONF")" -eq $((1024 * 1024 + 1)) ]
+	run --separate-stderr "$EVD_BIN" -t -c "$CONF"
+	[ "$status" -eq 1 ]
+	[ "${stderr_lines[0]}" = "evd: $CONF: cannot read: the file is larger than 1048576 bytes (1 MiB), the most a configuration may hold" ]
+	truncate -s -1 "$CONF"
+	run --separate-stderr "$EVD_BIN" -t -q -c "$CONF"
+	[ "$status" -eq 0 ]
+
+	evd_start
+	hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$EVD_PID/status"; }
+	before=$(hwm)
+	# One comment line of 400 MB (sparse: NULs after "; ").
+	printf '; ' >"$EVD_CONF"
+	truncate -s 400M "$EVD_CONF"
+	kill -HUP "$EVD_PID"
+	wait_until 10 grep -q 'reload refused' "$EVD_LOG"
+	grep -qF "reload: $EVD_CONF: cannot read: the file is larger than 1048576 bytes (1 MiB)" "$EVD_LOG"
+	after=$(hwm)
+	echo "# peak RSS before ${before} kB, after ${after} kB" >&3
+	# Reading 1 MiB at most: far below 16 MiB of growth.
+	[ $((after - before)) -lt 16384 ]
+	evd_answers
+	evd_stop
+}
+
 @test "evd -t: a [server] user or [control] group that does not exist is an error with its line" {
 	conf '[server]' 'model = poll' 'user = evd-no-such-user' '[control]' 'group = evd-no-such-group'
 	run --separate-stderr "$EVD_BIN" -t -q -c "$CONF"

@@ -488,7 +488,7 @@ static void test_load_bom_before_section(void **state)
 	assert_string_equal(cfg.model->name, "iterative");
 }
 
-/* An indented line is a key of its own, never inih's continuation of the
+/* An indented line is a key of its own, never a continuation of the
  * previous value. */
 static void test_load_indent_is_not_continuation(void **state)
 {
@@ -617,7 +617,7 @@ static void test_err_line_syntax(void **state)
 	EXPECT_ERRORS("[server]\nmodel poll\n",
 		      "2: expected \"key = value\", a [section] or a comment, "
 		      "got \"model poll\"");
-	/* inih would take ':' as a separator: evd accepts only '='. */
+	/* Some ini readers take ':' as a separator: evd accepts only '='. */
 	EXPECT_ERRORS("[server]\nmodel: poll\n",
 		      "2: expected \"key = value\", a [section] or a comment, "
 		      "got \"model: poll\"");
@@ -686,6 +686,76 @@ static void test_err_cannot_open(void **state)
 	snprintf(want, sizeof(want), "%s: cannot open: No such file or directory",
 		 path);
 	assert_string_equal(errs.msg[0], want);
+}
+
+/* Only a regular file (or /dev/null) is read: a directory and another
+ * character device are refused with what they are (/dev/zero would never
+ * end a line). */
+static void test_err_not_regular(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = { 0 };
+	char dir[] = "/tmp/evd-test-dirXXXXXX", want[256];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, dir, &errs), -1);
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof(want), "%s: cannot read: it is a directory, not a "
+		 "regular file", dir);
+	assert_string_equal(errs.msg[0], want);
+	assert_int_equal(rmdir(dir), 0);
+
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(config_load(&cfg, "/dev/zero", &errs), -1);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.msg[0], "/dev/zero: cannot read: it is a "
+			    "character device, not a regular file");
+
+	/* /dev/null reads as an empty file. */
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(config_load(&cfg, "/dev/null", &errs), 0);
+	assert_int_equal(errs.n, 0);
+}
+
+/* At most CONFIG_FILE_MAX bytes (1 MiB): one more is refused whole, before
+ * any line is read. */
+static void test_err_file_too_large(void **state)
+{
+	struct config cfg;
+	struct config_errors errs;
+	char path[64], want[256];
+	char *text = malloc(CONFIG_FILE_MAX + 2);
+
+	(void)state;
+	assert_non_null(text);
+	/* 1 MiB of 64-character comment lines, then one key. */
+	memset(text, 0, CONFIG_FILE_MAX + 2);
+	for (size_t i = 0; i < CONFIG_FILE_MAX; i += 64) {
+		memset(text + i, 'c', 63);
+		text[i] = ';';
+		text[i + 63] = '\n';
+	}
+	static const char key[] = "[server]\nmodel = poll\n";
+	memcpy(text + CONFIG_FILE_MAX - 64 * 2, key, sizeof(key) - 1);
+	text[CONFIG_FILE_MAX - 64 * 2 + sizeof(key) - 1] = ';';
+	assert_int_equal(load_n(text, CONFIG_FILE_MAX, &cfg, &errs, path,
+				sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+	assert_string_equal(cfg.model->name, "poll");
+
+	text[CONFIG_FILE_MAX] = '\n';
+	assert_int_equal(load_n(text, CONFIG_FILE_MAX + 1, &cfg, &errs, path,
+				sizeof(path)), -1);
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof(want), "%s: cannot read: the file is larger than "
+		 "1048576 bytes (1 MiB), the most a configuration may hold",
+		 path);
+	assert_string_equal(errs.msg[0], want);
+	/* Nothing of it was applied. */
+	assert_string_equal(cfg.model->name, "epoll");
+	free(text);
 }
 
 static void test_err_many_in_one_file(void **state)
@@ -3146,6 +3216,8 @@ int main(void)
 		cmocka_unit_test(test_err_line_too_long),
 		cmocka_unit_test(test_err_nul_byte),
 		cmocka_unit_test(test_err_cannot_open),
+		cmocka_unit_test(test_err_not_regular),
+		cmocka_unit_test(test_err_file_too_large),
 		cmocka_unit_test(test_err_many_in_one_file),
 		cmocka_unit_test(test_err_too_many),
 		cmocka_unit_test(test_err_long_path),
