@@ -581,8 +581,9 @@ static int key_body(struct config *cfg, const char *v, char *why,
 {
 	size_t n = strlen(v);
 
-	(void)why;
-	(void)whylen;
+	if (n > CONFIG_BODY_MAX)
+		return why_set(why, whylen, "%zu bytes long (at most %d)", n,
+			       CONFIG_BODY_MAX);
 	memcpy(cfg->http_body, v, n + 1);
 	cfg->http_body_len = n;
 	return 0;
@@ -792,6 +793,16 @@ static void key_list(const char *section, char *out, size_t len)
 
 /* ---- applying one key ---------------------------------------------------- */
 
+/* Where a key was set, for messages and evd -t's comments: control
+ * characters (from -o) become '?', so that the comment stays one line. */
+static void origin_set(char *out, size_t len, const char *where)
+{
+	snprintf(out, len, "%s", where);
+	for (; *out; out++)
+		if ((unsigned char)*out < ' ' || *out == 0x7f)
+			*out = '?';
+}
+
 int config_apply(struct config *cfg, const char *section, const char *name,
 		 const char *value, const char *where, bool *seen,
 		 struct config_errors *errs)
@@ -814,7 +825,7 @@ int config_apply(struct config *cfg, const char *section, const char *name,
 		}
 		if (seen)
 			seen[i] = true;
-		snprintf(cfg->origin[i], sizeof(cfg->origin[i]), "%s", where);
+		origin_set(cfg->origin[i], sizeof(cfg->origin[i]), where);
 		return 0;
 	}
 	char list[256];
@@ -928,32 +939,6 @@ int config_check_names(const struct config *cfg, struct config_errors *errs)
 	return errs->n + errs->dropped == before ? 0 : -1;
 }
 
-void config_print(const struct config *cfg, FILE *out)
-{
-	const char *section = "";
-
-	for (size_t i = 0; i < NKEYS; i++) {
-		if (strcmp(section, keys[i].section) != 0) {
-			section = keys[i].section;
-			fprintf(out, "%s[%s]\n", i ? "\n" : "", section);
-		}
-		char value[CONFIG_MAX_LINE * 2] = "";
-		FILE *v = fmemopen(value, sizeof(value), "w");
-		if (!v)
-			continue;
-		keys[i].print(cfg, v);
-		fclose(v);
-		const char *origin = cfg->origin[i][0] ? cfg->origin[i] : "default";
-		/* Keep each line within what the parser reads back: a long
-		 * value gets its origin on the line before. */
-		if (strlen(keys[i].name) + 3 + strlen(value) + 3 + strlen(origin) >
-		    CONFIG_MAX_LINE)
-			fprintf(out, "; %s\n%s = %s\n", origin, keys[i].name, value);
-		else
-			fprintf(out, "%s = %s\t; %s\n", keys[i].name, value, origin);
-	}
-}
-
 /* The value of key i in cfg, as evd -t prints it. */
 static void key_value(const struct config *cfg, size_t i, char *out,
 		      size_t len)
@@ -967,6 +952,31 @@ static void key_value(const struct config *cfg, size_t i, char *out,
 	fclose(v);
 }
 
+void config_print(const struct config *cfg, FILE *out)
+{
+	const char *section = "";
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(section, keys[i].section) != 0) {
+			section = keys[i].section;
+			fprintf(out, "%s[%s]\n", i ? "\n" : "", section);
+		}
+		char value[CONFIG_MAX_LINE + 1], quoted[CONFIG_MAX_LINE + 1];
+		key_value(cfg, i, value, sizeof(value));
+		config_quote(value, quoted, sizeof(quoted));
+		const char *origin = cfg->origin[i][0] ? cfg->origin[i] : "default";
+		/* Keep each line within what the parser reads back: a long
+		 * value gets its origin on the line before. */
+		if (strlen(keys[i].name) + 3 + strlen(quoted) + 3 + strlen(origin) >
+		    CONFIG_MAX_LINE)
+			fprintf(out, "; %s\n%s = %s\n", origin, keys[i].name,
+				quoted);
+		else
+			fprintf(out, "%s = %s\t; %s\n", keys[i].name, quoted,
+				origin);
+	}
+}
+
 unsigned config_compare(const struct config *a, const struct config *b,
 			char names[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX])
 {
@@ -975,7 +985,7 @@ unsigned config_compare(const struct config *a, const struct config *b,
 	for (int r = 0; r < CONFIG_RELOAD_MAX; r++)
 		names[r][0] = '\0';
 	for (size_t i = 0; i < NKEYS; i++) {
-		char va[CONFIG_MAX_LINE * 2], vb[CONFIG_MAX_LINE * 2];
+		char va[CONFIG_MAX_LINE + 1], vb[CONFIG_MAX_LINE + 1];
 		key_value(a, i, va, sizeof(va));
 		key_value(b, i, vb, sizeof(vb));
 		if (strcmp(va, vb) == 0)

@@ -14,7 +14,10 @@
 
 #define CONFIG_MAX_LISTEN 16
 #define CONFIG_MAX_ERRORS 64
-#define CONFIG_MAX_LINE 199	/* characters in a line, once trimmed */
+/* Characters in a line, once trimmed: room for every value as evd -t
+ * prints it, quoted (a 16-address listen, a body of CONFIG_BODY_MAX). */
+#define CONFIG_MAX_LINE 1023
+#define CONFIG_BODY_MAX 255	/* bytes of [http] body */
 #define CONFIG_FILE_MAX (1024 * 1024)	/* bytes in a configuration file */
 #define CONFIG_MAX_KEYS 48	/* room in struct config for the keys */
 #define CONFIG_SOCKET_PATH_MAX 107	/* sizeof(sun_path) - 1 */
@@ -81,7 +84,7 @@ struct config {
 	enum accept_lock accept_lock;
 	bool reuseport;
 	/* [http] */
-	char http_body[CONFIG_MAX_LINE + 1];
+	char http_body[CONFIG_BODY_MAX + 1];
 	size_t http_body_len;
 	unsigned http_max_header_bytes;	/* request line and headers */
 	unsigned http_max_headers;

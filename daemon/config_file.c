@@ -157,7 +157,9 @@ static void section_header(struct reader *r, const char *s)
 	}
 }
 
-/* The end of an unquoted value: a ';' after a blank starts a comment. */
+/* ---- values: plain or quoted -------------------------------------------- */
+
+/* The end of a plain value: a ';' after a blank starts a comment. */
 static char *value_end(char *v)
 {
 	for (char *p = v; *p; p++)
@@ -166,10 +168,91 @@ static char *value_end(char *v)
 	return v + strlen(v);
 }
 
+/*
+ * A quoted value at v ('"' first), decoded in place: \" \\ and \n are the
+ * escapes.  After the closing quote only blanks and a comment may follow.
+ * Returns 0, or -1 with what is wrong in why.
+ */
+static int unquote(char *v, const char **why)
+{
+	char *in = v + 1, *out = v;
+
+	for (; *in && *in != '"'; in++) {
+		if (*in != '\\') {
+			*out++ = *in;
+			continue;
+		}
+		in++;
+		if (*in == '"' || *in == '\\')
+			*out++ = *in;
+		else if (*in == 'n')
+			*out++ = '\n';
+		else {
+			*why = "unknown escape in a quoted value (\\\" \\\\ and "
+			       "\\n are the escapes)";
+			return -1;
+		}
+	}
+	if (*in != '"') {
+		*why = "quoted value without its closing \"";
+		return -1;
+	}
+	*out = '\0';
+	for (in++; is_blank(*in); in++)
+		;
+	if (*in && *in != ';' && *in != '#') {
+		*why = "text after the closing quote (a comment starts with ; "
+		       "or #)";
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether v must be quoted to read back as itself: blanks at either end, a
+ * leading quote, a ';' or '#' (comments) or a newline. */
+static bool needs_quotes(const char *v)
+{
+	size_t n = strlen(v);
+
+	return n && (is_blank(v[0]) || is_blank(v[n - 1]) || v[0] == '"' ||
+		     strpbrk(v, ";#\n"));
+}
+
+size_t config_quote(const char *v, char *out, size_t len)
+{
+	size_t n = 0;
+
+#define PUT(c) do { if (n + 1 < len) out[n] = (c); n++; } while (0)
+	if (!needs_quotes(v)) {
+		for (; *v; v++)
+			PUT(*v);
+	} else {
+		PUT('"');
+		for (; *v; v++) {
+			if (*v == '"' || *v == '\\')
+				PUT('\\');
+			if (*v == '\n') {
+				PUT('\\');
+				PUT('n');
+			} else {
+				PUT(*v);
+			}
+		}
+		PUT('"');
+	}
+#undef PUT
+	if (len)
+		out[n < len ? n : len - 1] = '\0';
+	return n;
+}
+
+/* ---- one line ------------------------------------------------------------ */
+
 /* key = value (s is trimmed and writable). */
 static void assignment(struct reader *r, char *s)
 {
 	size_t sep = strcspn(s, "=:");
+	const char *why = NULL;
 
 	if (s[sep] != '=') {
 		config_err_add(r->errs, "%s:%d: expected \"key = value\", a "
@@ -188,12 +271,20 @@ static void assignment(struct reader *r, char *s)
 	while (end > name && is_blank(end[-1]))
 		end--;
 	*end = '\0';
-	end = value_end(v);
-	while (end > v && is_blank(end[-1]))
-		end--;
-	*end = '\0';
-	while (is_blank(*v))
-		v++;
+	char *q = v;
+	while (is_blank(*q))
+		q++;
+	if (*q == '"') {
+		v = q;
+		unquote(v, &why);
+	} else {
+		/* The comment search starts before the blanks after '='. */
+		end = value_end(v);
+		v = q < end ? q : end;
+		while (end > v && is_blank(end[-1]))
+			end--;
+		*end = '\0';
+	}
 	char where[300];
 	snprintf(where, sizeof(where), "%s:%d", r->path, r->lineno);
 	if (r->section[0] == '\0') {
@@ -203,7 +294,11 @@ static void assignment(struct reader *r, char *s)
 			       "(put it under one of: %s)", where, name, list);
 		return;
 	}
-	config_apply(r->cfg, r->section, name, v, where, r->seen, r->errs);
+	if (why)
+		config_err_add(r->errs, "%s: %s: %s", where, name, why);
+	else
+		config_apply(r->cfg, r->section, name, v, where, r->seen,
+			     r->errs);
 }
 
 /* One line, its newline excluded: len bytes at s, writable. */

@@ -26,4 +26,9 @@ int config_apply(struct config *cfg, const char *section, const char *name,
 		 const char *value, const char *where, bool *seen,
 		 struct config_errors *errs);
 
+/* v as evd -t prints it: as is, or quoted ("...", with \\" \\\\ \\n) when
+ * it would not read back as itself.  Writes at most len bytes with the NUL;
+ * returns the length it needs, as snprintf(). */
+size_t config_quote(const char *v, char *out, size_t len);
+
 #endif

@@ -68,8 +68,8 @@ static int load_config(struct config *cfg, const char *path, char **overrides,
 {
 	static struct config_errors errs, warns;
 
-	if (config_read(cfg, path, overrides, noverrides, &errs, &warns) == 0 &&
-	    check_only)
+	config_read(cfg, path, overrides, noverrides, &errs, &warns);
+	if (check_only)	/* every error, those of the file's other keys too */
 		config_check_names(cfg, &errs);
 	print_errors(&warns, "warning: ");
 	if (errs.n || errs.dropped) {

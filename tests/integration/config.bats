@@ -174,6 +174,38 @@ conf() {
 	[ "${stderr_lines[0]}" = "evd: $CONF:5: group: no such group \"evd-no-such-group\" (create it, e.g. \`groupadd --system evd-no-such-group\`, or leave group empty)" ]
 }
 
+@test "evd -t: the unknown user and group errors are reported with every other error" {
+	conf '[server]' 'model = nope' 'user = evd-no-such-user' '[control]' 'group = evd-no-such-group' 'mode = 9999'
+	run --separate-stderr "$EVD_BIN" -t -q -c "$CONF"
+	[ "$status" -eq 1 ]
+	[ "${#stderr_lines[@]}" -eq 5 ]
+	[ "${stderr_lines[0]}" = "evd: $CONF:2: model: unknown model \"nope\" (expected one of: $MODELS)" ]
+	[ "${stderr_lines[1]}" = "evd: $CONF:6: mode: \"9999\" is not a file mode (expected octal 0000..0777, such as 0660)" ]
+	[ "${stderr_lines[2]}" = "evd: $CONF:3: user: no such user \"evd-no-such-user\" (create it, e.g. \`systemd-sysusers\` or \`adduser --system evd-no-such-user\`, or change the key)" ]
+	[ "${stderr_lines[3]}" = "evd: $CONF:5: group: no such group \"evd-no-such-group\" (create it, e.g. \`groupadd --system evd-no-such-group\`, or leave group empty)" ]
+	[ "${stderr_lines[4]}" = "evd: configuration $CONF has 4 errors: test failed" ]
+}
+
+@test "evd -t quotes a value that would not read back (\" ;\", #, a leading quote, blanks at the ends): its output, read again, is the same configuration" {
+	conf '[http]' 'body = "a ; b"' '[control]' "socket = \"$BATS_TEST_TMPDIR/e #1.sock\""
+	run --separate-stderr "$EVD_BIN" -t -c "$CONF"
+	[ "$status" -eq 0 ]
+	grep -qx "body = \"a ; b\"	; $CONF:2" <<<"$output"
+	grep -qx "socket = \"$BATS_TEST_TMPDIR/e #1.sock\"	; $CONF:4" <<<"$output"
+	first=$output
+	# The same from -o, with a quote and blanks at the ends.
+	run --separate-stderr "$EVD_BIN" -t -c "$CONF" -o 'http.body= say "hi" ; bye '
+	[ "$status" -eq 0 ]
+	grep -qx 'body = " say \\"hi\\" ; bye "	; -o http.body= say "hi" ; bye ' <<<"$output"
+	# Each output, read again, prints the same values.
+	for out in "$first" "$output"; do
+		printf '%s\n' "$out" >"$BATS_TEST_TMPDIR/again.ini"
+		run --separate-stderr "$EVD_BIN" -t -c "$BATS_TEST_TMPDIR/again.ini"
+		[ "$status" -eq 0 ]
+		diff <(sed 's/	;.*//' <<<"$out") <(sed 's/	;.*//' <<<"$output")
+	done
+}
+
 @test "-o overrides the file and is checked like it" {
 	conf '[server]' 'model = poll'
 	run --separate-stderr "$EVD_BIN" -t -c "$CONF" -o server.model=select -o log.level=debug
