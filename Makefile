@@ -38,7 +38,8 @@ endif
 .SECONDEXPANSION:
 .PHONY: all run test unit integration clean deps fuzz
 
-LIB_SRCS := daemon/config.c daemon/config_file.c daemon/log.c daemon/stats.c daemon/server.c \
+LIB_SRCS := daemon/config.c daemon/config_file.c daemon/config_values.c \
+            daemon/log.c daemon/stats.c daemon/server.c \
             daemon/conn.c daemon/control.c daemon/ctl_parse.c daemon/timer.c \
             daemon/evloop.c \
             daemon/children.c daemon/notify.c daemon/privs.c \

@@ -144,6 +144,10 @@ int config_read(struct config *cfg, const char *path, char *const *overrides,
  * starts).  0, or -1 with the errors added. */
 int config_check_names(const struct config *cfg, struct config_errors *errs);
 
+/* evd --list-keys: each key as "section.key default help", one a line,
+ * in the order evd -t prints them (an empty default as ""). */
+void config_list_keys(FILE *out);
+
 /* Writes the effective configuration as a valid ini file. */
 void config_print(const struct config *cfg, FILE *out);
 

@@ -30,7 +30,7 @@ static bool is_blank(char c)
 	       c == '\v';
 }
 
-/* ---- the file's bytes ---------------------------------------------------- */
+/* ---- the file's bytes -------------------------------------------------- */
 
 static const char *file_kind(mode_t mode)
 {
@@ -98,7 +98,8 @@ static ssize_t load_file(const char *path, char **out,
 	ssize_t n;
 
 	if (fd < 0) {
-		config_err_add(errs, "%s: cannot open: %s", path, strerror(errno));
+		config_err_add(errs, "%s: cannot open: %s", path,
+			       strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -126,38 +127,7 @@ static ssize_t load_file(const char *path, char **out,
 	return n < 0 ? -1 : n;
 }
 
-/* ---- one line ------------------------------------------------------------ */
-
-/* [name]: a header alone on its line (a comment may follow). */
-static void section_header(struct reader *r, const char *s)
-{
-	const char *end = strchr(s, ']');
-	const char *after = end ? end + 1 : NULL;
-
-	while (after && is_blank(*after))
-		after++;
-	if (!end || (*after && *after != ';' && *after != '#')) {
-		config_err_add(r->errs, "%s:%d: malformed section header \"%s\" "
-			       "(expected [name])", r->path, r->lineno, s);
-		r->section_ok = false;
-		return;
-	}
-	size_t n = (size_t)(end - s - 1);
-	if (n >= sizeof(r->section))
-		n = sizeof(r->section) - 1;
-	memcpy(r->section, s + 1, n);
-	r->section[n] = '\0';
-	r->section_ok = config_section_known(r->section);
-	if (!r->section_ok) {
-		char list[128];
-		config_section_list(list, sizeof(list));
-		config_err_add(r->errs, "%s:%d: unknown section [%s] (expected "
-			       "one of: %s)", r->path, r->lineno, r->section,
-			       list);
-	}
-}
-
-/* ---- values: plain or quoted -------------------------------------------- */
+/* ---- values: plain or quoted ------------------------------------------- */
 
 /* The end of a plain value: a ';' after a blank starts a comment. */
 static char *value_end(char *v)
@@ -188,8 +158,8 @@ static int unquote(char *v, const char **why)
 		else if (*in == 'n')
 			*out++ = '\n';
 		else {
-			*why = "unknown escape in a quoted value (\\\" \\\\ and "
-			       "\\n are the escapes)";
+			*why = "unknown escape in a quoted value "
+			       "(\\\" \\\\ and \\n are the escapes)";
 			return -1;
 		}
 	}
@@ -246,7 +216,37 @@ size_t config_quote(const char *v, char *out, size_t len)
 	return n;
 }
 
-/* ---- one line ------------------------------------------------------------ */
+/* ---- one line ---------------------------------------------------------- */
+
+/* [name]: a header alone on its line (a comment may follow). */
+static void section_header(struct reader *r, const char *s)
+{
+	const char *end = strchr(s, ']');
+	const char *after = end ? end + 1 : NULL;
+
+	while (after && is_blank(*after))
+		after++;
+	if (!end || (*after && *after != ';' && *after != '#')) {
+		config_err_add(r->errs, "%s:%d: malformed section header "
+			       "\"%s\" (expected [name])", r->path, r->lineno,
+			       s);
+		r->section_ok = false;
+		return;
+	}
+	size_t n = (size_t)(end - s - 1);
+	if (n >= sizeof(r->section))
+		n = sizeof(r->section) - 1;
+	memcpy(r->section, s + 1, n);
+	r->section[n] = '\0';
+	r->section_ok = config_section_known(r->section);
+	if (!r->section_ok) {
+		char list[128];
+		config_section_list(list, sizeof(list));
+		config_err_add(r->errs, "%s:%d: unknown section [%s] (expected "
+			       "one of: %s)", r->path, r->lineno, r->section,
+			       list);
+	}
+}
 
 /* key = value (s is trimmed and writable). */
 static void assignment(struct reader *r, char *s)
@@ -319,8 +319,8 @@ static void line(struct reader *r, char *s, size_t len)
 		len--;
 	s[len] = '\0';
 	if (len > CONFIG_MAX_LINE) {
-		config_err_add(r->errs, "%s:%d: line is %zu characters long (at "
-			       "most %d)", r->path, r->lineno, len,
+		config_err_add(r->errs, "%s:%d: line is %zu characters long "
+			       "(at most %d)", r->path, r->lineno, len,
 			       CONFIG_MAX_LINE);
 		return;
 	}
@@ -332,7 +332,8 @@ static void line(struct reader *r, char *s, size_t len)
 		assignment(r, s);
 }
 
-int config_load(struct config *cfg, const char *path, struct config_errors *errs)
+int config_load(struct config *cfg, const char *path,
+		struct config_errors *errs)
 {
 	struct reader r = {
 		.path = path, .section_ok = true, .cfg = cfg, .errs = errs,
@@ -377,8 +378,8 @@ int config_set(struct config *cfg, const char *assignment,
 	if (!config_section_known(buf)) {
 		char list[128];
 		config_section_list(list, sizeof(list));
-		config_err_add(errs, "%s: unknown section [%s] (expected one of: "
-			       "%s)", where, buf, list);
+		config_err_add(errs, "%s: unknown section [%s] (expected one "
+			       "of: %s)", where, buf, list);
 		return -1;
 	}
 	return config_apply(cfg, buf, dot + 1, eq + 1, where, NULL, errs);

@@ -40,6 +40,8 @@ static void usage(FILE *out)
 		"             forks itself away; systemd and terminals want that)\n"
 		"  -V         print the version and exit\n"
 		"  --list-models  print each model with a one-line summary\n"
+		"  --list-keys    print each configuration key, its default and "
+		"what it does\n"
 		"  -h         print this help and exit\n"
 		"\n"
 		"Models: %s\n"
@@ -365,6 +367,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "list-models", no_argument, NULL, 'M' },
+		{ "list-keys", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	log_init("evd");
@@ -396,6 +399,9 @@ int main(int argc, char **argv)
 			for (size_t i = 0; evd_models[i]; i++)
 				printf("%-18s %s\n", evd_models[i]->name,
 				       evd_models[i]->summary);
+			return 0;
+		case 'K':
+			config_list_keys(stdout);
 			return 0;
 		case 'h':
 			usage(stdout);

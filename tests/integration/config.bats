@@ -77,7 +77,7 @@ conf() {
 	[ "${lines[3]}" = "evd: $CONF:5: unknown section [bogus] (expected one of: [server], [prefork], [http], [resp], [control], [probes], [log])" ]
 	[ "${lines[4]}" = "evd: $CONF:8: mode: \"0888\" is not a file mode (expected octal 0000..0777, such as 0660)" ]
 	[ "${lines[5]}" = "evd: $CONF:9: expected \"key = value\", a [section] or a comment, got \"just words\"" ]
-	[ "${lines[6]}" = "evd: $CONF:11: level: unknown level \"loud\" (expected one of: debug, info, warning, error)" ]
+	[ "${lines[6]}" = "evd: $CONF:11: level: unknown level \"loud\" (expected one of: error, warning, info, debug)" ]
 	[ "${lines[7]}" = "evd: configuration $CONF has 7 errors: test failed" ]
 }
 
@@ -391,4 +391,24 @@ evd: configuration $CONF is valid" ]
 	run "$EVCTL_BIN" -s "$EVD_SOCK" ping
 	[ "$status" -eq 0 ]
 	evd_stop
+}
+
+@test "evd --list-keys: every key evd -t prints, in its order, with its default and a line of help" {
+	run --separate-stderr "$EVD_BIN" --list-keys
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	keys=$output
+	run --separate-stderr "$EVD_BIN" -t -c /dev/null
+	[ "$status" -eq 0 ]
+	# section.key default, from evd -t's output of the defaults.
+	want=$(awk '/^\[/ { s = substr($0, 2, length($0) - 2) } / = / {
+		v = $0; sub(/^[^=]* = /, "", v); sub(/\t;.*/, "", v)
+		print s "." $1, (v == "" ? "\"\"" : v) }' <<<"$output")
+	got=$(awk '{ printf "%s ", $1; d = substr($0, 26, 18); sub(/ +$/, "", d); print d }' <<<"$keys")
+	diff <(echo "$want") <(echo "$got")
+	# Each line has help after the default.
+	while read -r line; do
+		[ "${#line}" -gt 44 ]
+	done <<<"$keys"
+	[ "$(wc -l <<<"$keys")" -eq "$(grep -c ' = ' <<<"$output")" ]
 }

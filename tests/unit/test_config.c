@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../../daemon/config.h"
+#include "../../daemon/config_int.h"
 #include "../../daemon/model.h"
 #include "../../daemon/proto/proto.h"
 
@@ -230,6 +231,17 @@ static const struct sockaddr_in6 *sin6(const struct listen_addr *la)
 }
 
 /* ---- defaults ----------------------------------------------------------- */
+
+/* Every row of the key table is sound (config_table_check() says what
+ * is not). */
+static void test_key_table(void **state)
+{
+	char why[256] = "";
+
+	(void)state;
+	if (config_table_check(why, sizeof(why)) != 0)
+		fail_msg("%s", why);
+}
 
 static void test_defaults(void **state)
 {
@@ -782,8 +794,8 @@ static void test_err_many_in_one_file(void **state)
 		      "0000..0777, such as 0660)",
 		      "8: expected \"key = value\", a [section] or a comment, "
 		      "got \"oops\"",
-		      "10: level: unknown level \"loud\" (expected one of: debug, "
-		      "info, warning, error)");
+		      "10: level: unknown level \"loud\" (expected one of: error, "
+		      "warning, info, debug)");
 }
 
 static void test_err_too_many(void **state)
@@ -1107,8 +1119,8 @@ static void test_log_level(void **state)
 		assert_int_equal(cfg.log_level, levels[i]);
 	}
 	expect_value_error("log", "level", "warn",
-			   "unknown level \"warn\" (expected one of: debug, info, "
-			   "warning, error)");
+			   "unknown level \"warn\" (expected one of: error, "
+			   "warning, info, debug)");
 }
 
 static void test_pin_workers(void **state)
@@ -1248,7 +1260,7 @@ static void test_set_valid(void **state)
 	assert_int_equal(config_set(&cfg, "log.level=", &errs), -1);
 	assert_int_equal(errs.n, 1);
 	assert_string_equal(errs.msg[0], "-o log.level=: level: unknown level "
-			    "\"\" (expected one of: debug, info, warning, error)");
+			    "\"\" (expected one of: error, warning, info, debug)");
 	assert_string_equal(cfg.model->name, "select");
 	assert_string_equal(cfg.control_socket, "run/x.sock");
 	assert_int_equal(cfg.nlisten, 2);
@@ -1674,7 +1686,7 @@ static void test_probes_syscalls(void **state)
 	static const char *const names[] = { "off", "on", "auto" };
 	struct config cfg;
 	struct config_errors errs;
-	char set[96], out[4096];
+	char set[160], out[4096];
 
 	(void)state;
 	config_defaults(&cfg);
@@ -2158,9 +2170,9 @@ static void test_resp_max_bulk_bytes(void **state)
 	 * its framing. */
 	assert_int_equal(CONFIG_IN_BUFFER - 1024, 15360);
 	expect_value_error("resp", "max_bulk_bytes", "0",
-			   "0 is too small (at least 1)");
+			   "0 is too small (at least 1 byte)");
 	expect_value_error("resp", "max_bulk_bytes", "0k",
-			   "0k is too small (at least 1)");
+			   "0k is too small (at least 1 byte)");
 	expect_value_error("resp", "max_bulk_bytes", "15361",
 			   "15361 is out of range (at most 15360 bytes)");
 	expect_value_error("resp", "max_bulk_bytes", "16k",
@@ -2320,7 +2332,7 @@ static void test_set_new_keys(void **state)
 		"-o http.max_body_bytes=2g: max_body_bytes: \"2g\" is not a size "
 		"(expected bytes, or a number with k or m, such as 64k)",
 		"-o resp.max_bulk_bytes=0: max_bulk_bytes: 0 is too small (at "
-		"least 1)",
+		"least 1 byte)",
 		"-o resp.max_args=0: max_args: 0 is out of range (expected "
 		"1..1024)",
 		"-o http.max_args=3: unknown key \"max_args\" in [http] (expected "
@@ -3017,8 +3029,8 @@ static void test_config_read(void **state)
 			    "not a valid user name (lower-case letters, digits, "
 			    "'_' and '-', not starting with a digit or '-')");
 	assert_string_equal(errs.msg[3], "-o log.level=loud: level: unknown "
-			    "level \"loud\" (expected one of: debug, info, "
-			    "warning, error)");
+			    "level \"loud\" (expected one of: error, warning, "
+			    "info, debug)");
 	/* Errors only in the overrides fail too. */
 	assert_int_equal(unlink(path), 0);
 	write_tmp(path, sizeof(path), text, sizeof(text) - 1);
@@ -3299,6 +3311,7 @@ static void test_parse_listen_one(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_key_table),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_workers_resolved),
 		cmocka_unit_test(test_load_every_key),
