@@ -412,3 +412,28 @@ evd: configuration $CONF is valid" ]
 	done <<<"$keys"
 	[ "$(wc -l <<<"$keys")" -eq "$(grep -c ' = ' <<<"$output")" ]
 }
+
+@test "golden files: evd -t over each conf/tests/*.ini and conf/examples/*.ini prints its .ok, byte for byte" {
+	run "$BATS_TEST_DIRNAME/../golden"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Every case ran: one TAP line each.
+	n=$(ls "$BATS_TEST_DIRNAME"/../../conf/tests/*.ini "$BATS_TEST_DIRNAME"/../../conf/examples/*.ini | wc -l)
+	[ "$(grep -c '^ok ' <<<"$output")" -eq "$n" ]
+	[ "$n" -ge 30 ]
+}
+
+@test "conf/examples: one per model, each valid without a warning and naming its model" {
+	examples=$BATS_TEST_DIRNAME/../../conf/examples
+	mapfile -t models < <("$EVD_BIN" --list-models | awk '{print $1}')
+	[ "${#models[@]}" -ge 12 ]
+	for m in "${models[@]}"; do
+		run --separate-stderr "$EVD_BIN" -t -q -c "$examples/$m.ini"
+		[ "$status" -eq 0 ] || { echo "$m: $stderr"; false; }
+		[ "$stderr" = "" ] || { echo "$m: $stderr"; false; }
+		run --separate-stderr "$EVD_BIN" -t -c "$examples/$m.ini"
+		grep -qx "model = $m	; $examples/$m.ini:[0-9]*" <<<"$output"
+	done
+	# No example for a model that does not exist.
+	[ "$(ls "$examples" | wc -l)" -eq "${#models[@]}" ]
+}
