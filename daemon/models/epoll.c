@@ -46,7 +46,7 @@ static void update(struct loop *lp, struct conn *c, unsigned want)
 		return;
 	}
 	uint32_t ev = interest(want);
-	uint32_t had = (uint32_t)c->model_data;
+	uint32_t had = c->model.events;
 	if (ev != had) {
 		struct epoll_event e = { .events = ev, .data.ptr = c };
 		int op = !ev ? EPOLL_CTL_DEL : !had ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
@@ -55,7 +55,7 @@ static void update(struct loop *lp, struct conn *c, unsigned want)
 			drop(lp, c);
 			return;
 		}
-		c->model_data = ev;
+		c->model.events = ev;
 	}
 	conn_timer_sync(c, &lp->timers, want);
 	conn_list_touch(&lp->conns, c);
@@ -106,7 +106,7 @@ static void on_listener(struct loop *lp, int lfd)
 			conn_close(c);
 			continue;
 		}
-		c->model_data = EPOLLIN;
+		c->model.events = EPOLLIN;
 		timer_init(&c->timer, on_timer, lp);
 		conn_list_add(&lp->conns, c);
 		c->last_active = now_ns();

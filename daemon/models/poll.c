@@ -52,7 +52,7 @@ static void remove_at(struct loop *lp, unsigned i)
 	if (i != last) {
 		lp->pfd[i] = lp->pfd[last];
 		lp->conn[i] = lp->conn[last];
-		lp->conn[i]->model_data = i;
+		lp->conn[i]->model.index = i;
 	}
 }
 
@@ -61,7 +61,7 @@ static void forget(struct conn *c, void *arg)
 	struct loop *lp = arg;
 
 	timer_del(&lp->timers, &c->timer);
-	remove_at(lp, (unsigned)c->model_data);
+	remove_at(lp, c->model.index);
 }
 
 /* Applies what c wants next: new interest, a timer, or close.  A
@@ -69,7 +69,7 @@ static void forget(struct conn *c, void *arg)
  * fd), where a hung-up socket would report POLLHUP without end. */
 static void update(struct loop *lp, struct conn *c, unsigned want)
 {
-	unsigned i = (unsigned)c->model_data;
+	unsigned i = c->model.index;
 
 	if (!want) {
 		forget(c, lp);
@@ -125,7 +125,7 @@ static void on_listener(struct loop *lp, int lfd)
 			continue;
 		lp->pfd[lp->n] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
 		lp->conn[lp->n] = c;
-		c->model_data = lp->n++;
+		c->model.index = lp->n++;
 		timer_init(&c->timer, on_timer, lp);
 		conn_list_add(&lp->conns, c);
 		c->last_active = now_ns();

@@ -29,7 +29,7 @@ static void forget(struct conn *c, void *arg)
 	lp->byfd[c->fd] = NULL;
 }
 
-/* Applies what c wants next (the sets are rebuilt from model_data), a
+/* Applies what c wants next (the sets are rebuilt from model.want), a
  * timer, or close. */
 static void update(struct loop *lp, struct conn *c, unsigned want)
 {
@@ -39,7 +39,7 @@ static void update(struct loop *lp, struct conn *c, unsigned want)
 		conn_close(c);
 		return;
 	}
-	c->model_data = want;
+	c->model.want = want;
 	conn_timer_sync(c, &lp->timers, want);
 	conn_list_touch(&lp->conns, c);
 }
@@ -66,7 +66,7 @@ static void on_listener(struct loop *lp, int lfd)
 			return;
 		if (r == 0)
 			continue;
-		c->model_data = CONN_WANT_READ;
+		c->model.want = CONN_WANT_READ;
 		timer_init(&c->timer, on_timer, lp);
 		lp->byfd[c->fd] = c;
 		conn_list_add(&lp->conns, c);
@@ -125,9 +125,9 @@ static int select_run(struct server *srv)
 				maxfd = srv->lis[i].fd;
 		}
 		for (struct conn *c = lp->conns.head; c; c = c->next) {
-			if (c->model_data & CONN_WANT_READ)
+			if (c->model.want & CONN_WANT_READ)
 				FD_SET(c->fd, &rfds);
-			if (c->model_data & CONN_WANT_WRITE)
+			if (c->model.want & CONN_WANT_WRITE)
 				FD_SET(c->fd, &wfds);
 			if (c->fd > maxfd)
 				maxfd = c->fd;

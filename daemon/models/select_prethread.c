@@ -32,7 +32,7 @@
 
 #define ACCEPT_BATCH 64
 
-/* What the pool decided, in c->model_data when it gives c back. */
+/* What the pool decided, in c->model.verdict when it gives c back. */
 enum verdict {
 	VERDICT_HOLD,	/* wants input: watch it again */
 	VERDICT_CLOSE,	/* finished, failed, or the server stops */
@@ -133,7 +133,7 @@ static void give_back(struct pool *p, struct conn *c, enum verdict v)
 {
 	bool was_empty;
 
-	c->model_data = v;
+	c->model.verdict = v;
 	c->slot = p->mux_slot;
 	pthread_mutex_lock(&p->lock);
 	was_empty = !p->back.head;
@@ -350,18 +350,18 @@ static void on_wake(struct mux *m)
 	pthread_mutex_unlock(&p->lock);
 	for (; c; c = next) {
 		next = c->next;
-		if (c->model_data == VERDICT_HOLD && m->draining &&
+		if (c->model.verdict == VERDICT_HOLD && m->draining &&
 		    !conn_drain(c)) {
 			finish(m, c, false);	/* drained: nothing owed */
-		} else if (c->model_data == VERDICT_HOLD) {
+		} else if (c->model.verdict == VERDICT_HOLD) {
 			mux_hold(m, c);
-		} else if (c->model_data == VERDICT_WAIT) {
+		} else if (c->model.verdict == VERDICT_WAIT) {
 			/* Watched by its timer only (build_set skips held
 			 * connections); the idle timeout spares it. */
 			mux_hold(m, c);
 			timer_add(&m->timers, &c->timer, c->hold_until);
 		} else
-			finish(m, c, c->model_data == VERDICT_IDLE);
+			finish(m, c, c->model.verdict == VERDICT_IDLE);
 	}
 }
 
@@ -474,7 +474,7 @@ static void close_all(struct mux *m)
 	while ((c = connq_pop(&p->work)))
 		finish(m, c, false);
 	while ((c = connq_pop(&p->back)))
-		finish(m, c, c->model_data == VERDICT_IDLE);
+		finish(m, c, c->model.verdict == VERDICT_IDLE);
 	while ((c = m->idle.head)) {
 		mux_drop(m, c);
 		finish(m, c, false);

@@ -85,7 +85,7 @@ struct pbuf {
 	int next;	/* next queued buffer id, -1 at the tail */
 };
 
-/* The model's side of a connection (c->model_data points to it). */
+/* The model's side of a connection (c->model.uring points to it). */
 struct uconn {
 	struct conn *c;
 	unsigned inflight;	/* operations whose final CQE is due */
@@ -150,7 +150,7 @@ static inline char *pbuf_addr(const struct loop *lp, unsigned bid)
 
 static inline struct uconn *uconn_of(const struct conn *c)
 {
-	return (struct uconn *)(uintptr_t)c->model_data;
+	return c->model.uring;
 }
 
 /* The connection takes no more input, ever. */
@@ -498,7 +498,7 @@ static void new_conn(struct loop *lp, int fd)
 	uc->c = c;
 	uc->hold_head = uc->hold_tail = -1;
 	timer_init(&c->timer, on_delay, lp);
-	c->model_data = (long)(uintptr_t)uc;
+	c->model.uring = uc;
 	conn_list_add(&lp->conns, c);
 	if (server_draining(srv))
 		conn_drain(c);
