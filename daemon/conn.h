@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include "buf.h"
 #include "config.h"
@@ -19,6 +20,7 @@ struct stats_slot;
 struct evd_proto;
 struct async;
 struct uconn;
+struct conn;
 
 /* What a model keeps in each connection: each model uses its own member
  * (and only its own), so the compiler checks every use's type. */
@@ -29,7 +31,10 @@ union conn_model {
 	unsigned want;		/* select: the CONN_WANT_* bits it waits for */
 	struct async *loop;	/* async, reuseport: the loop that owns it */
 	struct uconn *uring;	/* uring: the model's side of it */
-	unsigned verdict;	/* select-prethread: the pool's enum verdict */
+	struct {		/* select-prethread: */
+		unsigned verdict;		/* the pool's (enum verdict) */
+		STAILQ_ENTRY(conn) queue;	/* the mux <-> pool queues */
+	} sp;
 };
 
 #define CONN_IN_SIZE CONFIG_IN_BUFFER

@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -103,8 +104,8 @@ struct uconn {
 	unsigned nheld;
 	char *own;		/* single-shot recv buffer, on first use */
 	uint32_t own_off, own_len;
-	struct uconn *dirty_next;
-	struct uconn *prev, *next;	/* the closing list */
+	SLIST_ENTRY(uconn) dirty_link;		/* the loop's dirty list */
+	LIST_ENTRY(uconn) closing_link;		/* the loop's closing list */
 };
 
 struct loop {
@@ -134,8 +135,8 @@ struct loop {
 
 	struct conn_list conns;	/* live connections, oldest activity first */
 	struct timer_heap timers;	/* delayed responses */
-	struct uconn *closing;	/* waiting for their last CQEs */
-	struct uconn *dirty;	/* to service after this batch of CQEs */
+	LIST_HEAD(, uconn) closing;	/* waiting for their last CQEs */
+	SLIST_HEAD(, uconn) dirty;	/* to service after this batch of CQEs */
 };
 
 static inline uint64_t ud_make(const struct uconn *uc, enum tag t)
@@ -165,8 +166,7 @@ static void mark_dirty(struct loop *lp, struct uconn *uc)
 	if (uc->dirty || uc->closing)
 		return;
 	uc->dirty = true;
-	uc->dirty_next = lp->dirty;
-	lp->dirty = uc;
+	SLIST_INSERT_HEAD(&lp->dirty, uc, dirty_link);
 }
 
 /* ---- submission ---------------------------------------------------------- */
@@ -388,29 +388,10 @@ static void feed(struct loop *lp, struct uconn *uc)
 	}
 }
 
-static void closing_add(struct loop *lp, struct uconn *uc)
-{
-	uc->prev = NULL;
-	uc->next = lp->closing;
-	if (lp->closing)
-		lp->closing->prev = uc;
-	lp->closing = uc;
-}
-
-static void closing_del(struct loop *lp, struct uconn *uc)
-{
-	if (uc->prev)
-		uc->prev->next = uc->next;
-	else
-		lp->closing = uc->next;
-	if (uc->next)
-		uc->next->prev = uc->prev;
-}
-
 /* The last CQE is in: close the socket and free everything. */
 static void finish_close(struct loop *lp, struct uconn *uc)
 {
-	closing_del(lp, uc);
+	LIST_REMOVE(uc, closing_link);
 	if (uc->idle)
 		conn_close_idle(uc->c);
 	else
@@ -425,7 +406,7 @@ static void begin_close(struct loop *lp, struct uconn *uc)
 	timer_del(&lp->timers, &uc->c->timer);
 	uc->closing = true;
 	conn_list_del(&lp->conns, uc->c);
-	closing_add(lp, uc);
+	LIST_INSERT_HEAD(&lp->closing, uc, closing_link);
 	hold_drop(lp, uc);
 	if (uc->recv_armed && !uc->recv_cancelled) {
 		cancel(lp, ud_make(uc, TAG_RECV));
@@ -712,9 +693,10 @@ static void on_cqe(struct loop *lp, const struct io_uring_cqe *cqe)
 /* Services every connection touched since the last call, once. */
 static void service_dirty(struct loop *lp)
 {
-	while (lp->dirty) {
-		struct uconn *uc = lp->dirty;
-		lp->dirty = uc->dirty_next;
+	struct uconn *uc;
+
+	while ((uc = SLIST_FIRST(&lp->dirty))) {
+		SLIST_REMOVE_HEAD(&lp->dirty, dirty_link);
 		uc->dirty = false;
 		if (!uc->closing)
 			service(lp, uc);
