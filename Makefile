@@ -2,9 +2,12 @@
 #
 #   make            build evd and evctl (./evd, ./evctl)
 #   make run        install missing build dependencies, build, run evd in the
-#                   foreground with conf/evd.ini (control socket ./run/evd.sock)
-#   make test       unit tests (ASan+UBSan) and integration tests; the last
+#                   foreground with conf/evd.ini (control socket ./run/evd.sock);
+#                   PORT=, MODEL=, PROTOCOL= override those keys
+#   make test       installs what the tests need (packaging/deps.sh --test),
+#                   unit tests (ASan+UBSan) and integration tests; the last
 #                   line reads "N passed, N failed"
+#   make test-busy  make test with stress-ng --cpu 2 running beside it
 #   make fuzz       each libFuzzer target (HTTP, RESP, control lines) for
 #                   FUZZ_TIME seconds (default 30) on a copy of its corpus
 #   make clean      remove build products
@@ -36,7 +39,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 .SECONDEXPANSION:
-.PHONY: all run test unit integration clean deps fuzz
+.PHONY: all run test test-busy test-run unit integration clean deps deps-test fuzz
 
 LIB_SRCS := daemon/config.c daemon/config_file.c daemon/config_values.c \
             daemon/log.c daemon/stats.c daemon/server.c \
@@ -99,8 +102,9 @@ FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 30
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=undefined -D_GNU_SOURCE -std=gnu11 -Idaemon
-FUZZ_http  := tests/fuzz/fuzz_http.c daemon/proto/http.c daemon/proto/http_parse.c
-FUZZ_resp  := tests/fuzz/fuzz_resp.c daemon/proto/resp.c
+FUZZ_http  := tests/fuzz/fuzz_http.c daemon/proto/http.c daemon/proto/http_parse.c \
+              daemon/proto/http_chunked.c tests/fuzz/http_parse_scalar.c
+FUZZ_resp  := tests/fuzz/fuzz_resp.c daemon/proto/resp.c daemon/proto/resp_parse.c
 FUZZ_ctl   := tests/fuzz/fuzz_ctl.c daemon/ctl_parse.c
 FUZZERS    := http resp ctl
 
@@ -123,18 +127,30 @@ fuzz: $(foreach f,$(FUZZERS),$(BUILD)/fuzz/fuzz_$(f))
 		grep -E '^stat::number_of_executed_units|^Done' $(BUILD)/fuzz/fuzz_$$f.log | tr '\n' ' '; echo; \
 	done
 
+# Build and run dependencies only; the tests' own come with make test.
 deps:
 	$(Q)packaging/deps.sh
 
+deps-test:
+	$(Q)packaging/deps.sh --test
+
+# make run [PORT=7777] [MODEL=epoll] [PROTOCOL=echo]: conf/evd.ini with
+# those keys overridden, the control socket at ./run/evd.sock.
+RUN_OPTS = $(if $(PORT),-o server.listen=127.0.0.1:$(PORT)) \
+           $(if $(MODEL),-o server.model=$(MODEL)) \
+           $(if $(PROTOCOL),-o server.protocol=$(PROTOCOL))
 run: deps all
 	$(Q)mkdir -p run
-	./evd -c conf/evd.ini -o control.socket=run/evd.sock
+	./evd -c conf/evd.ini -o control.socket=run/evd.sock $(strip $(RUN_OPTS))
 
 # As root, make test also runs the end-to-end suite on systemd (tests/system:
 # the .deb, rebuilt when stale, booted in systemd-nspawn); SYSTEM=0 leaves
 # it out.  One tests/run, so "N passed, N failed" is the last line.
 SYSTEM ?= 1
-test: all $(UNIT_BINS) $(TOOL_BINS)
+test: deps-test
+	+$(Q)$(MAKE) --no-print-directory test-run
+
+test-run: all $(UNIT_BINS) $(TOOL_BINS)
 	$(Q)if [ "$(SYSTEM)" != 0 ] && [ "$$(id -u)" -eq 0 ]; then \
 		{ test -f $(DEB) -a $(DEB) -nt $(BINDIR)/evd || \
 		  $(MAKE) --no-print-directory deb; } && \
@@ -144,6 +160,15 @@ test: all $(UNIT_BINS) $(TOOL_BINS)
 		echo "# system tests left out: $$( [ "$(SYSTEM)" = 0 ] && echo SYSTEM=0 || echo 'they need root (systemd-nspawn)')"; \
 		BUILD=$(BUILD) BINDIR=$(BINDIR) tests/run unit integration; \
 	fi
+
+# make test with stress-ng --cpu 2 beside it the whole time: a test states
+# a property, never a speed, so a busy machine must not fail it.  The
+# stressor stops with the run, whatever its outcome.
+test-busy: deps-test
+	$(Q)stress-ng --cpu 2 --timeout 7200s --quiet & busy=$$!; \
+	trap 'kill $$busy 2>/dev/null; wait $$busy 2>/dev/null' EXIT INT TERM; \
+	echo "# test-busy: stress-ng --cpu 2 (pid $$busy) runs beside the suite"; \
+	$(MAKE) --no-print-directory test-run
 
 unit: $(UNIT_BINS)
 	$(Q)BUILD=$(BUILD) BINDIR=$(BINDIR) tests/run unit

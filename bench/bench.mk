@@ -22,3 +22,6 @@ $(BINDIR)/evbench: $(call obj,$(EVBENCH_SRCS))
 
 $(BUILD)/tests/test_evbench_hist: $(call aobj,bench/report.c bench/opts.c)
 $(BUILD)/tests/test_evbench_reqs: $(call aobj,bench/reqs.c bench/opts.c)
+
+# Instructions per request and per parsed byte (make bench-instr).
+-include bench/instr.mk

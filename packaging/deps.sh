@@ -1,22 +1,53 @@
 #!/bin/sh
-# Installs what evd needs to build and test, from Debian 12's packages.
-# Idempotent and quiet when everything is already installed.
+# Installs what evd needs, from Debian 12's packages, in groups, so that a
+# newcomer who only wants to build and run evd does not pull the test,
+# packaging and benchmark toolchains.  Idempotent, and quiet when every
+# package of the chosen groups is installed.
 #
-# usage: packaging/deps.sh [--bench]
-#   --bench   also the load tools and servers for the comparisons
+# usage: packaging/deps.sh [--test] [--package] [--bench] [--all] [--list]
+#   (none)     build and run: compiler, liburing, libsystemd,
+#              libbpf + bpftool + clang for the probes (about 60 packages
+#              on a minimal Debian 12)
+#   --test     what `make test` needs besides: cmocka, bats, jq, socat,
+#              curl, ab, h2load, wrk, redis-cli, valgrind, perf, strace,
+#              clang's fuzzer runtime, universal-ctags (tests/shape),
+#              debootstrap and systemd-nspawn for the end-to-end suite
+#   --package  make deb: debhelper, dpkg-dev, fakeroot, lintian
+#   --bench    make bench: nginx, redis-server, gnuplot
+#   --all      every group (what .ci/run installs)
+#   --list     print the packages of the chosen groups, install nothing
 set -eu
 
-pkgs="gcc make pkg-config libcmocka-dev liburing-dev libsystemd-dev
-      clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
-      bats jq socat procps iproute2 strace linux-perf valgrind universal-ctags
-      redis-tools curl apache2-utils nghttp2-client wrk
-      debhelper dpkg-dev fakeroot lintian debootstrap systemd-container"
-case "${1:-}" in
---bench) pkgs="$pkgs wrk redis-tools redis-server nginx-light gnuplot-nox" ;;
-"") ;;
--h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-*) echo "deps.sh: unknown option '$1' (expected --bench)" >&2; exit 2 ;;
-esac
+build="gcc make pkg-config liburing-dev libsystemd-dev
+       clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev"
+test="libcmocka-dev libclang-rt-14-dev bats jq socat procps iproute2 strace
+      linux-perf valgrind redis-tools curl apache2-utils nghttp2-client wrk
+      debootstrap systemd-container stress-ng universal-ctags"
+package="debhelper dpkg-dev fakeroot lintian"
+bench="wrk redis-tools redis-server nginx-light gnuplot-nox jq"
+
+pkgs=$build
+list=0
+for opt in "$@"; do
+	case $opt in
+	--test) pkgs="$pkgs $test" ;;
+	--package) pkgs="$pkgs $package" ;;
+	--bench) pkgs="$pkgs $bench" ;;
+	--all) pkgs="$pkgs $test $package $bench" ;;
+	--list) list=1 ;;
+	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*)
+		echo "deps.sh: unknown option '$opt' (expected --test, --package, --bench, --all or --list)" >&2
+		exit 2
+		;;
+	esac
+done
+# One line per package, each once.
+pkgs=$(printf '%s\n' $pkgs | sort -u)
+if [ "$list" = 1 ]; then
+	printf '%s\n' "$pkgs"
+	exit 0
+fi
 
 missing=
 for p in $pkgs; do

@@ -74,7 +74,7 @@ install: all
 # lintian's tags are printed, never fatal.
 deb:
 	$(Q)command -v dpkg-buildpackage >/dev/null || \
-		{ echo "deb: dpkg-buildpackage missing: run packaging/deps.sh" >&2; exit 1; }
+		{ echo "deb: dpkg-buildpackage missing: run packaging/deps.sh --package" >&2; exit 1; }
 	$(Q)echo "deb: dpkg-buildpackage -us -uc -b (log: deb.log)"
 	$(Q)dpkg-buildpackage -us -uc -b >deb.log 2>&1 || \
 		{ tail -30 deb.log >&2; \

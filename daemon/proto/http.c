@@ -148,8 +148,9 @@ unsigned long http_date_formats(void)
 	return date_count;
 }
 
-/* This second's Date value, HTTP_DATE_LEN bytes. */
-static const char *date_now(void)
+/* Reads the clock (once per feed() call) and formats the Date when the
+ * second changed. */
+static void date_tick(void)
 {
 	time_t now = http_clock();
 
@@ -159,7 +160,6 @@ static const char *date_now(void)
 		date_valid = true;
 		date_count++;
 	}
-	return date_text;
 }
 
 /* ---- responses ------------------------------------------------------------ */
@@ -254,14 +254,79 @@ static size_t reply_pieces(const struct reply *r, const char *date,
 	return n;
 }
 
-static size_t reply_size(const struct reply *r)
+/*
+ * Response heads (status line to the empty line), built from their pieces
+ * once per second and kind and kept per thread: a response is then two
+ * copies, head and body.  One slot per (200, 404, 405, other status) and
+ * Connection header; "other" holds the last one built.
+ */
+#define HEAD_MAX 320
+#define HEAD_ROWS 4
+
+struct head {
+	time_t sec;		/* the Date's second */
+	uint64_t key;		/* head_key(); 0: empty */
+	size_t len;
+	char text[HEAD_MAX];
+};
+
+static __thread struct head heads[HEAD_ROWS * 3];
+
+/* What a head depends on, besides the second: never 0. */
+static uint64_t head_key(const struct reply *r)
+{
+	uint64_t clen = r->body_len + r->body_nl;
+
+	return clen << 16 | (uint64_t)r->status << 4 | (uint64_t)r->allow << 2 |
+	       r->conn_hdr;
+}
+
+/* Builds r's head in h for this second. */
+static __attribute__((noinline)) void head_build(struct head *h,
+						 const struct reply *r)
 {
 	struct piece v[REPLY_PIECES];
+	struct reply head = *r;
 	char digits[24];
-	size_t total;
+	size_t total, n;
 
-	reply_pieces(r, date_now(), digits, v, &total);
-	return total;
+	head.head_only = true;
+	n = reply_pieces(&head, date_text, digits, v, &total);
+	h->sec = date_sec;
+	h->key = head_key(r);
+	h->len = 0;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(h->text + h->len, v[i].p, v[i].n);
+		h->len += v[i].n;
+	}
+}
+
+/* The head of r, built if this second's is not cached yet. */
+static inline const struct head *head_of(const struct reply *r)
+{
+	unsigned row = r->status == 200 ? 0 : r->status == 404 ? 1 :
+		       r->status == 405 ? 2 : 3;
+	struct head *h = &heads[row * 3 + r->conn_hdr];
+
+	if (h->key != head_key(r) || h->sec != date_sec)
+		head_build(h, r);
+	return h;
+}
+
+/* The longest head: the longest status line, Content-Length of 20 digits,
+ * Allow and Connection: keep-alive. */
+_Static_assert(sizeof("HTTP/1.1 431 Request Header Fields Too Large\r\n"
+		      "Server: evd/" EVD_VERSION "\r\nDate: \r\n"
+		      "Content-Length: 18446744073709551615\r\n"
+		      "Content-Type: text/plain\r\nAllow: GET, HEAD\r\n"
+		      "Connection: keep-alive\r\n\r\n") + HTTP_DATE_LEN <=
+	       HEAD_MAX, "HEAD_MAX holds every head");
+
+static size_t reply_size(const struct reply *r)
+{
+	size_t body = r->head_only ? 0 : r->body_len + r->body_nl;
+
+	return head_of(r)->len + body;
 }
 
 /*
@@ -269,21 +334,24 @@ static size_t reply_size(const struct reply *r)
  * nothing happens and it returns false.  base is out->len when feed()
  * started.
  */
-static bool emit(struct http_state *st, struct buf *out, const struct reply *r,
-		 struct proto_result *res, size_t base)
+static inline __attribute__((always_inline)) bool
+emit(struct http_state *st, struct buf *out, const struct reply *r,
+     struct proto_result *res, size_t base)
 {
-	struct piece v[REPLY_PIECES];
-	char digits[24];
-	size_t total;
-	size_t n = reply_pieces(r, date_now(), digits, v, &total);
+	const struct head *h = head_of(r);
+	size_t body = r->head_only ? 0 : r->body_len + r->body_nl;
 
-	if (buf_space(out) < total)
+	if (buf_space(out) < h->len + body)
 		return false;
 	size_t off = out->len - base;
-	for (size_t i = 0; i < n; i++)
-		buf_append(out, v[i].p, v[i].n);
+	buf_append(out, h->text, h->len);
+	if (body) {
+		buf_append(out, r->body, r->body_len);
+		if (r->body_nl)
+			out->data[out->len++] = '\n';
+	}
 	res->requests++;
-	res->replies[REPLY_HTTP_1XX + r->status / 100 - 1]++;
+	proto_count(res, (enum proto_reply)(REPLY_HTTP_1XX + r->status / 100 - 1));
 	if (r->error)
 		res->error = true;
 	if (r->delay_ms) {
@@ -326,15 +394,20 @@ static void error_reply(const struct http_state *st, enum http_err err,
 		      r);
 }
 
-static bool is_method(const struct http_request *req, const char *m)
+static bool is_get(const struct http_request *req)
 {
-	return req->method && req->method_len == strlen(m) &&
-	       memcmp(req->method, m, req->method_len) == 0;
+	return req->method_len == 3 && memcmp(req->method, "GET", 3) == 0;
+}
+
+static bool is_head(const struct http_request *req)
+{
+	return req->method_len == 4 && memcmp(req->method, "HEAD", 4) == 0;
 }
 
 /*
  * The path of an origin-form ("/a?b") or absolute-form ("http://h/a?b")
- * target, query included.  Returns false for any other form.
+ * target, query included.  Returns false for any other form, and for an
+ * absolute-form with userinfo.
  */
 static bool target_path(const char *t, size_t n, const char **path,
 			size_t *len)
@@ -355,7 +428,8 @@ static bool target_path(const char *t, size_t n, const char **path,
 	const char *host = p;
 	while (p < end && *p != '/' && *p != '?')
 		p++;
-	if (p == host)
+	/* userinfo ("user@host") is refused (RFC 9110 4.2.4). */
+	if (p == host || memchr(host, '@', (size_t)(p - host)))
 		return false;
 	if (p == end || *p == '?') {
 		*path = "/";
@@ -396,13 +470,13 @@ static void route(const struct http_state *st, const struct http_request *req,
 		  struct reply *r)
 {
 	static const char delay_prefix[] = "/delay/";
-	bool head = is_method(req, "HEAD");
+	bool head = is_head(req);
 	const char *path;
 	size_t n;
 
 	*r = (struct reply){ .status = 200, .head_only = head,
 			     .delay_ms = st->delay_ms };
-	if (!head && !is_method(req, "GET")) {
+	if (!head && !is_get(req)) {
 		r->status = 405;
 		r->allow = true;
 		SET_TEXT(r, "method not allowed\n");
@@ -412,7 +486,7 @@ static void route(const struct http_state *st, const struct http_request *req,
 		error_reply(st, HTTP_ERR_TARGET, head, r);
 		return;
 	}
-	const char *q = memchr(path, '?', n);
+	const char *q = n > 1 ? memchr(path, '?', n) : NULL;
 	if (q)
 		n = (size_t)(q - path);
 	if (n == 1) {
@@ -495,15 +569,11 @@ static bool on_head(struct http_state *st, const char *in, size_t len,
 	struct reply r;
 	size_t at = *pos;
 
-	/* Empty lines before a request line are ignored (RFC 9112 2.2). */
-	while (req->parsed == 0 && at < len) {
-		if (in[at] == '\n')
-			at++;
-		else if (in[at] == '\r' && at + 1 < len && in[at + 1] == '\n')
-			at += 2;
-		else
-			break;
-	}
+	/* Empty lines (CRLF) before a request line are ignored (RFC 9112
+	 * 2.2); a bare LF is refused there too, by the parser. */
+	while (req->parsed == 0 && at + 1 < len && in[at] == '\r' &&
+	       in[at + 1] == '\n')
+		at += 2;
 	*pos = at;
 	if (at == len || (in[at] == '\r' && at + 1 == len))
 		return true;
@@ -512,7 +582,7 @@ static bool on_head(struct http_state *st, const char *in, size_t len,
 	if (n == -2)
 		return true;
 	if (n == -1) {
-		error_reply(st, req->err, is_method(req, "HEAD"), &r);
+		error_reply(st, req->err, req->method && is_head(req), &r);
 		emit(st, out, &r, res, base);
 		return true;
 	}
@@ -539,7 +609,7 @@ static bool on_head(struct http_state *st, const char *in, size_t len,
 		if (buf_space(out) < sizeof(CONTINUE) - 1)
 			return true;
 		buf_append(out, CONTINUE, sizeof(CONTINUE) - 1);
-		res->replies[REPLY_HTTP_1XX]++;
+		proto_count(res, REPLY_HTTP_1XX);
 	}
 	st->pending = r;
 	st->pending_len = reply_size(&r);
@@ -606,6 +676,7 @@ static size_t http_feed(void *state, const char *in, size_t len,
 	size_t base = out->len, pos = 0;
 	bool stop = false;
 
+	date_tick();
 	while (!stop && st->phase != PH_CLOSED && pos < len) {
 		switch (st->phase) {
 		case PH_HEAD:

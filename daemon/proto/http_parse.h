@@ -38,6 +38,7 @@ enum http_err {
 	HTTP_ERR_TOO_MANY_HEADERS,	/* more than max_headers fields */
 	HTTP_ERR_NUL,			/* a NUL byte in a field */
 	HTTP_ERR_BARE_CR,		/* CR not followed by LF */
+	HTTP_ERR_BARE_LF,		/* LF not preceded by CR */
 	HTTP_ERR_CTL,			/* another control byte in a field value */
 	HTTP_ERR_OBS_FOLD,		/* a field line starting with SP or HT */
 	HTTP_ERR_FIELD_NAME_WS,		/* whitespace between name and colon */
@@ -46,16 +47,17 @@ enum http_err {
 	HTTP_ERR_CL_INVALID,		/* Content-Length not 1*DIGIT */
 	HTTP_ERR_CL_LIST,		/* Content-Length: 5, 5 */
 	HTTP_ERR_CL_OVERFLOW,		/* Content-Length over 2^64 - 1 */
-	HTTP_ERR_CL_CONFLICT,		/* two Content-Lengths that differ */
+	HTTP_ERR_CL_DUP,		/* more than one Content-Length */
 	HTTP_ERR_CL_AND_TE,		/* Content-Length and Transfer-Encoding */
 	HTTP_ERR_TE_UNSUPPORTED,	/* Transfer-Encoding other than chunked */
 	HTTP_ERR_TE_HTTP10,		/* Transfer-Encoding in HTTP/1.0 */
 	HTTP_ERR_HOST_MISSING,		/* HTTP/1.1 without Host */
 	HTTP_ERR_HOST_DUP,		/* more than one Host */
+	HTTP_ERR_HOST_INVALID,		/* Host not uri-host [ ":" port ] */
 	HTTP_ERR_BODY_TOO_LARGE,	/* body over max_body_bytes */
 	HTTP_ERR_CHUNK_SIZE,		/* a chunk-size line that is not hex */
 	HTTP_ERR_CHUNK_OVERFLOW,	/* a chunk size over 2^64 - 1 */
-	HTTP_ERR_CHUNK_EXT,		/* a control byte in a chunk extension */
+	HTTP_ERR_CHUNK_EXT,		/* a chunk extension off its grammar */
 	HTTP_ERR_CHUNK_LINE_TOO_LONG,	/* over HTTP_CHUNK_LINE_MAX */
 	HTTP_ERR_CHUNK_CRLF,		/* chunk framing without its CRLF */
 	HTTP_ERR_MAX
@@ -100,7 +102,9 @@ void http_request_init(struct http_request *req);
  * needed, or -1 with req->err set.  No more than lim->max_head_bytes are
  * read: a head that does not end within them is HTTP_ERR_HEAD_TOO_LARGE, or
  * HTTP_ERR_REQUEST_LINE_TOO_LONG if its first line does not end either.
- * A line ends with CRLF or a bare LF (RFC 9112 2.2).
+ * A line ends with CRLF only: a bare LF is HTTP_ERR_BARE_LF (RFC 9112 2.2
+ * lets a recipient accept it; a front proxy that does not would frame the
+ * request differently).
  */
 ssize_t http_parse_request(const char *buf, size_t len,
 			   const struct http_limits *lim,
@@ -123,8 +127,8 @@ void http_chunked_init(struct http_chunked *d);
  * and returns 1 once the last chunk and trailer section ended (*consumed
  * stops right after them), -2 when all of buf was consumed and more is
  * needed, or -1 with d->err set, *consumed stopping before the byte at
- * fault (calling again reports the same error).  Chunk framing needs CRLF;
- * trailer fields, like header fields, may end with a bare LF.  Data over
+ * fault (calling again reports the same error).  Every line ends with
+ * CRLF; chunk extensions follow RFC 9112 7.1.1's grammar.  Data over
  * lim->max_body_bytes is HTTP_ERR_BODY_TOO_LARGE, trailers over
  * lim->max_head_bytes or lim->max_headers are refused like a head.
  */

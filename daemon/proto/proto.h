@@ -42,7 +42,17 @@ struct proto_result {
 	uint32_t delay_ms;
 	size_t delay_off;
 	unsigned replies[PROTO_REPLY_MAX];	/* responses appended, by kind */
+	uint32_t kinds;		/* bit k set when replies[k] is not 0 */
 };
+
+_Static_assert(PROTO_REPLY_MAX <= 32, "kinds has a bit per reply kind");
+
+/* Counts one response of kind k in res (replies and kinds together). */
+static inline void proto_count(struct proto_result *res, enum proto_reply k)
+{
+	res->replies[k]++;
+	res->kinds |= 1u << k;
+}
 
 struct evd_proto {
 	const char *name;

@@ -2,15 +2,17 @@
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
  *         -std=gnu11 -Idaemon tests/fuzz/fuzz_http.c daemon/proto/http.c \
- *         daemon/proto/http_parse.c -o fuzz_http
+ *         daemon/proto/http_parse.c daemon/proto/http_chunked.c \
+ *         tests/fuzz/http_parse_scalar.c -o fuzz_http
  *   ./fuzz_http -max_total_time=120 corpus-copy/
  *
  * The first bytes of an input set the limits, the output capacity and how
  * the rest is split into reads; the rest is what a client sends.  Besides
  * "never crash", it checks that
  *  - the parser never claims more than it was given or than the limit,
- *    gives the same answer when called again, and the same answer when a
- *    head arrives in two pieces (resuming) as in one;
+ *    gives the same answer when called again, the same answer when a head
+ *    arrives in two pieces (resuming) as in one, and the same answer as
+ *    the parser built without its SSE2 scans;
  *  - the chunked decoder gives the same result byte by byte as at once;
  *  - feed() consumes at most its input, never writes past out's capacity,
  *    reports delay offsets inside what it wrote, and produces exactly the
@@ -28,6 +30,10 @@
 #include "proto/proto.h"
 
 extern const struct evd_proto evd_proto_http;
+/* tests/fuzz/http_parse_scalar.c: the parser without SSE2. */
+ssize_t http_parse_request_scalar(const char *buf, size_t len,
+				  const struct http_limits *lim,
+				  struct http_request *req);
 
 #define CHECK(x) do { \
 	if (!(x)) { \
@@ -92,6 +98,13 @@ static void check_parser(const char *d, size_t n,
 	again = a;
 	CHECK(http_parse_request(d, n, lim, &again) == r);
 	same_request(&a, &again, r);
+
+	/* The byte-at-a-time scans agree with the SSE2 ones. */
+	struct http_request s;
+	http_request_init(&s);
+	CHECK(http_parse_request_scalar(d, n, lim, &s) == r);
+	same_request(&a, &s, r);
+	CHECK(s.parsed == a.parsed);
 
 	/* In two pieces: a prefix first, then all of it. */
 	if (split > n)
@@ -192,6 +205,9 @@ static void run_proto(const struct config *cfg, const char *d, size_t n,
 							 &out, &res);
 
 			CHECK(got <= avail);
+			for (int k = 0; k < PROTO_REPLY_MAX; k++)
+				CHECK(!!(res.kinds & 1u << k) ==
+				      (res.replies[k] != 0));
 			CHECK(out.len <= out.cap && out.len >= before);
 			size_t made = out.len - before;
 			if (res.delay_ms) {

@@ -146,8 +146,10 @@ static void run(const void *state, const char *in, size_t len, size_t cut,
 			for (size_t i = out.len; i < out.cap && i < got + 1024; i++)
 				CHECK(mem[i] == FREE_BYTE);
 			unsigned replies = check_replies(mem, got, kinds);
-			for (int k = 0; k < PROTO_REPLY_MAX; k++)
+			for (int k = 0; k < PROTO_REPLY_MAX; k++) {
 				CHECK(res.replies[k] == kinds[k]);
+				CHECK(!!(res.kinds & 1u << k) == (kinds[k] != 0));
+			}
 			CHECK(res.requests == replies - (res.error ? 1 : 0));
 			CHECK(!res.error || res.close);
 			CHECK(res.partial == (!res.close && n < avail));

@@ -123,16 +123,14 @@ teardown() {
 	curl -s -i "http://127.0.0.1:$EVD_PORT/delay/1500" >"$out" 2>&1 &
 	cpid=$!
 	wait_stat connections_active 1
-	start=$(date +%s%N)
 	evd_stop
-	took=$((($(date +%s%N) - start) / 1000000))
 	wait "$cpid"
 	cat "$out"
 	[ "$(head -1 "$out" | tr -d '\r')" = "HTTP/1.1 200 OK" ]
 	[ "$(tail -1 "$out")" = "Hello, World!" ]
-	# evd waited for the reply (1.5 s from the request), not for 10 s.
-	[ "$took" -lt 5000 ]
+	# evd stopped once the reply was out, not at drain_timeout (10 s).
 	grep -q 'SIGTERM: draining' "$EVD_LOG"
+	! grep -q 'drain_timeout .* is over' "$EVD_LOG"
 }
 
 @test "$MODEL: SIGTERM: a request longer than drain_timeout is cut at the deadline; exit 0" {
@@ -148,7 +146,9 @@ teardown() {
 	# curl: empty reply (52) or reset (56); no response bytes.
 	[ "$status" -eq 52 ] || [ "$status" -eq 56 ]
 	[ ! -s "$out" ]
-	[ "$took" -ge 300 ] && [ "$took" -lt 5000 ]
+	# Cut at drain_timeout: never before it, and long before the
+	# request's own 20 s were over.
+	[ "$took" -ge 300 ] && [ "$took" -lt 15000 ]
 	grep -q 'drain_timeout (300 ms) is over: closing the 1 connection still open' "$EVD_LOG"
 }
 
@@ -512,6 +512,63 @@ http_conc() {
 	evd_stop
 }
 
+# http_exchange BYTES: sends BYTES (printf %b escapes) on one connection and
+# prints what came back until evd closed it (or 5 s after the input ended).
+http_exchange() {
+	printf '%b' "$1" | timeout 10 socat -t 5 - "TCP:127.0.0.1:$EVD_PORT"
+}
+
+# http_refused BYTES TEXT: evd answers BYTES, then a well-formed request on
+# the same connection, with exactly one response, 400 with body TEXT, and
+# closes.
+http_refused() {
+	local out
+	out=$(http_exchange "$1GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+	echo "sent: $1" >&2
+	echo "got: $out" >&2
+	[ "$(head -1 <<<"$out")" = $'HTTP/1.1 400 Bad Request\r' ]
+	[ "$(grep -c '^HTTP/1.1 ' <<<"$out")" -eq 1 ]
+	grep -qx $'Connection: close\r' <<<"$out"
+	[ "$(tail -1 <<<"$out")" = "$2" ]
+}
+
+@test "$MODEL: http: framing is strict where a front proxy could disagree (bare LF, chunk extensions, Host, Content-Length); Expect: 100-continue in any case" {
+	evd_start server.protocol=http
+	# A bare LF ends no line: "Dummy: x\nContent-Length: 23" is one field
+	# to a proxy that splits on CRLF only.
+	http_refused 'GET / HTTP/1.1\r\nHost: a\r\nDummy: x\nContent-Length: 23\r\n\r\n' 'bare LF'
+	http_refused 'GET / HTTP/1.1\nHost: a\n\n' 'bare LF'
+	http_refused 'GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: y\n\r\n' 'bare LF'
+	# Chunk extensions follow the grammar.
+	http_refused 'GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a b\r\nx\r\n0\r\n\r\n' 'invalid chunk extension'
+	http_refused 'GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a="x\r\nx\r\n0\r\n\r\n' 'invalid chunk extension'
+	http_refused 'GET / HTTP/1.1\r\nHost: a/b\r\n\r\n' 'invalid Host'
+	http_refused 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx' 'more than one Content-Length'
+	http_refused 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 01\r\n\r\nx' 'invalid Content-Length'
+	# What the grammar allows still works, pipelined.
+	out=$(http_exchange 'GET / HTTP/1.1\r\nHost: [::1]:80\r\nTransfer-Encoding: chunked\r\n\r\n1 ; a = "q \\" ;" ; b\r\nx\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+	# (The 200's body has no newline: the next status line follows it.)
+	[ "$(grep -o 'HTTP/1.1 200 OK' <<<"$out" | wc -l)" -eq 2 ]
+	# Expect: 100-continue, any case: the 100 comes before the body is sent.
+	exec 7<>"/dev/tcp/127.0.0.1/$EVD_PORT"
+	printf 'GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-CONTINUE\r\nContent-Length: 1\r\n\r\n' >&7
+	read -r -t 10 line <&7
+	[ "$line" = $'HTTP/1.1 100 Continue\r' ]
+	read -r -t 10 line <&7
+	[ "$line" = $'\r' ]
+	printf 'x' >&7
+	read -r -t 10 line <&7
+	[ "$line" = $'HTTP/1.1 200 OK\r' ]
+	exec 7>&-
+	# 8 refused, 2 pipelined, 1 after its 100 Continue.
+	wait_stat requests 11
+	[ "$(stat_of errors_protocol)" -eq 8 ]
+	[ "$(stat_of responses_http_4xx)" -eq 8 ]
+	[ "$(stat_of responses_http_1xx)" -eq 1 ]
+	[ "$(stat_of responses_http_2xx)" -eq 3 ]
+	evd_stop
+}
+
 @test "$MODEL: http: ab, h2load and wrk run error-free; requests counted exactly" {
 	evd_start server.protocol=http
 	c=$(http_conc)
@@ -566,14 +623,16 @@ http_conc() {
 		[ "$output" = "Hello, World!" ]
 		[ $(($(date +%s%N) - start)) -ge 100000000 ]
 	else
-		# 200 concurrent /delay/100: together in well under a second
-		# (one after another they would take 20 s).
+		# 200 concurrent /delay/100 overlap: one after another they
+		# would take 20 s; a model that serialized them even in pairs
+		# would need 10 s.  (A property, not a speed: a loaded machine
+		# adds seconds of scheduling, never ten.)
 		run ab -q -n 200 -c 200 "http://127.0.0.1:$EVD_PORT/delay/100"
 		echo "$output"
 		grep -qx 'Complete requests: *200' <<<"$output"
 		grep -qx 'Failed requests: *0' <<<"$output"
 		took=$(awk '/^Time taken for tests:/ {print $5}' <<<"$output")
-		awk -v t="$took" 'BEGIN { exit !(t >= 0.1 && t < 1.0) }'
+		awk -v t="$took" 'BEGIN { exit !(t >= 0.1 && t < 10.0) }'
 	fi
 	s=$("$EVCTL_BIN" -s "$EVD_SOCK" stats -o json)
 	# The histogram reports within 1.6 % of the true value.
@@ -584,7 +643,8 @@ http_conc() {
 	if [ -z "$bound" ]; then
 		run "$EVCLIENT_BIN" -p "$EVD_PORT" -c 200 -n 200 -m 1 -s 10 -T 30
 		[ "$status" -eq 0 ]
-		awk -v t="$(json_of "$output" elapsed_s)" 'BEGIN { exit !(t >= 0.1 && t < 1.0) }'
+		# As above: overlapping, not 200 x 100 ms in turn.
+		awk -v t="$(json_of "$output" elapsed_s)" 'BEGIN { exit !(t >= 0.1 && t < 10.0) }'
 	else
 		run "$EVCLIENT_BIN" -p "$EVD_PORT" -c 1 -n 1 -m 2 -s 10 -T 30
 		[ "$status" -eq 0 ]

@@ -120,22 +120,13 @@ evd_log_clean() {
 }
 
 # evd_pids: the pids of every process whose command line holds this test's
-# config path: evd and the processes it forked.  Read from /proc with bash
-# builtins only, so that the scan itself never matches.
+# config path: evd and the processes it forked (pgrep never lists itself).
 evd_pids() {
-	local f pid arg
 	[ -n "${EVD_CONF:-}" ] || return 1
-	for f in /proc/[0-9]*/cmdline; do
-		pid=${f#/proc/}
-		pid=${pid%/cmdline}
-		# A process may exit during the scan: its file is then gone.
-		{ while IFS= read -r -d '' arg; do
-			if [[ $arg == *"$EVD_CONF"* ]]; then
-				echo "$pid"
-				break
-			fi
-		done <"$f"; } 2>/dev/null || true
-	done
+	# pgrep, not a scan of /proc in bash: on a loaded machine with many
+	# processes that took seconds, and tests that sample /proc around a
+	# sleep need their two samples close to it.
+	pgrep -f -- "$(printf '%s' "$EVD_CONF" | sed 's/[][\.*^$+?(){}|]/\\&/g')" || true
 }
 
 # evd_none_left: true when no process of this test's evd is left, by both

