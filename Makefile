@@ -106,7 +106,9 @@ FUZZ_http  := tests/fuzz/fuzz_http.c daemon/proto/http.c daemon/proto/http_parse
               daemon/proto/http_chunked.c tests/fuzz/http_parse_scalar.c
 FUZZ_resp  := tests/fuzz/fuzz_resp.c daemon/proto/resp.c daemon/proto/resp_parse.c
 FUZZ_ctl   := tests/fuzz/fuzz_ctl.c daemon/ctl_parse.c
-FUZZERS    := http resp ctl
+FUZZ_config := tests/fuzz/fuzz_config.c daemon/config.c daemon/config_file.c \
+              daemon/config_values.c daemon/log.c common/num.c
+FUZZERS    := http resp ctl config
 
 $(BUILD)/fuzz/fuzz_%: $$(FUZZ_$$*)
 	$(call msg,FUZZ-CC,$@)

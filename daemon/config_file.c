@@ -332,26 +332,34 @@ static void line(struct reader *r, char *s, size_t len)
 		assignment(r, s);
 }
 
-int config_load(struct config *cfg, const char *path,
-		struct config_errors *errs)
+int config_parse_text(struct config *cfg, const char *name, char *text,
+		      size_t len, struct config_errors *errs)
 {
 	struct reader r = {
-		.path = path, .section_ok = true, .cfg = cfg, .errs = errs,
+		.path = name, .section_ok = true, .cfg = cfg, .errs = errs,
 	};
 	unsigned before = errs->n + errs->dropped;
-	char *buf = NULL;
-	ssize_t n = load_file(path, &buf, errs);
 
-	if (n < 0)
-		return -1;
-	for (char *s = buf, *end = buf + n; s < end;) {
+	for (char *s = text, *end = text + len; s < end;) {
 		char *nl = memchr(s, '\n', (size_t)(end - s));
 		char *stop = nl ? nl : end;
 		line(&r, s, (size_t)(stop - s));
 		s = stop + 1;
 	}
-	free(buf);
 	return errs->n + errs->dropped == before ? 0 : -1;
+}
+
+int config_load(struct config *cfg, const char *path,
+		struct config_errors *errs)
+{
+	char *buf = NULL;
+	ssize_t n = load_file(path, &buf, errs);
+
+	if (n < 0)
+		return -1;
+	int rc = config_parse_text(cfg, path, buf, (size_t)n, errs);
+	free(buf);
+	return rc;
 }
 
 int config_set(struct config *cfg, const char *assignment,

@@ -63,6 +63,15 @@ int config_why(char *why, size_t whylen, const char *fmt, ...)
 void config_names_list(const char *const *names, unsigned n, char *out,
 		       size_t len);
 
+/* ---- config_file.c ---------------------------------------------------------- */
+
+/* Parses len bytes at text (writable, with a byte after them for a NUL) as
+ * a configuration file named name in messages, over cfg.  Returns 0, or -1
+ * with the errors added to errs.  config_load() reads a file into it; the
+ * fuzzer feeds it directly. */
+int config_parse_text(struct config *cfg, const char *name, char *text,
+		      size_t len, struct config_errors *errs);
+
 /* ---- config.c -------------------------------------------------------------- */
 
 /* Checks every row of the key table (field sizes for its type, names, bounds,
