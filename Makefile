@@ -58,7 +58,11 @@ PROBE_LIBS :=
 LIB_SRCS += $(PROBE_SRCS)
 EVD_SRCS := daemon/main.c $(LIB_SRCS)
 EVCTL_SRCS := ctl/evctl.c
-TOOL_SRCS := $(wildcard tests/tools/*.c)
+# A test tool is one tests/tools/NAME.c with main(); TOOL_PARTS are files
+# of a tool kept apart (NAME_*.c), linked into it, never a binary.
+TOOL_PARTS := tests/tools/evclient_opts.c
+TOOL_SRCS := $(filter-out $(TOOL_PARTS),$(wildcard tests/tools/*.c))
+TOOL_COMMON := common/num.c common/cli.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 obj  = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -92,10 +96,12 @@ $(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(call aobj,$(LIB_SRCS))
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN) -o $@ $^ -lcmocka $(LDLIBS)
 
-$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(call obj,common/num.c)
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(call obj,$(TOOL_COMMON))
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lm -pthread
+
+$(BUILD)/tools/evclient: $(call obj,tests/tools/evclient_opts.c)
 
 # ---- fuzzing (clang's libFuzzer) --------------------------------------------
 FUZZ_CC    ?= clang

@@ -9,7 +9,7 @@
 
 EVBENCH_SRCS := bench/evbench.c bench/opts.c bench/reqs.c bench/report.c \
                 bench/engine.c bench/slot.c bench/protos.c common/hist.c \
-                common/num.c
+                common/num.c common/cli.c
 
 .PHONY: bench-tools
 bench-tools: $(BINDIR)/evbench
@@ -20,8 +20,8 @@ $(BINDIR)/evbench: $(call obj,$(EVBENCH_SRCS))
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lm -pthread
 
-$(BUILD)/tests/test_evbench_hist: $(call aobj,bench/report.c bench/opts.c)
-$(BUILD)/tests/test_evbench_reqs: $(call aobj,bench/reqs.c bench/opts.c)
+$(BUILD)/tests/test_evbench_hist: $(call aobj,bench/report.c bench/opts.c common/cli.c)
+$(BUILD)/tests/test_evbench_reqs: $(call aobj,bench/reqs.c bench/opts.c common/cli.c)
 
 # Instructions per request and per parsed byte (make bench-instr).
 -include bench/instr.mk

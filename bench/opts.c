@@ -5,10 +5,12 @@
 #include <inttypes.h>
 #include <math.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/cli.h"
 #include "../common/num.h"
 #include "evbench.h"
 
@@ -275,6 +277,46 @@ static const struct option long_opts[] = {
 struct given {
 	bool c, n, d, pipeline, rate, cpr, seed, limit, size, path, command;
 	bool json, csv;
+	bool unused;	/* for the options nothing checks */
+};
+
+/* The options that take a number, one row each: which parser, into which
+ * field of struct bench_opts (uint64_t for counts and sizes, double for the
+ * others), within what, and which struct given flag it sets. */
+enum num_kind { NK_COUNT, NK_SIZE, NK_DECIMAL, NK_SECONDS };
+
+struct num_opt {
+	int ch;
+	const char *name;
+	enum num_kind kind;
+	size_t field;
+	uint64_t min, max;	/* counts and sizes; decimals: (0, max] */
+	size_t given;
+};
+
+#define FIELD(f) offsetof(struct bench_opts, f)
+#define GIVEN(f) offsetof(struct given, f)
+
+static const struct num_opt num_opts[] = {
+	{ OPT_SIZE, "--size", NK_SIZE, FIELD(size), 1, SIZE_MAX_BYTES,
+	  GIVEN(size) },
+	{ 'c', "-c", NK_COUNT, FIELD(conns), 1, CONNS_MAX, GIVEN(c) },
+	{ 't', "-t", NK_COUNT, FIELD(threads), 1, THREADS_MAX, GIVEN(unused) },
+	{ 'n', "-n", NK_COUNT, FIELD(requests), 1, COUNT_MAX, GIVEN(n) },
+	{ 'd', "-d", NK_SECONDS, FIELD(duration_s), 0, SECONDS_MAX, GIVEN(d) },
+	{ OPT_PIPELINE, "--pipeline", NK_COUNT, FIELD(pipeline), 1, PIPELINE_MAX,
+	  GIVEN(pipeline) },
+	{ OPT_RATE, "--rate", NK_DECIMAL, FIELD(rate), 0, RATE_MAX,
+	  GIVEN(rate) },
+	{ OPT_WORKERS, "--workers", NK_COUNT, FIELD(workers), 1, CONNS_MAX,
+	  GIVEN(seed) },
+	{ OPT_ACTIONS, "--actions", NK_COUNT, FIELD(actions), 1, COUNT_MAX,
+	  GIVEN(seed) },
+	{ OPT_MESSAGES, "--messages", NK_COUNT, FIELD(messages), 1, COUNT_MAX,
+	  GIVEN(seed) },
+	{ 'T', "-T", NK_SECONDS, FIELD(limit_s), 0, SECONDS_MAX, GIVEN(limit) },
+	{ OPT_TIMEOUT, "--timeout", NK_SECONDS, FIELD(timeout_s), 0,
+	  SECONDS_MAX, GIVEN(unused) },
 };
 
 static int parse_proto(const char *s, struct bench_opts *o, char *err,
@@ -365,28 +407,30 @@ static int check_opts(struct bench_opts *o, const struct given *g, char *err,
 	return 0;
 }
 
-/* The option getopt_long() complained about. */
-static const char *opt_name(const char *arg, int opt, char *out, size_t len)
+/* The value of a numeric option, into its field. */
+static int parse_num(const struct num_opt *n, const char *arg,
+		     struct bench_opts *o, char *err, size_t errlen)
 {
-	if (strncmp(arg, "--", 2) == 0)
-		snprintf(out, len, "%.*s", (int)strcspn(arg, "="), arg);
-	else
-		snprintf(out, len, "-%c", opt > 0 && opt < 0x80 ? opt : '?');
-	return out;
+	void *f = (char *)o + n->field;
+
+	switch (n->kind) {
+	case NK_COUNT:
+		return parse_count(n->name, arg, n->min, n->max, f, err, errlen);
+	case NK_SIZE:
+		return parse_size(n->name, arg, n->min, n->max, f, err, errlen);
+	case NK_DECIMAL:
+	case NK_SECONDS:
+		return parse_number(n->name, arg, n->kind == NK_SECONDS,
+				    (double)n->max, f, err, errlen);
+	}
+	return fail(err, errlen, "internal error: unknown kind of number");
 }
 
-/* One option; returns 0, 1 for help, -1 with a message. */
-static int parse_one(int ch, const char *arg, struct bench_opts *o,
-		     struct given *g, char *err, size_t errlen)
+/* --path and --command: printable text, checked. */
+static int parse_text(int ch, const char *arg, struct bench_opts *o,
+		      struct given *g, char *err, size_t errlen)
 {
-	switch (ch) {
-	case OPT_PROTO:
-		return parse_proto(arg, o, err, errlen);
-	case OPT_SIZE:
-		g->size = true;
-		return parse_size("--size", arg, 1, SIZE_MAX_BYTES, &o->size,
-				  err, errlen);
-	case OPT_PATH:
+	if (ch == OPT_PATH) {
 		g->path = true;
 		o->path = arg;
 		if (arg[0] != '/' || !printable(arg, false) ||
@@ -395,61 +439,36 @@ static int parse_one(int ch, const char *arg, struct bench_opts *o,
 				    "'/' and holds printable characters, no "
 				    "spaces (at most 4096)");
 		return 0;
+	}
+	g->command = true;
+	o->command = arg;
+	if (arg[strspn(arg, " ")] == '\0' || !printable(arg, true) ||
+	    strlen(arg) > TEXT_MAX)
+		return fail(err, errlen, "--command: words of printable "
+			    "characters separated by spaces (at most 4096 "
+			    "characters), e.g. \"PING\", \"ECHO hello\", "
+			    "\"DELAY 50\"");
+	return 0;
+}
+
+/* One option; returns 0, 1 for help, -1 with a message. */
+static int parse_one(int ch, const char *arg, struct bench_opts *o,
+		     struct given *g, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(num_opts) / sizeof(num_opts[0]); i++)
+		if (num_opts[i].ch == ch) {
+			*(bool *)((char *)g + num_opts[i].given) = true;
+			return parse_num(&num_opts[i], arg, o, err, errlen);
+		}
+	switch (ch) {
+	case OPT_PROTO:
+		return parse_proto(arg, o, err, errlen);
+	case OPT_PATH:
 	case OPT_COMMAND:
-		g->command = true;
-		o->command = arg;
-		if (arg[strspn(arg, " ")] == '\0' || !printable(arg, true) ||
-		    strlen(arg) > TEXT_MAX)
-			return fail(err, errlen, "--command: words of printable "
-				    "characters separated by spaces (at most "
-				    "4096 characters), e.g. \"PING\", "
-				    "\"ECHO hello\", \"DELAY 50\"");
-		return 0;
-	case 'c':
-		g->c = true;
-		return parse_count("-c", arg, 1, CONNS_MAX, &o->conns, err,
-				   errlen);
-	case 't':
-		return parse_count("-t", arg, 1, THREADS_MAX, &o->threads, err,
-				   errlen);
-	case 'n':
-		g->n = true;
-		return parse_count("-n", arg, 1, COUNT_MAX, &o->requests, err,
-				   errlen);
-	case 'd':
-		g->d = true;
-		return parse_number("-d", arg, true, SECONDS_MAX,
-				    &o->duration_s, err, errlen);
-	case OPT_PIPELINE:
-		g->pipeline = true;
-		return parse_count("--pipeline", arg, 1, PIPELINE_MAX,
-				   &o->pipeline, err, errlen);
-	case OPT_RATE:
-		g->rate = true;
-		return parse_number("--rate", arg, false, RATE_MAX, &o->rate,
-				    err, errlen);
+		return parse_text(ch, arg, o, g, err, errlen);
 	case OPT_CPR:
 		g->cpr = true;
 		return 0;
-	case OPT_WORKERS:
-		g->seed = true;
-		return parse_count("--workers", arg, 1, CONNS_MAX, &o->workers,
-				   err, errlen);
-	case OPT_ACTIONS:
-		g->seed = true;
-		return parse_count("--actions", arg, 1, COUNT_MAX, &o->actions,
-				   err, errlen);
-	case OPT_MESSAGES:
-		g->seed = true;
-		return parse_count("--messages", arg, 1, COUNT_MAX,
-				   &o->messages, err, errlen);
-	case 'T':
-		g->limit = true;
-		return parse_number("-T", arg, true, SECONDS_MAX, &o->limit_s,
-				    err, errlen);
-	case OPT_TIMEOUT:
-		return parse_number("--timeout", arg, true, SECONDS_MAX,
-				    &o->timeout_s, err, errlen);
 	case OPT_JSON:
 		g->json = true;
 		o->output = OUT_JSON;
@@ -468,7 +487,6 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, char *err,
 	       size_t errlen)
 {
 	struct given g = { 0 };
-	char name[64];
 	int ch, rc = 0;
 
 	*o = (struct bench_opts){
@@ -481,23 +499,10 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, char *err,
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":c:t:n:d:T:h", long_opts,
 				 NULL)) != -1) {
-		if (ch == ':') {
-			snprintf(err, errlen, "%s needs a value",
-				 opt_name(argv[optind - 1], optopt, name,
-					  sizeof(name)));
-			return -1;
-		}
-		if (ch == '?') {
-			/* optopt names a known long option given a value. */
-			snprintf(err, errlen,
-				 strncmp(argv[optind - 1], "--", 2) == 0 &&
-						 optopt ?
-					 "%s takes no value" :
-					 "unknown option %s (see evbench -h)",
-				 opt_name(argv[optind - 1], optopt, name,
-					  sizeof(name)));
-			return -1;
-		}
+		if (ch == ':' || ch == '?')
+			return cli_getopt_error(ch, argv[optind - 1], optopt,
+						" (see evbench -h)", err,
+						errlen);
 		rc = parse_one(ch, optarg, o, &g, err, errlen);
 		if (rc != 0)
 			return rc;

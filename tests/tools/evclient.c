@@ -14,7 +14,9 @@
  *
  * A message's content is a pure function of (seed, connection, message,
  * offset), so nothing is buffered: the sender and the checker each generate
- * the bytes they need, and memory does not grow with the message size. */
+ * the bytes they need, and memory does not grow with the message size.
+ *
+ * The command line (usage, options, their checks) is in evclient_opts.c. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -34,18 +36,7 @@
 #include <unistd.h>
 
 #include "../../common/num.h"
-
-#define PROG "evclient"
-
-#define CHUNK (64 * 1024)	/* bytes per send() or recv() */
-#define IO_BUDGET 16		/* chunks per connection per wake-up */
-#define SIZES_MAX 256		/* entries in -s */
-#define MSG_SIZE_MAX (1ull << 30)
-#define CONNS_MAX 1000000ull
-#define COUNT_MAX 1000000000000ull
-#define TIMEOUT_MAX_S 1e6
-#define FD_SPARE 16		/* descriptors besides the connections */
-#define DIAG_MAX 10		/* failures described on stderr */
+#include "evclient.h"
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -74,37 +65,6 @@ static const char *const fail_keys[] = {
 };
 _Static_assert(sizeof(fail_keys) / sizeof(fail_keys[0]) == FAIL_MAX,
 	       "fail_keys must name every fail_kind");
-
-enum disconnect {
-	DISC_NONE,		/* exchange messages */
-	DISC_CLOSE,		/* send a prefix, then close() */
-	DISC_RESET,		/* send a prefix, then abort with an RST */
-	DISC_MAX
-};
-
-static const char *const disc_names[] = {
-	[DISC_NONE] = "none",
-	[DISC_CLOSE] = "close",
-	[DISC_RESET] = "reset",
-};
-_Static_assert(sizeof(disc_names) / sizeof(disc_names[0]) == DISC_MAX,
-	       "disc_names must name every disconnect mode");
-
-struct opts {
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
-	char addr_text[INET6_ADDRSTRLEN + 16];	/* "[::1]:7777", for messages */
-	uint64_t conns;		/* open at once */
-	uint64_t total;		/* made in all */
-	uint64_t messages;	/* per connection */
-	uint64_t sizes[SIZES_MAX];
-	unsigned nsizes;
-	double timeout_s;
-	uint64_t seed;
-	enum disconnect disc;
-	uint64_t after;		/* bytes sent before a disconnect */
-	bool barrier;		/* lockstep: see --barrier */
-};
 
 struct totals {
 	uint64_t connections;	/* established */
@@ -149,388 +109,6 @@ struct run {
 	struct totals t;
 	char *sbuf, *rbuf, *ebuf;	/* CHUNK each: to send, received, expected */
 };
-
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: " PROG " -H HOST -p PORT [-c CONNS] [-n TOTAL_CONNS] "
-		"[-m MESSAGES] [-s SIZES]\n"
-		"                [-T TIMEOUT_S] [--seed N] [--barrier]\n"
-		"                [--disconnect close|reset --after BYTES] [-h]\n"
-		"\n"
-		"Drives evd's echo protocol: opens connections, sends newline-ended\n"
-		"messages, checks every echoed byte, prints one JSON line of totals.\n"
-		"\n"
-		"  -H, --host HOST       numeric IPv4 or IPv6 address "
-		"(default 127.0.0.1)\n"
-		"  -p, --port PORT       TCP port, 1..65535 (required)\n"
-		"  -c, --conns N         connections open at the same time "
-		"(default 1)\n"
-		"  -n, --total N         connections made in total; when one ends "
-		"the next\n"
-		"                        starts (default: CONNS)\n"
-		"  -m, --messages N      messages per connection, one at a time: "
-		"send it,\n"
-		"                        read its whole echo, verify it "
-		"(default 1)\n"
-		"  -s, --sizes LIST      message sizes in bytes, comma-separated, "
-		"optional\n"
-		"                        k or m suffix (1024-based), 1 to 1024m; "
-		"a size\n"
-		"                        includes the final '\\n'. Message k of "
-		"connection j\n"
-		"                        has size LIST[(j + k) %% entries] "
-		"(default 100)\n"
-		"  -T, --timeout SECS    stop the whole run after this long; what "
-		"is left\n"
-		"                        counts as timed out (default 60)\n"
-		"      --seed N          seed of the printable pseudo-random "
-		"contents (default 1)\n"
-		"      --barrier         lockstep: no connection sends message "
-		"k+1 before every\n"
-		"                        connection of the run (failed ones "
-		"aside) has received\n"
-		"                        the whole echo of message k, so the "
-		"server must hold\n"
-		"                        them all open at once; one that "
-		"cannot leaves the run\n"
-		"                        stuck until -T (exit 3). Needs every "
-		"connection open at\n"
-		"                        once (TOTAL_CONNS <= CONNS)\n"
-		"      --disconnect MODE instead of exchanging messages, send the "
-		"first\n"
-		"                        --after BYTES of the first message, read "
-		"nothing, then\n"
-		"                        close: close(); reset: SO_LINGER {1,0} "
-		"and close() (RST)\n"
-		"      --after BYTES     bytes to send before --disconnect "
-		"(k/m suffix allowed)\n"
-		"  -h, --help            this help\n"
-		"\n"
-		"Output, one line on stdout:\n"
-		"  {\"connections\":N,\"completed\":N,\"requests\":N,"
-		"\"bytes_sent\":N,\"bytes_received\":N,\n"
-		"   \"errors\":N,\"mismatches\":N,\"eof\":N,\"connect_errors\":N,"
-		"\"resets\":N,\"timeouts\":N,\n"
-		"   \"elapsed_s\":F}\n"
-		"connections: established; requests: messages echoed and "
-		"verified;\n"
-		"errors: the sum of the failure kinds that follow it. Every "
-		"connection either\n"
-		"completes or fails once, so completed + errors = TOTAL_CONNS.\n"
-		"\n"
-		"Exit status: 0 every connection completed, 1 some failed, 2 usage "
-		"error,\n"
-		"3 the timeout stopped the run.\n");
-}
-
-/* ---- parsing: no I/O, messages into err ------------------------------ */
-
-/* The numbers themselves are common/num.c's; these word the messages. */
-
-/* A whole decimal number in [min, max]. */
-static int parse_count(const char *opt, const char *s, uint64_t min,
-		       uint64_t max, uint64_t *out, char *err, size_t errlen)
-{
-	if (num_uint(s, min, max, out) < 0) {
-		snprintf(err, errlen, "%s: \"%s\" is not a number from %" PRIu64
-			 " to %" PRIu64, opt, s, min, max);
-		return -1;
-	}
-	return 0;
-}
-
-/* -s: comma-separated byte counts, each with an optional k or m suffix. */
-static int parse_sizes(const char *s, struct opts *o, char *err,
-		       size_t errlen)
-{
-	const char *p = s;
-
-	o->nsizes = 0;
-	for (;;) {
-		const char *end = strchrnul(p, ',');
-		char item[64] = "";
-		if (o->nsizes == SIZES_MAX) {
-			snprintf(err, errlen, "-s: more than %d sizes",
-				 SIZES_MAX);
-			return -1;
-		}
-		if ((size_t)(end - p) < sizeof(item))
-			memcpy(item, p, (size_t)(end - p));
-		if (num_size(item, 1, MSG_SIZE_MAX, &o->sizes[o->nsizes]) < 0) {
-			snprintf(err, errlen, "-s: \"%.*s\" in \"%s\" is not a "
-				 "size from 1 to 1073741824 bytes (e.g. "
-				 "1,100,4k,1m)", (int)(end - p), p, s);
-			return -1;
-		}
-		o->nsizes++;
-		if (*end == '\0')
-			return 0;
-		p = end + 1;
-	}
-}
-
-static int parse_timeout(const char *s, double *out, char *err,
-			 size_t errlen)
-{
-	if (num_decimal(s, TIMEOUT_MAX_S, out) < 0) {
-		snprintf(err, errlen, "-T: \"%s\" is not a number of seconds "
-			 "above 0 and up to %.0f", s, TIMEOUT_MAX_S);
-		return -1;
-	}
-	return 0;
-}
-
-/* A numeric address ("::1", "[::1]", "127.0.0.1") and a port. */
-static int parse_addr(const char *host, uint64_t port, struct opts *o,
-		      char *err, size_t errlen)
-{
-	struct addrinfo hints = {
-		.ai_family = AF_UNSPEC,
-		.ai_socktype = SOCK_STREAM,
-		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-	};
-	struct addrinfo *ai = NULL;
-	char name[INET6_ADDRSTRLEN + 32], serv[24];
-	size_t len = strlen(host);
-
-	if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
-		host++;
-		len -= 2;
-	}
-	if (len == 0 || len >= sizeof(name)) {
-		snprintf(err, errlen, "-H: \"%s\" is not a numeric IPv4 or "
-			 "IPv6 address", host);
-		return -1;
-	}
-	memcpy(name, host, len);
-	name[len] = '\0';
-	snprintf(serv, sizeof(serv), "%" PRIu64, port);
-	int rc = getaddrinfo(name, serv, &hints, &ai);
-	if (rc != 0 || !ai || ai->ai_addrlen > sizeof(o->addr)) {
-		snprintf(err, errlen, "-H: \"%s\" is not a numeric IPv4 or "
-			 "IPv6 address (%s)", name,
-			 rc ? gai_strerror(rc) : "no address");
-		if (ai)
-			freeaddrinfo(ai);
-		return -1;
-	}
-	memcpy(&o->addr, ai->ai_addr, ai->ai_addrlen);
-	o->addrlen = ai->ai_addrlen;
-	snprintf(o->addr_text, sizeof(o->addr_text),
-		 ai->ai_family == AF_INET6 ? "[%s]:%s" : "%s:%s", name, serv);
-	freeaddrinfo(ai);
-	return 0;
-}
-
-static int parse_disconnect(const char *s, struct opts *o, char *err,
-			    size_t errlen)
-{
-	for (unsigned i = DISC_NONE + 1; i < DISC_MAX; i++)
-		if (strcmp(s, disc_names[i]) == 0) {
-			o->disc = (enum disconnect)i;
-			return 0;
-		}
-	snprintf(err, errlen, "--disconnect: \"%s\" is not one of: close, "
-		 "reset", s);
-	return -1;
-}
-
-enum { OPT_SEED = 0x100, OPT_DISCONNECT, OPT_AFTER, OPT_BARRIER };
-
-static const struct option long_opts[] = {
-	{ "host", required_argument, NULL, 'H' },
-	{ "port", required_argument, NULL, 'p' },
-	{ "conns", required_argument, NULL, 'c' },
-	{ "total", required_argument, NULL, 'n' },
-	{ "messages", required_argument, NULL, 'm' },
-	{ "sizes", required_argument, NULL, 's' },
-	{ "timeout", required_argument, NULL, 'T' },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "disconnect", required_argument, NULL, OPT_DISCONNECT },
-	{ "after", required_argument, NULL, OPT_AFTER },
-	{ "barrier", no_argument, NULL, OPT_BARRIER },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-/* Checks what only the whole command line can tell. */
-static int check_opts(struct opts *o, bool have_total, bool have_messages,
-		      bool have_after, char *err, size_t errlen)
-{
-	if (!have_total)
-		o->total = o->conns;
-	if (o->barrier && o->total > o->conns) {
-		snprintf(err, errlen, "--barrier needs every connection open at "
-			 "once: -n %" PRIu64 " is more than -c %" PRIu64,
-			 o->total, o->conns);
-		return -1;
-	}
-	if (o->barrier && o->disc != DISC_NONE) {
-		snprintf(err, errlen, "--barrier has no meaning with "
-			 "--disconnect (no message is completed)");
-		return -1;
-	}
-	if (o->disc == DISC_NONE && have_after) {
-		snprintf(err, errlen, "--after needs --disconnect close|reset");
-		return -1;
-	}
-	if (o->disc == DISC_NONE)
-		return 0;
-	if (!have_after) {
-		snprintf(err, errlen, "--disconnect %s needs --after BYTES",
-			 disc_names[o->disc]);
-		return -1;
-	}
-	if (have_messages) {
-		snprintf(err, errlen, "-m has no meaning with --disconnect "
-			 "(each connection sends part of one message)");
-		return -1;
-	}
-	/* Connection j sends a prefix of its first message, sizes[j % n]. */
-	for (uint64_t j = 0; j < o->nsizes && j < o->total; j++)
-		if (o->after > o->sizes[j]) {
-			snprintf(err, errlen, "--after %" PRIu64 " is longer "
-				 "than the first message of connection %" PRIu64
-				 " (%" PRIu64 " bytes, from -s)", o->after, j,
-				 o->sizes[j]);
-			return -1;
-		}
-	return 0;
-}
-
-/* The option getopt_long() complained about: arg is the argument it was
- * reading, optopt the short option (or a long option's value). */
-static const char *opt_name(const char *arg, int opt, char *out, size_t len)
-{
-	if (strncmp(arg, "--", 2) == 0)
-		snprintf(out, len, "%.*s", (int)strcspn(arg, "="), arg);
-	else
-		snprintf(out, len, "-%c", opt > 0 && opt < 0x80 ? opt : '?');
-	return out;
-}
-
-/* Returns 0, 1 when help is asked for, or -1 with a message in err. */
-static int parse_args(int argc, char **argv, struct opts *o, char *err,
-		      size_t errlen)
-{
-	const char *host = "127.0.0.1";
-	uint64_t port = 0;
-	bool have_total = false, have_messages = false, have_after = false;
-	char name[64];
-	int ch, rc = 0;
-
-	*o = (struct opts){ .conns = 1, .messages = 1, .sizes = { 100 },
-			    .nsizes = 1, .timeout_s = 60, .seed = 1 };
-	opterr = 0;
-	while (rc == 0 &&
-	       (ch = getopt_long(argc, argv, ":H:p:c:n:m:s:T:h", long_opts,
-				 NULL)) != -1) {
-		switch (ch) {
-		case 'H':
-			host = optarg;
-			break;
-		case 'p':
-			rc = parse_count("-p", optarg, 1, 65535, &port, err,
-					 errlen);
-			break;
-		case 'c':
-			rc = parse_count("-c", optarg, 1, CONNS_MAX, &o->conns,
-					 err, errlen);
-			break;
-		case 'n':
-			have_total = true;
-			rc = parse_count("-n", optarg, 1, COUNT_MAX, &o->total,
-					 err, errlen);
-			break;
-		case 'm':
-			have_messages = true;
-			rc = parse_count("-m", optarg, 1, COUNT_MAX,
-					 &o->messages, err, errlen);
-			break;
-		case 's':
-			rc = parse_sizes(optarg, o, err, errlen);
-			break;
-		case 'T':
-			rc = parse_timeout(optarg, &o->timeout_s, err, errlen);
-			break;
-		case OPT_SEED:
-			rc = parse_count("--seed", optarg, 0, UINT64_MAX,
-					 &o->seed, err, errlen);
-			break;
-		case OPT_DISCONNECT:
-			rc = parse_disconnect(optarg, o, err, errlen);
-			break;
-		case OPT_AFTER:
-			have_after = true;
-			if (num_size(optarg, 0, MSG_SIZE_MAX, &o->after) < 0) {
-				snprintf(err, errlen, "--after: \"%s\" is not a "
-					 "byte count from 0 to 1073741824",
-					 optarg);
-				rc = -1;
-			}
-			break;
-		case OPT_BARRIER:
-			o->barrier = true;
-			break;
-		case 'h':
-			return 1;
-		case ':':
-			snprintf(err, errlen, "%s needs a value",
-				 opt_name(argv[optind - 1], optopt, name,
-					  sizeof(name)));
-			return -1;
-		default:
-			/* optopt names a known long option given a value. */
-			snprintf(err, errlen,
-				 strncmp(argv[optind - 1], "--", 2) == 0 &&
-						 optopt ?
-					 "%s takes no value" :
-					 "unknown option %s",
-				 opt_name(argv[optind - 1], optopt, name,
-					  sizeof(name)));
-			return -1;
-		}
-	}
-	if (rc < 0)
-		return -1;
-	if (optind < argc) {
-		snprintf(err, errlen, "unexpected argument \"%s\"",
-			 argv[optind]);
-		return -1;
-	}
-	if (port == 0) {
-		snprintf(err, errlen, "-p PORT is required");
-		return -1;
-	}
-	if (parse_addr(host, port, o, err, errlen) < 0)
-		return -1;
-	return check_opts(o, have_total, have_messages, have_after, err,
-			  errlen);
-}
-
-/* Makes room for n descriptors, raising the soft limit if needed. */
-static int reserve_fds(uint64_t n, char *err, size_t errlen)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return 0;	/* unknown: let socket() tell */
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < n) {
-		rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > n ?
-				      (rlim_t)n : rl.rlim_max;
-		struct rlimit nl = { .rlim_cur = want, .rlim_max = rl.rlim_max };
-		if (setrlimit(RLIMIT_NOFILE, &nl) == 0)
-			rl.rlim_cur = want;
-	}
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < n) {
-		snprintf(err, errlen, "-c needs %" PRIu64 " descriptors but the "
-			 "limit is %llu (raise it with ulimit -n, or lower -c)",
-			 n, (unsigned long long)rl.rlim_cur);
-		return -1;
-	}
-	return 0;
-}
 
 /* ---- message contents ------------------------------------------------- */
 
@@ -991,9 +569,9 @@ int main(int argc, char **argv)
 	char err[512];
 	int rc = EXIT_FAILED;
 
-	switch (parse_args(argc, argv, &o, err, sizeof(err))) {
+	switch (evclient_parse_args(argc, argv, &o, err, sizeof(err))) {
 	case 1:
-		usage(stdout);
+		evclient_usage(stdout);
 		return EXIT_OK;
 	case 0:
 		break;
@@ -1001,7 +579,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\nTry '" PROG " --help'.\n", err);
 		return EXIT_USAGE;
 	}
-	if (reserve_fds((o.conns < o.total ? o.conns : o.total) + FD_SPARE,
+	if (evclient_reserve_fds((o.conns < o.total ? o.conns : o.total) + FD_SPARE,
 			err, sizeof(err)) < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return EXIT_USAGE;
