@@ -21,7 +21,7 @@ WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wno-missing-field-initializers
 CPPFLAGS += -D_GNU_SOURCE
 EVD_CFLAGS := -std=gnu11 $(WARNINGS) -pthread -MMD -MP
-LDLIBS    = -luring -lsystemd $(PROBE_LIBS) -lm -pthread
+LDLIBS    = -luring -lsystemd -lcap $(PROBE_LIBS) -lm -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
 
@@ -43,12 +43,13 @@ endif
 
 LIB_SRCS := daemon/config.c daemon/config_file.c daemon/config_values.c \
             daemon/log.c daemon/stats.c daemon/server.c \
-            daemon/conn.c daemon/control.c daemon/ctl_parse.c daemon/timer.c \
+            daemon/conn.c daemon/control.c daemon/ctl_parse.c daemon/ctl_socket.c \
+            daemon/timer.c daemon/paths.c \
             daemon/evloop.c \
             daemon/children.c daemon/notify.c daemon/privs.c \
             $(sort $(wildcard daemon/proto/*.c)) \
             $(sort $(wildcard daemon/models/*.c)) \
-            common/hist.c common/num.c
+            common/hist.c common/num.c common/prom.c
 # Optional parts own their make fragments: daemon/probes/probes.mk adds
 # the syscall probes (or their stub) to PROBE_SRCS and PROBE_LIBS, and to
 # CPPFLAGS; it adds its own rules for generated headers.
@@ -57,7 +58,7 @@ PROBE_LIBS :=
 -include daemon/probes/probes.mk
 LIB_SRCS += $(PROBE_SRCS)
 EVD_SRCS := daemon/main.c $(LIB_SRCS)
-EVCTL_SRCS := ctl/evctl.c
+EVCTL_SRCS := $(sort $(wildcard ctl/*.c)) common/hist.c common/prom.c
 # A test tool is one tests/tools/NAME.c with main(); TOOL_PARTS are files
 # of a tool kept apart (NAME_*.c), linked into it, never a binary.
 TOOL_PARTS := tests/tools/evclient_opts.c
@@ -79,7 +80,7 @@ $(BINDIR)/evd: $(call obj,$(EVD_SRCS))
 
 $(BINDIR)/evctl: $(call obj,$(EVCTL_SRCS))
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lm
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ljson-c -lm
 
 $(BUILD)/obj/%.o: %.c
 	$(call msg,CC,$<)

@@ -366,7 +366,8 @@ unsigned conn_want(const struct conn *c)
 	/* Draining: done once nothing is owed.  A polite protocol (HTTP)
 	 * closes itself after its next answer, so its idle connections wait
 	 * for one more request (the drain deadline bounds that). */
-	if (c->draining && !c->drain_polite && !want_owed(c))
+	if (c->draining && !c->drain_polite && !want_owed(c) &&
+	    !(c->drain_first && !c->t_read && can_read))
 		return 0;
 	/* 0: nothing to send, nothing to wait for, and more input cannot
 	 * help (end of stream, asked to close, or input stuck): finished. */
@@ -460,6 +461,10 @@ unsigned conn_drain(struct conn *c)
 		c->draining = true;
 		c->drain_polite = recent && c->proto->drain &&
 				  c->proto->drain(c->state);
+		/* New and silent: its request is most likely on the way (a
+		 * connection accepted just now from a queue the drain
+		 * serves): read it once, answer, then close. */
+		c->drain_first = recent && !c->t_read;
 		/* Blocking: conn_serve_blocking() shortens SO_RCVTIMEO. */
 	}
 	return conn_want(c);

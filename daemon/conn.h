@@ -67,6 +67,8 @@ struct conn {
 	bool held;		/* a delayed response waits for hold_until */
 	bool draining;		/* finish what is in flight, then close */
 	bool drain_polite;	/* the protocol closes after its next answer */
+	bool drain_first;	/* new and silent when the drain came: its
+				 * first request is read and answered */
 	uint64_t hold_off;	/* out offset (like out_total) where it starts */
 	uint64_t hold_until;	/* CLOCK_MONOTONIC ns */
 	struct timer timer;	/* for the model's heap; arg is the conn */
@@ -160,8 +162,10 @@ unsigned conn_want(const struct conn *c);
 
 /* The server drains (graceful stop or reload): from now on the connection
  * ends as soon as no request is in flight (a protocol that can say so,
- * HTTP, answers one more request with Connection: close).  Returns
- * conn_want(); calling it again is harmless. */
+ * HTTP, answers one more request with Connection: close; a connection
+ * accepted within CONN_DRAIN_IDLE_MS that has sent nothing yet, most
+ * likely its request is on the way, waits that long for it and gets it
+ * answered).  Returns conn_want(); calling it again is harmless. */
 unsigned conn_drain(struct conn *c);
 
 /* The held response is due: release it and send (returns conn_want()).

@@ -22,12 +22,27 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 
+#include "ctl_socket.h"
 #include "log.h"
 #include "notify.h"
 #include "probes/probes.h"
 #include "server.h"
 #include "util.h"
 #include "version.h"
+#include "../common/ctl_wire.h"
+
+/* The daemon's limits are the wire's (common/ctl_wire.h, which evctl
+ * reads too). */
+_Static_assert(CTL_LINE_MAX == CTL_WIRE_LINE_MAX, "command line length");
+_Static_assert(CTL_ARGS_MAX == CTL_WIRE_ARGS_MAX, "words in a command");
+_Static_assert(PROBES_HIST_BUCKETS == CTL_SC_HIST_BUCKETS,
+	       "syscall histogram buckets");
+
+#define STR_(x) #x
+#define STR(x) STR_(x)		/* a number's digits, for messages */
+
+_Static_assert(CTL_OTHERS_MAX == CTL_CLIENTS_MAX - CTL_RESERVED,
+	       "CTL_OTHERS_MAX");
 
 #define RATE_SAMPLES 8		/* one per second */
 #define RATE_WINDOW_S 5
@@ -51,6 +66,8 @@ struct client {
 	uint64_t deadline;
 	uid_t uid;		/* the peer, from SO_PEERCRED */
 	bool privileged;	/* root or evd's own user: may change state */
+	unsigned wait_reload;	/* waits for the outcome of this reload
+				 * (ctl->reload_seq); 0: not waiting */
 };
 
 struct rate_sample {
@@ -60,7 +77,7 @@ struct rate_sample {
 
 struct control {
 	struct server *srv;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct ctl_socket sock;		/* lfd's file and directory */
 	int lfd, sigfd, quitfd;
 	pthread_t thread;
 	bool started;
@@ -92,6 +109,15 @@ struct control {
 	int noverrides;
 	pthread_mutex_t lock;
 	struct config *pending;		/* the next configuration, if any */
+	unsigned reload_seq;		/* reloads handed to the main thread */
+	unsigned reload_taken;		/* the one the main thread swaps to */
+	unsigned reload_done;		/* the last one whose swap is over */
+	bool reload_ok;			/* how it went: */
+	double reload_ms;		/*   drained in, when it went well */
+	char reload_why[512];		/*   why not, otherwise */
+	char not_applied[CONFIG_NAMES_MAX];	/* keys only a restart applies */
+	int wakefd;			/* the main thread: a swap is over */
+	struct client *cur;		/* whose command runs */
 	uint64_t drain_deadline;	/* 0: not draining */
 	unsigned drain_gen;		/* the run being drained */
 
@@ -287,16 +313,35 @@ static double request_rate(const struct control *ctl, uint64_t requests,
 	       (double)(now - best->t);
 }
 
+/* `stats hist`: the exact latency sum, then the histogram's non-empty
+ * buckets (evctl's Prometheus histogram and interval percentiles). */
+static void stats_hist_lines(struct out *o, const struct stats_total *t)
+{
+	const struct hist_layout hl = stats_hist_layout;
+
+	out_printf(o, CTL_KEY_LATENCY_SUM " %" PRIu64 "\n", t->lat_sum_ns);
+	out_printf(o, CTL_WIRE_FIELDS " " CTL_BUCKET_FIELDS "\n");
+	for (unsigned i = 0; i < STATS_HIST_BUCKETS; i++)
+		if (t->hist[i])
+			out_printf(o, CTL_ROW_BUCKET " %" PRIu64 " %" PRIu64
+				   " %" PRIu64 "\n", hist_bucket_low(hl, i),
+				   hist_bucket_high(hl, i), t->hist[i]);
+}
+
 static void cmd_stats(struct control *ctl, struct out *o, int argc,
 		      char **argv)
 {
 	struct server *srv = ctl->srv;
+	bool hist = argc == 1 && strcmp(argv[0], CTL_STATS_HIST) == 0;
+
+	if (argc == 1 && !hist) {
+		out_printf(o, "ERROR usage: stats [hist]\n");
+		return;
+	}
 	const struct stats_total *t = totals(ctl);
 	char listen[CONFIG_MAX_LISTEN * 64];
 	double user, sys;
 
-	(void)argc;
-	(void)argv;
 	listeners_text(srv, listen, sizeof(listen));
 	serving_cpu(srv, &user, &sys);
 	/* A worker process's time leaves /proc before its reaping adds it
@@ -333,6 +378,8 @@ static void cmd_stats(struct control *ctl, struct out *o, int argc,
 	out_printf(o, "latency_max_us %.1f\n", (double)t->lat_max_ns / 1e3);
 	out_printf(o, "cpu_user_seconds %.3f\n", user);
 	out_printf(o, "cpu_sys_seconds %.3f\n", sys);
+	if (hist)
+		stats_hist_lines(o, t);
 	out_printf(o, "END\n");
 }
 
@@ -368,8 +415,7 @@ static void cmd_workers(struct control *ctl, struct out *o, int argc,
 		out_printf(o, "ERROR usage: workers [all]\n");
 		return;
 	}
-	out_printf(o, "fields id role pid tid state accepted active requests "
-		   "bytes_in bytes_out restarts\n");
+	out_printf(o, CTL_WORKER_FIELDS_LINE "\n");
 	unsigned used = atomic_load(&((struct scoreboard *)sb)->used);
 	for (unsigned i = 0; i < used && i < sb->nslots; i++) {
 		const struct stats_slot *s = &sb->slots[i];
@@ -474,7 +520,7 @@ static void sc_table(struct control *ctl, struct out *o)
 	if (!v)
 		return;
 	sc_header(ctl, o);
-	out_printf(o, "fields name nr calls errors total_ns max_ns hist\n");
+	out_printf(o, CTL_WIRE_FIELDS " " CTL_SC_FIELDS "\n");
 	for (unsigned nr = 0; nr < PROBES_NR_MAX; nr++) {
 		if (!v[nr].calls)
 			continue;
@@ -618,7 +664,7 @@ static void sc_workers(struct control *ctl, struct out *o)
 	if (!sc_tasks_read(ctl, o, &ts))
 		return;
 	sc_header(ctl, o);
-	out_printf(o, "fields tid pid slot role calls errors total_ns\n");
+	out_printf(o, CTL_WIRE_FIELDS " " CTL_SC_TASK_FIELDS "\n");
 	for (size_t i = 0; i < ts.n;) {
 		struct probes_task sum = ts.v[i];
 		size_t j = i + 1;
@@ -667,7 +713,7 @@ static void sc_worker(struct control *ctl, struct out *o, const char *arg)
 	}
 	sc_header(ctl, o);
 	out_printf(o, "tid %" PRIu64 "\n", tid);
-	out_printf(o, "fields name nr calls errors total_ns max_ns hist\n");
+	out_printf(o, CTL_WIRE_FIELDS " " CTL_SC_FIELDS "\n");
 	for (size_t i = 0; i < ts.n; i++) {
 		const struct probes_task *t = &ts.v[i];
 		if (t->tid != tid)
@@ -728,7 +774,7 @@ static int sc_set(struct control *ctl, bool on, uint64_t now, char *err,
 /* A sampling window closes (detach until the next period) or opens. */
 static void sc_window(struct control *ctl, uint64_t now)
 {
-	char err[256] = "";
+	char err[512] = "";
 
 	if (!probes_enabled(ctl->probes)) {
 		if (sc_set(ctl, true, now, err, sizeof(err)) < 0)
@@ -747,7 +793,7 @@ static void sc_window(struct control *ctl, uint64_t now)
 /* [probes] sample changed to pct: windows from now on. */
 static void sc_set_sample(struct control *ctl, unsigned pct, uint64_t now)
 {
-	char err[256] = "";
+	char err[512] = "";
 
 	ctl->sc_sample = pct;
 	if (ctl->sc_on && sc_set(ctl, true, now, err, sizeof(err)) < 0)
@@ -757,7 +803,7 @@ static void sc_set_sample(struct control *ctl, unsigned pct, uint64_t now)
 
 static void sc_switch(struct control *ctl, struct out *o, bool on)
 {
-	char err[256] = "";
+	char err[512] = "";
 	bool was = ctl->sc_on;
 
 	if (sc_set(ctl, on, now_ns(), err, sizeof(err)) < 0) {
@@ -797,7 +843,7 @@ static void sc_per_thread(struct control *ctl, struct out *o, const char *arg)
 static void sc_timing(struct control *ctl, struct out *o, const char *arg)
 {
 	bool on = !strcmp(arg, "on");
-	char err[256] = "";
+	char err[512] = "";
 
 	if (!on && strcmp(arg, "off")) {
 		out_printf(o, "ERROR usage: syscalls timing on|off\n");
@@ -876,27 +922,48 @@ static void cmd_quit(struct control *ctl, struct out *o, int argc, char **argv)
 	out_printf(o, "END\n");
 }
 
-static const char *on_reload(struct control *ctl);
+/* What a reload came to, for evctl (cmd_reload) and the log. */
+enum reload_result {
+	RL_UNCHANGED,
+	RL_APPLIED,		/* live keys only */
+	RL_RESTARTING,		/* the serving side drains; the main thread
+				 * reports how the swap went */
+	RL_REFUSED,		/* nothing changed: why says why */
+};
 
+struct reload_outcome {
+	enum reload_result result;
+	char why[900];				/* RL_REFUSED */
+	char not_applied[CONFIG_NAMES_MAX];	/* keys only a restart applies */
+};
+
+static void on_reload(struct control *ctl, struct reload_outcome *out);
+static void cmd_reload_reply(struct control *ctl, struct out *o,
+			     const struct reload_outcome *r);
+
+/* reload: answered at once when nothing restarts or the file is refused;
+ * otherwise once the main thread has swapped the serving side (the client
+ * waits: control_reload_done(), reply_waiters()). */
 static void cmd_reload(struct control *ctl, struct out *o, int argc,
 		       char **argv)
 {
+	struct reload_outcome *r = malloc(sizeof(*r));
+
 	(void)argc;
 	(void)argv;
-	log_info("reload asked for on the control socket");
-	const char *r = on_reload(ctl);
-	if (strcmp(r, "refused") == 0) {
-		out_printf(o, "ERROR reload refused: %s has errors (evd -t -c %s "
-			   "shows them); still serving with the previous "
-			   "configuration\n", ctl->cfg_path, ctl->cfg_path);
+	if (!r) {
+		out_printf(o, "ERROR reload refused: out of memory\n");
 		return;
 	}
-	out_printf(o, "reload %s\n", r);
-	out_printf(o, "END\n");
+	log_info("reload asked for on the control socket");
+	on_reload(ctl, r);
+	cmd_reload_reply(ctl, o, r);
+	free(r);
 }
 
 static const struct ctl_cmd commands[] = {
-	{ "stats", "", "counters, latency and CPU time", 0, 0, cmd_stats },
+	{ "stats", "[hist]", "counters, latency and CPU time", 0, 1,
+	  cmd_stats },
 	{ "workers", "[all]", "one line per worker: role, pid, state, counters",
 	  0, 1, cmd_workers },
 	{ "syscalls", SC_USAGE + sizeof("syscalls"),
@@ -937,11 +1004,11 @@ static bool changes_state(int argc, char **argv)
 }
 
 static bool execute(struct control *ctl, struct out *o, char *line,
-		    const struct client *c)
+		    size_t len, struct client *c)
 {
 	char *argv[CTL_ARGS_MAX];
 	unsigned char bad = 0;
-	int argc = ctl_split(line, argv, CTL_ARGS_MAX, &bad);
+	int argc = ctl_split(line, len, argv, CTL_ARGS_MAX, &bad);
 
 	if (argc < 0) {
 		out_printf(o, "ERROR invalid byte 0x%02x in command (expected "
@@ -977,7 +1044,9 @@ static bool execute(struct control *ctl, struct out *o, char *line,
 				  *a2 ? " " : "", a2);
 			return false;
 		}
+		ctl->cur = c;
 		cmd->fn(ctl, o, argc - 1, argv + 1);
+		ctl->cur = NULL;
 		return cmd->fn == cmd_quit;
 	}
 	char name[40];
@@ -993,6 +1062,48 @@ static void client_close(struct client *c)
 	close(c->fd);
 	c->fd = -1;
 	out_free(&c->out);
+}
+
+/* A free slot for a new client, or NULL with the refusal in *why: the last
+ * CTL_RESERVED slots are for root and evd's own user only, so that other
+ * users, however many connections they open, never lock them out. */
+static struct client *client_slot(struct control *ctl, bool privileged,
+				  const char **why)
+{
+	struct client *free_slot = NULL;
+	unsigned others = 0;
+
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
+		const struct client *c = &ctl->cl[i];
+		if (c->fd < 0 && !free_slot)
+			free_slot = &ctl->cl[i];
+		else if (c->fd >= 0 && !c->privileged)
+			others++;
+	}
+	if (!free_slot) {
+		*why = "ERROR too many control clients (at most "
+		       STR(CTL_CLIENTS_MAX) "); try again\n";
+		return NULL;
+	}
+	if (!privileged && others >= CTL_CLIENTS_MAX - CTL_RESERVED) {
+		*why = "ERROR too many control clients (at most "
+		       STR(CTL_OTHERS_MAX) " for users other than root and "
+		       "evd's own; " STR(CTL_RESERVED) " are kept for them); "
+		       "try again\n";
+		return NULL;
+	}
+	return free_slot;
+}
+
+/* The peer's uid (SO_PEERCRED), or -1. */
+static uid_t peer_uid(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return (uid_t)-1;
+	return cred.uid;
 }
 
 static void client_accept(struct control *ctl, uint64_t now)
@@ -1018,16 +1129,12 @@ static void client_accept(struct control *ctl, uint64_t now)
 			}
 			return;
 		}
-		struct client *c = NULL;
-		for (int i = 0; i < CTL_CLIENTS_MAX; i++)
-			if (ctl->cl[i].fd < 0) {
-				c = &ctl->cl[i];
-				break;
-			}
+		uid_t uid = peer_uid(fd);
+		bool privileged = uid == 0 || uid == geteuid();
+		const char *why = NULL;
+		struct client *c = client_slot(ctl, privileged, &why);
 		if (!c) {
-			static const char msg[] = "ERROR too many control clients "
-						  "(at most 64); try again\n";
-			ssize_t w = send(fd, msg, sizeof(msg) - 1,
+			ssize_t w = send(fd, why, strlen(why),
 					 MSG_NOSIGNAL | MSG_DONTWAIT);
 			(void)w;
 			close(fd);
@@ -1036,15 +1143,18 @@ static void client_accept(struct control *ctl, uint64_t now)
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
 		c->deadline = now + CTL_IDLE_MS * 1000000ull;
-		struct ucred cred;
-		socklen_t len = sizeof(cred);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-			c->uid = cred.uid;
-			c->privileged = cred.uid == 0 || cred.uid == geteuid();
-		} else {
-			c->uid = (uid_t)-1;
-		}
+		c->uid = uid;
+		c->privileged = privileged;
 	}
+}
+
+/* True when the n bytes at p are spaces and tabs only. */
+static bool blank(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t')
+			return false;
+	return true;
 }
 
 /* Executes every complete line in the client's buffer.  An over-long line
@@ -1053,7 +1163,8 @@ static void client_lines(struct control *ctl, struct client *c)
 {
 	size_t start = 0;
 
-	while (!c->closing && start < c->inlen && c->out.len < CTL_OUT_MAX / 2) {
+	while (!c->closing && !c->wait_reload && start < c->inlen &&
+	       c->out.len < CTL_OUT_MAX / 2) {
 		char *nl = memchr(c->in + start, '\n', c->inlen - start);
 		if (!nl)
 			break;
@@ -1063,10 +1174,13 @@ static void client_lines(struct control *ctl, struct client *c)
 			start = next;
 			continue;
 		}
-		*nl = '\0';
-		if (nl > c->in + start && nl[-1] == '\r')
-			nl[-1] = '\0';
-		if (execute(ctl, &c->out, c->in + start, c))
+		size_t len = (size_t)(nl - c->in) - start;
+		if (len && c->in[start + len - 1] == '\r')
+			len--;
+		/* A command is activity; a blank line is not. */
+		if (!blank(c->in + start, len))
+			c->deadline = now_ns() + CTL_IDLE_MS * 1000000ull;
+		if (execute(ctl, &c->out, c->in + start, len, c))
 			c->closing = true;
 		start = next;
 	}
@@ -1102,12 +1216,13 @@ static void client_read(struct control *ctl, struct client *c, uint64_t now)
 		c->out.len = c->out.off = 0;
 		return;
 	} else {
+		/* Not activity yet: only a command line is (client_lines()). */
 		c->inlen += (size_t)n;
-		c->deadline = now + CTL_IDLE_MS * 1000000ull;
 	}
+	(void)now;
 	client_lines(ctl, c);
-	if (c->eof)
-		c->closing = true;
+	if (c->eof && !c->wait_reload)
+		c->closing = true;	/* after the reply it waits for */
 }
 
 static void client_write(struct client *c, uint64_t now)
@@ -1188,44 +1303,45 @@ static void on_stop_signal(struct control *ctl, const char *name)
 			server_kick(srv);
 		}
 	} else {
+		bool reloading = server_draining(srv);
 		atomic_store(&srv->exiting, true);
 		notify_stopping();
-		if (server_draining(srv))
+		drain_start(ctl, now);
+		/* After the flags: a worker woken by it finds them set.  Before
+		 * the log line: once it is out, connecting is refused. */
+		unsigned shut = listeners_shut(srv);
+		const char *how = srv->activated ? "; the sockets systemd passed "
+			"stay open (it queues new connections for the next start)"
+			: shut ? "; new connections are refused" : "";
+		if (reloading)
 			log_info("%s: stopping once the reload's drain is over "
-				 "(the new configuration is not applied)", name);
+				 "(the new configuration is not applied)%s", name,
+				 how);
 		else if (srv->cfg->drain_timeout_ms)
 			log_info("%s: draining (requests in flight get up to "
-				 "%" PRIu64 " ms), then stopping", name,
-				 srv->cfg->drain_timeout_ms);
+				 "%" PRIu64 " ms), then stopping%s", name,
+				 srv->cfg->drain_timeout_ms, how);
 		else
-			log_info("%s: stopping (drain_timeout = 0)", name);
-		drain_start(ctl, now);
+			log_info("%s: stopping (drain_timeout = 0)%s", name, how);
 	}
 	pthread_mutex_unlock(&ctl->lock);
 }
 
 static void status_update(struct control *ctl, uint64_t now);
 
-/* SIGHUP: re-reads the configuration.  A broken file changes nothing;
- * live keys apply at once; a change of any serving key drains the current
- * run, and the main thread starts the next one with the new configuration
- * on the same listening sockets. */
-static const char *on_reload(struct control *ctl)
+/* Reads the file for a reload; NULL when refused (logged, why set). */
+static struct config *reload_read(struct control *ctl,
+				  struct reload_outcome *out)
 {
 	static struct config_errors errs, warns;
-	struct server *srv = ctl->srv;
-	struct config *cur = (struct config *)srv->cfg;
-	char names[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX];
-	const char *result = "applied";
-
-	notify_reloading();
-	log_info("SIGHUP: reloading %s", ctl->cfg_path);
 	struct config *next = malloc(sizeof(*next));
+
 	if (!next) {
+		snprintf(out->why, sizeof(out->why), "out of memory; still "
+			 "serving with the previous configuration");
 		log_errorx("reload: out of memory; still serving with the "
 			   "previous configuration");
-		result = "refused";
-		goto ready;
+		return NULL;
 	}
 	if (config_read(next, ctl->cfg_path, ctl->overrides, ctl->noverrides,
 			&errs, &warns) < 0) {
@@ -1236,21 +1352,114 @@ static const char *on_reload(struct control *ctl)
 			   "with the previous configuration (evd -t -c %s "
 			   "shows them)", ctl->cfg_path, n, n == 1 ? "" : "s",
 			   ctl->cfg_path);
-		notify_ready();
 		notify_status("reload refused: %u error%s in %s; serving with "
 			      "the previous configuration", n, n == 1 ? "" : "s",
 			      ctl->cfg_path);
+		snprintf(out->why, sizeof(out->why), "%s%s (evd -t -c %s shows "
+			 "%s); still serving with the previous configuration",
+			 errs.n ? errs.msg[0] : "errors", n > 1 ? " and more" :
+			 "", ctl->cfg_path, n > 1 ? "them all" : "it");
 		free(next);
-		return "refused";
+		return NULL;
 	}
 	for (unsigned i = 0; i < warns.n; i++)
 		log_warnx("reload: %s", warns.msg[i]);
+	return next;
+}
 
+/* The keys that apply without touching a connection ([log] level, the
+ * probes' switches): into cur at once. */
+static void reload_live(struct control *ctl, struct config *cur,
+			struct config *next)
+{
+	char err[512] = "";
+
+	log_set_level(next->log_level);
+	cur->log_level = next->log_level;
+	if (!ctl->probes)
+		return;
+	if (next->probes_syscalls != cur->probes_syscalls) {
+		bool on = next->probes_syscalls != PROBES_OFF;
+		if (sc_set(ctl, on, now_ns(), err, sizeof(err)) < 0)
+			log_warnx("reload: [probes] syscalls = %s: cannot load "
+				  "the syscall probes: %s; they stay off",
+				  probes_mode_names[next->probes_syscalls], err);
+		cur->probes_syscalls = next->probes_syscalls;
+	}
+	if (next->probes_timing != cur->probes_timing) {
+		if (probes_set_timing(ctl->probes, next->probes_timing, err,
+				      sizeof(err)) < 0)
+			log_warnx("reload: [probes] timing = yes: %s; counting "
+				  "calls and errors only", err);
+		cur->probes_timing = next->probes_timing =
+			probes_timing(ctl->probes);
+	}
+	if (next->probes_sample != cur->probes_sample) {
+		sc_set_sample(ctl, next->probes_sample, now_ns());
+		cur->probes_sample = next->probes_sample;
+	}
+}
+
+/* Hands next to the main thread and drains the current run.  false when
+ * evd is stopping (nothing is applied; why set). */
+static bool reload_restart(struct control *ctl, struct config *next,
+			   const char *names, struct reload_outcome *out)
+{
+	struct server *srv = ctl->srv;
+
+	pthread_mutex_lock(&ctl->lock);
+	if (atomic_load(&srv->exiting)) {
+		pthread_mutex_unlock(&ctl->lock);
+		log_warnx("reload: evd is stopping; the new configuration is "
+			  "not applied");
+		snprintf(out->why, sizeof(out->why), "evd is stopping (the new "
+			 "configuration is not applied)");
+		free(next);
+		return false;
+	}
+	free(ctl->pending);	/* a reload during a reload: the newest wins */
+	ctl->pending = next;
+	ctl->reload_seq++;
+	if (!server_draining(srv)) {
+		int rc = listeners_steer(srv);
+		if (rc < 0)
+			log_warnx("reload: cannot steer new connections to one "
+				  "SO_REUSEPORT socket while the others drain: %s; "
+				  "connections queued on the sockets that close "
+				  "may be reset", strerror(-rc));
+	}
+	log_info("reload: %s changed: restarting the serving side (requests "
+		 "in flight finish; the listening sockets stay open)", names);
+	drain_start(ctl, now_ns());
+	pthread_mutex_unlock(&ctl->lock);
+	return true;
+}
+
+/* SIGHUP, evctl reload: re-reads the configuration.  A broken file changes
+ * nothing; live keys apply at once; a change of any serving key drains the
+ * current run, and the main thread starts the next one with the new
+ * configuration on the same listening sockets (control_reload_done() says
+ * how that went). */
+static void on_reload(struct control *ctl, struct reload_outcome *out)
+{
+	struct server *srv = ctl->srv;
+	struct config *cur = (struct config *)srv->cfg;
+	char names[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX];
+
+	memset(out, 0, sizeof(*out));
+	out->result = RL_REFUSED;
+	notify_reloading();
+	log_info("SIGHUP: reloading %s", ctl->cfg_path);
+	struct config *next = reload_read(ctl, out);
+	if (!next)
+		goto ready;
 	unsigned changed = config_compare(cur, next, names);
 	if (changed & (1u << RELOAD_RESTART)) {
 		log_warnx("reload: %s changed: only a restart of evd applies "
 			  "that (systemctl restart evd); keeping the running "
 			  "value", names[RELOAD_RESTART]);
+		snprintf(out->not_applied, sizeof(out->not_applied), "%s",
+			 names[RELOAD_RESTART]);
 		memcpy(next->control_socket, cur->control_socket,
 		       sizeof(next->control_socket));
 		next->control_mode = cur->control_mode;
@@ -1259,62 +1468,95 @@ static const char *on_reload(struct control *ctl)
 		memcpy(next->user, cur->user, sizeof(next->user));
 	}
 	if (changed & (1u << RELOAD_LIVE)) {
-		log_set_level(next->log_level);
-		cur->log_level = next->log_level;
-		if (next->probes_syscalls != cur->probes_syscalls && ctl->probes) {
-			char err[256] = "";
-			bool on = next->probes_syscalls != PROBES_OFF;
-			if (sc_set(ctl, on, now_ns(), err, sizeof(err)) < 0)
-				log_warnx("reload: [probes] syscalls = %s: cannot "
-					  "load the syscall probes: %s; they stay "
-					  "off", probes_mode_names[next->probes_syscalls],
-					  err);
-			cur->probes_syscalls = next->probes_syscalls;
-		}
-		if (next->probes_timing != cur->probes_timing && ctl->probes) {
-			char err[256] = "";
-			if (probes_set_timing(ctl->probes, next->probes_timing,
-					      err, sizeof(err)) < 0)
-				log_warnx("reload: [probes] timing = yes: %s; "
-					  "counting calls and errors only", err);
-			cur->probes_timing = next->probes_timing =
-				probes_timing(ctl->probes);
-		}
-		if (next->probes_sample != cur->probes_sample && ctl->probes) {
-			sc_set_sample(ctl, next->probes_sample, now_ns());
-			cur->probes_sample = next->probes_sample;
-		}
+		reload_live(ctl, cur, next);
 		log_info("reload: applied at once: %s", names[RELOAD_LIVE]);
 	}
+	out->result = changed ? RL_APPLIED : RL_UNCHANGED;
+	if (!changed)
+		log_info("reload: %s has no change", ctl->cfg_path);
 	if (!(changed & (1u << RELOAD_SERVING))) {
-		if (!changed) {
-			log_info("reload: %s has no change", ctl->cfg_path);
-			result = "unchanged";
-		}
 		free(next);
 		goto ready;
 	}
-	pthread_mutex_lock(&ctl->lock);
-	if (atomic_load(&srv->exiting)) {
-		pthread_mutex_unlock(&ctl->lock);
-		log_warnx("reload: evd is stopping; the new configuration is "
-			  "not applied");
-		free(next);
-		return "refused";
+	if (reload_restart(ctl, next, names[RELOAD_SERVING], out)) {
+		/* The main thread says READY=1 once the new run starts. */
+		out->result = RL_RESTARTING;
+		return;
 	}
-	free(ctl->pending);	/* a reload during a reload: the newest wins */
-	ctl->pending = next;
-	log_info("reload: %s changed: restarting the serving side (requests "
-		 "in flight finish; the listening sockets stay open)",
-		 names[RELOAD_SERVING]);
-	drain_start(ctl, now_ns());
-	pthread_mutex_unlock(&ctl->lock);
-	/* The main thread says READY=1 once the new run starts. */
-	return "restarting";
+	out->result = RL_REFUSED;
 ready:
 	notify_ready();
 	status_update(ctl, now_ns());
-	return result;
+}
+
+/* The reply to reload: at once, or (restarting) the client waits. */
+static void cmd_reload_reply(struct control *ctl, struct out *o,
+			     const struct reload_outcome *r)
+{
+	static const char *const word[] = { "unchanged", "applied" };
+	struct client *c = ctl->cur;
+
+	if (r->result == RL_REFUSED) {
+		out_printf(o, "ERROR reload refused: %s\n", r->why);
+		return;
+	}
+	if (r->result == RL_RESTARTING) {
+		snprintf(ctl->not_applied, sizeof(ctl->not_applied), "%s",
+			 r->not_applied);
+		c->wait_reload = ctl->reload_seq;
+		c->deadline = UINT64_MAX;
+		return;
+	}
+	out_printf(o, "reload %s\n", word[r->result]);
+	if (r->not_applied[0])
+		out_printf(o, "not_applied %s\n", r->not_applied);
+	out_printf(o, "END\n");
+}
+
+/* The outcome of the swap the client waited for. */
+static void reload_waited(struct control *ctl, struct client *c)
+{
+	if (ctl->reload_ok) {
+		out_printf(&c->out, "reload restarted\ndrained_ms %.0f\n",
+			   ctl->reload_ms);
+		if (ctl->not_applied[0])
+			out_printf(&c->out, "not_applied %s\n",
+				   ctl->not_applied);
+		out_printf(&c->out, "END\n");
+	} else {
+		out_printf(&c->out, "ERROR reload failed: %s; still serving "
+			   "with the previous configuration\n",
+			   ctl->reload_why);
+	}
+	c->wait_reload = 0;
+}
+
+/* The main thread has swapped (control_reload_done()): answer the clients
+ * that waited for it, then run what they sent meanwhile. */
+static void reply_waiters(struct control *ctl, uint64_t now)
+{
+	uint64_t v;
+	ssize_t r = read(ctl->wakefd, &v, sizeof(v));
+
+	(void)r;
+	pthread_mutex_lock(&ctl->lock);
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
+		struct client *c = &ctl->cl[i];
+		if (c->fd < 0 || !c->wait_reload ||
+		    (int)(ctl->reload_done - c->wait_reload) < 0)
+			continue;
+		reload_waited(ctl, c);
+		c->deadline = now + CTL_IDLE_MS * 1000000ull;
+	}
+	pthread_mutex_unlock(&ctl->lock);
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
+		struct client *c = &ctl->cl[i];
+		if (c->fd < 0 || c->wait_reload)
+			continue;
+		client_lines(ctl, c);
+		if (c->eof)
+			c->closing = true;
+	}
 }
 
 static void on_signal(struct control *ctl)
@@ -1329,9 +1571,11 @@ static void on_signal(struct control *ctl)
 		case SIGINT:
 			on_stop_signal(ctl, "SIGINT");
 			break;
-		case SIGHUP:
-			(void)on_reload(ctl);
+		case SIGHUP: {
+			struct reload_outcome out;
+			on_reload(ctl, &out);
 			break;
+		}
 		default:
 			break;
 		}
@@ -1421,8 +1665,8 @@ static int ms_until(uint64_t when, uint64_t now)
 static void *control_main(void *arg)
 {
 	struct control *ctl = arg;
-	struct pollfd pfd[3 + CTL_CLIENTS_MAX];
-	int map[3 + CTL_CLIENTS_MAX];
+	struct pollfd pfd[4 + CTL_CLIENTS_MAX];
+	int map[4 + CTL_CLIENTS_MAX];
 	sigset_t all;
 
 	/* Signals are for the serving side (SIGCHLD, SIGKICK) or read here
@@ -1467,6 +1711,7 @@ static void *control_main(void *arg)
 			timeout = ms_until(ctl->sc_window, now);
 		pfd[n++] = (struct pollfd){ .fd = ctl->quitfd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = ctl->sigfd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = ctl->wakefd, .events = POLLIN };
 		/* Out of descriptors: the socket waits a little (a pending
 		 * client would wake poll at once, again and again). */
 		bool paused = now < ctl->accept_pause;
@@ -1504,14 +1749,25 @@ static void *control_main(void *arg)
 		if (r > 0 && pfd[1].revents)
 			on_signal(ctl);
 		if (r > 0 && pfd[2].revents)
+			reply_waiters(ctl, now);
+		if (r > 0 && pfd[3].revents)
 			client_accept(ctl, now);
-		for (unsigned i = 3; r > 0 && i < n; i++) {
+		for (unsigned i = 4; r > 0 && i < n; i++) {
 			struct client *c = &ctl->cl[map[i]];
+			if (c->wait_reload &&
+			    (pfd[i].revents & (POLLHUP | POLLERR))) {
+				/* Gone while it waited for its reload: no one
+				 * to answer (and POLLHUP would wake us at
+				 * once, again and again). */
+				client_close(c);
+				continue;
+			}
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 				client_read(ctl, c, now);
 			if (c->out.len > c->out.off)
 				client_write(c, now);
-			if (!c->closing && c->inlen && c->out.len < CTL_OUT_MAX / 2)
+			if (!c->closing && !c->wait_reload && c->inlen &&
+			    c->out.len < CTL_OUT_MAX / 2)
 				client_lines(ctl, c);
 		}
 		for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
@@ -1519,7 +1775,8 @@ static void *control_main(void *arg)
 			if (c->fd < 0)
 				continue;
 			bool flushed = c->out.len == c->out.off;
-			if ((c->closing && flushed) || c->deadline <= now)
+			if ((c->closing && flushed && !c->wait_reload) ||
+			    c->deadline <= now)
 				client_close(c);
 		}
 		if (now >= ctl->next_sample)
@@ -1539,34 +1796,28 @@ static void *control_main(void *arg)
 
 /* ---- socket setup ------------------------------------------------------------- */
 
-/* Makes the directory holding path if it is missing (one level). */
-static int ensure_dir(const char *path, char *err, size_t errlen)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0755) == 0) {
-		log_info("created directory %s for the control socket", dir);
-		return 0;
-	}
-	if (errno == EEXIST)
-		return 0;
-	snprintf(err, errlen, "cannot create directory %s for the control "
-		 "socket: %s", dir, strerror(errno));
-	return -1;
-}
-
-/* The group the control socket belongs to: [control] group, else the
- * primary group of [server] user, else -1 (evd's own, unchanged). */
-static int socket_group(const struct config *cfg, gid_t *gid, char *err,
-			size_t errlen)
+/* Who the control socket is for: its group ([control] group, else the
+ * primary group of [server] user, else -1: evd's own, unchanged) and evd's
+ * user (who besides root may own its directory: [server] user, else the
+ * user evd runs as).  0, or -1 with err. */
+static int socket_owner(const struct config *cfg, gid_t *gid, uid_t *uid,
+			char *err, size_t errlen)
 {
 	char buf[4096];
 
 	*gid = (gid_t)-1;
+	*uid = geteuid();
+	if (cfg->user[0]) {
+		struct passwd pw, *p = NULL;
+		if (getpwnam_r(cfg->user, &pw, buf, sizeof(buf), &p) || !p) {
+			snprintf(err, errlen, "[server] user = %s: no such user "
+				 "(create it, e.g. with systemd-sysusers, or "
+				 "leave user empty)", cfg->user);
+			return -1;
+		}
+		*gid = p->pw_gid;
+		*uid = p->pw_uid;
+	}
 	if (cfg->control_group[0]) {
 		struct group gr, *g = NULL;
 		if (getgrnam_r(cfg->control_group, &gr, buf, sizeof(buf), &g) ||
@@ -1578,98 +1829,29 @@ static int socket_group(const struct config *cfg, gid_t *gid, char *err,
 			return -1;
 		}
 		*gid = g->gr_gid;
-	} else if (cfg->user[0]) {
-		struct passwd pw, *p = NULL;
-		if (getpwnam_r(cfg->user, &pw, buf, sizeof(buf), &p) || !p) {
-			snprintf(err, errlen, "[server] user = %s: no such user "
-				 "(create it, e.g. with systemd-sysusers, or "
-				 "leave user empty)", cfg->user);
-			return -1;
-		}
-		*gid = p->pw_gid;
 	}
 	return 0;
 }
 
-static int bind_socket(struct control *ctl, unsigned mode, char *err,
-		       size_t errlen)
+static int bind_socket(struct control *ctl, char *err, size_t errlen)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = -1;
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", ctl->path);
-	if (ensure_dir(ctl->path, err, errlen) < 0)
-		return -1;
-
-	struct stat st;
-	if (lstat(ctl->path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "control socket path %s exists and is not "
-			 "a socket (move it away, or set [control] socket to "
-			 "another path)", ctl->path);
-		return -1;
-	}
-
-	/* A live evd answers a connect: refuse to steal its socket. */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto fail_errno;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		snprintf(err, errlen, "another evd is running with control "
-			 "socket %s (stop it, or set [control] socket to "
-			 "another path)", ctl->path);
-		close(fd);
-		return -1;
-	}
-	if (errno == ECONNREFUSED) {
-		log_info("removing stale control socket %s", ctl->path);
-		unlink(ctl->path);
-	}
-	close(fd);
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto fail_errno;
-	mode_t old = umask(0777 & ~mode);
-	int rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot bind control socket %s: %s%s",
-			 ctl->path, strerror(errno),
-			 errno == EADDRINUSE ? " (a file is in the way: remove "
-					       "it if no evd runs)" : "");
-		close(fd);
-		return -1;
-	}
+	const struct config *cfg = ctl->srv->cfg;
 	gid_t gid;
-	if (socket_group(ctl->srv->cfg, &gid, err, errlen) < 0) {
-		close(fd);
-		unlink(ctl->path);
+	uid_t uid;
+
+	if (socket_owner(cfg, &gid, &uid, err, errlen) < 0)
 		return -1;
-	}
-	if (gid != (gid_t)-1 && chown(ctl->path, (uid_t)-1, gid) < 0) {
-		snprintf(err, errlen, "control socket %s: cannot give it to "
-			 "group %u: %s (evd must run as root or be a member of "
-			 "that group)", ctl->path, (unsigned)gid,
-			 strerror(errno));
-		close(fd);
-		unlink(ctl->path);
+	ctl->lfd = ctl_socket_open(&ctl->sock, cfg->control_socket,
+				   cfg->control_mode, gid, uid, err, errlen);
+	if (ctl->lfd < 0)
 		return -1;
-	}
-	if (chmod(ctl->path, mode) < 0 || listen(fd, 64) < 0) {
-		snprintf(err, errlen, "control socket %s: %s", ctl->path,
-			 strerror(errno));
-		close(fd);
-		unlink(ctl->path);
-		return -1;
-	}
-	ctl->lfd = fd;
+	if (ctl->sock.made_dir)
+		log_info("created the directory of control socket %s",
+			 ctl->sock.path);
+	if (ctl->sock.removed_stale)
+		log_info("replaced the stale control socket %s",
+			 ctl->sock.path);
 	return 0;
-fail_errno:
-	snprintf(err, errlen, "control socket %s: %s", ctl->path,
-		 strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return -1;
 }
 
 struct control *control_open(struct server *srv, char *err, size_t errlen)
@@ -1682,7 +1864,8 @@ struct control *control_open(struct server *srv, char *err, size_t errlen)
 		return NULL;
 	}
 	ctl->srv = srv;
-	ctl->lfd = ctl->sigfd = ctl->quitfd = -1;
+	ctl->lfd = ctl->sigfd = ctl->quitfd = ctl->wakefd = -1;
+	ctl->sock.dirfd = -1;
 	pthread_mutex_init(&ctl->lock, NULL);
 	ctl->tot = malloc(sizeof(*ctl->tot));
 	if (!ctl->tot) {
@@ -1691,8 +1874,7 @@ struct control *control_open(struct server *srv, char *err, size_t errlen)
 	}
 	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
 		ctl->cl[i].fd = -1;
-	snprintf(ctl->path, sizeof(ctl->path), "%s", srv->cfg->control_socket);
-	if (bind_socket(ctl, srv->cfg->control_mode, err, errlen) < 0)
+	if (bind_socket(ctl, err, errlen) < 0)
 		goto fail;
 
 	sigemptyset(&set);
@@ -1701,7 +1883,8 @@ struct control *control_open(struct server *srv, char *err, size_t errlen)
 	sigaddset(&set, SIGHUP);
 	ctl->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	ctl->quitfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (ctl->sigfd < 0 || ctl->quitfd < 0) {
+	ctl->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ctl->sigfd < 0 || ctl->quitfd < 0 || ctl->wakefd < 0) {
 		snprintf(err, errlen, "control thread: %s", strerror(errno));
 		goto fail;
 	}
@@ -1740,6 +1923,7 @@ struct config *control_next_run(struct control *ctl)
 	if (!atomic_load(&ctl->srv->exiting)) {
 		next = ctl->pending;
 		ctl->pending = NULL;
+		ctl->reload_taken = ctl->reload_seq;
 	}
 	pthread_mutex_unlock(&ctl->lock);
 	return next;
@@ -1760,6 +1944,21 @@ bool control_resume(struct control *ctl)
 	}
 	pthread_mutex_unlock(&ctl->lock);
 	return run;
+}
+
+void control_reload_done(struct control *ctl, double drained_ms,
+			 const char *why)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&ctl->lock);
+	ctl->reload_done = ctl->reload_taken;
+	ctl->reload_ok = !why;
+	ctl->reload_ms = drained_ms;
+	snprintf(ctl->reload_why, sizeof(ctl->reload_why), "%s", why ? why : "");
+	pthread_mutex_unlock(&ctl->lock);
+	ssize_t w = write(ctl->wakefd, &one, sizeof(one));
+	(void)w;
 }
 
 int control_run(struct control *ctl, char *err, size_t errlen)
@@ -1785,10 +1984,13 @@ void control_forget(struct control *ctl)
 			close(ctl->cl[i].fd);
 	if (ctl->lfd >= 0)
 		close(ctl->lfd);
+	ctl_socket_forget(&ctl->sock);
 	if (ctl->sigfd >= 0)
 		close(ctl->sigfd);
 	if (ctl->quitfd >= 0)
 		close(ctl->quitfd);
+	if (ctl->wakefd >= 0)
+		close(ctl->wakefd);
 }
 
 void control_stop(struct control *ctl)
@@ -1801,17 +2003,31 @@ void control_stop(struct control *ctl)
 		(void)w;
 		pthread_join(ctl->thread, NULL);
 	}
-	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
-		if (ctl->cl[i].fd >= 0)
-			client_close(&ctl->cl[i]);
-	if (ctl->lfd >= 0) {
-		close(ctl->lfd);
-		unlink(ctl->path);
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
+		struct client *c = &ctl->cl[i];
+		if (c->fd < 0)
+			continue;
+		if (c->wait_reload && (int)(ctl->reload_done - c->wait_reload) >= 0)
+			reload_waited(ctl, c);
+		else if (c->wait_reload)
+			out_printf(&c->out, "ERROR reload not applied: evd is "
+				   "stopping\n");
+		client_write(c, now_ns());	/* what fits, without waiting */
+		client_close(c);
 	}
+	if (ctl->lfd >= 0) {
+		char why[512];
+		close(ctl->lfd);
+		if (ctl_socket_remove(&ctl->sock, why, sizeof(why)) <= 0)
+			log_warnx("%s", why);
+	}
+	ctl_socket_forget(&ctl->sock);
 	if (ctl->sigfd >= 0)
 		close(ctl->sigfd);
 	if (ctl->quitfd >= 0)
 		close(ctl->quitfd);
+	if (ctl->wakefd >= 0)
+		close(ctl->wakefd);
 	free(ctl->pending);
 	free(ctl->tot);
 	pthread_mutex_destroy(&ctl->lock);

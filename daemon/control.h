@@ -16,15 +16,21 @@ struct probes;
 #define CTL_LINE_MAX 1024	/* bytes in a command line, newline excluded */
 #define CTL_ARGS_MAX 16
 #define CTL_CLIENTS_MAX 64
-#define CTL_IDLE_MS 30000	/* a silent client is dropped after this */
+#define CTL_RESERVED 16		/* of them, for root and evd's user only */
+#define CTL_OTHERS_MAX 48	/* CTL_CLIENTS_MAX - CTL_RESERVED */
+#define CTL_IDLE_MS 30000	/* a client is dropped after this long without
+				 * a command (a blank line is none) */
 #define CTL_OUT_MAX (1 << 20)	/* output queued for one client */
 
 /*
- * Splits a command line in place into at most max words separated by
- * spaces or tabs.  Returns the word count, or -1 with *bad set to the
- * offending byte when the line holds a byte outside printable ASCII.
+ * Splits the len bytes of a command line in place (line[len] is writable
+ * and becomes a NUL) into at most max words separated by spaces or tabs.
+ * Returns the word count (max + 1: too many), or -1 with *bad set to the
+ * first byte outside printable ASCII (a NUL, or one of 0x80 and above,
+ * anywhere in the line: nothing of it runs).
  */
-int ctl_split(char *line, char **argv, int max, unsigned char *bad);
+int ctl_split(char *line, size_t len, char **argv, int max,
+	      unsigned char *bad);
 
 /*
  * Binds the control socket, refusing if a live evd answers there and
@@ -54,6 +60,14 @@ struct config *control_next_run(struct control *ctl);
  * the drain of the run that ended.  Returns false when a SIGTERM came
  * meanwhile and evd is to exit instead. */
 bool control_resume(struct control *ctl);
+
+/* The main thread, after swapping to the configuration control_next_run()
+ * gave: how it went (why: NULL when the new run starts, drained in
+ * drained_ms; otherwise the reason, and the previous configuration
+ * serves).  The clients that asked for that reload (evctl reload) get the
+ * answer. */
+void control_reload_done(struct control *ctl, double drained_ms,
+			 const char *why);
 
 /* Starts the control thread once the server's listeners and scoreboard
  * exist.  Returns 0, or -1 with a message in err. */

@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -12,13 +14,18 @@
 #include "log.h"
 #include "model.h"
 #include "notify.h"
+#include "paths.h"
 #include "privs.h"
 #include "probes/probes.h"
 #include "server.h"
 #include "util.h"
 #include "version.h"
+#include "../common/ctl_wire.h"
 
 #define DEFAULT_CONFIG "/etc/evd.ini"
+/* A configuration evd cannot start with (EX_CONFIG, sysexits.h): starting
+ * again will not help, so evd.service does not (RestartPreventExitStatus). */
+#define EXIT_CONFIG 78
 #define MAX_OVERRIDES 64
 
 static void usage(FILE *out)
@@ -49,6 +56,8 @@ static void usage(FILE *out)
 		"[server] drain_timeout) and stop evd, exit 0; a second one stops at\n"
 		"once.  SIGHUP reloads the configuration (a broken file is refused).\n"
 		"Under systemd: Type=notify, socket activation (LISTEN_FDS), watchdog.\n"
+		"Exit status: 0 after a stop; 78 (EX_CONFIG) when the configuration\n"
+		"has errors; 1 when evd cannot start otherwise; 2 usage error.\n"
 		"Query a running evd with: evctl -s SOCKET stats\n",
 		model_names());
 }
@@ -64,15 +73,18 @@ static void print_errors(const struct config_errors *e, const char *kind)
 		fprintf(stderr, "%sevd: ... and %u more\n", prio, e->dropped);
 }
 
-/* Reads the file and the overrides; returns 0 or exits-worthy -1. */
+/* Reads the file and the overrides, and checks that the user and group it
+ * names exist (before anything starts, as -t does); returns 0 or
+ * exit-worthy -1. */
 static int load_config(struct config *cfg, const char *path, char **overrides,
 		       int noverrides, bool check_only)
 {
 	static struct config_errors errs, warns;
 
+	/* Every error, those of the file's other keys too; the user and group
+	 * it names are checked before anything starts, as -t does. */
 	config_read(cfg, path, overrides, noverrides, &errs, &warns);
-	if (check_only)	/* every error, those of the file's other keys too */
-		config_check_names(cfg, &errs);
+	config_check_names(cfg, &errs);
 	print_errors(&warns, "warning: ");
 	if (errs.n || errs.dropped) {
 		print_errors(&errs, "");
@@ -119,7 +131,7 @@ static void raise_nofile(void)
  */
 static int start_probes(struct probes *probes, const struct config *cfg)
 {
-	char err[256] = "";
+	char err[512] = "";
 
 	/* Before they load: nothing can fail yet. */
 	probes_set_timing(probes, cfg->probes_timing, err, sizeof(err));
@@ -178,43 +190,51 @@ static int open_listeners(struct server *srv, char *err, size_t errlen)
 
 static void log_serving(struct server *srv, const char *what)
 {
-	char listen[CONFIG_MAX_LISTEN * 64];
+	char listen[CONFIG_MAX_LISTEN * 64], evctl[PATH_MAX + 8];
+	const char *sock = srv->cfg->control_socket;
+	/* evctl finds these two without -s (the tree's from the same
+	 * directory). */
+	bool found = !strcmp(sock, CTL_WIRE_DEFAULT_SOCKET) ||
+		     !strcmp(sock, CTL_WIRE_TREE_SOCKET);
 
 	listeners_text(srv, listen, sizeof(listen));
+	paths_evctl(evctl, sizeof(evctl));
 	log_info("%s %s on %s with model %s (%u worker%s); control socket %s: "
-		 "try `evctl -s %s stats`", what, srv->proto->name, listen,
+		 "try `%s%s%s stats`", what, srv->proto->name, listen,
 		 srv->model->name, srv->workers, srv->workers == 1 ? "" : "s",
-		 srv->cfg->control_socket, srv->cfg->control_socket);
+		 sock, evctl, found ? "" : " -s ", found ? "" : sock);
 }
 
 /*
  * Between two runs: the serving side takes the configuration next asked
  * for (the listeners it still names stay open, so no connection attempt
  * is refused; the counters carry over).  Returns the configuration now in
- * force; on failure the previous one, with the reason logged.
+ * force; on failure the previous one, with the reason logged and in err.
  */
 static struct config *swap_config(struct server *srv, struct config *cur,
-				  struct config *next)
+				  struct config *next, char *err, size_t errlen)
 {
-	char err[512];
 	struct stats_total *t = malloc(sizeof(*t));
 	struct scoreboard *sb = scoreboard_create(next->model->slots(next));
 
 	if (!t || !sb) {
+		snprintf(err, errlen, "out of memory");
 		log_errorx("reload failed: out of memory; serving with the "
 			   "previous configuration");
 		goto fail;
 	}
 	srv->cfg = next;
 	if (listeners_reconcile(srv, listen_nonblock(next), listen_sets(next),
-				err, sizeof(err)) < 0) {
+				err, errlen) < 0) {
+		char again[512];
 		log_errorx("reload failed: %s; serving with the previous "
 			   "configuration", err);
 		srv->cfg = cur;
 		if (listeners_reconcile(srv, listen_nonblock(cur),
-					listen_sets(cur), err, sizeof(err)) < 0)
+					listen_sets(cur), again,
+					sizeof(again)) < 0)
 			log_errorx("cannot reopen the previous listeners: %s",
-				   err);
+				   again);
 		goto fail;
 	}
 	srv->model = next->model;
@@ -320,12 +340,23 @@ static int serve(struct config *cfg, const char *path, char **overrides,
 			break;
 		}
 		pthread_rwlock_wrlock(&srv.swap_lock);
+		if (atomic_load(&srv.exiting)) {
+			/* A SIGTERM since the run ended: its listeners are shut
+			 * (listeners_shut); a swap would listen on them again. */
+			pthread_rwlock_unlock(&srv.swap_lock);
+			free(next);
+			rc = 0;
+			break;
+		}
 		/* Read under the lock: a SIGTERM's drain_start() may write it. */
 		uint64_t drain_began = srv.drain_started_ns;
 		struct config *was = cfg;
-		cfg = swap_config(&srv, cfg, next);
+		char why[512] = "";
+		cfg = swap_config(&srv, cfg, next, why, sizeof(why));
 		bool again = control_resume(ctl);
 		pthread_rwlock_unlock(&srv.swap_lock);
+		double ms = (double)(now_ns() - drain_began) / 1e6;
+		control_reload_done(ctl, ms, cfg != was ? NULL : why);
 		if (!again) {
 			rc = 0;
 			break;
@@ -333,8 +364,7 @@ static int serve(struct config *cfg, const char *path, char **overrides,
 		if (cfg != was) {
 			char what[64];
 			snprintf(what, sizeof(what), "reloaded (drained in %.0f "
-				 "ms): serving", (double)(now_ns() -
-					drain_began) / 1e6);
+				 "ms): serving", ms);
 			log_serving(&srv, what);
 		}
 		notify_ready();
@@ -427,7 +457,7 @@ int main(int argc, char **argv)
 	}
 	if (load_config(cfg, path, overrides, noverrides, check_only) < 0) {
 		free(cfg);
-		return 1;
+		return check_only ? 1 : EXIT_CONFIG;
 	}
 	if (check_only) {
 		if (!quiet) {

@@ -3,15 +3,14 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <linux/capability.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -84,44 +83,64 @@ void privs_caps_text(uint64_t caps, char *buf, size_t len)
 		snprintf(buf, len, "none");
 }
 
-/* The calling thread's sets (capget, version 3: two 32-bit words each). */
+/* The calling thread's sets as masks, from libcap. */
 static int caps_get(struct capsets *s)
 {
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
+	static const cap_flag_t flags[3] = { CAP_EFFECTIVE, CAP_PERMITTED,
+					     CAP_INHERITABLE };
+	uint64_t *masks[3] = { &s->eff, &s->prm, &s->inh };
+	cap_t c = cap_get_proc();
+	int rc = 0;
 
-	if (syscall(SYS_capget, &hdr, d) < 0)
+	if (!c)
 		return -errno;
-	s->eff = (uint64_t)d[1].effective << 32 | d[0].effective;
-	s->prm = (uint64_t)d[1].permitted << 32 | d[0].permitted;
-	s->inh = (uint64_t)d[1].inheritable << 32 | d[0].inheritable;
-	return 0;
+	memset(s, 0, sizeof(*s));
+	for (cap_value_t v = 0; v < 64 && v < cap_max_bits() && !rc; v++)
+		for (int f = 0; f < 3; f++) {
+			cap_flag_value_t on = CAP_CLEAR;
+			if (cap_get_flag(c, v, flags[f], &on) < 0) {
+				rc = -errno;
+				break;
+			}
+			if (on == CAP_SET)
+				*masks[f] |= PRIVS_CAP(v);
+		}
+	cap_free(c);
+	return rc;
 }
 
+/* Sets the calling thread's sets to exactly these masks. */
 static int caps_set(const struct capsets *s)
 {
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2] = {
-		{ (uint32_t)s->eff, (uint32_t)s->prm, (uint32_t)s->inh },
-		{ (uint32_t)(s->eff >> 32), (uint32_t)(s->prm >> 32),
-		  (uint32_t)(s->inh >> 32) },
-	};
+	static const cap_flag_t flags[3] = { CAP_EFFECTIVE, CAP_PERMITTED,
+					     CAP_INHERITABLE };
+	const uint64_t masks[3] = { s->eff, s->prm, s->inh };
+	cap_t c = cap_init();
+	int rc = 0;
 
-	return syscall(SYS_capset, &hdr, d) < 0 ? -errno : 0;
+	if (!c)
+		return -errno;
+	for (cap_value_t v = 0; v < 64 && !rc; v++)
+		for (int f = 0; f < 3; f++)
+			if ((masks[f] & PRIVS_CAP(v)) &&
+			    cap_set_flag(c, flags[f], 1, &v, CAP_SET) < 0) {
+				rc = -errno;
+				break;
+			}
+	if (!rc && cap_set_proc(c) < 0)
+		rc = -errno;
+	cap_free(c);
+	return rc;
 }
 
 /* Drops every capability but keep from the bounding set (needs
- * CAP_SETPCAP).  PR_CAPBSET_READ fails past the kernel's last one. */
+ * CAP_SETPCAP).  cap_get_bound() fails past the kernel's last one. */
 static int bounding_cut(uint64_t keep)
 {
-	for (int c = 0; c < 64 && prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++) {
+	for (cap_value_t c = 0; c < 64 && cap_get_bound(c) >= 0; c++) {
 		if (keep & PRIVS_CAP(c))
 			continue;
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
+		if (cap_drop_bound(c) < 0)
 			return -errno;
 	}
 	return 0;
@@ -134,22 +153,21 @@ static int64_t caps_cut(uint64_t keep, const char **step)
 	struct capsets now = { 0 }, want;
 	int rc;
 
-	*step = "capget";
+	*step = "cap_get_proc";
 	if ((rc = caps_get(&now)) < 0)
 		return rc;
 	want.prm = now.prm & keep;
 	want.eff = want.prm;
 	want.inh = 0;
 	if (now.eff != want.eff || now.prm != want.prm || now.inh != want.inh) {
-		*step = "capset";
+		*step = "cap_set_proc";
 		if ((rc = caps_set(&want)) < 0)
 			return rc;
 	}
 	/* Emptying the inheritable set already clears the ambient one; this
 	 * covers the case where capset was not needed. */
-	*step = "prctl(PR_CAP_AMBIENT_CLEAR_ALL)";
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
-	    errno != EINVAL)	/* kernels without ambient sets */
+	*step = "cap_reset_ambient";
+	if (cap_reset_ambient() < 0 && errno != EINVAL)	/* no ambient sets */
 		return -errno;
 	return (int64_t)want.prm;
 }

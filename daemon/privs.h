@@ -27,7 +27,9 @@
  *   `evctl syscalls off/on` can detach and attach again.  With syscalls =
  *   off and a user set, `evctl syscalls on` fails with EPERM: restart evd
  *   with syscalls = on (or auto) to profile it.
- * - Raw capget/capset system calls (version 3): no libcap dependency.
+ * - The sets are read and written with libcap (cap_get_proc, cap_set_proc,
+ *   cap_drop_bound, cap_reset_ambient); the uid change itself is glibc's
+ *   setresuid with PR_SET_KEEPCAPS, which applies to every thread.
  */
 #ifndef EVD_PRIVS_H
 #define EVD_PRIVS_H

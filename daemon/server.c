@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -21,6 +22,10 @@
 /* One spare descriptor per process, given up to shed a connection when the
  * descriptor table is full (the libev/nginx trick). */
 static pthread_mutex_t reserve_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A worker process that finds its listener shut waits this long at most
+ * for the signal that tells it to drain (server_accept()). */
+#define SHUT_WAIT_MS 100
 static int reserve_fd = -1;
 
 int server_init(struct server *srv, const struct config *cfg)
@@ -51,6 +56,7 @@ void server_sum(const struct server *srv, struct stats_total *t)
 		t->c[k] += b->c[k];
 	for (int i = 0; i < STATS_HIST_BUCKETS; i++)
 		t->hist[i] += b->hist[i];
+	t->lat_sum_ns += b->lat_sum_ns;
 	if (b->lat_max_ns > t->lat_max_ns)
 		t->lat_max_ns = b->lat_max_ns;
 }
@@ -281,6 +287,65 @@ int listeners_adopt(struct server *srv, int n, bool nonblock, char *err,
 	return 0;
 }
 
+/* Connections waiting in a listener's accept queue; 0 when it does not
+ * listen (shut for an exit). */
+static unsigned queued(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	    ti.tcpi_state != TCP_LISTEN)
+		return 0;
+	return ti.tcpi_unacked;	/* for a listener: its accept queue */
+}
+
+bool server_set_pending(const struct listener *set, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (queued(set[i].fd))
+			return true;
+	return false;
+}
+
+bool server_set_drains(struct server *srv, const struct listener *set)
+{
+	return set != srv->lis && srv->sb &&
+	       atomic_load_explicit(&srv->sb->steered, memory_order_relaxed) &&
+	       !atomic_load_explicit(&srv->exiting, memory_order_relaxed);
+}
+
+int listeners_steer(struct server *srv)
+{
+	/* "Return 0": the socket at index 0 of the group, the first to
+	 * listen on the address, which is set 0's and is never closed while
+	 * the others stay. */
+	struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+	struct sock_fprog prog = { .len = 1, .filter = code };
+	int rc = 0;
+
+	if (srv->nsets <= 1 || srv->activated)
+		return 0;
+	for (unsigned i = 0; i < srv->nlis; i++)
+		if (setsockopt(srv->lis[i].fd, SOL_SOCKET,
+			       SO_ATTACH_REUSEPORT_CBPF, &prog,
+			       sizeof(prog)) < 0 && !rc)
+			rc = -errno;
+	if (rc == 0)
+		atomic_store(&srv->sb->steered, true);
+	return rc;
+}
+
+/* The group spreads connections again (the next run's sets, or set 0
+ * alone).  Nothing to undo is fine. */
+static void steer_off(struct server *srv)
+{
+	for (unsigned i = 0; i < srv->nlis; i++)
+		if (srv->lis[i].fd >= 0)
+			setsockopt(srv->lis[i].fd, SOL_SOCKET,
+				   SO_DETACH_REUSEPORT_BPF, NULL, 0);
+}
+
 /* Whether the kernel moves connections queued on a closing SO_REUSEPORT
  * listener to another of its group (Linux 5.14+). */
 static bool migrate_req(void)
@@ -302,6 +367,27 @@ static void set_nonblock(int fd, bool nonblock)
 
 	if (fl >= 0)
 		fcntl(fd, F_SETFL, nonblock ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
+/* Closes the old extra sets.  The drain steered new connections to set 0
+ * and their workers served what the sets held (server_set_drains()): only
+ * a handshake that completed after that can still be queued here, and is
+ * reset unless the kernel moves it (net.ipv4.tcp_migrate_req = 1). */
+static void extra_sets_retire(struct server *srv)
+{
+	size_t n = srv->nsets > 1 ? (size_t)(srv->nsets - 1) * srv->nlis : 0;
+	unsigned left = 0;
+
+	for (size_t i = 0; i < n; i++)
+		left += queued(srv->extra[i].fd);
+	if (left)
+		log_warnx("reload: %u connection%s reached a closing "
+			  "SO_REUSEPORT socket as the drain ended: %s", left,
+			  left == 1 ? "" : "s", migrate_req() ?
+			  "the kernel moves them to the socket that stays "
+			  "(net.ipv4.tcp_migrate_req = 1)" : "they are reset "
+			  "(net.ipv4.tcp_migrate_req = 1 would move them)");
+	extra_sets_close(srv);
 }
 
 int listeners_reconcile(struct server *srv, bool nonblock, unsigned nsets,
@@ -367,17 +453,10 @@ int listeners_reconcile(struct server *srv, bool nonblock, unsigned nsets,
 					listen(set[i].fd, (int)cfg->backlog);
 			}
 		}
+		steer_off(srv);
 		return 0;
 	}
-	/* Sockets of the old extra sets go; connections queued on them are
-	 * reset unless the kernel moves them to a socket that stays. */
-	if (srv->nsets > 1 && !migrate_req())
-		log_warnx("reload: closing %u SO_REUSEPORT socket set%s: "
-			  "connections queued on them are reset, as "
-			  "net.ipv4.tcp_migrate_req = 0 (set it to 1 and the "
-			  "kernel moves them to the sockets that stay)",
-			  srv->nsets - 1, srv->nsets == 2 ? "" : "s");
-	extra_sets_close(srv);
+	extra_sets_retire(srv);
 	for (unsigned i = 0; i < CONFIG_MAX_LISTEN; i++)
 		srv->lis[i] = i < n ? next[i] : (struct listener){ .fd = -1 };
 	srv->nlis = n;
@@ -387,7 +466,24 @@ int listeners_reconcile(struct server *srv, bool nonblock, unsigned nsets,
 		if (!srv->activated)
 			listen(srv->lis[i].fd, (int)cfg->backlog);
 	}
-	return extra_sets_open(srv, nonblock, nsets, err, errlen);
+	int rc = extra_sets_open(srv, nonblock, nsets, err, errlen);
+	steer_off(srv);
+	return rc;
+}
+
+unsigned listeners_shut(struct server *srv)
+{
+	unsigned n = 0;
+
+	if (srv->activated)
+		return 0;	/* systemd's: it queues for the next start */
+	for (unsigned k = 0; k < srv->nsets; k++) {
+		struct listener *set = server_set(srv, k);
+		for (unsigned i = 0; i < srv->nlis; i++)
+			if (set[i].fd >= 0 && shutdown(set[i].fd, SHUT_RD) == 0)
+				n++;
+	}
+	return n;
 }
 
 void listeners_keep_only(struct server *srv, int keep)
@@ -495,7 +591,6 @@ static int accept_fd(int lfd, bool nonblock)
 int server_accept(struct server *srv, int lfd, struct stats_slot *slot,
 		  bool nonblock)
 {
-	(void)srv;
 	int fd = accept_fd(lfd, nonblock);
 
 	if (fd >= 0)
@@ -508,6 +603,14 @@ int server_accept(struct server *srv, int lfd, struct stats_slot *slot,
 	case EPROTO:
 		/* The peer gave up before we accepted: not our failure. */
 		return -EAGAIN;
+	case EINVAL:
+		/* Not listening: listeners_shut() stopped it for an exit.
+		 * Not a failure.  This process knows already (the flags are
+		 * set first); a worker process hears of it by a signal from
+		 * the master in a moment: wait for it rather than spin. */
+		if (!server_winding_down(srv))
+			poll(NULL, 0, SHUT_WAIT_MS);
+		return -EINTR;
 	case EMFILE:
 	case ENFILE:
 		if (!nonblock) {

@@ -112,9 +112,41 @@ int listeners_adopt(struct server *srv, int n, bool nonblock, char *err,
 int listeners_reconcile(struct server *srv, bool nonblock, unsigned nsets,
 			char *err, size_t errlen);
 void listeners_close(struct server *srv);
+/*
+ * A reload begins to drain a run whose workers have socket sets of their
+ * own (reuseport, prefork with reuseport = yes): a reuseport BPF program
+ * on each address's group sends every new connection to set 0's socket,
+ * which the next run keeps, so that nothing new lands on the sockets the
+ * next run may close; workers of the other sets serve what their sets
+ * still hold (server_set_drains()).  listeners_reconcile() takes the
+ * program off.  Nothing to do with one set.  0, or -errno (the kernel
+ * refused: connections spread as before).
+ */
+int listeners_steer(struct server *srv);
+/* While draining: true when the worker of this set must go on accepting
+ * until server_set_pending() says its queue is empty (a steered reload,
+ * set other than set 0, evd not exiting). */
+bool server_set_drains(struct server *srv, const struct listener *set);
+/* True when a connection waits in the accept queue of one of the n
+ * listeners (listening ones: a shut listener holds none). */
+bool server_set_pending(const struct listener *set, unsigned n);
 /* Listener set k, nlis entries; k >= nsets (listeners passed by systemd
  * make one set) gives set 0. */
 struct listener *server_set(struct server *srv, unsigned k);
+/*
+ * An exit's drain begins: every listening socket of every set stops
+ * listening now (shutdown(SHUT_RD)), so a new connection is refused
+ * (ECONNREFUSED) instead of waiting in a backlog nobody will accept from
+ * and being reset when evd exits; connections queued and not yet accepted
+ * are reset.  The sockets stay open (and bound).  It acts on the sockets
+ * themselves, so worker processes that share them see it too: a blocked
+ * accept() wakes with EINVAL, which server_accept() turns into -EINTR.
+ * Not for a reload (the next run takes the listeners over) and not for
+ * sockets systemd passed (it keeps them and queues for the next start).
+ * Returns how many sockets were shut.  Call with the winding-down flags
+ * already set.
+ */
+unsigned listeners_shut(struct server *srv);
 /* Closes every listener except set keep (a worker's own); -1 closes all. */
 void listeners_keep_only(struct server *srv, int keep);
 /* "127.0.0.1:7777,[::1]:7778" */
@@ -124,7 +156,8 @@ void listeners_text(const struct server *srv, char *out, size_t len);
  * Accepts one connection from lfd.  Returns the new fd (CLOEXEC, and
  * NONBLOCK when asked, TCP_NODELAY set); -EAGAIN when none is pending;
  * -EINTR when interrupted; another -errno after counting the failure in
- * slot.  On descriptor exhaustion (EMFILE, ENFILE: counted in
+ * slot; -EINTR too when the listener no longer listens (listeners_shut():
+ * not counted).  On descriptor exhaustion (EMFILE, ENFILE: counted in
  * errors_accept) it sheds one pending connection with the reserve
  * descriptor (counted as refused) and returns -EAGAIN, so that a
  * level-triggered loop does not spin; a blocking listener first waits for

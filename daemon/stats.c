@@ -95,6 +95,9 @@ void slot_latency(struct stats_slot *s, uint64_t ns, uint64_t count)
 	uint64_t v = atomic_load_explicit(&s->hist[i], memory_order_relaxed);
 
 	atomic_store_explicit(&s->hist[i], v + count, memory_order_relaxed);
+	v = atomic_load_explicit(&s->lat_sum_ns, memory_order_relaxed);
+	atomic_store_explicit(&s->lat_sum_ns, v + ns * count,
+			      memory_order_relaxed);
 	if (ns > atomic_load_explicit(&s->lat_max_ns, memory_order_relaxed))
 		atomic_store_explicit(&s->lat_max_ns, ns, memory_order_relaxed);
 }
@@ -112,6 +115,8 @@ void scoreboard_sum(const struct scoreboard *sb, struct stats_total *t)
 		for (unsigned b = 0; b < STATS_HIST_BUCKETS; b++)
 			t->hist[b] += atomic_load_explicit(&s->hist[b],
 							   memory_order_relaxed);
+		t->lat_sum_ns += atomic_load_explicit(&s->lat_sum_ns,
+						      memory_order_relaxed);
 		uint64_t m = atomic_load_explicit(&s->lat_max_ns,
 						  memory_order_relaxed);
 		if (m > t->lat_max_ns)

@@ -8,6 +8,7 @@
 #define EVD_STATS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -81,6 +82,7 @@ extern const char *const worker_role_names[ROLE_MAX];
 struct stats_slot {
 	_Atomic uint64_t c[STAT_MAX];
 	_Atomic uint64_t lat_max_ns;
+	_Atomic uint64_t lat_sum_ns;	/* of every request in hist */
 	_Atomic int pid;
 	_Atomic int tid;
 	_Atomic int state;
@@ -92,6 +94,10 @@ struct stats_slot {
 struct scoreboard {
 	unsigned nslots;
 	_Atomic unsigned used;	/* high-water mark of slots handed out */
+	/* A reload drains this run, whose workers have socket sets of their
+	 * own: new connections go to set 0 (listeners_steer()), the others
+	 * serve what they hold before they close.  Shared with the workers. */
+	_Atomic bool steered;
 	uint64_t start_mono_ns;
 	uint64_t start_real_ns;
 	size_t map_len;
@@ -127,13 +133,15 @@ static inline void slot_set_state(struct stats_slot *s, enum worker_state st)
  * as closed and aborted.  Returns how many. */
 uint64_t slot_abort_connections(struct stats_slot *s);
 
-/* Records count requests that each took ns nanoseconds. */
+/* Records count requests that each took ns nanoseconds (histogram, sum
+ * and maximum). */
 void slot_latency(struct stats_slot *s, uint64_t ns, uint64_t count);
 
 /* The sum of every slot. */
 struct stats_total {
 	uint64_t c[STAT_MAX];
 	uint64_t lat_max_ns;
+	uint64_t lat_sum_ns;	/* exact: the histogram's _sum (Prometheus) */
 	uint64_t hist[STATS_HIST_BUCKETS];
 };
 

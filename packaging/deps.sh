@@ -5,13 +5,15 @@
 # package of the chosen groups is installed.
 #
 # usage: packaging/deps.sh [--test] [--package] [--bench] [--all] [--list]
-#   (none)     build and run: compiler, liburing, libsystemd,
-#              libbpf + bpftool + clang for the probes (about 60 packages
-#              on a minimal Debian 12)
+#   (none)     build and run: compiler, liburing, libsystemd, libcap,
+#              json-c, libbpf + bpftool + clang for the probes (about 60
+#              packages on a minimal Debian 12)
 #   --test     what `make test` needs besides: cmocka, bats, jq, socat,
 #              curl, ab, h2load, wrk, redis-cli, valgrind, perf, strace,
 #              clang's fuzzer runtime, universal-ctags (tests/shape),
-#              debootstrap and systemd-nspawn for the end-to-end suite
+#              debootstrap and systemd-nspawn for the end-to-end suite,
+#              prometheus (promtool and a real scraper), tmux (drives
+#              evctl top)
 #   --package  make deb: debhelper, dpkg-dev, fakeroot, lintian
 #   --bench    make bench: nginx, redis-server, gnuplot
 #   --all      every group (what .ci/run installs)
@@ -19,10 +21,10 @@
 set -eu
 
 build="gcc make pkg-config liburing-dev libsystemd-dev
-       clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev"
+       libcap-dev libjson-c-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev"
 test="libcmocka-dev libclang-rt-14-dev bats jq socat procps iproute2 strace
       linux-perf valgrind redis-tools curl apache2-utils nghttp2-client wrk
-      debootstrap systemd-container stress-ng universal-ctags"
+      debootstrap systemd-container stress-ng universal-ctags prometheus tmux"
 package="debhelper dpkg-dev fakeroot lintian"
 bench="wrk redis-tools redis-server nginx-light gnuplot-nox jq"
 
@@ -35,7 +37,7 @@ for opt in "$@"; do
 	--bench) pkgs="$pkgs $bench" ;;
 	--all) pkgs="$pkgs $test $package $bench" ;;
 	--list) list=1 ;;
-	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*)
 		echo "deps.sh: unknown option '$opt' (expected --test, --package, --bench, --all or --list)" >&2
 		exit 2

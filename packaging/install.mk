@@ -1,7 +1,8 @@
 # make install, make deb, make test-system (included by the top Makefile).
 #
 #   make install [PREFIX=/usr/local] [DESTDIR=]   binaries, systemd units,
-#                      sysusers.d and tmpfiles.d entries, man pages, docs;
+#                      sysusers.d and tmpfiles.d entries, man pages, bash
+#                      completions, docs;
 #                      /etc/evd.ini only when absent (an edited one stays)
 #   make deb           the Debian package (dpkg-buildpackage -us -uc -b),
 #                      moved to ./evd_<version>_<arch>.deb, then lintian
@@ -22,6 +23,12 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DOCDIR      ?= $(PREFIX)/share/doc/evd
+# Files evd needs at run time besides its binary (the probes' drop-in):
+# evd finds them from its own path (PREFIX/sbin/evd -> PREFIX/share/evd).
+DATADIR     ?= $(PREFIX)/share/evd
+# bash-completion loads completions/NAME from each XDG_DATA_DIRS entry:
+# /usr/share and /usr/local/share alike.
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR  ?= /etc
 INSTALL     ?= install
 
@@ -37,14 +44,18 @@ install: all
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
-		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR) \
+		$(DESTDIR)$(COMPLETIONDIR)
 	$(Q)$(INSTALL) -m 755 $(BINDIR)/evd $(DESTDIR)$(SBINDIR)/evd
 	$(Q)$(INSTALL) -m 755 $(BINDIR)/evctl $(BINDIR)/evbench $(DESTDIR)$(BINDIR_INS)/
 	$(Q)$(INSTALL) -m 644 packaging/man/evbench.1 $(DESTDIR)$(MANDIR)/man1/
 	$(Q)$(INSTALL) -m 644 packaging/man/evd.ini.5 $(DESTDIR)$(MANDIR)/man5/
 	$(Q)$(INSTALL) -m 644 packaging/man/evd.8 packaging/man/evctl.8 \
 		$(DESTDIR)$(MANDIR)/man8/
-	$(Q)sed 's|/usr/sbin/evd|$(SBINDIR)/evd|g' packaging/systemd/evd.service \
+	$(Q)$(INSTALL) -m 644 packaging/completion/evd packaging/completion/evctl \
+		packaging/completion/evbench $(DESTDIR)$(COMPLETIONDIR)/
+	$(Q)sed -e 's|/usr/sbin/evd|$(SBINDIR)/evd|g' \
+		-e 's|/usr/bin/evctl|$(BINDIR_INS)/evctl|g' packaging/systemd/evd.service \
 		>$(DESTDIR)$(UNITDIR)/evd.service.tmp
 	$(Q)chmod 644 $(DESTDIR)$(UNITDIR)/evd.service.tmp
 	$(Q)mv $(DESTDIR)$(UNITDIR)/evd.service.tmp $(DESTDIR)$(UNITDIR)/evd.service
@@ -53,8 +64,8 @@ install: all
 		$(DESTDIR)$(SYSUSERSDIR)/evd.conf
 	$(Q)$(INSTALL) -m 644 packaging/systemd/evd.tmpfiles \
 		$(DESTDIR)$(TMPFILESDIR)/evd.conf
-	$(Q)$(INSTALL) -m 644 packaging/systemd/evd-probes.conf README.md \
-		$(DESTDIR)$(DOCDIR)/
+	$(Q)$(INSTALL) -m 644 packaging/systemd/evd-probes.conf $(DESTDIR)$(DATADIR)/
+	$(Q)$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)/
 	$(Q)if [ -e $(DESTDIR)$(SYSCONFDIR)/evd.ini ]; then \
 		echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/evd.ini" \
 		     "(the new default: $(DESTDIR)$(DOCDIR)/evd.ini)"; \

@@ -184,7 +184,16 @@ static void on_accept(struct evloop *ev, int lfd, unsigned events, void *arg)
 		}
 		conn_list_add(&a->conns, c);
 		idle_arm(a);
+		if (server_draining(a->srv))	/* a set that drains its queue */
+			update(a, c, conn_drain(c));
 	}
+}
+
+/* Stops watching the listeners of set. */
+static void unwatch(struct async *a, const struct listener *set)
+{
+	for (unsigned i = 0; i < a->srv->nlis; i++)
+		evloop_set(a->ev, set[i].fd, 0, NULL, NULL);
 }
 
 int async_serve(struct server *srv, struct stats_slot *slot,
@@ -208,16 +217,24 @@ int async_serve(struct server *srv, struct stats_slot *slot,
 			goto out;
 		}
 	}
-	bool draining = false;
+	bool draining = false, sweep = false;
 	while (!server_stopping(srv)) {
-		/* Draining: no more accepts; every connection finishes. */
+		/* Draining: no more accepts, unless a reload is about to close
+		 * this worker's own sockets (server_set_drains(): then what
+		 * they hold is served first); every connection finishes. */
 		if (server_draining(srv) && !draining) {
 			draining = true;
-			for (unsigned i = 0; i < srv->nlis; i++)
-				evloop_set(a.ev, set[i].fd, 0, NULL, NULL);
+			sweep = server_set_drains(srv, set);
+			if (!sweep)
+				unwatch(&a, set);
 			conn_list_drain(&a.conns, drain_one, &a);
 		}
-		if (draining && !a.conns.n)
+		if (sweep && !server_set_drains(srv, set)) {
+			sweep = false;	/* a SIGTERM meanwhile */
+			unwatch(&a, set);
+		}
+		if (draining && !a.conns.n &&
+		    !(sweep && server_set_pending(set, srv->nlis)))
 			break;
 		slot_set_state(slot, WORKER_IDLE);
 		int n = evloop_once(a.ev, -1);

@@ -209,6 +209,15 @@ static int worker_main(struct server *srv, struct stats_slot *s, void *arg)
 		if (c)
 			conn_serve_blocking(srv, c);
 	}
+	/* A reload closing this worker's own socket: what it holds first. */
+	while (server_set_drains(srv, set) && !server_stopping(srv) &&
+	       server_set_pending(set, srv->nlis)) {
+		int lfd = server_wait_listener(set, srv->nlis);
+		int fd = lfd >= 0 ? server_accept(srv, lfd, s, false) : lfd;
+		struct conn *c = fd >= 0 ? conn_new(fd, srv, s, true) : NULL;
+		if (c)
+			conn_serve_blocking(srv, c);
+	}
 	return 0;
 }
 

@@ -200,6 +200,8 @@ static void on_accept(struct loop *lp, unsigned i,
 			break;
 		}
 		case EINVAL:
+			if (server_winding_down(srv))
+				break;	/* shut for the exit: listeners_shut() */
 			if (lp->multi_accept) {
 				log_warnx("uring: multishot accept refused "
 					  "(EINVAL): using single-shot accept");

@@ -112,7 +112,7 @@ start() {
 }
 
 workers_up() {
-	ctl workers -o json | jq -e '[.[] | select(.pid == 0)] | length == 0'
+	ctl workers -o json | jq -e '[.workers[] | select(.pid == 0)] | length == 0'
 }
 
 stop() {
@@ -133,7 +133,7 @@ cmd_agree() {
 	start "$model" on
 	ctl syscalls timing "$TIMING" >/dev/null || die "cannot set timing $TIMING"
 	local tids names events ev
-	tids=$(ctl workers -o json | jq -r '[.[].tid | select(. > 0)] | join(",")')
+	tids=$(ctl workers -o json | jq -r '[.workers[].tid | select(. > 0)] | join(",")')
 	names="accept4 recvfrom sendto read write close epoll_wait epoll_ctl epoll_pwait poll select pselect6 ppoll futex io_uring_enter setsockopt fcntl shutdown getsockname clone clone3 wait4 exit exit_group"
 	events=raw_syscalls:sys_enter
 	for ev in $names; do

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <linux/types.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include <bpf/libbpf.h>
 
 #include "../log.h"
+#include "../paths.h"
 #include "../util.h"
 #include "syscall_names.h"	/* generated from <asm/unistd_64.h> */
 #include "syscalls_bpf.h"
@@ -238,6 +240,25 @@ static void unmap_members(struct probes *p)
 	p->members = NULL;
 }
 
+/* Why the programs did not load for lack of privileges, and the fix: under
+ * systemd the unit drops them, and the drop-in evd ships gives them back. */
+static void eperm_err(char *err, size_t errlen)
+{
+	char dropin[PATH_MAX];
+
+	if (paths_data_file("evd-probes.conf", dropin, sizeof(dropin)) < 0) {
+		set_err(err, errlen, -EPERM, "permission denied: loading them "
+			"needs CAP_BPF and CAP_PERFMON (run evd as root, or "
+			"grant it those capabilities)");
+		return;
+	}
+	set_err(err, errlen, -EPERM, "permission denied: loading them needs "
+		"CAP_BPF and CAP_PERFMON, which evd.service does not grant: "
+		"install -D -m 644 %s /etc/systemd/system/evd.service.d/"
+		"probes.conf && systemctl daemon-reload && systemctl restart "
+		"evd", dropin);
+}
+
 static int load(struct probes *p, char *err, size_t errlen)
 {
 	struct syscalls_bpf *skel = NULL;
@@ -258,6 +279,11 @@ static int load(struct probes *p, char *err, size_t errlen)
 	skel->bss->timing = p->timing;
 	skel->rodata->nr_exit = SYS_exit;
 	skel->rodata->nr_exit_group = SYS_exit_group;
+	skel->rodata->nr_clone = SYS_clone;
+	skel->rodata->nr_clone3 = SYS_clone3;
+	skel->rodata->nr_fork = SYS_fork;
+	skel->rodata->nr_vfork = SYS_vfork;
+	skel->rodata->nr_rt_sigreturn = SYS_rt_sigreturn;
 	rc = bpf_map__set_max_entries(skel->maps.members, member_words());
 	if (rc < 0) {
 		set_err(err, errlen, rc, "cannot size the process bitmap: %s",
@@ -268,9 +294,7 @@ static int load(struct probes *p, char *err, size_t errlen)
 	if (rc < 0) {
 		rc = -errno;
 		if (rc == -EPERM || rc == -EACCES)
-			set_err(err, errlen, rc, "permission denied: loading "
-				"them needs CAP_BPF and CAP_PERFMON (run evd as "
-				"root, or grant it those capabilities)");
+			eperm_err(err, errlen);
 		else
 			set_err(err, errlen, rc, "cannot load the BPF programs: "
 				"%s (libbpf explains with [log] level = debug)",

@@ -36,6 +36,15 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by the loader before loading (the numbers of this architecture). */
 const volatile __u32 nr_exit = 60;
 const volatile __u32 nr_exit_group = 231;
+/* Return twice, in the parent and (0) in the new task: counted once, at
+ * the parent's return. */
+const volatile __u32 nr_clone = 56;
+const volatile __u32 nr_fork = 57;
+const volatile __u32 nr_vfork = 58;
+const volatile __u32 nr_clone3 = 435;
+/* Returns to the interrupted code, not to its caller: at sys_exit the
+ * registers it restored no longer name it (orig_ax is -1). */
+const volatile __u32 nr_rt_sigreturn = 15;
 
 /* Written by the loader through the mmapped .bss. */
 __u32 gen;
@@ -187,8 +196,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 
 	if (!is_member(tgid) || id < 0 || id >= SC_NR_MAX || ignored(tid))
 		return 0;
-	/* These never return: count them here, untimed. */
-	if (id == nr_exit || id == nr_exit_group) {
+	/* These never return to their caller: count them here, untimed. */
+	if (id == nr_exit || id == nr_exit_group || id == nr_rt_sigreturn) {
 		account((__u64)tgid << 32 | tid, (__u32)id, 0, false, false);
 		return 0;
 	}
@@ -214,6 +223,11 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	/* The number the call was made with (x86-64). */
 	long id = (long)regs->orig_ax;
 	if (id < 0 || id >= SC_NR_MAX || ignored(tid))
+		return 0;
+	/* The new task's return from a fork or clone: the call is the
+	 * parent's, counted at its own return. */
+	if (ret == 0 && (id == nr_clone || id == nr_clone3 || id == nr_fork ||
+			 id == nr_vfork))
 		return 0;
 	__u64 ns = 0;
 	bool timed = false;

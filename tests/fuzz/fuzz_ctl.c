@@ -1,8 +1,10 @@
 /* libFuzzer target: the control protocol's command lines.  The input is
  * cut into lines as the control thread does, each line is split into words
  * by ctl_split(), and the words are checked: inside the line, non-empty,
- * without blanks, printable; a refusal names a byte the line holds. */
+ * without blanks, printable; a refusal names a byte the line holds, and a
+ * line holding a NUL or a byte >= 0x80 anywhere is always refused. */
 #include <assert.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,12 +23,15 @@ static void check_line(const uint8_t *p, size_t n)
 	if (n > CTL_LINE_MAX)
 		return;	/* the control thread refuses it before splitting */
 	memcpy(line, p, n);
-	line[n] = '\0';
-	memcpy(copy, line, n + 1);
-	size_t len = strlen(line);	/* a NUL byte ends the line early */
-	int argc = ctl_split(line, argv, CTL_ARGS_MAX, &bad);
+	memcpy(copy, line, n);
+	size_t len = n;
+	bool unprintable = false;
+	for (size_t i = 0; i < n; i++)
+		unprintable |= (p[i] < 0x20 && p[i] != '\t') || p[i] > 0x7e;
+	int argc = ctl_split(line, n, argv, CTL_ARGS_MAX, &bad);
+	assert((argc < 0) == unprintable);
 	if (argc < 0) {
-		assert(bad != 0 && memchr(copy, bad, len) != NULL);
+		assert(memchr(copy, bad, len) != NULL);
 		assert((bad < 0x20 && bad != '\t') || bad > 0x7e);
 		return;
 	}

@@ -218,10 +218,10 @@ conf() {
 	[ "${lines[0]}" = "evd: -o server.workers=0: workers: 0 is out of range (expected auto or 1..4096)" ]
 }
 
-@test "a broken config never starts the daemon: exit 1, no socket, no listener" {
+@test "a broken config never starts the daemon: exit 78 (EX_CONFIG: evd.service does not restart it), no socket, no listener" {
 	conf '[server]' 'listen = 127.0.0.1:0' 'model = nope' '[control]' "socket = $SOCK"
 	run timeout 10 "$EVD_BIN" -c "$CONF"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 78 ]
 	[ "${lines[1]}" = "evd: configuration $CONF has 1 error: not starting" ]
 	[ ! -e "$SOCK" ]
 }

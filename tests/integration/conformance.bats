@@ -52,9 +52,9 @@ teardown() {
 
 @test "$MODEL: IPv6 and several listeners at once" {
 	evd_start "server.listen=127.0.0.1:0, [::1]:0"
-	listen=$(stat_of listen)
-	v4=${listen%%,*}
-	v6=${listen#*,}
+	[ "$(stat_of 'listen | length')" -eq 2 ]
+	v4=$(stat_of 'listen[0]')
+	v6=$(stat_of 'listen[1]')
 	[[ $v4 == 127.0.0.1:* ]]
 	[[ $v6 == "[::1]:"* ]]
 	port6=${v6##*:}

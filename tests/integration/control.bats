@@ -26,7 +26,7 @@ ctl() {
 	[ "${#lines[@]}" -eq 6 ]
 	run ctl 'ping extra\nhelp\n'
 	[ "${lines[0]}" = 'ERROR usage: ping' ]
-	[ "${lines[1]}" = 'stats counters, latency and CPU time' ]
+	[ "${lines[1]}" = 'stats [hist] counters, latency and CPU time' ]
 	evd_stop
 }
 
@@ -80,8 +80,9 @@ files_are() {
 
 @test "1,000 concurrent evctl clients while evd serves load: each gets stats or the clear refusal; serving goes on" {
 	evd_start
-	"$EVCLIENT_BIN" -p "$EVD_PORT" -c 20 -n 200 -m 200 -s 100 -T 60 >"$BATS_TEST_TMPDIR/load.json" &
-	lpid=$!
+	# Its status in a file: with a thousand children after it, bash may
+	# no longer remember this one's for `wait`.
+	{ "$EVCLIENT_BIN" -p "$EVD_PORT" -c 20 -n 200 -m 200 -s 100 -T 60 >"$BATS_TEST_TMPDIR/load.json"; echo $? >"$BATS_TEST_TMPDIR/load.rc"; } &
 	dir=$BATS_TEST_TMPDIR/ctl
 	mkdir "$dir"
 	for i in $(seq 1 1000); do
@@ -103,7 +104,8 @@ files_are() {
 	echo "ok $ok refused $refused"
 	[ $((ok + refused)) -eq 1000 ]
 	[ "$ok" -ge 64 ]
-	wait "$lpid"
+	wait_until 90 test -s "$BATS_TEST_TMPDIR/load.rc"
+	[ "$(cat "$BATS_TEST_TMPDIR/load.rc")" = 0 ]
 	# The load ran to the end, every byte verified.
 	[ "$(jq -r .errors "$BATS_TEST_TMPDIR/load.json")" = 0 ]
 	[ "$(jq -r .requests "$BATS_TEST_TMPDIR/load.json")" = 40000 ]
@@ -127,7 +129,7 @@ files_are() {
 	[ "$status" -eq 2 ]
 	run "$EVCTL_BIN" stats -o yaml
 	[ "$status" -eq 2 ]
-	[ "${lines[0]}" = 'evctl: unknown format "yaml" (expected text or json)' ]
+	[ "${lines[0]}" = 'evctl: unknown format "yaml" (expected text, json or prometheus)' ]
 	run "$EVCTL_BIN"
 	[ "$status" -eq 2 ]
 	evd_start
@@ -151,7 +153,9 @@ files_are() {
 		grep -qx "$k" <<<"$text_keys"
 	done
 	json=$("$EVCTL_BIN" -s "$EVD_SOCK" stats -o json)
-	[ "$(jq -r 'keys[]' <<<"$json" | sort)" = "$text_keys" ]
+	# The same keys, and the version of the JSON shape.
+	[ "$(jq -r 'del(.schema) | keys[]' <<<"$json" | sort)" = "$text_keys" ]
+	[ "$(jq .schema <<<"$json")" = 1 ]
 	[ "$(jq -r .model <<<"$json")" = epoll ]
 	[ "$(jq -r '.requests | type' <<<"$json")" = number ]
 	evd_stop
@@ -213,7 +217,7 @@ workers_row() {
 	printf '%4s %10s %10s %10s %10s %10s %10s %10s %10s %10s %10s\n' "$@"
 }
 
-@test "evctl workers: the text table and JSON array, exact; rows follow the counters" {
+@test "evctl workers: the text table and JSON rows, exact; rows follow the counters" {
 	evd_start
 	run --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" workers
 	[ "$status" -eq 0 ]
@@ -223,9 +227,9 @@ workers_row() {
 	[ "${#lines[@]}" -eq 2 ]
 	run "$EVCTL_BIN" -s "$EVD_SOCK" workers -o json
 	[ "$status" -eq 0 ]
-	[ "$(jq -c . <<<"$output")" = "[{\"id\":0,\"role\":\"loop\",\"pid\":$EVD_PID,\"tid\":$EVD_PID,\"state\":\"idle\",\"accepted\":0,\"active\":0,\"requests\":0,\"bytes_in\":0,\"bytes_out\":0,\"restarts\":0}]" ]
+	[ "$(jq -c . <<<"$output")" = "{\"schema\":1,\"workers\":[{\"id\":0,\"role\":\"loop\",\"pid\":$EVD_PID,\"tid\":$EVD_PID,\"state\":\"idle\",\"accepted\":0,\"active\":0,\"requests\":0,\"bytes_in\":0,\"bytes_out\":0,\"restarts\":0}]}" ]
 	# The keys and their types, as documented.
-	[ "$(jq -c '.[0] | to_entries | map([.key, (.value | type)])' <<<"$output")" = \
+	[ "$(jq -c '.workers[0] | to_entries | map([.key, (.value | type)])' <<<"$output")" = \
 		'[["id","number"],["role","string"],["pid","number"],["tid","number"],["state","string"],["accepted","number"],["active","number"],["requests","number"],["bytes_in","number"],["bytes_out","number"],["restarts","number"]]' ]
 
 	# After a load, the one row has every connection and byte.
@@ -240,7 +244,7 @@ workers_row() {
 	read -r -t 10 reply <&7
 	wait_stat requests 11
 	run "$EVCTL_BIN" -s "$EVD_SOCK" workers -o json
-	[ "$(jq -c '.[0] | [.accepted, .active, .requests, .bytes_in, .bytes_out]' <<<"$output")" = "[6,1,11,1002,1002]" ]
+	[ "$(jq -c '.workers[0] | [.accepted, .active, .requests, .bytes_in, .bytes_out]' <<<"$output")" = "[6,1,11,1002,1002]" ]
 	exec 7>&-
 	wait_stat connections_closed 6
 	evd_stop
@@ -327,12 +331,182 @@ open_dirs() {
 	[ "$(stat -c '%a %U %G' "$EVD_SOCK")" = "660 root root" ]
 	run as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" ping
 	[ "$status" -eq 3 ]
-	[ "$output" = "evctl: cannot connect to $EVD_SOCK: permission denied: the socket is mode 660, group 0; run as root, as evd's user, or as a member of that group" ]
+	[ "$output" = "evctl: cannot connect to $EVD_SOCK: permission denied: the socket is mode 660, owner root, group root; run as root, or join group root (\`adduser nobody root\`, then log in again)" ]
+	# A directory on the way that nobody may search (the packaged /run/evd
+	# is 0750, group evd) is named, with its group and the fix.
+	chgrp root "$BATS_TEST_TMPDIR"
+	chmod 0750 "$BATS_TEST_TMPDIR"
+	run as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	[ "$status" -eq 3 ]
+	[ "$output" = "evctl: cannot connect to $EVD_SOCK: permission denied: the directory $BATS_TEST_TMPDIR is mode 750, owner root, group root; run as root, or join group root (\`adduser nobody root\`, then log in again)" ]
+	chmod 0755 "$BATS_TEST_TMPDIR"
 	evd_stop
-	# A group that does not exist stops the start with the reason.
+	# A group that does not exist stops the start with the reason: a
+	# configuration error, found before anything starts (exit 78).
 	evd_config "$EVD_CONF" control.group=nosuchgroup
 	run "$EVD_BIN" -c "$EVD_CONF"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 78 ]
+	[[ ${lines[0]} =~ ^evd:\ $EVD_CONF:[0-9]+:\ group:\ no\ such\ group\ \"nosuchgroup\"\ \(create\ it,\ e\.g\.\ \`groupadd\ --system\ nosuchgroup\`,\ or\ leave\ group\ empty\)$ ]]
+	[ "${lines[1]}" = "evd: configuration $EVD_CONF has 1 error: not starting" ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ ! -e "$EVD_SOCK" ]
+}
+
+@test "a socket directory others may write is refused with the reason; so is one another user owns" {
+	EVD_SOCK=$BATS_TEST_TMPDIR/open/evd.sock
+	EVD_CONF=$BATS_TEST_TMPDIR/evd.ini
+	mkdir -m 0777 "$BATS_TEST_TMPDIR/open"
+	chmod 0777 "$BATS_TEST_TMPDIR/open"
+	evd_config "$EVD_CONF"
+	run -1 timeout 10 "$EVD_BIN" -c "$EVD_CONF"
 	[ "${lines[-1]}" = "evd[${lines[-1]#evd[}" ]
-	grep -q "error: \[control\] group = nosuchgroup: no such group (create it, e.g. groupadd --system nosuchgroup, or leave group empty)" <<<"$output"
+	grep -qF "error: control socket directory $BATS_TEST_TMPDIR/open is writable by every user (mode 0777): only root or evd's user may write it, or another user could swap the socket (chmod go-w $BATS_TEST_TMPDIR/open, or set [control] socket to another directory)" <<<"$output"
+	chmod 0775 "$BATS_TEST_TMPDIR/open"
+	run -1 timeout 10 "$EVD_BIN" -c "$EVD_CONF"
+	grep -qF "error: control socket directory $BATS_TEST_TMPDIR/open is writable by its group (mode 0775)" <<<"$output"
+	# Sticky like /tmp: still anyone's to add names to.
+	chmod 1777 "$BATS_TEST_TMPDIR/open"
+	run -1 timeout 10 "$EVD_BIN" -c "$EVD_CONF"
+	grep -qF "is writable by every user (mode 1777)" <<<"$output"
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/open")" ]
+	chmod 0755 "$BATS_TEST_TMPDIR/open"
+	if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null; then
+		chown nobody "$BATS_TEST_TMPDIR/open"
+		run -1 timeout 10 "$EVD_BIN" -c "$EVD_CONF"
+		grep -qF "error: control socket directory $BATS_TEST_TMPDIR/open belongs to uid $(id -u nobody): only root or evd's user (uid 0) may own it" <<<"$output"
+		chown root "$BATS_TEST_TMPDIR/open"
+	fi
+	# Fixed, evd starts there; nothing of its own is left beside the socket.
+	EVD_DIR=$BATS_TEST_TMPDIR/open
+	evd_start
+	[ "$(ls -A "$EVD_DIR" | grep -v '^evd\.\(ini\|log\)$')" = evd.sock ]
+	evd_stop
+	[ -z "$(ls -A "$EVD_DIR" | grep -v '^evd\.\(ini\|log\)$')" ]
+}
+
+@test "a directory given as a symbolic link is refused with the reason" {
+	mkdir "$BATS_TEST_TMPDIR/real"
+	ln -s real "$BATS_TEST_TMPDIR/link"
+	EVD_SOCK=$BATS_TEST_TMPDIR/link/evd.sock
+	EVD_CONF=$BATS_TEST_TMPDIR/evd.ini
+	evd_config "$EVD_CONF"
+	run -1 timeout 10 "$EVD_BIN" -c "$EVD_CONF"
+	grep -qF "error: control socket directory $BATS_TEST_TMPDIR/link: Not a directory (a symbolic link? name the real directory in [control] socket)" <<<"$output"
+}
+
+# live PIDS...: how many of these processes are still running.
+live() {
+	local p n=0
+	for p in "$@"; do
+		kill -0 "$p" 2>/dev/null && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+live_is() {
+	local want=$1
+	shift
+	[ "$(live "$@")" -eq "$want" ]
+}
+
+@test "70 idle clients of uid 65534 sending blank lines: root still gets in; they are dropped after 30 s, as blank lines are no activity" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to run clients as nobody"
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
+	open_dirs
+	evd_start control.mode=0666
+	# A newline every 2 s; socat exits at the first write after evd
+	# closes the connection.
+	blanks=$BATS_TEST_TMPDIR/blanks.sh
+	printf '#!/bin/sh\nwhile :; do printf "\\n"; sleep 2; done\n' >"$blanks"
+	chmod 755 "$blanks"
+	idle=()
+	t0=$SECONDS
+	for i in $(seq 1 70); do
+		as_nobody socat -u "EXEC:$blanks" "UNIX-CONNECT:$EVD_SOCK" 2>/dev/null &
+		idle+=($!)
+	done
+	# 48 hold a slot; the others are turned away at once (16 are kept for
+	# root and evd's user).
+	wait_until 20 live_is 48 "${idle[@]}"
+	run --separate-stderr as_nobody "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	echo "$stderr" >&2
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "evctl: evd: ERROR too many control clients (at most 48 for users other than root and evd's own; 16 are kept for them); try again" ]
+	run "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	[ "$status" -eq 0 ]
+	[[ $output == "evd is alive at $EVD_SOCK (pid $EVD_PID, up "* ]]
+	# Sixteen root clients at once still get in; the 65th is told why.
+	root=()
+	for i in $(seq 1 16); do
+		socat -u "EXEC:sleep 60" "UNIX-CONNECT:$EVD_SOCK" &
+		root+=($!)
+	done
+	wait_until 20 bash -c "[ \"\$(printf 'ping\nquit\n' | timeout 5 socat -t 2 - UNIX-CONNECT:$EVD_SOCK | head -1)\" = 'ERROR too many control clients (at most 64); try again' ]"
+	kill "${root[@]}"
+	wait_until 10 "$EVCTL_BIN" -s "$EVD_SOCK" ping
+	# Blank lines keep nobody's clients no longer than 30 s of silence.
+	wait_until 60 live_is 0 "${idle[@]}"
+	echo "dropped after $((SECONDS - t0)) s" >&2
+	[ $((SECONDS - t0)) -ge 29 ]
+	evd_stop
+}
+
+@test "a NUL or a byte >= 0x80 anywhere in a line: ERROR, and nothing of that line runs" {
+	evd_start
+	run ctl 'ping\0reload\nversion\303\251\nreload\200\nping\n'
+	[ "${lines[0]}" = 'ERROR invalid byte 0x00 in command (expected printable ASCII)' ]
+	[ "${lines[1]}" = 'ERROR invalid byte 0xc3 in command (expected printable ASCII)' ]
+	[ "${lines[2]}" = 'ERROR invalid byte 0x80 in command (expected printable ASCII)' ]
+	[ "${lines[3]}" = "pid $EVD_PID" ]
+	[ "${#lines[@]}" -eq 6 ]
+	# Neither the ping nor the reload before or after the bad byte ran.
+	! grep -q 'reload asked for' "$EVD_LOG"
+	evd_stop
+}
+
+@test "evctl raw: an empty line, or one with a byte that is not printable ASCII, is a usage error at once (exit 2)" {
+	# No daemon is needed to be told: nothing is sent.
+	none=$BATS_TEST_TMPDIR/none.sock
+	SECONDS=0
+	run --separate-stderr "$EVCTL_BIN" -s "$none" raw ""
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evctl: raw needs a command line (try: evctl raw help)" ]
+	run --separate-stderr "$EVCTL_BIN" -s "$none" raw " " "	"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evctl: raw needs a command line (try: evctl raw help)" ]
+	# A newline would send a second command.
+	run --separate-stderr "$EVCTL_BIN" -s "$none" raw $'ping\nreload'
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evctl: raw: byte 0x0a in the command line (expected printable ASCII)" ]
+	run --separate-stderr "$EVCTL_BIN" -s "$none" raw $'stats\xc3\xa9'
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evctl: raw: byte 0xc3 in the command line (expected printable ASCII)" ]
+	[ "$SECONDS" -lt 5 ]
+	run --separate-stderr "$EVCTL_BIN" -s "$none" raw
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "evctl: raw needs a command line (try: evctl raw help)" ]
+}
+
+# evd_start_in DIR PATH [KEY=VALUE...]: evd_start from DIR with that PATH.
+evd_start_in() {
+	local dir=$1 path=$2
+	shift 2
+	pushd "$dir" >/dev/null
+	PATH=$path evd_start "$@"
+	popd >/dev/null
+}
+
+@test "the startup line names an evctl that works from where evd was started: ./evctl in its directory, the full path elsewhere, evctl when PATH finds it" {
+	local bindir sys=/usr/sbin:/usr/bin:/sbin:/bin
+	bindir=$(dirname "$EVD_BIN")
+	[ -x "$bindir/evctl" ] || skip "no evctl next to $EVD_BIN"
+	evd_start_in "$bindir" "$sys"
+	grep -qF "; control socket $EVD_SOCK: try \`./evctl -s $EVD_SOCK stats\`" "$EVD_LOG"
+	evd_stop
+	evd_start_in "$BATS_TEST_TMPDIR" "$sys"
+	grep -qF "; control socket $EVD_SOCK: try \`$bindir/evctl -s $EVD_SOCK stats\`" "$EVD_LOG"
+	evd_stop
+	evd_start_in "$BATS_TEST_TMPDIR" "$bindir:$sys"
+	grep -qF "; control socket $EVD_SOCK: try \`evctl -s $EVD_SOCK stats\`" "$EVD_LOG"
+	evd_stop
 }

@@ -56,7 +56,7 @@ evd_start() {
 		cat "$EVD_LOG" >&2
 		return 1
 	fi
-	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	EVD_PORT=$(stat_of 'listen[0]' | sed 's/.*://')
 	[ -n "$EVD_PORT" ]
 }
 
@@ -65,7 +65,8 @@ evd_answers() {
 		"$EVCTL_BIN" -s "$EVD_SOCK" ping >/dev/null 2>&1
 }
 
-# stat_of KEY: one value from evctl stats -o json.
+# stat_of KEY: one value from evctl stats -o json (KEY is a jq path:
+# listen[0] is the first listen address).
 stat_of() {
 	"$EVCTL_BIN" -s "$EVD_SOCK" stats -o json | jq -r ".$1"
 }
@@ -201,9 +202,10 @@ model_processes() {
 	esac
 }
 
-# workers_json [all]: evctl workers as a JSON array.
+# workers_json [all]: the rows of evctl workers -o json (its "workers"
+# array).
 workers_json() {
-	"$EVCTL_BIN" -s "$EVD_SOCK" workers "$@" -o json
+	"$EVCTL_BIN" -s "$EVD_SOCK" workers "$@" -o json | jq '.workers'
 }
 
 # workers_sum FIELD [all]: the sum of one column of evctl workers.

@@ -370,7 +370,7 @@ exhausted() {
 	(ulimit -n 64 && exec "$EVD_BIN" -c "$EVD_CONF") 2>"$EVD_LOG" &
 	EVD_PID=$!
 	wait_until 10 evd_answers
-	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	EVD_PORT=$(stat_of 'listen[0]' | sed 's/.*://')
 	[ "$(awk '/^Max open files/ {print $4}' "/proc/$EVD_PID/limits")" -eq 64 ]
 	"$HOSTILE" -p "$EVD_PORT" -c 200 -s 'hello\n' -T 60 hold >"$BATS_TEST_TMPDIR/ex.json" &
 	local ex=$!

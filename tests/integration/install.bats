@@ -48,11 +48,17 @@ EXPECTED_LOCAL='./etc 755
 ./usr/local/sbin 755
 ./usr/local/sbin/evd 755
 ./usr/local/share 755
+./usr/local/share/bash-completion 755
+./usr/local/share/bash-completion/completions 755
+./usr/local/share/bash-completion/completions/evbench 644
+./usr/local/share/bash-completion/completions/evctl 644
+./usr/local/share/bash-completion/completions/evd 644
 ./usr/local/share/doc 755
 ./usr/local/share/doc/evd 755
 ./usr/local/share/doc/evd/README.md 644
-./usr/local/share/doc/evd/evd-probes.conf 644
 ./usr/local/share/doc/evd/evd.ini 644
+./usr/local/share/evd 755
+./usr/local/share/evd/evd-probes.conf 644
 ./usr/local/share/man 755
 ./usr/local/share/man/man1 755
 ./usr/local/share/man/man1/evbench.1 644
@@ -71,12 +77,16 @@ EXPECTED_LOCAL='./etc 755
 	cmp "$DEST/usr/local/lib/sysusers.d/evd.conf" "$TOP/packaging/systemd/evd.sysusers"
 	# The unit runs the installed binary, not /usr/sbin/evd.
 	run grep '^Exec' "$DEST/usr/local/lib/systemd/system/evd.service"
-	[ "$output" = "ExecStartPre=/usr/local/sbin/evd -t -q -c /etc/evd.ini
-ExecStart=/usr/local/sbin/evd -c /etc/evd.ini
-ExecReload=/bin/kill -HUP \$MAINPID" ]
+	[ "$output" = "ExecStart=/usr/local/sbin/evd -c /etc/evd.ini
+ExecReload=/usr/local/bin/evctl reload" ]
 	# The installed binary checks the installed configuration.
 	run "$DEST/usr/local/sbin/evd" -t -c "$DEST/etc/evd.ini"
 	[ "$status" -eq 0 ]
+	# Installed, evd's hint is the installed evctl's name (the one on
+	# PATH), not a path into a build tree.
+	EVD_BIN=$DEST/usr/local/sbin/evd evd_start
+	grep -qF "; control socket $EVD_SOCK: try \`evctl -s $EVD_SOCK stats\`" "$EVD_LOG"
+	evd_stop
 }
 
 @test "a second make install keeps an edited /etc/evd.ini, says so, and changes nothing else" {
@@ -167,13 +177,19 @@ deb_file() {
 /usr/sbin drwxr-xr-x
 /usr/sbin/evd -rwxr-xr-x
 /usr/share drwxr-xr-x
+/usr/share/bash-completion drwxr-xr-x
+/usr/share/bash-completion/completions drwxr-xr-x
+/usr/share/bash-completion/completions/evbench -rw-r--r--
+/usr/share/bash-completion/completions/evctl -rw-r--r--
+/usr/share/bash-completion/completions/evd -rw-r--r--
 /usr/share/doc drwxr-xr-x
 /usr/share/doc/evd drwxr-xr-x
 /usr/share/doc/evd/README.md.gz -rw-r--r--
 /usr/share/doc/evd/changelog.gz -rw-r--r--
 /usr/share/doc/evd/copyright -rw-r--r--
-/usr/share/doc/evd/evd-probes.conf -rw-r--r--
 /usr/share/doc/evd/evd.ini -rw-r--r--
+/usr/share/evd drwxr-xr-x
+/usr/share/evd/evd-probes.conf -rw-r--r--
 /usr/share/lintian drwxr-xr-x
 /usr/share/lintian/overrides drwxr-xr-x
 /usr/share/lintian/overrides/evd -rw-r--r--
@@ -189,7 +205,7 @@ deb_file() {
 	[ "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)" = /etc/evd.ini ]
 	# Linked libraries, and the user creation's tool.
 	run dpkg-deb -f "$deb" Depends
-	for d in liburing2 libbpf1 libsystemd0 'systemd | systemd-standalone-sysusers | systemd-sysusers'; do
+	for d in liburing2 libbpf1 libsystemd0 libcap2 libjson-c5 'systemd | systemd-standalone-sysusers | systemd-sysusers'; do
 		[[ $output == *"$d"* ]] || { echo "Depends lacks $d: $output" >&2; false; }
 	done
 	# The postinst creates the user before it starts evd.

@@ -144,8 +144,7 @@ load_and_check() {
 	# With several listen addresses: one socket per address and worker.
 	evd_start server.model=prefork server.workers=2 prefork.reuseport=yes \
 		"server.listen=127.0.0.1:0, [::1]:0"
-	listen=$(stat_of listen)
-	port6=${listen##*:}
+	port6=$(stat_of 'listen[1]' | sed 's/.*://')
 	[ "$(ss -Hltn "sport = :$EVD_PORT" | wc -l)" -eq 2 ]
 	[ "$(ss -Hltn "sport = :$port6" | wc -l)" -eq 2 ]
 	run "$EVCLIENT_BIN" -H ::1 -p "$port6" -c 4 -n 8 -m 2 -s 10,5000

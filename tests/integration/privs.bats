@@ -44,7 +44,7 @@ privs_start() {
 		cat "$EVD_LOG" >&2
 		return 1
 	fi
-	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	EVD_PORT=$(stat_of 'listen[0]' | sed 's/.*://')
 	[ -n "$EVD_PORT" ]
 }
 
@@ -153,12 +153,86 @@ free_low_port() {
 	evd_stop
 }
 
-@test "an unknown [server] user: evd refuses to serve, exit 1, the reason on stderr" {
+@test "an unknown [server] user: evd refuses to serve, exit 78 (a configuration error), the reason on stderr" {
 	EVD_CONF=$EVD_DIR/evd.ini
 	EVD_SOCK=$EVD_DIR/evd.sock
 	evd_config "$EVD_CONF"
-	run -1 timeout 10 "$EVD_BIN" -c "$EVD_CONF" -o server.user=evd-no-such-user
-	[[ $output == *'[server] user = '*'evd-no-such-user'*': no such user ('* ]]
+	run -78 timeout 10 "$EVD_BIN" -c "$EVD_CONF" -o server.user=evd-no-such-user
+	[[ $output == *'-o server.user=evd-no-such-user: user: no such user "evd-no-such-user" ('* ]]
 	[ ! -e "$EVD_SOCK" ]
 	evd_none_left
+}
+
+# start_once: one evd as root with [server] user = nobody in $EVD_DIR, left
+# to come up (its "serving" line) or to fail, then stopped; prints nothing.
+# The control socket may have been swapped away by then: not evd_start.
+start_once() {
+	local log=$EVD_DIR/start.log
+	"$EVD_BIN" -c "$EVD_CONF" -o server.user=nobody 2>"$log" &
+	local pid=$!
+	wait_until 10 bash -c "grep -q ' serving ' '$log' || ! kill -0 $pid 2>/dev/null"
+	kill -TERM "$pid" 2>/dev/null || true
+	wait_until 10 bash -c "! kill -0 $pid 2>/dev/null"
+	wait "$pid" || true
+	cat "$log" >>"$EVD_DIR/all.log"
+	# What the attacker left at the name would stop the next start.
+	rm -f "$EVD_DIR/evd.sock"
+}
+
+@test "the control socket: nobody swapping a symlink in by rename(2) during many starts never gets root to chown or chmod its target" {
+	EVD_SOCK=$EVD_DIR/evd.sock
+	EVD_LOG=$EVD_DIR/all.log
+	EVD_CONF=$EVD_DIR/evd.ini
+	evd_config "$EVD_CONF"
+	# Root's file, mode 600, outside the directory nobody may write.
+	TARGET=$(mktemp /tmp/evd-target.XXXXXX)
+	chmod 600 "$TARGET"
+	echo secret >"$TARGET"
+	before=$(stat -c '%a %U %G %s' "$TARGET")
+	[ "$before" = "600 root root 7" ]
+	tools=$(dirname "$EVCLIENT_BIN")
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+		"$tools/symswap" "$EVD_DIR" evd.sock "$TARGET" 120 >"$BATS_TEST_TMPDIR/swap.out" &
+	SWAP_PID=$!
+	hits=0
+	for i in $(seq 1 30); do
+		start_once
+		after=$(stat -c '%a %U %G %s' "$TARGET")
+		if [ "$after" != "$before" ]; then
+			echo "start $i: the target is now $after" >&2
+			hits=$((hits + 1))
+			chown root:root "$TARGET"
+			chmod 600 "$TARGET"
+		fi
+	done
+	kill "$SWAP_PID" 2>/dev/null || true
+	wait "$SWAP_PID" || true
+	rm -f "$TARGET"
+	served=$(grep -c ' serving ' "$EVD_LOG" || true)
+	echo "the target changed in $hits of 30 starts ($served served); $(cat "$BATS_TEST_TMPDIR/swap.out")" >&2
+	[ "$hits" -eq 0 ]
+	# The race ran: nobody's link replaced evd's socket at least once.
+	grep -q '^swaps [1-9]' "$BATS_TEST_TMPDIR/swap.out"
+}
+
+@test "with [server] user: the control socket is removed at stop when its directory lets evd's user; otherwise a log line says why" {
+	privs_start -o server.user=nobody
+	evd_stop
+	! grep -q 'control socket' <(grep -v ' serving ' "$EVD_LOG")
+	# A directory of root's: nobody cannot remove a name in it.
+	chown root: "$EVD_DIR"
+	privs_start -o server.user=nobody
+	pid=$EVD_PID
+	kill -TERM "$EVD_PID"
+	wait_until 10 evd_gone
+	wait "$EVD_PID"
+	EVD_PID=
+	[ -S "$EVD_SOCK" ]
+	grep -qxF "evd[$pid]: warning: cannot remove control socket $EVD_SOCK: Permission denied (evd runs as uid $NOBODY_UID now; its directory belongs to uid 0, mode 0755: give the directory to [server] user, or remove the socket by hand; the next evd replaces it anyway)" "$EVD_LOG"
+	# The next evd replaces it, and says so.
+	privs_start -o server.user=nobody
+	grep -qF "info: replaced the stale control socket $EVD_SOCK" "$EVD_LOG"
+	kill -TERM "$EVD_PID"
+	wait_until 10 evd_gone
+	EVD_PID=
 }

@@ -260,6 +260,7 @@ static void test_sum(void **state)
 	assert_int_equal(a->c[STAT_requests], 5);
 	assert_int_equal(hist_total(L, t.hist), 0);
 	assert_int_equal(t.lat_max_ns, 0);
+	assert_int_equal(t.lat_sum_ns, 0);
 	scoreboard_destroy(sb);
 }
 
@@ -291,6 +292,9 @@ static void test_latency(void **state)
 	assert_int_equal(t.hist[7], 1);
 	assert_int_equal(t.hist[STATS_HIST_BUCKETS - 1], 1);
 	assert_true(t.lat_max_ns == 1ull << 41);
+	/* The sum is exact, clamped values included. */
+	assert_true(t.lat_sum_ns == 3000 + 1998 + 50 + 4000 + (1ull << 41) + 7);
+	assert_true(a->lat_sum_ns == 3000 + 1998 + 50 + 7);
 	assert_int_equal(hist_quantile(L, t.hist, 0.5, t.lat_max_ns), 999);
 	assert_true(hist_quantile(L, t.hist, 1.0, t.lat_max_ns) == 1ull << 41);
 	scoreboard_destroy(sb);
