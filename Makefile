@@ -43,7 +43,8 @@ endif
 
 LIB_SRCS := daemon/config.c daemon/config_file.c daemon/config_values.c \
             daemon/log.c daemon/stats.c daemon/server.c \
-            daemon/conn.c daemon/control.c daemon/ctl_parse.c daemon/ctl_socket.c \
+            daemon/conn.c daemon/control.c daemon/ctl_stats.c daemon/ctl_probes.c \
+            daemon/lifecycle.c daemon/ctl_parse.c daemon/ctl_socket.c \
             daemon/timer.c daemon/paths.c \
             daemon/evloop.c \
             daemon/children.c daemon/notify.c daemon/privs.c \
