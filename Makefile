@@ -24,7 +24,7 @@ CPPFLAGS += -D_GNU_SOURCE
 # stacks in the kernel by them, as perf does without DWARF.
 EVD_CFLAGS := -std=gnu11 $(WARNINGS) -pthread -MMD -MP \
               -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer
-LDLIBS    = -linih -luring -lsystemd -lcap $(PROBE_LIBS) -lm -pthread
+LDLIBS    = -luring -lsystemd -lcap $(PROBE_LIBS) -lm -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
 
@@ -44,15 +44,17 @@ endif
 .SECONDEXPANSION:
 .PHONY: all run test test-busy test-run unit integration clean deps deps-test fuzz
 
-LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c daemon/server_fork.c \
-            daemon/conn.c daemon/conn_io.c daemon/control.c daemon/ctl_parse.c daemon/ctl_socket.c \
+LIB_SRCS := daemon/config.c daemon/config_file.c daemon/config_values.c \
+            daemon/log.c daemon/stats.c daemon/server.c daemon/server_fork.c \
+            daemon/conn.c daemon/conn_io.c daemon/control.c daemon/ctl_stats.c \
+            daemon/ctl_probes.c daemon/lifecycle.c daemon/ctl_parse.c daemon/ctl_socket.c \
             daemon/timer.c daemon/paths.c \
             daemon/evloop.c \
             daemon/children.c daemon/notify.c daemon/privs.c \
             daemon/ctl_profile.c \
             $(sort $(wildcard daemon/proto/*.c)) \
             $(sort $(wildcard daemon/models/*.c)) \
-            common/hist.c common/prom.c common/folded.c common/ksyms.c
+            common/hist.c common/num.c common/prom.c common/folded.c common/ksyms.c
 # Optional parts own their make fragments: daemon/probes/probes.mk adds
 # the syscall probes (or their stub) to PROBE_SRCS and PROBE_LIBS, and to
 # CPPFLAGS; it adds its own rules for generated headers.
@@ -63,7 +65,11 @@ LIB_SRCS += $(PROBE_SRCS)
 EVD_SRCS := daemon/main.c $(LIB_SRCS)
 EVCTL_SRCS := $(sort $(wildcard ctl/*.c)) common/hist.c common/prom.c \
               common/folded.c common/flame_svg.c common/ksyms.c
-TOOL_SRCS := $(wildcard tests/tools/*.c)
+# A test tool is one tests/tools/NAME.c with main(); TOOL_PARTS are files
+# of a tool kept apart (NAME_*.c), linked into it, never a binary.
+TOOL_PARTS := tests/tools/evclient_opts.c
+TOOL_SRCS := $(filter-out $(TOOL_PARTS),$(wildcard tests/tools/*.c))
+TOOL_COMMON := common/num.c common/cli.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 obj  = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -104,7 +110,7 @@ $(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(call aobj,$(UNIT_LINK_SRCS))
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN) -o $@ $^ -lcmocka $(LDLIBS)
 
-$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(call obj,$(TOOL_COMMON))
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lm -pthread
@@ -114,6 +120,8 @@ $(BUILD)/tools/zmqclient: $(BUILD)/obj/tests/tools/zmqclient.o
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lzmq
+
+$(BUILD)/tools/evclient: $(call obj,tests/tools/evclient_opts.c)
 
 # ---- fuzzing (clang's libFuzzer) --------------------------------------------
 FUZZ_CC    ?= clang
@@ -125,7 +133,9 @@ FUZZ_http  := tests/fuzz/fuzz_http.c daemon/proto/http.c daemon/proto/http_parse
 FUZZ_resp  := tests/fuzz/fuzz_resp.c daemon/proto/resp.c daemon/proto/resp_parse.c
 FUZZ_ctl   := tests/fuzz/fuzz_ctl.c daemon/ctl_parse.c
 FUZZ_zmtp  := tests/fuzz/fuzz_zmtp.c daemon/proto/zmtp.c daemon/proto/zmtp_rpc.c
-FUZZERS    := http resp ctl zmtp
+FUZZ_config := tests/fuzz/fuzz_config.c daemon/config.c daemon/config_file.c \
+               daemon/config_values.c daemon/log.c common/num.c
+FUZZERS    := http resp ctl zmtp config
 
 $(BUILD)/fuzz/fuzz_%: $$(FUZZ_$$*)
 	$(call msg,FUZZ-CC,$@)

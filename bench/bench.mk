@@ -10,7 +10,8 @@
 # files on top of the usual unit-test objects.
 
 EVBENCH_SRCS := bench/evbench.c bench/opts.c bench/reqs.c bench/report.c \
-                bench/engine.c bench/zmtp_client.c common/hist.c
+                bench/engine.c bench/slot.c bench/protos.c \
+                bench/zmtp_client.c common/hist.c common/num.c common/cli.c
 
 .PHONY: bench-tools
 bench-tools: $(BINDIR)/evbench
@@ -32,9 +33,10 @@ $(ZMQREF): $(call obj,bench/zmqref.c)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lzmq -pthread
 
-$(BUILD)/tests/test_evbench_hist: $(call aobj,bench/report.c bench/opts.c)
+$(BUILD)/tests/test_evbench_hist: $(call aobj,bench/report.c bench/opts.c \
+                                   common/cli.c)
 $(BUILD)/tests/test_evbench_reqs: $(call aobj,bench/reqs.c bench/opts.c \
-                                   bench/zmtp_client.c)
+                                   bench/zmtp_client.c common/cli.c)
 
 # The floors for the fork and thread models (bench/floor): a minimal
 # fork-per-connection and thread-per-connection echo server, built the

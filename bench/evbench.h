@@ -7,6 +7,8 @@
  *   zmtp_client.c  the same for ZMTP (a DEALER or REQ peer's bytes)
  *   report.c  latency histograms, totals, and the table, JSON and CSV output
  *   engine.c  the threads: one epoll loop each over its connections
+ *   slot.c    one connection's life: connect, write, read, fail (engine.h)
+ *   protos.c  per protocol: a request's bytes, how replies are consumed
  *   evbench.c main: options, descriptors, the run, the report, the exit status
  */
 #ifndef EVBENCH_H

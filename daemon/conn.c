@@ -212,6 +212,24 @@ static void runs_complete(struct conn *c, uint64_t now)
 
 /* ---- protocol ----------------------------------------------------------- */
 
+/* process() counts res.replies[k] in STAT_http_1xx + k: each reply kind
+ * must sit at its counter's offset. */
+#define REPLY_AT(kind, stat) \
+	_Static_assert(STAT_http_1xx + (kind) == (stat), #kind " counts in " #stat)
+REPLY_AT(REPLY_HTTP_1XX, STAT_http_1xx);
+REPLY_AT(REPLY_HTTP_2XX, STAT_http_2xx);
+REPLY_AT(REPLY_HTTP_3XX, STAT_http_3xx);
+REPLY_AT(REPLY_HTTP_4XX, STAT_http_4xx);
+REPLY_AT(REPLY_HTTP_5XX, STAT_http_5xx);
+REPLY_AT(REPLY_RESP_STATUS, STAT_resp_status);
+REPLY_AT(REPLY_RESP_ERROR, STAT_resp_error);
+REPLY_AT(REPLY_RESP_INTEGER, STAT_resp_integer);
+REPLY_AT(REPLY_RESP_BULK, STAT_resp_bulk);
+REPLY_AT(REPLY_RESP_ARRAY, STAT_resp_array);
+_Static_assert(STAT_http_1xx + PROTO_REPLY_MAX <= STAT_MAX,
+	       "every reply kind has a counter");
+#undef REPLY_AT
+
 /* Feeds buffered input to the protocol.  Returns true if input was used. */
 static bool process(struct conn *c)
 {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include "buf.h"
 #include "config.h"
@@ -18,6 +19,24 @@
 struct server;
 struct stats_slot;
 struct evd_proto;
+struct async;
+struct uconn;
+struct conn;
+
+/* What a model keeps in each connection: each model uses its own member
+ * (and only its own), so the compiler checks every use's type. */
+union conn_model {
+	uint32_t events;	/* epoll: EPOLLIN|EPOLLOUT in the epoll set,
+				 * 0: not in it */
+	unsigned index;		/* poll: its entry in the pollfd array */
+	unsigned want;		/* select: the CONN_WANT_* bits it waits for */
+	struct async *loop;	/* async, reuseport: the loop that owns it */
+	struct uconn *uring;	/* uring: the model's side of it */
+	struct {		/* select-prethread: */
+		unsigned verdict;		/* the pool's (enum verdict) */
+		STAILQ_ENTRY(conn) queue;	/* the mux <-> pool queues */
+	} sp;
+};
 
 enum conn_want {
 	CONN_WANT_READ = 1u << 0,
@@ -70,9 +89,9 @@ struct conn {
 	unsigned run_head, nruns;	/* io->runs in use */
 	struct stats_slot *slot;
 	const struct evd_proto *proto;
-	/* For the model: idle list links and a free slot of its own. */
+	/* For the model: idle list links (conn_list) and its own data. */
 	struct conn *prev, *next;
-	long model_data;
+	union conn_model model;
 	alignas(max_align_t) unsigned char state[];
 };
 

@@ -507,7 +507,7 @@ drain_refuses() {
 	[ "$stderr" = "evctl: evd: ERROR reload failed: cannot listen on 127.0.0.1:$taken: Address already in use (another server holds that port: stop it or change listen in the config); still serving with the previous configuration" ]
 	grep -q "error: reload failed: cannot listen on 127.0.0.1:$taken" "$EVD_LOG"
 	[ "$(stat_of model)" = epoll ]
-	[ "$(stat_of "listen | join(\",\")")" = "127.0.0.1:$EVD_PORT" ]
+	[ "$(stat_of 'listen | join(",")')" = "127.0.0.1:$EVD_PORT" ]
 	run curl -s "http://127.0.0.1:$EVD_PORT/"
 	[ "$output" = "Hello, World!" ]
 	evd_stop
@@ -534,7 +534,7 @@ drain_refuses() {
 	run --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" reload
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "evctl: evd: ERROR reload failed: cannot listen on 127.0.0.1:$low: Permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE); still serving with the previous configuration" ]
-	[ "$(stat_of "listen | join(\",\")")" = "127.0.0.1:$EVD_PORT" ]
+	[ "$(stat_of 'listen | join(",")')" = "127.0.0.1:$EVD_PORT" ]
 	evd_stop
 	rm -rf "$EVD_DIR"
 }

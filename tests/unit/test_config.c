@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../../daemon/config.h"
+#include "../../daemon/config_int.h"
 #include "../../daemon/model.h"
 #include "../../daemon/proto/proto.h"
 
@@ -233,6 +234,17 @@ static const struct sockaddr_in6 *sin6(const struct listen_addr *la)
 }
 
 /* ---- defaults ----------------------------------------------------------- */
+
+/* Every row of the key table is sound (config_table_check() says what
+ * is not). */
+static void test_key_table(void **state)
+{
+	char why[256] = "";
+
+	(void)state;
+	if (config_table_check(why, sizeof(why)) != 0)
+		fail_msg("%s", why);
+}
 
 static void test_defaults(void **state)
 {
@@ -503,7 +515,7 @@ static void test_load_bom_before_section(void **state)
 	assert_string_equal(cfg.model->name, "iterative");
 }
 
-/* An indented line is a key of its own, never inih's continuation of the
+/* An indented line is a key of its own, never a continuation of the
  * previous value. */
 static void test_load_indent_is_not_continuation(void **state)
 {
@@ -519,30 +531,31 @@ static void test_load_indent_is_not_continuation(void **state)
 	assert_int_equal(cfg.workers, 2);
 }
 
-/* 199 characters is the longest line accepted, after trimming. */
-static void test_load_line_199(void **state)
+/* CONFIG_MAX_LINE (1023) characters is the longest line accepted, after
+ * trimming. */
+static void test_load_line_longest(void **state)
 {
 	struct config cfg;
 	struct config_errors errs;
-	char text[512], path[64];
+	char text[2048], path[64];
 	int n;
 
 	(void)state;
-	/* "[control]\n" + a comment line of exactly 199 characters. */
-	n = snprintf(text, sizeof(text), "[control]\n;%0198d\n", 0);
-	assert_int_equal(n, 10 + 199 + 1);
+	/* "[control]\n" + a comment line of exactly 1023 characters. */
+	n = snprintf(text, sizeof(text), "[control]\n;%01022d\n", 0);
+	assert_int_equal(n, 10 + 1023 + 1);
 	assert_int_equal(load(text, &cfg, &errs, path, sizeof(path)), 0);
 	assert_int_equal(errs.n, 0);
 
-	/* A key line of exactly 199 characters, indented and with trailing
+	/* A key line of exactly 1023 characters, indented and with trailing
 	 * blanks that do not count. */
-	char sock[200];
+	char sock[1024];
 	memset(sock, 'a', sizeof(sock));
 	sock[0] = '/';
 	sock[107] = '\0';	/* 107 bytes: the longest path */
 	n = snprintf(text, sizeof(text), "[control]\n  socket = %s ; %.*s  \n",
-		     sock, 199 - 9 - 107 - 3, sock + 1);
-	assert_int_equal(n, 10 + 2 + 199 + 3);
+		     sock, 1023 - 9 - 107 - 3, sock + 108);
+	assert_int_equal(n, 10 + 2 + 1023 + 3);
 	assert_int_equal(load(text, &cfg, &errs, path, sizeof(path)), 0);
 	assert_int_equal(errs.n, 0);
 	assert_string_equal(cfg.control_socket, sock);
@@ -632,7 +645,7 @@ static void test_err_line_syntax(void **state)
 	EXPECT_ERRORS("[server]\nmodel poll\n",
 		      "2: expected \"key = value\", a [section] or a comment, "
 		      "got \"model poll\"");
-	/* inih would take ':' as a separator: evd accepts only '='. */
+	/* Some ini readers take ':' as a separator: evd accepts only '='. */
 	EXPECT_ERRORS("[server]\nmodel: poll\n",
 		      "2: expected \"key = value\", a [section] or a comment, "
 		      "got \"model: poll\"");
@@ -645,24 +658,24 @@ static void test_err_line_syntax(void **state)
 
 static void test_err_line_too_long(void **state)
 {
-	char text[512];
+	char text[2048];
 	int n;
 
 	(void)state;
-	/* 200 characters of comment. */
-	n = snprintf(text, sizeof(text), "[server]\n;%0199d\nmodel = x\n", 0);
-	assert_int_equal(n, 9 + 201 + 10);
+	/* 1024 characters of comment. */
+	n = snprintf(text, sizeof(text), "[server]\n;%01023d\nmodel = x\n", 0);
+	assert_int_equal(n, 9 + 1025 + 10);
 	const char *const want[] = {
-		"2: line is 200 characters long (at most 199)",
+		"2: line is 1024 characters long (at most 1023)",
 		"3: model: unknown model \"x\" (expected one of: "
 		MODEL_LIST ")",
 	};
 	expect_errors_n(text, (size_t)n, true, want, 2);
 
 	/* A long line is rejected whole, not split into pieces. */
-	n = snprintf(text, sizeof(text), "[server]\nmodel = poll%0300d\n", 0);
+	n = snprintf(text, sizeof(text), "[server]\nmodel = poll%01100d\n", 0);
 	const char *const want2[] = {
-		"2: line is 312 characters long (at most 199)",
+		"2: line is 1112 characters long (at most 1023)",
 	};
 	expect_errors_n(text, (size_t)n, true, want2, 1);
 }
@@ -703,6 +716,76 @@ static void test_err_cannot_open(void **state)
 	assert_string_equal(errs.msg[0], want);
 }
 
+/* Only a regular file (or /dev/null) is read: a directory and another
+ * character device are refused with what they are (/dev/zero would never
+ * end a line). */
+static void test_err_not_regular(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = { 0 };
+	char dir[] = "/tmp/evd-test-dirXXXXXX", want[256];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, dir, &errs), -1);
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof(want), "%s: cannot read: it is a directory, not a "
+		 "regular file", dir);
+	assert_string_equal(errs.msg[0], want);
+	assert_int_equal(rmdir(dir), 0);
+
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(config_load(&cfg, "/dev/zero", &errs), -1);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.msg[0], "/dev/zero: cannot read: it is a "
+			    "character device, not a regular file");
+
+	/* /dev/null reads as an empty file. */
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(config_load(&cfg, "/dev/null", &errs), 0);
+	assert_int_equal(errs.n, 0);
+}
+
+/* At most CONFIG_FILE_MAX bytes (1 MiB): one more is refused whole, before
+ * any line is read. */
+static void test_err_file_too_large(void **state)
+{
+	struct config cfg;
+	struct config_errors errs;
+	char path[64], want[256];
+	char *text = malloc(CONFIG_FILE_MAX + 2);
+
+	(void)state;
+	assert_non_null(text);
+	/* 1 MiB of 64-character comment lines, then one key. */
+	memset(text, 0, CONFIG_FILE_MAX + 2);
+	for (size_t i = 0; i < CONFIG_FILE_MAX; i += 64) {
+		memset(text + i, 'c', 63);
+		text[i] = ';';
+		text[i + 63] = '\n';
+	}
+	static const char key[] = "[server]\nmodel = poll\n";
+	memcpy(text + CONFIG_FILE_MAX - 64 * 2, key, sizeof(key) - 1);
+	text[CONFIG_FILE_MAX - 64 * 2 + sizeof(key) - 1] = ';';
+	assert_int_equal(load_n(text, CONFIG_FILE_MAX, &cfg, &errs, path,
+				sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+	assert_string_equal(cfg.model->name, "poll");
+
+	text[CONFIG_FILE_MAX] = '\n';
+	assert_int_equal(load_n(text, CONFIG_FILE_MAX + 1, &cfg, &errs, path,
+				sizeof(path)), -1);
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof(want), "%s: cannot read: the file is larger than "
+		 "1048576 bytes (1 MiB), the most a configuration may hold",
+		 path);
+	assert_string_equal(errs.msg[0], want);
+	/* Nothing of it was applied. */
+	assert_string_equal(cfg.model->name, "epoll");
+	free(text);
+}
+
 static void test_err_many_in_one_file(void **state)
 {
 	(void)state;
@@ -726,8 +809,8 @@ static void test_err_many_in_one_file(void **state)
 		      "0000..0777, such as 0660)",
 		      "8: expected \"key = value\", a [section] or a comment, "
 		      "got \"oops\"",
-		      "10: level: unknown level \"loud\" (expected one of: debug, "
-		      "info, warning, error)");
+		      "10: level: unknown level \"loud\" (expected one of: error, "
+		      "warning, info, debug)");
 }
 
 static void test_err_too_many(void **state)
@@ -1051,8 +1134,8 @@ static void test_log_level(void **state)
 		assert_int_equal(cfg.log_level, levels[i]);
 	}
 	expect_value_error("log", "level", "warn",
-			   "unknown level \"warn\" (expected one of: debug, info, "
-			   "warning, error)");
+			   "unknown level \"warn\" (expected one of: error, "
+			   "warning, info, debug)");
 }
 
 static void test_pin_workers(void **state)
@@ -1192,7 +1275,7 @@ static void test_set_valid(void **state)
 	assert_int_equal(config_set(&cfg, "log.level=", &errs), -1);
 	assert_int_equal(errs.n, 1);
 	assert_string_equal(errs.msg[0], "-o log.level=: level: unknown level "
-			    "\"\" (expected one of: debug, info, warning, error)");
+			    "\"\" (expected one of: error, warning, info, debug)");
 	assert_string_equal(cfg.model->name, "select");
 	assert_string_equal(cfg.control_socket, "run/x.sock");
 	assert_int_equal(cfg.nlisten, 2);
@@ -1733,6 +1816,63 @@ static void round_trip(const struct config *cfg)
 	assert_config_equal(&back, cfg);
 }
 
+/* "section.key" of every key, from what evd -t prints for the defaults;
+ * returns how many. */
+static size_t every_key(char (*out)[64], size_t max)
+{
+	struct config cfg;
+	char text[8192], section[32] = "";
+	size_t n = 0;
+
+	config_defaults(&cfg);
+	print_to(&cfg, text, sizeof(text));
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		if (line[0] == '[')
+			snprintf(section, sizeof(section), "%.*s",
+				 (int)strcspn(line + 1, "]"), line + 1);
+		else if (strstr(line, " = ") && n < max)
+			snprintf(out[n++], 64, "%s.%.*s", section,
+				 (int)strcspn(line, " "), line);
+	}
+	return n;
+}
+
+/* Values that read back only quoted (blanks at either end, a comment
+ * character, a leading quote, a newline from -o), and some that need no
+ * quotes, tried on every key: each one a key accepts prints as a value
+ * that reads back the same. */
+static void test_print_round_trip_quoted(void **state)
+{
+	static const char *const values[] = {
+		"a ; b", "a;b", ";", " ;", "x ;", "#x", "a # b", "a#b",
+		" lead", "trail ", "\ttab", "tab\t", " ", "  both  ",
+		"\"q\"", "\"", "x\"", "\"a ; b\"", "back\\slash", "a\\",
+		"\\\"", "both ; \"q\" \\ end ", "nl\nnl", "\n", "=", "a = b",
+		"[x]", "\"unterminated", "'single'", "\xc3\xa9t\xc3\xa9",
+		"/tmp/evd a ; b.sock", "8k", "10%", "yes", "0", "127.0.0.1:0",
+	};
+	char keys[64][64], set[512];
+	size_t nkeys = every_key(keys, ARRAY_SIZE(keys));
+	unsigned accepted = 0;
+
+	(void)state;
+	assert_int_equal(nkeys, NKEYS);
+	for (size_t k = 0; k < nkeys; k++) {
+		for (size_t i = 0; i < ARRAY_SIZE(values); i++) {
+			struct config cfg;
+			struct config_errors errs = { 0 };
+			config_defaults(&cfg);
+			snprintf(set, sizeof(set), "%s=%s", keys[k], values[i]);
+			if (config_set(&cfg, set, &errs) != 0)
+				continue;
+			accepted++;
+			round_trip(&cfg);
+		}
+	}
+	/* body and socket take every value above; other keys a few. */
+	assert_true(accepted >= 2 * ARRAY_SIZE(values));
+}
+
 static void test_print_round_trip(void **state)
 {
 	static const char *const sets[] = {
@@ -1891,7 +2031,7 @@ static void test_delay(void **state)
 static void test_http_body(void **state)
 {
 	struct config cfg;
-	char text[300], body[200];
+	char text[400], body[CONFIG_BODY_MAX + 2];
 
 	(void)state;
 	expect_value_ok("http", "body", "Hi", &cfg);
@@ -1919,17 +2059,51 @@ static void test_http_body(void **state)
 	assert_int_equal(cfg.http_max_headers, 100);
 	assert_int_equal(cfg.http_max_body_bytes, 1048576);
 
-	/* The longest: a line of 199 characters, "body = " and 192 bytes. */
+	/* Quoted: blanks at the ends, " ;", '#', quotes and \\ \\" \\n. */
+	expect_value_ok("http", "body", "\" a ; \\\"b\\\" # \\\\ \\n \"  ; c",
+			&cfg);
+	assert_string_equal(cfg.http_body, " a ; \"b\" # \\ \n ");
+	assert_int_equal(cfg.http_body_len, 15);
+	expect_value_ok("http", "body", "\"\"", &cfg);
+	assert_int_equal(cfg.http_body_len, 0);
+	/* Not quoted: a quote inside is only a quote. */
+	expect_value_ok("http", "body", "say \"hi\"", &cfg);
+	assert_string_equal(cfg.http_body, "say \"hi\"");
+
+	/* The longest: CONFIG_BODY_MAX bytes. */
 	memset(body, 'b', sizeof(body));
-	body[192] = '\0';
+	body[CONFIG_BODY_MAX] = '\0';
 	expect_value_ok("http", "body", body, &cfg);
 	assert_string_equal(cfg.http_body, body);
-	assert_int_equal(cfg.http_body_len, 192);
-	body[193 - 1] = 'c';
-	body[193] = '\0';
+	assert_int_equal(cfg.http_body_len, CONFIG_BODY_MAX);
+	body[CONFIG_BODY_MAX] = 'c';
+	body[CONFIG_BODY_MAX + 1] = '\0';
 	snprintf(text, sizeof(text), "[http]\nbody = %s\n", body);
-	const char *const w[] = { "2: line is 200 characters long (at most 199)" };
+	const char *const w[] = { "2: body: 256 bytes long (at most 255)" };
 	expect_errors_n(text, strlen(text), true, w, 1);
+}
+
+/* A quoted value: its closing quote, its escapes, nothing after it but a
+ * comment. */
+static void test_quoted_errors(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("[http]\nbody = \"abc\n",
+		      "2: body: quoted value without its closing \"");
+	EXPECT_ERRORS("[http]\nbody = \"a\\\"\n",
+		      "2: body: quoted value without its closing \"");
+	EXPECT_ERRORS("[http]\nbody = \"a\\tb\"\n",
+		      "2: body: unknown escape in a quoted value (\\\" \\\\ "
+		      "and \\n are the escapes)");
+	EXPECT_ERRORS("[http]\nbody = \"a\" b\n",
+		      "2: body: text after the closing quote (a comment starts "
+		      "with ; or #)");
+	/* A comment after the quote needs no blank; the value is still
+	 * checked. */
+	EXPECT_ERRORS("[http]\nmax_headers = \"0\";x\nmax_body_bytes = \"x\" # c\n",
+		      "2: max_headers: 0 is out of range (expected 1..1000)",
+		      "3: max_body_bytes: \"x\" is not a size (expected bytes, "
+		      "or a number with k or m, such as 64k)");
 }
 
 static void test_http_max_header_bytes(void **state)
@@ -2052,9 +2226,9 @@ static void test_resp_max_bulk_bytes(void **state)
 	 * its framing. */
 	assert_int_equal(CONFIG_IN_BUFFER - 1024, 15360);
 	expect_value_error("resp", "max_bulk_bytes", "0",
-			   "0 is too small (at least 1)");
+			   "0 is too small (at least 1 byte)");
 	expect_value_error("resp", "max_bulk_bytes", "0k",
-			   "0k is too small (at least 1)");
+			   "0k is too small (at least 1 byte)");
 	expect_value_error("resp", "max_bulk_bytes", "15361",
 			   "15361 is out of range (at most 15360 bytes)");
 	expect_value_error("resp", "max_bulk_bytes", "16k",
@@ -2265,7 +2439,7 @@ static void test_set_new_keys(void **state)
 		"-o http.max_body_bytes=2g: max_body_bytes: \"2g\" is not a size "
 		"(expected bytes, or a number with k or m, such as 64k)",
 		"-o resp.max_bulk_bytes=0: max_bulk_bytes: 0 is too small (at "
-		"least 1)",
+		"least 1 byte)",
 		"-o resp.max_args=0: max_args: 0 is out of range (expected "
 		"1..1024)",
 		"-o http.max_args=3: unknown key \"max_args\" in [http] (expected "
@@ -2343,20 +2517,28 @@ static void test_set_new_keys(void **state)
 	assert_string_equal(cfg.origin[K_USER], "-o server.user=evd");
 	assert_string_equal(cfg.origin[K_GROUP], "-o control.group=evd-ctl");
 
-	/* The longest -o body: 199 characters in all. */
-	char a[CONFIG_MAX_LINE + 2];
+	/* The longest -o body: CONFIG_BODY_MAX bytes; one more is refused. */
+	char a[10 + CONFIG_BODY_MAX + 2];
 	memset(a, 'x', sizeof(a));
 	memcpy(a, "http.body=", 10);
-	a[CONFIG_MAX_LINE] = '\0';
+	a[10 + CONFIG_BODY_MAX] = '\0';
 	assert_int_equal(config_set(&cfg, a, &errs), 0);
-	assert_int_equal(cfg.http_body_len, CONFIG_MAX_LINE - 10);
+	assert_int_equal(cfg.http_body_len, CONFIG_BODY_MAX);
 	assert_string_equal(cfg.http_body, a + 10);
-	a[CONFIG_MAX_LINE] = 'x';
-	a[CONFIG_MAX_LINE + 1] = '\0';
+	a[10 + CONFIG_BODY_MAX] = 'x';
+	a[10 + CONFIG_BODY_MAX + 1] = '\0';
 	assert_int_equal(config_set(&cfg, a, &errs), -1);
 	assert_string_equal(errs.msg[errs.n - 1], "-o http.body=xxxxxxxxxxxxxxx"
+			    "xxxxxxxxxxxxxxx: body: 256 bytes long (at most 255)");
+	assert_int_equal(cfg.http_body_len, CONFIG_BODY_MAX);
+	/* An -o assignment is at most CONFIG_MAX_LINE characters. */
+	char b[CONFIG_MAX_LINE + 2];
+	memset(b, 'x', sizeof(b));
+	memcpy(b, "http.body=", 10);
+	b[CONFIG_MAX_LINE + 1] = '\0';
+	assert_int_equal(config_set(&cfg, b, &errs), -1);
+	assert_string_equal(errs.msg[errs.n - 1], "-o http.body=xxxxxxxxxxxxxxx"
 			    "xxxxxxxxxxxxxxx...: too long");
-	assert_int_equal(cfg.http_body_len, CONFIG_MAX_LINE - 10);
 }
 
 /* [server] delay, [http] and [resp] shape every model: never a warning. */
@@ -2404,7 +2586,7 @@ static void test_print_new_keys(void **state)
 		{ "zmtp.max_frame=1025", "\nmax_frame = 1025\t; " },
 		{ "zmtp.max_frames=065536", "\nmax_frames = 65536\t; " },
 		{ "http.body=", "\nbody = \t; -o http.body=\n" },
-		{ "http.body=a;b #c [d] =e", "\nbody = a;b #c [d] =e\t; " },
+		{ "http.body=a;b #c [d] =e", "\nbody = \"a;b #c [d] =e\"\t; " },
 		{ "server.request_timeout=0", "\nrequest_timeout = 0ms\t; " },
 		{ "server.request_timeout=3600000ms",
 		  "\nrequest_timeout = 3600s\t; " },
@@ -2965,8 +3147,8 @@ static void test_config_read(void **state)
 			    "not a valid user name (lower-case letters, digits, "
 			    "'_' and '-', not starting with a digit or '-')");
 	assert_string_equal(errs.msg[3], "-o log.level=loud: level: unknown "
-			    "level \"loud\" (expected one of: debug, info, "
-			    "warning, error)");
+			    "level \"loud\" (expected one of: error, warning, "
+			    "info, debug)");
 	/* Errors only in the overrides fail too. */
 	assert_int_equal(unlink(path), 0);
 	write_tmp(path, sizeof(path), text, sizeof(text) - 1);
@@ -3247,6 +3429,7 @@ static void test_parse_listen_one(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_key_table),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_workers_resolved),
 		cmocka_unit_test(test_load_every_key),
@@ -3254,7 +3437,7 @@ int main(void)
 		cmocka_unit_test(test_load_whitespace_comments_bom),
 		cmocka_unit_test(test_load_bom_before_section),
 		cmocka_unit_test(test_load_indent_is_not_continuation),
-		cmocka_unit_test(test_load_line_199),
+		cmocka_unit_test(test_load_line_longest),
 		cmocka_unit_test(test_err_unknown_section),
 		cmocka_unit_test(test_err_malformed_section),
 		cmocka_unit_test(test_err_unknown_key),
@@ -3264,6 +3447,8 @@ int main(void)
 		cmocka_unit_test(test_err_line_too_long),
 		cmocka_unit_test(test_err_nul_byte),
 		cmocka_unit_test(test_err_cannot_open),
+		cmocka_unit_test(test_err_not_regular),
+		cmocka_unit_test(test_err_file_too_large),
 		cmocka_unit_test(test_err_many_in_one_file),
 		cmocka_unit_test(test_err_too_many),
 		cmocka_unit_test(test_err_long_path),
@@ -3297,8 +3482,10 @@ int main(void)
 		cmocka_unit_test(test_probes_sample),
 		cmocka_unit_test(test_probes_profile),
 		cmocka_unit_test(test_print_round_trip),
+		cmocka_unit_test(test_print_round_trip_quoted),
 		cmocka_unit_test(test_delay),
 		cmocka_unit_test(test_http_body),
+		cmocka_unit_test(test_quoted_errors),
 		cmocka_unit_test(test_http_max_header_bytes),
 		cmocka_unit_test(test_http_max_headers),
 		cmocka_unit_test(test_http_max_body_bytes),
