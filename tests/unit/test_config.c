@@ -2280,7 +2280,7 @@ static void test_zmtp_max_frame(void **state)
 	assert_int_equal(cfg.zmtp_max_frame, 1024ull * 1024 * 1024);
 	assert_int_equal(cfg.zmtp_max_frames, 64);
 	expect_value_error("zmtp", "max_frame", "0",
-			   "0 is too small (at least 1)");
+			   "0 is too small (at least 1 byte)");
 	expect_value_error("zmtp", "max_frame", "1025m",
 			   "1025m is out of range (at most 1073741824 bytes)");
 	expect_value_error("zmtp", "max_frame", "1mb",
