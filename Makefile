@@ -8,8 +8,8 @@
 #                   unit tests (ASan+UBSan) and integration tests; the last
 #                   line reads "N passed, N failed"
 #   make test-busy  make test with stress-ng --cpu 2 running beside it
-#   make fuzz       each libFuzzer target (HTTP, RESP, control lines,
-#                   /metrics requests) for
+#   make fuzz       each libFuzzer target (HTTP, RESP, ZMTP, control lines,
+#                   config files, /metrics requests) for
 #                   FUZZ_TIME seconds (default 30) on a copy of its corpus
 #   make clean      remove build products
 #
@@ -21,8 +21,11 @@ WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-unused-parameter -Wvla \
             -Wno-missing-field-initializers
 CPPFLAGS += -D_GNU_SOURCE
-EVD_CFLAGS := -std=gnu11 $(WARNINGS) -pthread -MMD -MP
-LDLIBS    = -linih -luring -lsystemd -lcap $(PROBE_LIBS) -lm -pthread
+# Frame pointers: the stack profiler (evctl profile) walks evd's user
+# stacks in the kernel by them, as perf does without DWARF.
+EVD_CFLAGS := -std=gnu11 $(WARNINGS) -pthread -MMD -MP \
+              -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer
+LDLIBS    = -luring -lsystemd -lcap $(PROBE_LIBS) -lm -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
 
@@ -42,15 +45,18 @@ endif
 .SECONDEXPANSION:
 .PHONY: all run test test-busy test-run unit integration clean deps deps-test fuzz
 
-LIB_SRCS := daemon/config.c daemon/log.c daemon/stats.c daemon/server.c \
-            daemon/conn.c daemon/control.c daemon/ctl_parse.c daemon/ctl_socket.c \
+LIB_SRCS := daemon/config.c daemon/config_file.c daemon/config_values.c \
+            daemon/log.c daemon/stats.c daemon/server.c daemon/server_fork.c \
+            daemon/conn.c daemon/conn_io.c daemon/control.c daemon/ctl_stats.c \
+            daemon/ctl_probes.c daemon/lifecycle.c daemon/ctl_parse.c daemon/ctl_socket.c \
             daemon/timer.c daemon/paths.c \
             daemon/metrics.c daemon/metrics_http.c daemon/metrics_text.c \
             daemon/evloop.c \
             daemon/children.c daemon/notify.c daemon/privs.c \
+            daemon/ctl_profile.c \
             $(sort $(wildcard daemon/proto/*.c)) \
             $(sort $(wildcard daemon/models/*.c)) \
-            common/hist.c common/prom.c
+            common/hist.c common/num.c common/prom.c common/folded.c common/ksyms.c
 # Optional parts own their make fragments: daemon/probes/probes.mk adds
 # the syscall probes (or their stub) to PROBE_SRCS and PROBE_LIBS, and to
 # CPPFLAGS; it adds its own rules for generated headers.
@@ -59,8 +65,13 @@ PROBE_LIBS :=
 -include daemon/probes/probes.mk
 LIB_SRCS += $(PROBE_SRCS)
 EVD_SRCS := daemon/main.c $(LIB_SRCS)
-EVCTL_SRCS := $(sort $(wildcard ctl/*.c)) common/hist.c common/prom.c
-TOOL_SRCS := $(wildcard tests/tools/*.c)
+EVCTL_SRCS := $(sort $(wildcard ctl/*.c)) common/hist.c common/prom.c \
+              common/folded.c common/flame_svg.c common/ksyms.c
+# A test tool is one tests/tools/NAME.c with main(); TOOL_PARTS are files
+# of a tool kept apart (NAME_*.c), linked into it, never a binary.
+TOOL_PARTS := tests/tools/evclient_opts.c
+TOOL_SRCS := $(filter-out $(TOOL_PARTS),$(wildcard tests/tools/*.c))
+TOOL_COMMON := common/num.c common/cli.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 obj  = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -71,9 +82,14 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
 all: $(BINDIR)/evd $(BINDIR)/evctl
 
+# Symbols bound at start (-z now): a process the fork model makes for a
+# connection would otherwise resolve each library call it makes anew, each
+# lookup faulting pages in; read-only relocations after start (relro).
+EVD_LDFLAGS := -Wl,-z,relro,-z,now
+
 $(BINDIR)/evd: $(call obj,$(EVD_SRCS))
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(EVD_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BINDIR)/evctl: $(call obj,$(EVCTL_SRCS))
 	$(call msg,LINK,$@)
@@ -89,15 +105,25 @@ $(BUILD)/asan/%.o: %.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(EVD_CFLAGS) -O1 -g $(SAN) -c -o $@ $<
 
-$(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(call aobj,$(LIB_SRCS))
+# The unit tests link the daemon's sources and evctl's own writers.
+UNIT_LINK_SRCS := $(LIB_SRCS) common/flame_svg.c
+$(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(call aobj,$(UNIT_LINK_SRCS))
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN) -o $@ $^ -lcmocka $(LDLIBS)
 
-$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(call obj,$(TOOL_COMMON))
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lm -pthread
+
+# The ZMTP tests' client is libzmq's own (libzmq3-dev).
+$(BUILD)/tools/zmqclient: $(BUILD)/obj/tests/tools/zmqclient.o
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lzmq
+
+$(BUILD)/tools/evclient: $(call obj,tests/tools/evclient_opts.c)
 
 # ---- fuzzing (clang's libFuzzer) --------------------------------------------
 FUZZ_CC    ?= clang
@@ -108,8 +134,11 @@ FUZZ_http  := tests/fuzz/fuzz_http.c daemon/proto/http.c daemon/proto/http_parse
               daemon/proto/http_chunked.c tests/fuzz/http_parse_scalar.c
 FUZZ_resp  := tests/fuzz/fuzz_resp.c daemon/proto/resp.c daemon/proto/resp_parse.c
 FUZZ_ctl   := tests/fuzz/fuzz_ctl.c daemon/ctl_parse.c
+FUZZ_zmtp  := tests/fuzz/fuzz_zmtp.c daemon/proto/zmtp.c daemon/proto/zmtp_rpc.c
+FUZZ_config := tests/fuzz/fuzz_config.c daemon/config.c daemon/config_file.c \
+               daemon/config_values.c daemon/log.c common/num.c
 FUZZ_metrics := tests/fuzz/fuzz_metrics.c daemon/metrics_http.c
-FUZZERS    := http resp ctl metrics
+FUZZERS    := http resp ctl zmtp config metrics
 
 $(BUILD)/fuzz/fuzz_%: $$(FUZZ_$$*)
 	$(call msg,FUZZ-CC,$@)

@@ -1,11 +1,14 @@
-/* evbench: a load generator for evd's protocols (echo, HTTP/1.1, RESP) that
+/* evbench: a load generator for evd's protocols (echo, HTTP/1.1, RESP, ZMTP) that
  * reproduces the benchmarks of the source articles.
  *
  * The parts, one file each:
  *   opts.c    the command line (no I/O besides getaddrinfo on a numeric host)
  *   reqs.c    requests built and replies parsed: pure functions of bytes
+ *   zmtp_client.c  the same for ZMTP (a DEALER or REQ peer's bytes)
  *   report.c  latency histograms, totals, and the table, JSON and CSV output
  *   engine.c  the threads: one epoll loop each over its connections
+ *   slot.c    one connection's life: connect, write, read, fail (engine.h)
+ *   protos.c  per protocol: a request's bytes, how replies are consumed
  *   evbench.c main: options, descriptors, the run, the report, the exit status
  */
 #ifndef EVBENCH_H
@@ -38,7 +41,7 @@ enum bench_mode {
 };
 extern const char *const bench_mode_names[MODE_MAX];
 
-enum bench_proto { BP_ECHO, BP_HTTP, BP_RESP, BP_MAX };
+enum bench_proto { BP_ECHO, BP_HTTP, BP_RESP, BP_ZMTP, BP_MAX };
 extern const char *const bench_proto_names[BP_MAX];
 
 /* How a request can fail; each request that does not complete verified
@@ -73,9 +76,11 @@ struct bench_opts {
 	double limit_s;		/* -T */
 	double timeout_s;	/* --timeout */
 
-	uint64_t size;		/* echo: --size */
+	uint64_t size;		/* echo, zmtp: --size */
 	const char *path;	/* http: --path */
 	const char *command;	/* resp: --command */
+	const char *call;	/* zmtp: --call, NULL: echo of --size */
+	bool zmtp_req;		/* zmtp: --socket req */
 
 	uint64_t workers, actions, messages;	/* seed001 */
 	bool progress;		/* stderr is a terminal */
@@ -97,8 +102,11 @@ struct reqspec {
 	size_t req_len;
 	char *expect;		/* resp: the exact reply; NULL = any non-error */
 	size_t expect_len;
-	uint64_t size;		/* echo: message size, '\n' included */
+	uint64_t size;		/* echo: message size, '\n' included; zmtp:
+				 * echo's argument */
 	char *pattern;		/* echo: size - 1 + PATTERN_PERIOD letters */
+	bool keyed;		/* zmtp: echo of letters that vary by key */
+	bool delim;		/* zmtp: REQ's empty delimiter first */
 };
 #define PATTERN_PERIOD 26
 
@@ -133,6 +141,30 @@ int64_t http_head_parse(const char *p, size_t n, struct http_head *h);
 /* Length of the complete RESP2 value at p, 0 if more bytes are needed, -1
  * if it is malformed. */
 int64_t resp_value_len(const char *p, size_t n);
+
+/* ---- zmtp_client.c: ZMTP 3.1 as a DEALER or REQ peer, no I/O ------------- */
+
+#define ZMTP_HELLO_MAX 128
+
+/* The opening: evbench's greeting (3.1, NULL) and READY; returns its
+ * length (at most ZMTP_HELLO_MAX). */
+size_t zmtp_hello(bool req, char *dst);
+/* Length of the server's greeting and READY at p when both are there, 0 if
+ * more bytes are needed, -1 when they refuse (a bad greeting, another
+ * mechanism, an ERROR command). */
+int64_t zmtp_handshake_len(const char *p, size_t n);
+/* Fills the ZMTP part of s from --call, --size and --socket; 0, or -1 with
+ * a message in err. */
+int zmtp_reqspec_init(struct reqspec *s, const struct bench_opts *o,
+		      char *err, size_t errlen);
+size_t zmtp_request_len(const struct reqspec *s);
+void zmtp_request_fill(const struct reqspec *s, uint64_t key, char *dst);
+/* Length of the whole message (or command: *command) at p, 0 if it is not
+ * all there, -1 if it is malformed. */
+int64_t zmtp_message_len(const char *p, size_t n, bool *command);
+/* Whether the reply message p[0..n) is the one expected for key. */
+bool zmtp_reply_ok(const struct reqspec *s, uint64_t key, const char *p,
+		   size_t n);
 
 /* ---- report.c ------------------------------------------------------------ */
 

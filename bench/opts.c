@@ -5,10 +5,13 @@
 #include <inttypes.h>
 #include <math.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/cli.h"
+#include "../common/num.h"
 #include "evbench.h"
 
 #define CONNS_MAX 1000000ull
@@ -31,22 +34,23 @@ const char *const bench_proto_names[BP_MAX] = {
 	[BP_ECHO] = "echo",
 	[BP_HTTP] = "http",
 	[BP_RESP] = "resp",
+	[BP_ZMTP] = "zmtp",
 };
 
-void opts_usage(FILE *out)
-{
-	fputs(
+/* The text of -h (one literal: the table of options reads as it prints). */
+static const char usage_text[] =
 "usage: evbench [options] HOST:PORT\n"
 "\n"
 "A load generator for evd's protocols. HOST is a numeric IPv4 address or\n"
 "[IPv6] (no DNS). Every reply is verified; failures are counted by kind.\n"
 "\n"
 "Protocol:\n"
-"  --proto echo|http|resp  (default echo)\n"
+"  --proto echo|http|resp|zmtp  (default echo)\n"
 "  --size BYTES            echo: message size, the final '\\n' included; k/m\n"
 "                          suffix (default 100). Printable letters that shift\n"
 "                          from one message to the next; the echo must be the\n"
-"                          same bytes\n"
+"                          same bytes. zmtp: the argument of echo, the same\n"
+"                          letters; the reply must be [OK, the argument]\n"
 "  --path PATH             http: GET PATH HTTP/1.1 with Host, keep-alive\n"
 "                          (default /). A reply needs a 'HTTP/1.x' status line\n"
 "                          and Content-Length; non-2xx counts as a status error\n"
@@ -54,6 +58,15 @@ void opts_usage(FILE *out)
 "                          spaces (default PING). Expected: PING -> +PONG,\n"
 "                          PING x / ECHO x -> bulk x, DELAY n -> +OK; any\n"
 "                          other command: any reply that is not an error\n"
+"  --call \"METHOD ARGS\"    zmtp: this request every time instead of echo of\n"
+"                          --size bytes, one frame per word. Expected: ping,\n"
+"                          delay n -> [OK]; echo ARGS -> [OK, ARGS]; another\n"
+"                          method: a reply whose first frame is OK\n"
+"  --socket dealer|req     zmtp: the socket type evbench announces (default\n"
+"                          dealer); req sends an empty delimiter first and\n"
+"                          expects it back. Every connection first exchanges\n"
+"                          ZMTP 3.1 greetings and READY (NULL); a refused\n"
+"                          handshake counts as a connect error\n"
 "\n"
 "Load (one mode):\n"
 "  closed loop (default)   each connection sends a round of --pipeline requests\n"
@@ -133,44 +146,26 @@ void opts_usage(FILE *out)
 "  evbench --proto http -c 100 -d 10 --pipeline 24 127.0.0.1:8080\n"
 "  evbench --proto http --path /delay/50 --rate 1000 -c 200 -d 10 127.0.0.1:8080\n"
 "  evbench --conn-per-request -c 20 -n 50000 127.0.0.1:7777\n"
-"  evbench --workers 100 --actions 100 --messages 50 127.0.0.1:7777\n",
-	      out);
+"  evbench --proto zmtp --size 200 -c 10 -n 100000 127.0.0.1:5555\n"
+"  evbench --workers 100 --actions 100 --messages 50 127.0.0.1:7777\n";
+
+void opts_usage(FILE *out)
+{
+	fputs(usage_text, out);
 }
 
 /* ---- values -------------------------------------------------------------- */
 
-/* Decimal digits at *s.  Returns 0 and advances *s, -EINVAL if no digit,
- * -ERANGE past UINT64_MAX. */
-static int parse_digits(const char **s, uint64_t *out)
-{
-	const char *p = *s;
-	uint64_t v = 0;
-
-	if (*p < '0' || *p > '9')
-		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		unsigned d = (unsigned)(*p - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*s = p;
-	*out = v;
-	return 0;
-}
+/* The numbers themselves are common/num.c's; these word the messages. */
 
 static int parse_count(const char *opt, const char *s, uint64_t min,
 		       uint64_t max, uint64_t *out, char *err, size_t errlen)
 {
-	const char *p = s;
-	uint64_t v;
-
-	if (parse_digits(&p, &v) < 0 || *p != '\0' || v < min || v > max) {
+	if (num_uint(s, min, max, out) < 0) {
 		snprintf(err, errlen, "%s: \"%s\" is not a number from %" PRIu64
 			 " to %" PRIu64, opt, s, min, max);
 		return -1;
 	}
-	*out = v;
 	return 0;
 }
 
@@ -178,57 +173,27 @@ static int parse_count(const char *opt, const char *s, uint64_t min,
 static int parse_size(const char *opt, const char *s, uint64_t min,
 		      uint64_t max, uint64_t *out, char *err, size_t errlen)
 {
-	const char *p = s;
-	uint64_t v, mult = 1;
-
-	if (parse_digits(&p, &v) < 0)
-		goto bad;
-	if (*p == 'k' || *p == 'K')
-		mult = 1024, p++;
-	else if (*p == 'm' || *p == 'M')
-		mult = 1024 * 1024, p++;
-	if (*p != '\0' || v > max / mult || v * mult < min)
-		goto bad;
-	*out = v * mult;
+	if (num_size(s, min, max, out) < 0) {
+		snprintf(err, errlen, "%s: \"%s\" is not a size from %" PRIu64
+			 " to %" PRIu64 " bytes (k and m suffixes allowed)", opt,
+			 s, min, max);
+		return -1;
+	}
 	return 0;
-bad:
-	snprintf(err, errlen, "%s: \"%s\" is not a size from %" PRIu64 " to %"
-		 PRIu64 " bytes (k and m suffixes allowed)", opt, s, min, max);
-	return -1;
 }
 
-/* A positive decimal number, digits and one point only (strtod() would take
- * "inf", hex and blanks), with an optional unit suffix when secs: "s" or
+/* A positive decimal number, with an optional unit suffix when secs: "s" or
  * "ms". */
 static int parse_number(const char *opt, const char *s, bool secs, double max,
 			double *out, char *err, size_t errlen)
 {
-	size_t n = strspn(s, "0123456789.");
-	double mult = 1, v = NAN;
-	char *end = NULL;
+	int rc = secs ? num_seconds(s, max, out) : num_decimal(s, max, out);
 
-	if (secs && strcmp(s + n, "ms") == 0)
-		mult = 1e-3;
-	else if (secs && strcmp(s + n, "s") == 0)
-		;
-	else if (s[n] != '\0')
-		n = 0;
-	if (n > 0 && n < 32 && strchr(s, '.') == strrchr(s, '.')) {
-		char buf[32];
-		memcpy(buf, s, n);
-		buf[n] = '\0';
-		errno = 0;
-		v = strtod(buf, &end);
-		if (errno || *end != '\0')
-			v = NAN;
-		v *= mult;
-	}
-	if (isnan(v) || !(v > 0) || v > max) {
+	if (rc < 0) {
 		snprintf(err, errlen, "%s: \"%s\" is not a number %sabove 0 and "
 			 "up to %.0f", opt, s, secs ? "of seconds " : "", max);
 		return -1;
 	}
-	*out = v;
 	return 0;
 }
 
@@ -296,7 +261,7 @@ static bool printable(const char *s, bool spaces)
 enum {
 	OPT_PROTO = 0x100, OPT_SIZE, OPT_PATH, OPT_COMMAND, OPT_PIPELINE,
 	OPT_RATE, OPT_CPR, OPT_WORKERS, OPT_ACTIONS, OPT_MESSAGES,
-	OPT_TIMEOUT, OPT_JSON, OPT_CSV,
+	OPT_TIMEOUT, OPT_JSON, OPT_CSV, OPT_CALL, OPT_SOCKET,
 };
 
 static const struct option long_opts[] = {
@@ -304,6 +269,8 @@ static const struct option long_opts[] = {
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "path", required_argument, NULL, OPT_PATH },
 	{ "command", required_argument, NULL, OPT_COMMAND },
+	{ "call", required_argument, NULL, OPT_CALL },
+	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "connections", required_argument, NULL, 'c' },
 	{ "threads", required_argument, NULL, 't' },
 	{ "requests", required_argument, NULL, 'n' },
@@ -325,7 +292,47 @@ static const struct option long_opts[] = {
 /* Which options were given: the checks across options need to know. */
 struct given {
 	bool c, n, d, pipeline, rate, cpr, seed, limit, size, path, command;
-	bool json, csv;
+	bool json, csv, call, socket;
+	bool unused;	/* for the options nothing checks */
+};
+
+/* The options that take a number, one row each: which parser, into which
+ * field of struct bench_opts (uint64_t for counts and sizes, double for the
+ * others), within what, and which struct given flag it sets. */
+enum num_kind { NK_COUNT, NK_SIZE, NK_DECIMAL, NK_SECONDS };
+
+struct num_opt {
+	int ch;
+	const char *name;
+	enum num_kind kind;
+	size_t field;
+	uint64_t min, max;	/* counts and sizes; decimals: (0, max] */
+	size_t given;
+};
+
+#define FIELD(f) offsetof(struct bench_opts, f)
+#define GIVEN(f) offsetof(struct given, f)
+
+static const struct num_opt num_opts[] = {
+	{ OPT_SIZE, "--size", NK_SIZE, FIELD(size), 1, SIZE_MAX_BYTES,
+	  GIVEN(size) },
+	{ 'c', "-c", NK_COUNT, FIELD(conns), 1, CONNS_MAX, GIVEN(c) },
+	{ 't', "-t", NK_COUNT, FIELD(threads), 1, THREADS_MAX, GIVEN(unused) },
+	{ 'n', "-n", NK_COUNT, FIELD(requests), 1, COUNT_MAX, GIVEN(n) },
+	{ 'd', "-d", NK_SECONDS, FIELD(duration_s), 0, SECONDS_MAX, GIVEN(d) },
+	{ OPT_PIPELINE, "--pipeline", NK_COUNT, FIELD(pipeline), 1, PIPELINE_MAX,
+	  GIVEN(pipeline) },
+	{ OPT_RATE, "--rate", NK_DECIMAL, FIELD(rate), 0, RATE_MAX,
+	  GIVEN(rate) },
+	{ OPT_WORKERS, "--workers", NK_COUNT, FIELD(workers), 1, CONNS_MAX,
+	  GIVEN(seed) },
+	{ OPT_ACTIONS, "--actions", NK_COUNT, FIELD(actions), 1, COUNT_MAX,
+	  GIVEN(seed) },
+	{ OPT_MESSAGES, "--messages", NK_COUNT, FIELD(messages), 1, COUNT_MAX,
+	  GIVEN(seed) },
+	{ 'T', "-T", NK_SECONDS, FIELD(limit_s), 0, SECONDS_MAX, GIVEN(limit) },
+	{ OPT_TIMEOUT, "--timeout", NK_SECONDS, FIELD(timeout_s), 0,
+	  SECONDS_MAX, GIVEN(unused) },
 };
 
 static int parse_proto(const char *s, struct bench_opts *o, char *err,
@@ -337,7 +344,7 @@ static int parse_proto(const char *s, struct bench_opts *o, char *err,
 			return 0;
 		}
 	snprintf(err, errlen, "--proto: \"%s\" is not one of: echo, http, "
-		 "resp", s);
+		 "resp, zmtp", s);
 	return -1;
 }
 
@@ -347,18 +354,33 @@ static int fail(char *err, size_t errlen, const char *msg)
 	return -1;
 }
 
+/* The options of one protocol given with another. */
+static int check_proto_opts(const struct bench_opts *o, const struct given *g,
+			    char *err, size_t errlen)
+{
+	if (g->size && o->proto != BP_ECHO && o->proto != BP_ZMTP)
+		return fail(err, errlen, "--size is for --proto echo or zmtp");
+	if ((g->call || g->socket) && o->proto != BP_ZMTP)
+		return fail(err, errlen, "--call and --socket are for --proto "
+			    "zmtp");
+	if (g->call && g->size)
+		return fail(err, errlen, "--call and --size: choose one (--size "
+			    "is echo's argument)");
+	if (g->path && o->proto != BP_HTTP)
+		return fail(err, errlen, "--path is for --proto http");
+	if (g->command && o->proto != BP_RESP)
+		return fail(err, errlen, "--command is for --proto resp");
+	return 0;
+}
+
 /* Picks the mode and checks what only the whole command line can tell. */
 static int check_opts(struct bench_opts *o, const struct given *g, char *err,
 		      size_t errlen)
 {
 	if (g->json && g->csv)
 		return fail(err, errlen, "--json and --csv: choose one");
-	if (g->size && o->proto != BP_ECHO)
-		return fail(err, errlen, "--size is for --proto echo");
-	if (g->path && o->proto != BP_HTTP)
-		return fail(err, errlen, "--path is for --proto http");
-	if (g->command && o->proto != BP_RESP)
-		return fail(err, errlen, "--command is for --proto resp");
+	if (check_proto_opts(o, g, err, errlen) < 0)
+		return -1;
 	if (g->n && g->d)
 		return fail(err, errlen, "-n and -d: choose one (a number of "
 			    "requests or a duration)");
@@ -416,28 +438,41 @@ static int check_opts(struct bench_opts *o, const struct given *g, char *err,
 	return 0;
 }
 
-/* The option getopt_long() complained about. */
-static const char *opt_name(const char *arg, int opt, char *out, size_t len)
+/* The value of a numeric option, into its field. */
+static int parse_num(const struct num_opt *n, const char *arg,
+		     struct bench_opts *o, char *err, size_t errlen)
 {
-	if (strncmp(arg, "--", 2) == 0)
-		snprintf(out, len, "%.*s", (int)strcspn(arg, "="), arg);
-	else
-		snprintf(out, len, "-%c", opt > 0 && opt < 0x80 ? opt : '?');
-	return out;
+	void *f = (char *)o + n->field;
+
+	switch (n->kind) {
+	case NK_COUNT:
+		return parse_count(n->name, arg, n->min, n->max, f, err, errlen);
+	case NK_SIZE:
+		return parse_size(n->name, arg, n->min, n->max, f, err, errlen);
+	case NK_DECIMAL:
+	case NK_SECONDS:
+		return parse_number(n->name, arg, n->kind == NK_SECONDS,
+				    (double)n->max, f, err, errlen);
+	}
+	return fail(err, errlen, "internal error: unknown kind of number");
 }
 
-/* One option; returns 0, 1 for help, -1 with a message. */
-static int parse_one(int ch, const char *arg, struct bench_opts *o,
-		     struct given *g, char *err, size_t errlen)
+/* --path, --command and --call: printable text, checked. */
+static int parse_text(int ch, const char *arg, struct bench_opts *o,
+		      struct given *g, char *err, size_t errlen)
 {
-	switch (ch) {
-	case OPT_PROTO:
-		return parse_proto(arg, o, err, errlen);
-	case OPT_SIZE:
-		g->size = true;
-		return parse_size("--size", arg, 1, SIZE_MAX_BYTES, &o->size,
-				  err, errlen);
-	case OPT_PATH:
+	if (ch == OPT_CALL) {
+		g->call = true;
+		o->call = arg;
+		if (arg[strspn(arg, " ")] == '\0' || !printable(arg, true) ||
+		    strlen(arg) > TEXT_MAX)
+			return fail(err, errlen, "--call: words of printable "
+				    "characters separated by spaces (at most "
+				    "4096 characters), e.g. \"ping\", "
+				    "\"echo hello\", \"delay 50\"");
+		return 0;
+	}
+	if (ch == OPT_PATH) {
 		g->path = true;
 		o->path = arg;
 		if (arg[0] != '/' || !printable(arg, false) ||
@@ -446,61 +481,43 @@ static int parse_one(int ch, const char *arg, struct bench_opts *o,
 				    "'/' and holds printable characters, no "
 				    "spaces (at most 4096)");
 		return 0;
+	}
+	g->command = true;
+	o->command = arg;
+	if (arg[strspn(arg, " ")] == '\0' || !printable(arg, true) ||
+	    strlen(arg) > TEXT_MAX)
+		return fail(err, errlen, "--command: words of printable "
+			    "characters separated by spaces (at most 4096 "
+			    "characters), e.g. \"PING\", \"ECHO hello\", "
+			    "\"DELAY 50\"");
+	return 0;
+}
+
+/* One option; returns 0, 1 for help, -1 with a message. */
+static int parse_one(int ch, const char *arg, struct bench_opts *o,
+		     struct given *g, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(num_opts) / sizeof(num_opts[0]); i++)
+		if (num_opts[i].ch == ch) {
+			*(bool *)((char *)g + num_opts[i].given) = true;
+			return parse_num(&num_opts[i], arg, o, err, errlen);
+		}
+	switch (ch) {
+	case OPT_PROTO:
+		return parse_proto(arg, o, err, errlen);
+	case OPT_PATH:
 	case OPT_COMMAND:
-		g->command = true;
-		o->command = arg;
-		if (arg[strspn(arg, " ")] == '\0' || !printable(arg, true) ||
-		    strlen(arg) > TEXT_MAX)
-			return fail(err, errlen, "--command: words of printable "
-				    "characters separated by spaces (at most "
-				    "4096 characters), e.g. \"PING\", "
-				    "\"ECHO hello\", \"DELAY 50\"");
+	case OPT_CALL:
+		return parse_text(ch, arg, o, g, err, errlen);
+	case OPT_SOCKET:
+		g->socket = true;
+		if (strcmp(arg, "dealer") != 0 && strcmp(arg, "req") != 0)
+			return fail(err, errlen, "--socket: dealer or req");
+		o->zmtp_req = strcmp(arg, "req") == 0;
 		return 0;
-	case 'c':
-		g->c = true;
-		return parse_count("-c", arg, 1, CONNS_MAX, &o->conns, err,
-				   errlen);
-	case 't':
-		return parse_count("-t", arg, 1, THREADS_MAX, &o->threads, err,
-				   errlen);
-	case 'n':
-		g->n = true;
-		return parse_count("-n", arg, 1, COUNT_MAX, &o->requests, err,
-				   errlen);
-	case 'd':
-		g->d = true;
-		return parse_number("-d", arg, true, SECONDS_MAX,
-				    &o->duration_s, err, errlen);
-	case OPT_PIPELINE:
-		g->pipeline = true;
-		return parse_count("--pipeline", arg, 1, PIPELINE_MAX,
-				   &o->pipeline, err, errlen);
-	case OPT_RATE:
-		g->rate = true;
-		return parse_number("--rate", arg, false, RATE_MAX, &o->rate,
-				    err, errlen);
 	case OPT_CPR:
 		g->cpr = true;
 		return 0;
-	case OPT_WORKERS:
-		g->seed = true;
-		return parse_count("--workers", arg, 1, CONNS_MAX, &o->workers,
-				   err, errlen);
-	case OPT_ACTIONS:
-		g->seed = true;
-		return parse_count("--actions", arg, 1, COUNT_MAX, &o->actions,
-				   err, errlen);
-	case OPT_MESSAGES:
-		g->seed = true;
-		return parse_count("--messages", arg, 1, COUNT_MAX,
-				   &o->messages, err, errlen);
-	case 'T':
-		g->limit = true;
-		return parse_number("-T", arg, true, SECONDS_MAX, &o->limit_s,
-				    err, errlen);
-	case OPT_TIMEOUT:
-		return parse_number("--timeout", arg, true, SECONDS_MAX,
-				    &o->timeout_s, err, errlen);
 	case OPT_JSON:
 		g->json = true;
 		o->output = OUT_JSON;
@@ -519,7 +536,6 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, char *err,
 	       size_t errlen)
 {
 	struct given g = { 0 };
-	char name[64];
 	int ch, rc = 0;
 
 	*o = (struct bench_opts){
@@ -532,23 +548,10 @@ int opts_parse(int argc, char **argv, struct bench_opts *o, char *err,
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":c:t:n:d:T:h", long_opts,
 				 NULL)) != -1) {
-		if (ch == ':') {
-			snprintf(err, errlen, "%s needs a value",
-				 opt_name(argv[optind - 1], optopt, name,
-					  sizeof(name)));
-			return -1;
-		}
-		if (ch == '?') {
-			/* optopt names a known long option given a value. */
-			snprintf(err, errlen,
-				 strncmp(argv[optind - 1], "--", 2) == 0 &&
-						 optopt ?
-					 "%s takes no value" :
-					 "unknown option %s (see evbench -h)",
-				 opt_name(argv[optind - 1], optopt, name,
-					  sizeof(name)));
-			return -1;
-		}
+		if (ch == ':' || ch == '?')
+			return cli_getopt_error(ch, argv[optind - 1], optopt,
+						" (see evbench -h)", err,
+						errlen);
 		rc = parse_one(ch, optarg, o, &g, err, errlen);
 		if (rc != 0)
 			return rc;

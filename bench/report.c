@@ -155,6 +155,12 @@ void report_table(FILE *out, const struct bench_opts *o,
 		fprintf(out, ", echo %" PRIu64 " bytes", o->size);
 	else if (o->proto == BP_HTTP)
 		fprintf(out, ", http GET %s", o->path);
+	else if (o->proto == BP_ZMTP && o->call)
+		fprintf(out, ", zmtp %s %s", o->zmtp_req ? "req" : "dealer",
+			o->call);
+	else if (o->proto == BP_ZMTP)
+		fprintf(out, ", zmtp %s echo %" PRIu64 " bytes",
+			o->zmtp_req ? "req" : "dealer", o->size);
 	else
 		fprintf(out, ", resp %s", o->command);
 	fprintf(out, ", %s\n", o->target);
@@ -237,8 +243,15 @@ void report_json(FILE *out, const struct bench_opts *o,
 		fprintf(out, ",\"size\":%" PRIu64, o->size);
 	else if (o->proto == BP_HTTP)
 		fputs(",\"path\":", out), json_str(out, o->path);
+	else if (o->proto == BP_ZMTP && o->call)
+		fputs(",\"call\":", out), json_str(out, o->call);
+	else if (o->proto == BP_ZMTP)
+		fprintf(out, ",\"size\":%" PRIu64, o->size);
 	else
 		fputs(",\"command\":", out), json_str(out, o->command);
+	if (o->proto == BP_ZMTP)
+		fprintf(out, ",\"socket\":\"%s\"", o->zmtp_req ? "req" :
+							      "dealer");
 	fprintf(out, ",\"connections\":%" PRIu64 ",\"threads\":%" PRIu64
 		",\"pipeline\":%" PRIu64 ",\"rate\":%.3f,\"duration_s\":%.6f,"
 		"\"requests\":%" PRIu64 ",\"bytes_sent\":%" PRIu64

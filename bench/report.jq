@@ -237,6 +237,32 @@ def table_s5($limit_us):
           | md_row])
     | join("\n") end;
 
+# S7 (seed 000): each server's calls/s, latency, CPU and system calls per
+# call, its ratios to the fastest libzmq server of the run, and the seed's
+# figure for the libzmq variant it reproduces.
+def seed000: {"zmq-single": "9,895 / 0.101 ms (single thread raw zmq)",
+              "zmq-poll": "12,574 / 0.080 ms (zmq with poller)",
+              "zmq-workers": "9,702 / 0.103 ms (zmq with threads)"};
+def table_s7:
+  [.[] | select(.scenario == "S7")] as $r
+  | ([$r[] | select(.kind == "zmq" and .status != "failed" and .throughput_rps != null)]
+     | max_by(.throughput_rps)) as $best
+  | ($best.server // "libzmq") as $bn
+  | ([["server", "calls/s", "mean ms", "p99 ms", "CPU µs/call", "syscalls/call",
+       "calls/s ÷ \($bn)", "CPU/call ÷ \($bn)", "seed 000: RPS / mean"] | md_row,
+      (["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---"] | md_row)]
+     + [$r[] | . as $x
+        | [$x.server + ($x | mark), ($x.throughput_rps | commas), ($x.latency_us.mean | ms | sig3),
+           ($x.latency_us.p99 | ms | sig3),
+           ($x | cpu_total | if . == null then "" else sig3 end),
+           ($x.syscalls_per_req | if . == null then "" else sig3 end),
+           (if ($best.throughput_rps // 0) > 0 and $x.throughput_rps != null
+            then ($x.throughput_rps / $best.throughput_rps | round_to(2) | tostring) else "" end),
+           (if ($best | cpu_total // 0) > 0 and ($x | cpu_total) != null
+            then (($x | cpu_total) / ($best | cpu_total) | round_to(2) | tostring) else "" end),
+           (seed000[$x.server] // "")] | md_row])
+  | join("\n");
+
 # CPU per request (µs, user + sys) and syscalls per request.
 def table_cpu:
   . as $runs | ($runs | cases) as $cs

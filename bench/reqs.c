@@ -136,6 +136,11 @@ int reqspec_init(struct reqspec *s, const struct bench_opts *o, char *err,
 		}
 		s->expect = resp_expected(w, wl, nw, &s->expect_len);
 		return 0;
+	case BP_ZMTP:
+		if (zmtp_reqspec_init(s, o, err, errlen) == 0)
+			return 0;
+		reqspec_free(s);
+		return -1;
 	case BP_MAX:
 		break;
 	}

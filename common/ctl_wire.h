@@ -36,6 +36,7 @@
 #define CTL_CMD_VERSION "version"
 #define CTL_CMD_HELP "help"
 #define CTL_CMD_QUIT "quit"
+#define CTL_CMD_PROFILE "profile"
 
 /* `stats hist`: the stats lines, then CTL_KEY_LATENCY_SUM, then a table of
  * the latency histogram's non-empty buckets, "bucket LOW_NS HIGH_NS COUNT",
@@ -81,5 +82,30 @@ enum ctl_worker_field {
 #define CTL_SC_FIELDS "name nr calls errors total_ns max_ns hist"
 #define CTL_SC_TASK_FIELDS "tid pid slot role calls errors total_ns"
 #define CTL_SC_NAME_MAX 40	/* a syscall's name, NUL included */
+
+/* `profile` (daemon/ctl_profile.h has the protocol): its words, the limits
+ * both sides check, evctl's defaults and the states of `profile status`
+ * ("state NAME").  `profile read OFFSET` pages are at most
+ * CTL_PROFILE_PAGE_BYTES of "stack VALUE FOLDED" lines. */
+#define CTL_PROFILE_START "start"
+#define CTL_PROFILE_STATUS "status"
+#define CTL_PROFILE_READ "read"
+#define CTL_PROFILE_STOP "stop"
+#define CTL_PROFILE_CANCEL "cancel"
+#define CTL_PROFILE_CPU "cpu"
+#define CTL_PROFILE_OFFCPU "offcpu"
+#define CTL_PROFILE_WORKERS "workers"
+#define CTL_PROFILE_SECONDS_MAX 300
+#define CTL_PROFILE_HZ_MAX 1000
+#define CTL_PROFILE_MIN_BLOCK_US_MAX 10000000ul
+#define CTL_PROFILE_SECONDS_DEFAULT 10
+#define CTL_PROFILE_HZ_DEFAULT 99
+#define CTL_PROFILE_MIN_BLOCK_US_DEFAULT 1000
+#define CTL_PROFILE_PAGE_BYTES (256u << 10)
+#define CTL_PROFILE_S_IDLE "idle"
+#define CTL_PROFILE_S_RUNNING "running"
+#define CTL_PROFILE_S_PROCESSING "processing"
+#define CTL_PROFILE_S_DONE "done"
+#define CTL_PROFILE_S_FAILED "failed"
 
 #endif

@@ -4,8 +4,8 @@
 #include "evctl.h"
 
 #define EVCTL_COMMANDS(X)                                                     \
-	X(stats) X(workers) X(syscalls) X(top) X(metrics) X(reload) X(ping)   \
-	X(version) X(raw) X(help)
+	X(stats) X(workers) X(syscalls) X(top) X(metrics) X(profile)          \
+	X(reload) X(ping) X(version) X(raw) X(help)
 
 #define X(n) extern const struct evctl_cmd evctl_cmd_##n;
 EVCTL_COMMANDS(X)

@@ -200,6 +200,12 @@ static int send_line(struct evctl *e, const char *cmd)
 	memcpy(line, cmd, clen);
 	line[clen] = '\n';
 	if (send(e->fd, line, clen + 1, MSG_NOSIGNAL) != (ssize_t)(clen + 1)) {
+		/* evd may have answered and closed before the line went out
+		 * (a client it turns away at accept): its answer is still
+		 * there to read, and read_reply() reports a close without
+		 * one. */
+		if (errno == EPIPE || errno == ECONNRESET)
+			return EXIT_OK;
 		fprintf(stderr, "evctl: cannot send to %s: %s\n", e->path,
 			strerror(errno));
 		return EXIT_NO_DAEMON;

@@ -110,7 +110,7 @@ static void usage(FILE *out)
 		"                         (what `make run` uses) when only that\n"
 		"                         one exists\n"
 		"  -o, --output FORMAT    text (default), json or prometheus (the\n"
-		"                         read commands)\n"
+		"                         read commands); folded, svg (profile)\n"
 		"  -T, --timeout SECONDS  give up waiting for a reply after this\n"
 		"                         long (default 5)\n"
 		"  -h, --help             this help; evctl COMMAND --help: the\n"
@@ -120,8 +120,9 @@ static void usage(FILE *out)
 		"Exit status: 0 success, 1 evd answered an error, 2 usage error,\n"
 		"3 evd not reachable (not running, wrong socket, no answer).\n"
 		"[admin]: needs root or evd's own user, as do syscalls on, off,\n"
-		"reset, workers on|off and timing on|off; the other commands are\n"
-		"for whoever may open the socket ([control] mode and group).\n"
+		"reset, workers on|off and timing on|off, and profile but\n"
+		"--last; the other commands are for whoever may open the socket\n"
+		"([control] mode and group).\n"
 		"Commands are never abbreviated.\n");
 }
 
@@ -177,13 +178,15 @@ static int unknown_command(const char *word)
 
 static int parse_format(const char *v, enum format *fmt)
 {
+	char all[128];
+
 	for (int f = 0; f < FMT_MAX; f++)
 		if (!strcmp(v, format_names[f])) {
 			*fmt = (enum format)f;
 			return 0;
 		}
-	fprintf(stderr, "evctl: unknown format \"%s\" (expected text, json or "
-		"prometheus)\n", v);
+	formats_text(FMT_BIT(FMT_MAX) - 1, all, sizeof(all));
+	fprintf(stderr, "evctl: unknown format \"%s\" (expected %s)\n", v, all);
 	return EXIT_USAGE;
 }
 
@@ -246,13 +249,24 @@ static int one_option(int ch, const char *arg, struct evctl *e,
 	}
 }
 
-/* The global options and the command's, for getopt_long. */
+/* Whether the command has a long option of that name. */
+static bool command_has(const struct evctl_cmd *c, const char *name)
+{
+	for (const struct option *o = c->options; o && o->name; o++)
+		if (!strcmp(o->name, name))
+			return true;
+	return false;
+}
+
+/* The global options and the command's, for getopt_long: a command's
+ * long option replaces a global one of the same name. */
 static void merged_options(const struct evctl_cmd *c, struct option *all)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < NGLOBAL; i++)
-		all[n++] = global_opts[i];
+		if (!command_has(c, global_opts[i].name))
+			all[n++] = global_opts[i];
 	for (const struct option *o = c->options; o && o->name && n + 1 < OPTS_MAX;
 	     o++)
 		all[n++] = *o;

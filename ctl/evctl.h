@@ -26,7 +26,8 @@ enum exit_code {
 	EXIT_NO_DAEMON = 3,	/* cannot connect, or no complete answer */
 };
 
-enum format { FMT_TEXT, FMT_JSON, FMT_PROM, FMT_MAX };
+/* folded and svg: evctl profile's (its text is the folded stacks). */
+enum format { FMT_TEXT, FMT_JSON, FMT_PROM, FMT_FOLDED, FMT_SVG, FMT_MAX };
 
 #define FMT_BIT(f) (1u << (f))
 #define FMTS_ALL (FMT_BIT(FMT_TEXT) | FMT_BIT(FMT_JSON) | FMT_BIT(FMT_PROM))
@@ -70,7 +71,10 @@ struct evctl_cmd {
 	unsigned formats;	/* FMT_BIT()s it prints */
 	int default_timeout_ms;	/* without -T; 0 = the global default */
 	/* Its own long options ({0}-terminated) and their handler: 0, or
-	 * EXIT_USAGE after saying why. */
+	 * EXIT_USAGE after saying why.  Values from 256 up (below: the
+	 * global options' letters); a long name that is also a global
+	 * option's replaces it after the command's name (profile's
+	 * --output FILE; -o stays the format). */
 	const struct option *options;
 	int (*opt)(struct evctl_req *r, int val, const char *arg);
 	/* Checks the words after the name, fills r->line (or leaves it

@@ -11,6 +11,8 @@ const char *const format_names[FMT_MAX] = {
 	[FMT_TEXT] = "text",
 	[FMT_JSON] = "json",
 	[FMT_PROM] = "prometheus",
+	[FMT_FOLDED] = "folded",
+	[FMT_SVG] = "svg",
 };
 
 struct json_object *json_schema_object(void)

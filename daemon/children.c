@@ -4,19 +4,46 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "log.h"
 #include "server.h"
 #include "util.h"
 
+/* The list lives in memory the children do not inherit: the parent
+ * writes it for each child it makes, and a page it shared with a child
+ * would be copied at its first write after each fork. */
+static struct child *list_alloc(unsigned cap)
+{
+	size_t len = (size_t)cap * sizeof(struct child);
+	void *v = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (v == MAP_FAILED)
+		return NULL;
+	(void)madvise(v, len, MADV_DONTFORK);
+	return v;
+}
+
+static void list_free(struct child *v, unsigned cap)
+{
+	if (v)
+		munmap(v, (size_t)cap * sizeof(*v));
+}
+
 int children_add(struct children *ch, pid_t pid, unsigned slot)
 {
 	if (ch->n == ch->cap) {
-		unsigned cap = ch->cap ? ch->cap * 2 : 16;
-		struct child *v = realloc(ch->v, cap * sizeof(*v));
+		/* A multiple of a page's worth. */
+		unsigned cap = ch->cap ? ch->cap * 2 : 4096 / sizeof(struct child);
+		struct child *v = list_alloc(cap);
 		if (!v)
 			return -ENOMEM;
+		if (ch->n)
+			memcpy(v, ch->v, ch->n * sizeof(*v));
+		list_free(ch->v, ch->cap);
 		ch->v = v;
 		ch->cap = cap;
 	}
@@ -83,7 +110,7 @@ void children_stop(struct children *ch, int sigchld_fd, struct server *srv,
 
 void children_free(struct children *ch)
 {
-	free(ch->v);
+	list_free(ch->v, ch->cap);
 	ch->v = NULL;
 	ch->n = ch->cap = 0;
 }

@@ -1,214 +1,27 @@
+/* The keys of evd.ini, one row each in keys[]: section, name, default,
+ * type, field, bounds, names, help.  A key of a known type is one row (and
+ * its field in struct config); only listen, protocol, model, workers and
+ * sample have parsers of their own.  Sections, "expected one of" lists,
+ * defaults, evd -t's output and reload classes all come from the table. */
 #include "config.h"
+#include "config_int.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sched.h>
-#include <ini.h>
-#include <inttypes.h>
-#include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/num.h"
 #include "model.h"
 #include "proto/proto.h"
 
 #define WORKERS_MAX 4096
 
-/* ---- value parsers (no I/O, no allocation) ---------------------------- */
-
-static int why_set(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int why_set(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* Reads a run of decimal digits; returns the characters in the run (0 if
- * none) and sets *overflow when its value does not fit in 64 bits. */
-static size_t read_digits(const char *s, uint64_t *out, bool *overflow)
-{
-	uint64_t v = 0;
-	size_t i = 0;
-
-	*overflow = false;
-	for (; s[i] >= '0' && s[i] <= '9'; i++) {
-		unsigned d = (unsigned)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			*overflow = true;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return i;
-}
-
-int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
-	       char *why, size_t whylen)
-{
-	uint64_t v = 0;
-	bool overflow;
-	size_t n = read_digits(s, &v, &overflow);
-
-	if (n == 0 || s[n] != '\0')
-		return why_set(why, whylen,
-			       "\"%s\" is not a whole number (expected %" PRIu64
-			       "..%" PRIu64 ")", s, min, max);
-	if (overflow || v < min || v > max)
-		return why_set(why, whylen,
-			       "%s is out of range (expected %" PRIu64 "..%" PRIu64
-			       ")", s, min, max);
-	*out = v;
-	return 0;
-}
-
-int parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out,
-		      char *why, size_t whylen)
-{
-	uint64_t v = 0, mult;
-	bool overflow;
-	size_t n = read_digits(s, &v, &overflow);
-
-	if (n == 0)
-		goto bad;
-	const char *unit = s + n;
-	if (strcmp(unit, "ms") == 0)
-		mult = 1;
-	else if (strcmp(unit, "s") == 0)
-		mult = 1000;
-	else if (*unit == '\0' && v == 0 && !overflow)
-		mult = 1;
-	else
-		goto bad;
-	if (overflow || v > max_ms / mult)
-		goto range;
-	*out = v * mult;
-	return 0;
-bad:
-	return why_set(why, whylen,
-		       "\"%s\" is not a duration (expected a number with a unit, "
-		       "ms or s, such as 250ms or 60s)", s);
-range:
-	return why_set(why, whylen, "%s is out of range (at most %" PRIu64 "s)",
-		       s, max_ms / 1000);
-}
-
-int parse_size(const char *s, uint64_t max, uint64_t *out, char *why,
-	       size_t whylen)
-{
-	uint64_t v = 0, mult = 1;
-	bool overflow;
-	size_t n = read_digits(s, &v, &overflow);
-
-	if (n == 0)
-		goto bad;
-	const char *unit = s + n;
-	if (*unit == 'k' || *unit == 'K')
-		mult = 1024;
-	else if (*unit == 'm' || *unit == 'M')
-		mult = 1024 * 1024;
-	else if (*unit != '\0')
-		goto bad;
-	if (*unit && unit[1] != '\0')
-		goto bad;
-	if (overflow || v > max / mult)
-		goto range;
-	*out = v * mult;
-	return 0;
-bad:
-	return why_set(why, whylen,
-		       "\"%s\" is not a size (expected bytes, or a number with "
-		       "k or m, such as 64k)", s);
-range:
-	return why_set(why, whylen, "%s is out of range (at most %" PRIu64
-		       " bytes)", s, max);
-}
-
-int parse_listen_one(const char *s, struct listen_addr *la, char *why,
-		     size_t whylen)
-{
-	char host[64];
-	const char *port_s;
-	size_t hlen;
-
-	memset(la, 0, sizeof(*la));
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-		if (!end || end[1] != ':')
-			goto bad;
-		hlen = (size_t)(end - s - 1);
-		if (hlen == 0 || hlen >= sizeof(host))
-			goto bad;
-		memcpy(host, s + 1, hlen);
-		host[hlen] = '\0';
-		port_s = end + 2;
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&la->ss;
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return why_set(why, whylen,
-				       "\"%s\" is not a numeric IPv6 address", host);
-		sin6->sin6_family = AF_INET6;
-		la->len = sizeof(*sin6);
-	} else {
-		const char *colon = strrchr(s, ':');
-		if (!colon)
-			goto bad;
-		hlen = (size_t)(colon - s);
-		if (hlen == 0 || hlen >= sizeof(host))
-			goto bad;
-		memcpy(host, s, hlen);
-		host[hlen] = '\0';
-		port_s = colon + 1;
-		struct sockaddr_in *sin = (struct sockaddr_in *)&la->ss;
-		if (strcmp(host, "*") == 0)
-			sin->sin_addr.s_addr = htonl(INADDR_ANY);
-		else if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return why_set(why, whylen,
-				       "\"%s\" is not a numeric IPv4 address "
-				       "(write IPv6 as [::1]:7777)", host);
-		sin->sin_family = AF_INET;
-		la->len = sizeof(*sin);
-	}
-	uint64_t port;
-	char pwhy[128];
-	if (parse_uint(port_s, 0, 65535, &port, pwhy, sizeof(pwhy)) < 0)
-		return why_set(why, whylen, "port of \"%s\": %s", s, pwhy);
-	bool v6 = la->ss.ss_family == AF_INET6;
-	if (v6)
-		((struct sockaddr_in6 *)&la->ss)->sin6_port = htons((uint16_t)port);
-	else
-		((struct sockaddr_in *)&la->ss)->sin_port = htons((uint16_t)port);
-	/* Rebuilt from the parts, so that leading zeros in the port cannot
-	 * push it past text[]: a numeric host is at most 45 characters
-	 * (INET6_ADDRSTRLEN - 1), so "%.45s" never cuts one. */
-	snprintf(la->text, sizeof(la->text), "%s%.45s%s:%u", v6 ? "[" : "",
-		 host, v6 ? "]" : "", (unsigned)port);
-	return 0;
-bad:
-	return why_set(why, whylen,
-		       "\"%s\" is not an address (expected HOST:PORT such as "
-		       "127.0.0.1:7777, *:7777 or [::1]:7777)", s);
-}
-
-unsigned listen_addr_port(const struct listen_addr *la)
-{
-	if (la->ss.ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)&la->ss)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)&la->ss)->sin6_port);
-}
-
-/* ---- one parser and one printer per key -------------------------------- */
-
-typedef int key_parse_fn(struct config *cfg, const char *v, char *why,
-			 size_t whylen);
-typedef void key_print_fn(const struct config *cfg, FILE *out);
+/* ---- the keys with parsers of their own -------------------------------- */
 
 static int key_listen(struct config *cfg, const char *v, char *why,
 		      size_t whylen)
@@ -226,13 +39,15 @@ static int key_listen(struct config *cfg, const char *v, char *why,
 		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
 		if (len == 0)
-			return why_set(why, whylen, "empty address in \"%s\" "
-				       "(expected HOST:PORT[, HOST:PORT...])", v);
+			return config_why(why, whylen, "empty address in "
+					  "\"%s\" (expected HOST:PORT[, "
+					  "HOST:PORT...])", v);
 		if (len >= sizeof(item))
-			return why_set(why, whylen, "address too long in \"%s\"", v);
+			return config_why(why, whylen,
+					  "address too long in \"%s\"", v);
 		if (n == CONFIG_MAX_LISTEN)
-			return why_set(why, whylen, "more than %d addresses",
-				       CONFIG_MAX_LISTEN);
+			return config_why(why, whylen, "more than %d addresses",
+					  CONFIG_MAX_LISTEN);
 		memcpy(item, p, len);
 		item[len] = '\0';
 		if (parse_listen_one(item, &addrs[n], why, whylen) < 0)
@@ -240,9 +55,9 @@ static int key_listen(struct config *cfg, const char *v, char *why,
 		for (unsigned i = 0; i < n; i++)
 			if (listen_addr_port(&addrs[n]) != 0 &&
 			    addrs[i].len == addrs[n].len &&
-			    memcmp(&addrs[i].ss, &addrs[n].ss, addrs[n].len) == 0)
-				return why_set(why, whylen,
-					       "address %s is listed twice", item);
+			    !memcmp(&addrs[i].ss, &addrs[n].ss, addrs[n].len))
+				return config_why(why, whylen, "address %s is "
+						  "listed twice", item);
 		n++;
 		if (!comma)
 			break;
@@ -265,8 +80,8 @@ static int key_protocol(struct config *cfg, const char *v, char *why,
 	const struct evd_proto *p = proto_find(v);
 
 	if (!p)
-		return why_set(why, whylen, "unknown protocol \"%s\" (expected "
-			       "one of: %s)", v, proto_names());
+		return config_why(why, whylen, "unknown protocol \"%s\" "
+				  "(expected one of: %s)", v, proto_names());
 	cfg->proto = p;
 	return 0;
 }
@@ -282,8 +97,8 @@ static int key_model(struct config *cfg, const char *v, char *why,
 	const struct evd_model *m = model_find(v);
 
 	if (!m)
-		return why_set(why, whylen, "unknown model \"%s\" (expected one "
-			       "of: %s)", v, model_names());
+		return config_why(why, whylen, "unknown model \"%s\" "
+				  "(expected one of: %s)", v, model_names());
 	cfg->model = m;
 	return 0;
 }
@@ -309,8 +124,8 @@ static int key_workers(struct config *cfg, const char *v, char *why,
 		char *paren = strstr(inner, "(expected ");
 		if (paren)
 			*paren = '\0';
-		return why_set(why, whylen, "%s(expected auto or 1..%d)", inner,
-			       WORKERS_MAX);
+		return config_why(why, whylen, "%s(expected auto or 1..%d)",
+				  inner, WORKERS_MAX);
 	}
 	cfg->workers = (unsigned)n;
 	return 0;
@@ -324,259 +139,16 @@ static void print_workers(const struct config *cfg, FILE *out)
 		fprintf(out, "%u", cfg->workers);
 }
 
-static int key_backlog(struct config *cfg, const char *v, char *why,
-		       size_t whylen)
-{
-	uint64_t n;
-
-	if (parse_uint(v, 1, 65535, &n, why, whylen) < 0)
-		return -1;
-	cfg->backlog = (unsigned)n;
-	return 0;
-}
-
-static void print_backlog(const struct config *cfg, FILE *out)
-{
-	fprintf(out, "%u", cfg->backlog);
-}
-
-static int key_max_connections(struct config *cfg, const char *v, char *why,
-			       size_t whylen)
-{
-	uint64_t n;
-
-	if (parse_uint(v, 1, 1000000, &n, why, whylen) < 0)
-		return -1;
-	cfg->max_connections = (unsigned)n;
-	return 0;
-}
-
-static void print_max_connections(const struct config *cfg, FILE *out)
-{
-	fprintf(out, "%u", cfg->max_connections);
-}
-
-static void print_duration(uint64_t ms, FILE *out)
-{
-	if (ms && ms % 1000 == 0)
-		fprintf(out, "%" PRIu64 "s", ms / 1000);
-	else
-		fprintf(out, "%" PRIu64 "ms", ms);
-}
-
-static int key_idle_timeout(struct config *cfg, const char *v, char *why,
-			    size_t whylen)
-{
-	return parse_duration_ms(v, 86400 * 1000ull, &cfg->idle_timeout_ms, why,
-				 whylen);
-}
-
-static void print_idle_timeout(const struct config *cfg, FILE *out)
-{
-	print_duration(cfg->idle_timeout_ms, out);
-}
-
-static int key_request_timeout(struct config *cfg, const char *v, char *why,
-			       size_t whylen)
-{
-	return parse_duration_ms(v, 3600 * 1000ull, &cfg->request_timeout_ms,
-				 why, whylen);
-}
-
-static void print_request_timeout(const struct config *cfg, FILE *out)
-{
-	print_duration(cfg->request_timeout_ms, out);
-}
-
-static int key_drain_timeout(struct config *cfg, const char *v, char *why,
-			     size_t whylen)
-{
-	return parse_duration_ms(v, 3600 * 1000ull, &cfg->drain_timeout_ms, why,
-				 whylen);
-}
-
-static void print_drain_timeout(const struct config *cfg, FILE *out)
-{
-	print_duration(cfg->drain_timeout_ms, out);
-}
-
-/* A user or group name as useradd(8) takes them: [a-z_][a-z0-9_-]*[$]?,
- * at most 32 bytes; "" keeps the default. */
-static int parse_name(const char *v, char *out, size_t outlen,
-		      const char *what, char *why, size_t whylen)
-{
-	size_t n = strlen(v);
-
-	if (n >= outlen)
-		return why_set(why, whylen, "%s name is %zu bytes long (at most "
-			       "%zu)", what, n, outlen - 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)v[i];
-		bool ok = (ch >= 'a' && ch <= 'z') || ch == '_' ||
-			  (i > 0 && ((ch >= '0' && ch <= '9') || ch == '-' ||
-				     (ch == '$' && i == n - 1)));
-		if (!ok)
-			return why_set(why, whylen, "\"%s\" is not a valid %s "
-				       "name (lower-case letters, digits, '_' "
-				       "and '-', not starting with a digit or "
-				       "'-')", v, what);
-	}
-	memcpy(out, v, n + 1);
-	return 0;
-}
-
-static int key_user(struct config *cfg, const char *v, char *why,
-		    size_t whylen)
-{
-	return parse_name(v, cfg->user, sizeof(cfg->user), "user", why, whylen);
-}
-
-static void print_user(const struct config *cfg, FILE *out)
-{
-	fputs(cfg->user, out);
-}
-
-static int key_group(struct config *cfg, const char *v, char *why,
-		     size_t whylen)
-{
-	return parse_name(v, cfg->control_group, sizeof(cfg->control_group),
-			  "group", why, whylen);
-}
-
-static void print_group(const struct config *cfg, FILE *out)
-{
-	fputs(cfg->control_group, out);
-}
-
-static int key_socket(struct config *cfg, const char *v, char *why,
-		      size_t whylen)
-{
-	size_t len = strlen(v);
-
-	if (len == 0)
-		return why_set(why, whylen, "empty path (expected the path of "
-			       "the control socket, such as /run/evd/evd.sock)");
-	if (len > CONFIG_SOCKET_PATH_MAX)
-		return why_set(why, whylen, "path is %zu bytes long; a unix "
-			       "socket path holds at most %d", len,
-			       CONFIG_SOCKET_PATH_MAX);
-	memcpy(cfg->control_socket, v, len + 1);
-	return 0;
-}
-
-static void print_socket(const struct config *cfg, FILE *out)
-{
-	fputs(cfg->control_socket, out);
-}
-
-static int key_mode(struct config *cfg, const char *v, char *why,
-		    size_t whylen)
-{
-	unsigned m = 0;
-	size_t i;
-
-	for (i = 0; v[i] >= '0' && v[i] <= '7' && i < 4; i++)
-		m = m * 8 + (unsigned)(v[i] - '0');
-	if (i == 0 || v[i] != '\0' || m > 0777)
-		return why_set(why, whylen, "\"%s\" is not a file mode (expected "
-			       "octal 0000..0777, such as 0660)", v);
-	cfg->control_mode = m;
-	return 0;
-}
-
-static void print_mode(const struct config *cfg, FILE *out)
-{
-	fprintf(out, "%04o", cfg->control_mode);
-}
-
-const char *const probes_mode_names[PROBES_MODE_MAX] = {
-	[PROBES_OFF] = "off",
-	[PROBES_ON] = "on",
-	[PROBES_AUTO] = "auto",
-};
-
-static int key_syscalls(struct config *cfg, const char *v, char *why,
-			size_t whylen)
-{
-	for (int i = 0; i < PROBES_MODE_MAX; i++)
-		if (strcmp(v, probes_mode_names[i]) == 0) {
-			cfg->probes_syscalls = (enum probes_mode)i;
-			return 0;
-		}
-	return why_set(why, whylen, "unknown value \"%s\" (expected one of: "
-		       "off, on, auto)", v);
-}
-
-static void print_syscalls(const struct config *cfg, FILE *out)
-{
-	fputs(probes_mode_names[cfg->probes_syscalls], out);
-}
-
-static int key_level(struct config *cfg, const char *v, char *why,
-		     size_t whylen)
-{
-	for (int i = 0; i < LOG_LEVEL_MAX; i++)
-		if (strcmp(v, log_level_names[i]) == 0) {
-			cfg->log_level = (enum log_level)i;
-			return 0;
-		}
-	return why_set(why, whylen, "unknown level \"%s\" (expected one of: "
-		       "debug, info, warning, error)", v);
-}
-
-static void print_level(const struct config *cfg, FILE *out)
-{
-	fputs(log_level_names[cfg->log_level], out);
-}
-
-const char *const accept_lock_names[ACCEPT_LOCK_MAX] = {
-	[ACCEPT_LOCK_NONE] = "none",
-	[ACCEPT_LOCK_FCNTL] = "fcntl",
-	[ACCEPT_LOCK_FLOCK] = "flock",
-	[ACCEPT_LOCK_MUTEX] = "mutex",
-};
-
-static int parse_bool(const char *v, bool *out, char *why, size_t whylen)
-{
-	if (strcmp(v, "yes") == 0) {
-		*out = true;
-		return 0;
-	}
-	if (strcmp(v, "no") == 0) {
-		*out = false;
-		return 0;
-	}
-	return why_set(why, whylen, "\"%s\" is not yes or no", v);
-}
-
-static int key_timing(struct config *cfg, const char *v, char *why,
-		      size_t whylen)
-{
-	return parse_bool(v, &cfg->probes_timing, why, whylen);
-}
-
-static void print_timing(const struct config *cfg, FILE *out)
-{
-	fputs(cfg->probes_timing ? "yes" : "no", out);
-}
-
 /* [probes] sample: "N%" or "N", 1..100. */
 static int key_sample(struct config *cfg, const char *v, char *why,
 		      size_t whylen)
 {
-	char digits[16];
-	size_t len = strlen(v);
 	uint64_t n;
 
-	if (len > 0 && v[len - 1] == '%')
-		len--;
-	if (len >= sizeof(digits))
-		len = sizeof(digits) - 1;
-	memcpy(digits, v, len);
-	digits[len] = '\0';
-	if (len == 0 || parse_uint(digits, 1, 100, &n, why, whylen) < 0)
-		return why_set(why, whylen, "\"%s\" is not a share of the time "
-			       "(expected 1%%..100%%, such as 10%%)", v);
+	if (num_percent(v, 1, 100, &n) < 0)
+		return config_why(why, whylen, "\"%s\" is not a share of the "
+				  "time (expected 1%%..100%%, such as 10%%)",
+				  v);
 	cfg->probes_sample = (unsigned)n;
 	return 0;
 }
@@ -586,173 +158,14 @@ static void print_sample(const struct config *cfg, FILE *out)
 	fprintf(out, "%u%%", cfg->probes_sample);
 }
 
-static int key_pin_workers(struct config *cfg, const char *v, char *why,
-			   size_t whylen)
-{
-	return parse_bool(v, &cfg->pin_workers, why, whylen);
-}
-
-static void print_pin_workers(const struct config *cfg, FILE *out)
-{
-	fputs(cfg->pin_workers ? "yes" : "no", out);
-}
-
-static int key_accept_lock(struct config *cfg, const char *v, char *why,
-			   size_t whylen)
-{
-	for (int i = 0; i < ACCEPT_LOCK_MAX; i++)
-		if (strcmp(v, accept_lock_names[i]) == 0) {
-			cfg->accept_lock = (enum accept_lock)i;
-			return 0;
-		}
-	return why_set(why, whylen, "unknown lock \"%s\" (expected one of: "
-		       "none, fcntl, flock, mutex)", v);
-}
-
-static void print_accept_lock(const struct config *cfg, FILE *out)
-{
-	fputs(accept_lock_names[cfg->accept_lock], out);
-}
-
-static int key_reuseport(struct config *cfg, const char *v, char *why,
-			 size_t whylen)
-{
-	return parse_bool(v, &cfg->reuseport, why, whylen);
-}
-
-static void print_reuseport(const struct config *cfg, FILE *out)
-{
-	fputs(cfg->reuseport ? "yes" : "no", out);
-}
-
-static int key_delay(struct config *cfg, const char *v, char *why,
-		     size_t whylen)
-{
-	return parse_duration_ms(v, 60 * 1000ull, &cfg->delay_ms, why, whylen);
-}
-
-static void print_delay(const struct config *cfg, FILE *out)
-{
-	print_duration(cfg->delay_ms, out);
-}
-
-static int key_body(struct config *cfg, const char *v, char *why,
-		    size_t whylen)
-{
-	size_t n = strlen(v);
-
-	(void)why;
-	(void)whylen;
-	memcpy(cfg->http_body, v, n + 1);
-	cfg->http_body_len = n;
-	return 0;
-}
-
-static void print_body(const struct config *cfg, FILE *out)
-{
-	fputs(cfg->http_body, out);
-}
-
-static int key_max_header_bytes(struct config *cfg, const char *v, char *why,
-				size_t whylen)
-{
-	uint64_t n;
-
-	if (parse_size(v, CONFIG_IN_BUFFER, &n, why, whylen) < 0)
-		return -1;
-	if (n < 256)
-		return why_set(why, whylen, "%s is too small (at least 256 "
-			       "bytes)", v);
-	cfg->http_max_header_bytes = (unsigned)n;
-	return 0;
-}
-
-static void print_size(uint64_t n, FILE *out)
-{
-	if (n && n % (1024 * 1024) == 0)
-		fprintf(out, "%" PRIu64 "m", n / (1024 * 1024));
-	else if (n && n % 1024 == 0)
-		fprintf(out, "%" PRIu64 "k", n / 1024);
-	else
-		fprintf(out, "%" PRIu64, n);
-}
-
-static void print_max_header_bytes(const struct config *cfg, FILE *out)
-{
-	print_size(cfg->http_max_header_bytes, out);
-}
-
-static int key_max_headers(struct config *cfg, const char *v, char *why,
-			   size_t whylen)
-{
-	uint64_t n;
-
-	if (parse_uint(v, 1, 1000, &n, why, whylen) < 0)
-		return -1;
-	cfg->http_max_headers = (unsigned)n;
-	return 0;
-}
-
-static void print_max_headers(const struct config *cfg, FILE *out)
-{
-	fprintf(out, "%u", cfg->http_max_headers);
-}
-
-static int key_max_body_bytes(struct config *cfg, const char *v, char *why,
-			      size_t whylen)
-{
-	return parse_size(v, 1024ull * 1024 * 1024, &cfg->http_max_body_bytes,
-			  why, whylen);
-}
-
-static void print_max_body_bytes(const struct config *cfg, FILE *out)
-{
-	print_size(cfg->http_max_body_bytes, out);
-}
-
-static int key_max_bulk_bytes(struct config *cfg, const char *v, char *why,
-			      size_t whylen)
-{
-	uint64_t n;
-
-	/* A whole command must fit the input buffer, headers included. */
-	if (parse_size(v, CONFIG_IN_BUFFER - 1024, &n, why, whylen) < 0)
-		return -1;
-	if (n < 1)
-		return why_set(why, whylen, "%s is too small (at least 1)", v);
-	cfg->resp_max_bulk_bytes = (unsigned)n;
-	return 0;
-}
-
-static void print_max_bulk_bytes(const struct config *cfg, FILE *out)
-{
-	print_size(cfg->resp_max_bulk_bytes, out);
-}
-
-static int key_max_args(struct config *cfg, const char *v, char *why,
-			size_t whylen)
-{
-	uint64_t n;
-
-	if (parse_uint(v, 1, 1024, &n, why, whylen) < 0)
-		return -1;
-	cfg->resp_max_args = (unsigned)n;
-	return 0;
-}
-
-static void print_max_args(const struct config *cfg, FILE *out)
-{
-	fprintf(out, "%u", cfg->resp_max_args);
-}
-
 /* [metrics] listen: one HOST:PORT, or "" (off). */
 static int key_metrics_listen(struct config *cfg, const char *v, char *why,
 			      size_t whylen)
 {
 	memset(&cfg->metrics_listen, 0, sizeof(cfg->metrics_listen));
 	if (strchr(v, ','))
-		return why_set(why, whylen, "one address only (\"%s\" is a "
-			       "list)", v);
+		return config_why(why, whylen, "one address only (\"%s\" is "
+				  "a list)", v);
 	if (*v && parse_listen_one(v, &cfg->metrics_listen, why, whylen) < 0) {
 		memset(&cfg->metrics_listen, 0, sizeof(cfg->metrics_listen));
 		return -1;
@@ -765,75 +178,193 @@ static void print_metrics_listen(const struct config *cfg, FILE *out)
 	fputs(cfg->metrics_listen.len ? cfg->metrics_listen.text : "", out);
 }
 
-struct key {
-	const char *section;
-	const char *name;
-	const char *dflt;
-	key_parse_fn *parse;
-	key_print_fn *print;
-	unsigned needs;		/* model flags without which the key is ignored */
-	enum config_reload reload;	/* how SIGHUP applies a change */
+/* ---- the table --------------------------------------------------------- */
+
+const char *const accept_lock_names[ACCEPT_LOCK_MAX] = {
+	[ACCEPT_LOCK_NONE] = "none",
+	[ACCEPT_LOCK_FCNTL] = "fcntl",
+	[ACCEPT_LOCK_FLOCK] = "flock",
+	[ACCEPT_LOCK_MUTEX] = "mutex",
 };
 
+const char *const probes_mode_names[PROBES_MODE_MAX] = {
+	[PROBES_OFF] = "off",
+	[PROBES_ON] = "on",
+	[PROBES_AUTO] = "auto",
+};
+
+const char *const probes_profile_names[PROFILE_MAX] = {
+	[PROFILE_OFF] = "off",
+	[PROFILE_ON] = "on",
+};
+
+/* KT_ENUM fields are written as int. */
+_Static_assert(sizeof(enum accept_lock) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum probes_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum probes_profile) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum log_level) == sizeof(int), "enum size");
+
+#define F(f) .off = offsetof(struct config, f), \
+	     .size = sizeof(((struct config *)0)->f)
+#define NAMES(t) .names = (t), .nnames = sizeof(t) / sizeof((t)[0])
+#define CUSTOM(p, q) .type = KT_CUSTOM, .parse = (p), .print = (q)
+
+/* One row a key, in the order evd -t prints them; a section's keys
+ * together.  Positional: section, key, default, then the type and its
+ * field; bounds follow (min, max) where the type takes them. */
 static const struct key keys[] = {
-	{ "server", "listen", "127.0.0.1:7777", key_listen, print_listen },
-	{ "server", "protocol", "echo", key_protocol, print_protocol },
-	{ "server", "model", "epoll", key_model, print_model },
-	{ "server", "workers", "auto", key_workers, print_workers },
-	{ "server", "backlog", "511", key_backlog, print_backlog },
-	{ "server", "max_connections", "10000", key_max_connections,
-	  print_max_connections },
-	{ "server", "idle_timeout", "60s", key_idle_timeout, print_idle_timeout },
-	{ "server", "pin_workers", "no", key_pin_workers, print_pin_workers,
-	  MODEL_PINNABLE },
-	{ "server", "delay", "0ms", key_delay, print_delay },
-	{ "server", "request_timeout", "10s", key_request_timeout,
-	  print_request_timeout },
-	{ "server", "drain_timeout", "10s", key_drain_timeout,
-	  print_drain_timeout },
-	{ "server", "user", "", key_user, print_user, 0, RELOAD_RESTART },
-	{ "prefork", "accept_lock", "none", key_accept_lock, print_accept_lock,
-	  MODEL_PREFORK_KEYS },
-	{ "prefork", "reuseport", "no", key_reuseport, print_reuseport,
-	  MODEL_PREFORK_KEYS },
-	{ "http", "body", "Hello, World!", key_body, print_body },
-	{ "http", "max_header_bytes", "8k", key_max_header_bytes,
-	  print_max_header_bytes },
-	{ "http", "max_headers", "100", key_max_headers, print_max_headers },
-	{ "http", "max_body_bytes", "1m", key_max_body_bytes,
-	  print_max_body_bytes },
-	{ "resp", "max_bulk_bytes", "8k", key_max_bulk_bytes,
-	  print_max_bulk_bytes },
-	{ "resp", "max_args", "64", key_max_args, print_max_args },
-	{ "control", "socket", "/run/evd/evd.sock", key_socket, print_socket, 0,
-	  RELOAD_RESTART },
-	{ "control", "mode", "0660", key_mode, print_mode, 0, RELOAD_RESTART },
-	{ "control", "group", "", key_group, print_group, 0, RELOAD_RESTART },
-	{ "probes", "syscalls", "off", key_syscalls, print_syscalls, 0,
-	  RELOAD_LIVE },
-	{ "probes", "timing", "yes", key_timing, print_timing, 0, RELOAD_LIVE },
-	{ "probes", "sample", "100%", key_sample, print_sample, 0, RELOAD_LIVE },
-	{ "log", "level", "info", key_level, print_level, 0, RELOAD_LIVE },
-	{ "metrics", "listen", "", key_metrics_listen, print_metrics_listen, 0,
-	  RELOAD_RESTART },
+	{ "server", "listen", "127.0.0.1:7777",
+	  CUSTOM(key_listen, print_listen),
+	  .help = "addresses to listen on: HOST:PORT, comma-separated" },
+	{ "server", "protocol", "echo", CUSTOM(key_protocol, print_protocol),
+	  .help = "what is served: echo, http, resp or zmtp" },
+	{ "server", "model", "epoll", CUSTOM(key_model, print_model),
+	  .help = "the concurrency model (evd --list-models)" },
+	{ "server", "workers", "auto", CUSTOM(key_workers, print_workers),
+	  .help = "pool size, where the model has one; auto: one per CPU" },
+	{ "server", "backlog", "511", KT_UINT, F(backlog), 1, 65535,
+	  .help = "listen(2) backlog" },
+	{ "server", "max_connections", "10000", KT_UINT, F(max_connections),
+	  1, 1000000, .help = "connections open at once" },
+	{ "server", "idle_timeout", "60s", KT_DURATION, F(idle_timeout_ms),
+	  0, 86400 * 1000ull, .help = "an idle connection closes; 0: never" },
+	{ "server", "pin_workers", "no", KT_BOOL, F(pin_workers),
+	  .needs = MODEL_PINNABLE, .help = "bind worker k to the k-th CPU" },
+	{ "server", "delay", "0ms", KT_DURATION, F(delay_ms), 0, 60 * 1000ull,
+	  .help = "every reply is due this much later (backend I/O)" },
+	{ "server", "request_timeout", "10s", KT_DURATION,
+	  F(request_timeout_ms), 0, 3600 * 1000ull,
+	  .help = "a started request must be whole by then; 0: off" },
+	{ "server", "drain_timeout", "10s", KT_DURATION, F(drain_timeout_ms),
+	  0, 3600 * 1000ull,
+	  .help = "at a stop or reload, requests in flight get this long" },
+	{ "server", "user", "", KT_NAME, F(user), .what = "user",
+	  .reload = RELOAD_RESTART,
+	  .help = "started as root, run as this user; empty: stay" },
+	{ "prefork", "accept_lock", "none", KT_ENUM, F(accept_lock),
+	  NAMES(accept_lock_names), .what = "lock", .needs = MODEL_PREFORK_KEYS,
+	  .help = "how prefork workers take turns at accept()" },
+	{ "prefork", "reuseport", "no", KT_BOOL, F(reuseport),
+	  .needs = MODEL_PREFORK_KEYS,
+	  .help = "each worker accepts on its own SO_REUSEPORT socket" },
+	{ "http", "body", "Hello, World!", KT_TEXT, F(http_body),
+	  0, CONFIG_BODY_MAX, .aux = offsetof(struct config, http_body_len),
+	  .help = "what GET / answers" },
+	{ "http", "max_header_bytes", "8k", KT_SIZE, F(http_max_header_bytes),
+	  256, CONFIG_IN_BUFFER, .help = "request line and headers together" },
+	{ "http", "max_headers", "100", KT_UINT, F(http_max_headers), 1, 1000,
+	  .help = "header fields in a request" },
+	{ "http", "max_body_bytes", "1m", KT_SIZE, F(http_max_body_bytes),
+	  0, 1024ull * 1024 * 1024, .help = "a request's body" },
+	/* A whole command must fit the input buffer, headers included. */
+	{ "resp", "max_bulk_bytes", "8k", KT_SIZE, F(resp_max_bulk_bytes),
+	  1, CONFIG_IN_BUFFER - 1024, .help = "one bulk string of a command" },
+	{ "resp", "max_args", "64", KT_UINT, F(resp_max_args), 1, 1024,
+	  .help = "arguments of a command" },
+	{ "zmtp", "max_frame", "1m", KT_SIZE, F(zmtp_max_frame),
+	  1, 1024ull * 1024 * 1024, .help = "bytes in one message frame" },
+	{ "zmtp", "max_frames", "64", KT_UINT, F(zmtp_max_frames), 1, 65536,
+	  .help = "frames in one message" },
+	{ "control", "socket", "/run/evd/evd.sock", KT_SOCKET,
+	  F(control_socket), .what = "control socket", .reload = RELOAD_RESTART,
+	  .help = "the control socket's path" },
+	{ "control", "mode", "0660", KT_MODE, F(control_mode),
+	  .reload = RELOAD_RESTART, .help = "the control socket's file mode" },
+	{ "control", "group", "", KT_NAME, F(control_group), .what = "group",
+	  .reload = RELOAD_RESTART, .help = "the control socket's group" },
+	{ "probes", "syscalls", "off", KT_ENUM, F(probes_syscalls),
+	  NAMES(probes_mode_names), .what = "value", .reload = RELOAD_LIVE,
+	  .help = "the eBPF syscall probes: off, on or auto" },
+	{ "probes", "timing", "yes", KT_BOOL, F(probes_timing),
+	  .reload = RELOAD_LIVE, .help = "time each call, or count only" },
+	{ "probes", "sample", "100%", CUSTOM(key_sample, print_sample),
+	  .reload = RELOAD_LIVE, .help = "share of each second attached" },
+	{ "probes", "profile", "off", KT_ENUM, F(probes_profile),
+	  NAMES(probes_profile_names), .what = "value",
+	  .reload = RELOAD_RESTART,
+	  .help = "the stack profiler, loaded at start: off or on" },
+	{ "log", "level", "info", KT_ENUM, F(log_level), NAMES(log_level_names),
+	  .what = "level", .reload = RELOAD_LIVE,
+	  .help = "the least severe messages logged" },
+	{ "metrics", "listen", "",
+	  CUSTOM(key_metrics_listen, print_metrics_listen),
+	  .reload = RELOAD_RESTART,
+	  .help = "serve Prometheus text at /metrics: HOST:PORT; empty: off" },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-static const char *const sections[] = { "server", "prefork", "http", "resp",
-					"control", "probes", "log",
-					"metrics" };
-#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+_Static_assert(NKEYS <= CONFIG_MAX_KEYS,
+	       "config.origin and the reader's seen[] need a slot per key");
 
-_Static_assert(NKEYS <= sizeof(((struct config *)0)->origin) /
-	       sizeof(((struct config *)0)->origin[0]),
-	       "config.origin must have a slot per key");
+/* ---- the table checks itself (for the unit tests) ---------------------- */
 
-/* ---- errors ----------------------------------------------------------- */
+/* What is wrong with row k, or NULL: a field of the size its type writes,
+ * names for an enum, functions for a custom key, sane bounds, a help line,
+ * and a default that its own parser takes. */
+static const char *row_problem(const struct key *k)
+{
+	struct config scratch;
+	char why[256];
+	bool num = k->type == KT_UINT || k->type == KT_SIZE ||
+		   k->type == KT_MODE;
 
-static void err_add(struct config_errors *errs, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	if (k->type >= KT_MAX)
+		return "unknown type";
+	if (num && k->size != sizeof(unsigned) && k->size != sizeof(uint64_t))
+		return "an integer field is neither unsigned nor uint64_t";
+	if (k->type == KT_DURATION && k->size != sizeof(uint64_t))
+		return "a duration field is not uint64_t";
+	if (k->type == KT_BOOL && k->size != sizeof(bool))
+		return "a yes/no field is not bool";
+	if (k->type == KT_ENUM && (k->size != sizeof(int) || !k->names ||
+				   !k->nnames || !k->what))
+		return "an enum needs an int-sized field, names[] and what";
+	if ((k->type == KT_NAME || k->type == KT_SOCKET) && !k->what)
+		return "its messages need what";
+	if (k->type == KT_TEXT && (!k->aux || k->max >= k->size))
+		return "text needs aux and max below its field's size";
+	if (k->type == KT_CUSTOM && (!k->parse || !k->print))
+		return "a custom key needs parse() and print()";
+	if ((num || k->type == KT_DURATION) && k->min > k->max)
+		return "min above max";
+	if (!k->help || !k->help[0])
+		return "no help line";
+	memset(&scratch, 0, sizeof(scratch));
+	if (config_value_parse(k, &scratch, k->dflt, why, sizeof(why)) < 0)
+		return "its default does not parse";
+	return NULL;
+}
 
-static void err_add(struct config_errors *errs, const char *fmt, ...)
+/* Row i's place: no key twice, a section's keys together. */
+static const char *place_problem(size_t i)
+{
+	for (size_t j = 0; j < i; j++) {
+		if (strcmp(keys[j].section, keys[i].section) != 0)
+			continue;
+		if (strcmp(keys[j].name, keys[i].name) == 0)
+			return "a duplicate key";
+		if (strcmp(keys[i - 1].section, keys[i].section) != 0)
+			return "its section's keys are not together";
+	}
+	return NULL;
+}
+
+int config_table_check(char *why, size_t whylen)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const char *p = row_problem(&keys[i]);
+		if (!p)
+			p = place_problem(i);
+		if (p)
+			return config_why(why, whylen, "[%s] %s: %s",
+					  keys[i].section, keys[i].name, p);
+	}
+	return 0;
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+void config_err_add(struct config_errors *errs, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -848,22 +379,25 @@ static void err_add(struct config_errors *errs, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool section_known(const char *name)
+bool config_section_known(const char *name)
 {
-	for (size_t i = 0; i < NSECTIONS; i++)
-		if (strcmp(name, sections[i]) == 0)
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(name, keys[i].section) == 0)
 			return true;
 	return false;
 }
 
-static void section_list(char *out, size_t len)
+/* The sections in the order of the table: a section's keys are together. */
+void config_section_list(char *out, size_t len)
 {
 	size_t used = 0;
 
 	out[0] = '\0';
-	for (size_t i = 0; i < NSECTIONS && used < len; i++)
-		used += (size_t)snprintf(out + used, len - used, "%s[%s]",
-					 i ? ", " : "", sections[i]);
+	for (size_t i = 0; i < NKEYS && used < len; i++)
+		if (i == 0 || strcmp(keys[i].section, keys[i - 1].section) != 0)
+			used += (size_t)snprintf(out + used, len - used,
+						 "%s[%s]", i ? ", " : "",
+						 keys[i].section);
 }
 
 static void key_list(const char *section, char *out, size_t len)
@@ -874,13 +408,23 @@ static void key_list(const char *section, char *out, size_t len)
 	for (size_t i = 0; i < NKEYS && used < len; i++)
 		if (strcmp(keys[i].section, section) == 0)
 			used += (size_t)snprintf(out + used, len - used, "%s%s",
-						 used ? ", " : "", keys[i].name);
+						 used ? ", " : "",
+						 keys[i].name);
 }
 
-/* ---- applying one key ---------------------------------------------------- */
+/* ---- applying one key -------------------------------------------------- */
 
-/* Sets section.name = value; where is "file:line" or "-o ..." for messages. */
-static int apply(struct config *cfg, const char *section, const char *name,
+/* Where a key was set, for messages and evd -t's comments: control
+ * characters (from -o) become '?', so that the comment stays one line. */
+static void origin_set(char *out, size_t len, const char *where)
+{
+	snprintf(out, len, "%s", where);
+	for (; *out; out++)
+		if ((unsigned char)*out < ' ' || *out == 0x7f)
+			*out = '?';
+}
+
+int config_apply(struct config *cfg, const char *section, const char *name,
 		 const char *value, const char *where, bool *seen,
 		 struct config_errors *errs)
 {
@@ -891,24 +435,26 @@ static int apply(struct config *cfg, const char *section, const char *name,
 		    strcmp(keys[i].name, name) != 0)
 			continue;
 		if (seen && seen[i]) {
-			err_add(errs, "%s: duplicate key \"%s\" in [%s] (first set "
-				"at %s); keep one", where, name, section,
-				cfg->origin[i]);
+			config_err_add(errs, "%s: duplicate key \"%s\" in [%s] "
+				       "(first set at %s); keep one", where,
+				       name, section, cfg->origin[i]);
 			return -1;
 		}
-		if (keys[i].parse(cfg, value, why, sizeof(why)) < 0) {
-			err_add(errs, "%s: %s: %s", where, name, why);
+		if (config_value_parse(&keys[i], cfg, value, why,
+				       sizeof(why)) < 0) {
+			config_err_add(errs, "%s: %s: %s", where, name, why);
 			return -1;
 		}
 		if (seen)
 			seen[i] = true;
-		snprintf(cfg->origin[i], sizeof(cfg->origin[i]), "%s", where);
+		origin_set(cfg->origin[i], sizeof(cfg->origin[i]), where);
 		return 0;
 	}
 	char list[256];
 	key_list(section, list, sizeof(list));
-	err_add(errs, "%s: unknown key \"%s\" in [%s] (expected one of: %s)",
-		where, name, section, list);
+	config_err_add(errs,
+		       "%s: unknown key \"%s\" in [%s] (expected one of: %s)",
+		       where, name, section, list);
 	return -1;
 }
 
@@ -918,195 +464,10 @@ void config_defaults(struct config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	for (size_t i = 0; i < NKEYS; i++) {
-		int rc = keys[i].parse(cfg, keys[i].dflt, why, sizeof(why));
+		int rc = config_value_parse(&keys[i], cfg, keys[i].dflt, why,
+					    sizeof(why));
 		(void)rc;	/* the defaults are valid: a unit test checks */
 	}
-}
-
-/* ---- reading the file ------------------------------------------------- */
-
-struct reader {
-	FILE *f;
-	const char *path;
-	int lineno;
-	bool section_ok;	/* false inside an unknown section */
-	bool seen[NKEYS];
-	struct config *cfg;
-	struct config_errors *errs;
-	char *line;
-	size_t linecap;
-};
-
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' ||
-	       c == '\v';
-}
-
-/* Checks a stripped line before inih sees it; returns false to hide it. */
-static bool precheck(struct reader *r, char *s)
-{
-	if (*s == '\0' || *s == ';' || *s == '#')
-		return true;
-	if (*s == '[') {
-		char *end = strchr(s, ']');
-		char *after = end ? end + 1 : NULL;
-		while (after && is_blank(*after))
-			after++;
-		if (!end || (*after && *after != ';' && *after != '#')) {
-			err_add(r->errs, "%s:%d: malformed section header \"%s\" "
-				"(expected [name])", r->path, r->lineno, s);
-			r->section_ok = false;
-			return false;
-		}
-		char name[64];
-		size_t n = (size_t)(end - s - 1);
-		if (n >= sizeof(name))
-			n = sizeof(name) - 1;
-		memcpy(name, s + 1, n);
-		name[n] = '\0';
-		r->section_ok = section_known(name);
-		if (!r->section_ok) {
-			char list[128];
-			section_list(list, sizeof(list));
-			err_add(r->errs, "%s:%d: unknown section [%s] (expected one "
-				"of: %s)", r->path, r->lineno, name, list);
-		}
-		return true;
-	}
-	size_t sep = strcspn(s, "=:");
-	if (s[sep] != '=') {
-		err_add(r->errs, "%s:%d: expected \"key = value\", a [section] or "
-			"a comment, got \"%s\"", r->path, r->lineno, s);
-		return false;
-	}
-	if (sep == 0) {
-		err_add(r->errs, "%s:%d: missing key name before \"=\"", r->path,
-			r->lineno);
-		return false;
-	}
-	return true;
-}
-
-/* An fgets-like reader for inih that counts lines, rejects over-long ones
- * (Debian's inih would silently split them) and strips leading blanks (so
- * that inih's multi-line continuation never applies). */
-static char *ini_read(char *str, int num, void *stream)
-{
-	struct reader *r = stream;
-
-	for (;;) {
-		ssize_t n = getline(&r->line, &r->linecap, r->f);
-		if (n < 0)
-			return NULL;
-		r->lineno++;
-		char *s = r->line;
-		if (r->lineno == 1 && (unsigned char)s[0] == 0xEF &&
-		    (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF)
-			s += 3;
-		while (is_blank(*s))
-			s++;
-		size_t len = strlen(s);
-		if (len != (size_t)(n - (s - r->line))) {
-			err_add(r->errs, "%s:%d: NUL byte in line", r->path,
-				r->lineno);
-			s[0] = '\0';
-			len = 0;
-		}
-		while (len && is_blank(s[len - 1]))
-			s[--len] = '\0';
-		if (len > CONFIG_MAX_LINE || len + 1 > (size_t)num) {
-			err_add(r->errs, "%s:%d: line is %zu characters long (at "
-				"most %d)", r->path, r->lineno, len,
-				CONFIG_MAX_LINE);
-			s[0] = '\0';
-			len = 0;
-		}
-		if (!precheck(r, s)) {
-			s[0] = '\0';
-			len = 0;
-		}
-		/* inih strips the newline anyway; leave it out when the line
-		 * needs all of inih's buffer (199 characters and the NUL). */
-		memcpy(str, s, len);
-		if (len + 2 <= (size_t)num)
-			str[len++] = '\n';
-		str[len] = '\0';
-		return str;
-	}
-}
-
-static int ini_handler_fn(void *user, const char *section, const char *name,
-			  const char *value)
-{
-	struct reader *r = user;
-	char where[300];
-
-	if (!r->section_ok)
-		return 1;	/* reported once at the header */
-	snprintf(where, sizeof(where), "%s:%d", r->path, r->lineno);
-	if (section[0] == '\0') {
-		char list[128];
-		section_list(list, sizeof(list));
-		err_add(r->errs, "%s: key \"%s\" is outside any section (put it "
-			"under one of: %s)", where, name, list);
-		return 1;
-	}
-	apply(r->cfg, section, name, value, where, r->seen, r->errs);
-	return 1;
-}
-
-int config_load(struct config *cfg, const char *path, struct config_errors *errs)
-{
-	struct reader r = {
-		.path = path, .section_ok = true, .cfg = cfg, .errs = errs,
-	};
-	unsigned before = errs->n + errs->dropped;
-
-	r.f = fopen(path, "re");
-	if (!r.f) {
-		err_add(errs, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	int rc = ini_parse_stream(ini_read, &r, ini_handler_fn, &r);
-	if (ferror(r.f))
-		err_add(errs, "%s: read error: %s", path, strerror(errno));
-	fclose(r.f);
-	free(r.line);
-	if (rc > 0 && errs->n + errs->dropped == before)
-		err_add(errs, "%s:%d: syntax error", path, rc);
-	return errs->n + errs->dropped == before ? 0 : -1;
-}
-
-int config_set(struct config *cfg, const char *assignment,
-	       struct config_errors *errs)
-{
-	char buf[CONFIG_MAX_LINE + 1];
-	char where[300];
-
-	snprintf(where, sizeof(where), "-o %.40s", assignment);
-	if (strlen(assignment) >= sizeof(buf)) {
-		err_add(errs, "%s...: too long", where);
-		return -1;
-	}
-	strcpy(buf, assignment);
-	char *eq = strchr(buf, '=');
-	char *dot = strchr(buf, '.');
-	if (!eq || !dot || dot > eq || dot == buf || dot + 1 == eq) {
-		err_add(errs, "%s: expected SECTION.KEY=VALUE, such as "
-			"server.model=poll", where);
-		return -1;
-	}
-	*dot = '\0';
-	*eq = '\0';
-	if (!section_known(buf)) {
-		char list[128];
-		section_list(list, sizeof(list));
-		err_add(errs, "%s: unknown section [%s] (expected one of: %s)",
-			where, buf, list);
-		return -1;
-	}
-	return apply(cfg, buf, dot + 1, eq + 1, where, NULL, errs);
 }
 
 unsigned config_workers(const struct config *cfg)
@@ -1131,7 +492,8 @@ unsigned config_workers(const struct config *cfg)
 static int key_index(const char *section, const char *name)
 {
 	for (size_t i = 0; i < NKEYS; i++)
-		if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name))
+		if (!strcmp(keys[i].section, section) &&
+		    !strcmp(keys[i].name, name))
 			return (int)i;
 	return -1;
 }
@@ -1144,9 +506,9 @@ int config_finish(struct config *cfg, struct config_errors *errs,
 
 	if (!(cfg->model->flags & MODEL_USES_WORKERS) && cfg->workers > 1 &&
 	    cfg->origin[wi][0])
-		err_add(warnings, "%s: workers = %u is ignored: model %s serves "
-			"from one thread", cfg->origin[wi], cfg->workers,
-			cfg->model->name);
+		config_err_add(warnings, "%s: workers = %u is ignored: model %s "
+			       "serves from one thread", cfg->origin[wi],
+			       cfg->workers, cfg->model->name);
 	/* Other keys that shape only some models. */
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (!keys[i].needs || !cfg->origin[i][0] ||
@@ -1154,16 +516,18 @@ int config_finish(struct config *cfg, struct config_errors *errs,
 			continue;
 		char users[160];
 		model_list_with(keys[i].needs, users, sizeof(users));
-		err_add(warnings, "%s: [%s] %s is ignored: model %s does not use "
-			"it (it shapes: %s)", cfg->origin[i], keys[i].section,
-			keys[i].name, cfg->model->name, users);
+		config_err_add(warnings, "%s: [%s] %s is ignored: model %s does "
+			       "not use it (it shapes: %s)", cfg->origin[i],
+			       keys[i].section, keys[i].name, cfg->model->name,
+			       users);
 	}
 	int li = key_index("prefork", "accept_lock");
 	if ((cfg->model->flags & MODEL_PREFORK_KEYS) && cfg->reuseport &&
 	    cfg->origin[li][0] && cfg->accept_lock != ACCEPT_LOCK_NONE)
-		err_add(warnings, "%s: accept_lock = %s is ignored with reuseport "
-			"= yes: each worker accepts on its own socket",
-			cfg->origin[li], accept_lock_names[cfg->accept_lock]);
+		config_err_add(warnings, "%s: accept_lock = %s is ignored with "
+			       "reuseport = yes: each worker accepts on its own "
+			       "socket", cfg->origin[li],
+			       accept_lock_names[cfg->accept_lock]);
 	return errs->n + errs->dropped == before ? 0 : -1;
 }
 
@@ -1178,12 +542,13 @@ int config_check_names(const struct config *cfg, struct config_errors *errs)
 		const char *where = cfg->origin[key_index("server", "user")];
 		rc = getpwnam_r(cfg->user, &pw, buf, sizeof(buf), &found);
 		if (rc)
-			err_add(errs, "%s: user: cannot read the user database: "
-				"%s", where, strerror(rc));
+			config_err_add(errs, "%s: user: cannot read the user "
+				       "database: %s", where, strerror(rc));
 		else if (!found)
-			err_add(errs, "%s: user: no such user \"%s\" (create it, "
-				"e.g. `systemd-sysusers` or `adduser --system %s`, "
-				"or change the key)", where, cfg->user, cfg->user);
+			config_err_add(errs, "%s: user: no such user \"%s\" "
+				       "(create it, e.g. `systemd-sysusers` or "
+				       "`adduser --system %s`, or change the "
+				       "key)", where, cfg->user, cfg->user);
 	}
 	if (cfg->control_group[0]) {
 		struct group gr, *found = NULL;
@@ -1191,40 +556,26 @@ int config_check_names(const struct config *cfg, struct config_errors *errs)
 		rc = getgrnam_r(cfg->control_group, &gr, buf, sizeof(buf),
 				&found);
 		if (rc)
-			err_add(errs, "%s: group: cannot read the group database: "
-				"%s", where, strerror(rc));
+			config_err_add(errs, "%s: group: cannot read the group "
+				       "database: %s", where, strerror(rc));
 		else if (!found)
-			err_add(errs, "%s: group: no such group \"%s\" (create it, "
-				"e.g. `groupadd --system %s`, or leave group "
-				"empty)", where, cfg->control_group,
-				cfg->control_group);
+			config_err_add(errs, "%s: group: no such group \"%s\" "
+				       "(create it, e.g. `groupadd --system %s`, "
+				       "or leave group empty)", where,
+				       cfg->control_group, cfg->control_group);
 	}
 	return errs->n + errs->dropped == before ? 0 : -1;
 }
 
-void config_print(const struct config *cfg, FILE *out)
+void config_list_keys(FILE *out)
 {
-	const char *section = "";
-
 	for (size_t i = 0; i < NKEYS; i++) {
-		if (strcmp(section, keys[i].section) != 0) {
-			section = keys[i].section;
-			fprintf(out, "%s[%s]\n", i ? "\n" : "", section);
-		}
-		char value[CONFIG_MAX_LINE * 2] = "";
-		FILE *v = fmemopen(value, sizeof(value), "w");
-		if (!v)
-			continue;
-		keys[i].print(cfg, v);
-		fclose(v);
-		const char *origin = cfg->origin[i][0] ? cfg->origin[i] : "default";
-		/* Keep each line within what the parser reads back: a long
-		 * value gets its origin on the line before. */
-		if (strlen(keys[i].name) + 3 + strlen(value) + 3 + strlen(origin) >
-		    CONFIG_MAX_LINE)
-			fprintf(out, "; %s\n%s = %s\n", origin, keys[i].name, value);
-		else
-			fprintf(out, "%s = %s\t; %s\n", keys[i].name, value, origin);
+		char name[64], dflt[CONFIG_MAX_LINE + 1];
+		snprintf(name, sizeof(name), "%s.%s", keys[i].section,
+			 keys[i].name);
+		config_quote(keys[i].dflt, dflt, sizeof(dflt));
+		fprintf(out, "%-24s %-18s %s\n", name, dflt[0] ? dflt : "\"\"",
+			keys[i].help);
 	}
 }
 
@@ -1237,8 +588,35 @@ static void key_value(const struct config *cfg, size_t i, char *out,
 	out[0] = '\0';
 	if (!v)
 		return;
-	keys[i].print(cfg, v);
+	config_value_print(&keys[i], cfg, v);
 	fclose(v);
+}
+
+void config_print(const struct config *cfg, FILE *out)
+{
+	const char *section = "";
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(section, keys[i].section) != 0) {
+			section = keys[i].section;
+			fprintf(out, "%s[%s]\n", i ? "\n" : "", section);
+		}
+		char value[CONFIG_MAX_LINE + 1], quoted[CONFIG_MAX_LINE + 1];
+		key_value(cfg, i, value, sizeof(value));
+		config_quote(value, quoted, sizeof(quoted));
+		const char *origin = cfg->origin[i][0] ? cfg->origin[i] :
+							 "default";
+		size_t len = strlen(keys[i].name) + 3 + strlen(quoted) + 3 +
+			     strlen(origin);
+		/* Keep each line within what the parser reads back: a long
+		 * value gets its origin on the line before. */
+		if (len > CONFIG_MAX_LINE)
+			fprintf(out, "; %s\n%s = %s\n", origin, keys[i].name,
+				quoted);
+		else
+			fprintf(out, "%s = %s\t; %s\n", keys[i].name, quoted,
+				origin);
+	}
 }
 
 unsigned config_compare(const struct config *a, const struct config *b,
@@ -1249,7 +627,7 @@ unsigned config_compare(const struct config *a, const struct config *b,
 	for (int r = 0; r < CONFIG_RELOAD_MAX; r++)
 		names[r][0] = '\0';
 	for (size_t i = 0; i < NKEYS; i++) {
-		char va[CONFIG_MAX_LINE * 2], vb[CONFIG_MAX_LINE * 2];
+		char va[CONFIG_MAX_LINE + 1], vb[CONFIG_MAX_LINE + 1];
 		key_value(a, i, va, sizeof(va));
 		key_value(b, i, vb, sizeof(vb));
 		if (strcmp(va, vb) == 0)

@@ -1,4 +1,4 @@
-/* /etc/evd.ini, parsed with inih into one struct.  Every key is listed once
+/* /etc/evd.ini, read by config_file.c into one struct.  Every key is listed once
  * in config.c's table with its default, its parser and its printer, so that
  * defaults, validation and `evd -t` cannot drift apart. */
 #ifndef EVD_CONFIG_H
@@ -14,7 +14,12 @@
 
 #define CONFIG_MAX_LISTEN 16
 #define CONFIG_MAX_ERRORS 64
-#define CONFIG_MAX_LINE 199	/* inih's line limit in Debian's build */
+/* Characters in a line, once trimmed: room for every value as evd -t
+ * prints it, quoted (a 16-address listen, a body of CONFIG_BODY_MAX). */
+#define CONFIG_MAX_LINE 1023
+#define CONFIG_BODY_MAX 255	/* bytes of [http] body */
+#define CONFIG_FILE_MAX (1024 * 1024)	/* bytes in a configuration file */
+#define CONFIG_MAX_KEYS 48	/* room in struct config for the keys */
 #define CONFIG_SOCKET_PATH_MAX 107	/* sizeof(sun_path) - 1 */
 /* A connection's input buffer (conn.h checks it): what must hold one whole
  * HTTP head or RESP command. */
@@ -43,6 +48,14 @@ enum probes_mode {
 };
 
 extern const char *const probes_mode_names[PROBES_MODE_MAX];
+
+/* [probes] profile: the stack profiler loads at start (off is 0). */
+enum probes_profile {
+	PROFILE_OFF,
+	PROFILE_ON,
+	PROFILE_MAX
+};
+extern const char *const probes_profile_names[PROFILE_MAX];
 
 /* How a reload (SIGHUP) applies a changed key. */
 enum config_reload {
@@ -79,7 +92,7 @@ struct config {
 	enum accept_lock accept_lock;
 	bool reuseport;
 	/* [http] */
-	char http_body[CONFIG_MAX_LINE + 1];
+	char http_body[CONFIG_BODY_MAX + 1];
 	size_t http_body_len;
 	unsigned http_max_header_bytes;	/* request line and headers */
 	unsigned http_max_headers;
@@ -87,6 +100,9 @@ struct config {
 	/* [resp] */
 	unsigned resp_max_bulk_bytes;
 	unsigned resp_max_args;
+	/* [zmtp] */
+	uint64_t zmtp_max_frame;	/* bytes in one message frame */
+	unsigned zmtp_max_frames;	/* frames in one message */
 	/* [control] */
 	char control_socket[CONFIG_SOCKET_PATH_MAX + 1];
 	unsigned control_mode;
@@ -95,13 +111,14 @@ struct config {
 	enum probes_mode probes_syscalls;
 	bool probes_timing;		/* time each call, or count only */
 	unsigned probes_sample;		/* % of each second attached (1..100) */
+	enum probes_profile probes_profile; /* loads at start */
 	/* [log] */
 	enum log_level log_level;
 	/* [metrics] */
 	struct listen_addr metrics_listen;	/* len 0: off */
 
 	/* Where each key was last set ("" = default), for messages. */
-	char origin[32][256];
+	char origin[CONFIG_MAX_KEYS][256];
 };
 
 struct config_errors {
@@ -140,6 +157,10 @@ int config_read(struct config *cfg, const char *path, char *const *overrides,
  * group name an existing user and group (evd itself finds out only as it
  * starts).  0, or -1 with the errors added. */
 int config_check_names(const struct config *cfg, struct config_errors *errs);
+
+/* evd --list-keys: each key as "section.key default help", one a line,
+ * in the order evd -t prints them (an empty default as ""). */
+void config_list_keys(FILE *out);
 
 /* Writes the effective configuration as a valid ini file. */
 void config_print(const struct config *cfg, FILE *out);

@@ -17,35 +17,122 @@
  * (a timeout fires at most this late; streaming reads stay cheap). */
 #define RCVTIMEO_SLACK_MS 10
 
+/* Gives c a block of buffers if it has none.  False (counted in
+ * errors_nomem, the connection failed) when memory ran out. */
+static bool io_attach(struct conn *c)
+{
+	if (c->io)
+		return true;
+	struct conn_io *io = conn_io_get();
+	if (!io) {
+		slot_add(c->slot, STAT_err_nomem, 1);
+		c->failed = true;
+		return false;
+	}
+	c->io = io;
+	c->in.data = io->in;
+	c->out.data = io->out;
+	return true;
+}
+
+static void io_detach(struct conn *c)
+{
+	conn_io_put(c->io);
+	c->io = NULL;
+	c->in = (struct buf){ .cap = CONN_IN_SIZE };
+	c->out = (struct buf){ .cap = CONN_OUT_SIZE };
+}
+
+/* A connection with nothing in flight gives its buffers back (unless they
+ * are pinned): no input waiting, no output, no send under way, no held
+ * response. */
+static void io_settle(struct conn *c)
+{
+	if (c->io && !c->io_pinned && !buf_used(&c->in) &&
+	    !buf_used(&c->out) && !c->tx_busy && !c->held && !c->nruns)
+		io_detach(c);
+}
+
+bool conn_pin_buffers(struct conn *c)
+{
+	c->io_pinned = true;
+	return io_attach(c);
+}
+
+/* Fills a new connection's fields (c zeroed but for its buffers). */
+static struct conn *conn_init(struct conn *c, int fd, struct server *srv,
+			      struct stats_slot *slot, bool blocking)
+{
+	c->fd = fd;
+	c->blocking = blocking;
+	c->in.cap = CONN_IN_SIZE;
+	c->out.cap = CONN_OUT_SIZE;
+	c->slot = slot;
+	c->proto = srv->proto;
+	c->last_active = now_ns();
+	c->request_ms = srv->cfg->request_timeout_ms;
+	timer_init(&c->timer, NULL, c);
+	srv->proto->init(c->state, srv->cfg);
+	slot_add(slot, STAT_accepted, 1);
+	return c;
+}
+
+/* The bytes of a struct conn and its protocol state, rounded up so that
+ * what follows is aligned. */
+static size_t conn_head(const struct server *srv)
+{
+	size_t head = sizeof(struct conn) + srv->proto->state_size;
+
+	return (head + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+}
+
+/* c's buffers are the block at io, for its life (not from the pool). */
+static void io_inline(struct conn *c, struct conn_io *io)
+{
+	c->io = io;
+	c->io_pinned = true;
+	c->io_inline = true;
+	c->in.data = io->in;
+	c->out.data = io->out;
+}
+
 struct conn *conn_new(int fd, struct server *srv, struct stats_slot *slot,
 		      bool blocking)
 {
-	const struct evd_proto *proto = srv->proto;
-	size_t head = sizeof(struct conn) + proto->state_size;
-	struct conn *c;
+	/* A blocking connection keeps its buffers for its life: one
+	 * allocation, as the thread that serves it may be gone after. */
+	size_t head = conn_head(srv);
+	struct conn *c = malloc(head + (blocking ? sizeof(struct conn_io) : 0));
 
-	head = (head + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
-	c = malloc(head + CONN_IN_SIZE + CONN_OUT_SIZE);
 	if (!c) {
 		slot_add(slot, STAT_err_nomem, 1);
 		server_refuse(fd, slot);
 		return NULL;
 	}
 	memset(c, 0, sizeof(*c));
-	c->fd = fd;
-	c->blocking = blocking;
-	c->in.data = (char *)c + head;
-	c->in.cap = CONN_IN_SIZE;
-	c->out.data = c->in.data + CONN_IN_SIZE;
-	c->out.cap = CONN_OUT_SIZE;
-	c->slot = slot;
-	c->proto = proto;
-	c->last_active = now_ns();
-	c->request_ms = srv->cfg->request_timeout_ms;
-	timer_init(&c->timer, NULL, c);
-	proto->init(c->state, srv->cfg);
-	slot_add(slot, STAT_accepted, 1);
-	return c;
+	if (blocking)
+		io_inline(c, (struct conn_io *)((char *)c + head));
+	return conn_init(c, fd, srv, slot, blocking);
+}
+
+struct conn *conn_new_at(int fd, struct server *srv, struct stats_slot *slot,
+			 void *mem, size_t len)
+{
+	size_t head = conn_head(srv);
+
+	if (len < head + sizeof(struct conn_io) ||
+	    (uintptr_t)mem % alignof(max_align_t)) {
+		slot_add(slot, STAT_err_nomem, 1);
+		server_refuse(fd, slot);
+		return NULL;
+	}
+	/* conn, its state, the runs and the input's start share a page; the
+	 * output starts on another: two pages for a short exchange. */
+	struct conn *c = mem;
+	memset(c, 0, sizeof(*c));
+	c->placed = true;
+	io_inline(c, (struct conn_io *)((char *)mem + head));
+	return conn_init(c, fd, srv, slot, true);
 }
 
 /* Before closing a connection the protocol ended (an error response, QUIT,
@@ -68,9 +155,15 @@ void conn_close(struct conn *c)
 		return;
 	if (c->closing && !c->failed)
 		close_gently(c);
-	close(c->fd);
+	/* In the caller's memory, the process ends with it: its exit closes
+	 * the socket, one system call fewer. */
+	if (!c->placed)
+		close(c->fd);
 	slot_add(c->slot, STAT_closed, 1);
-	free(c);
+	if (c->io && !c->io_inline)
+		conn_io_put(c->io);
+	if (!c->placed)
+		free(c);
 }
 
 void conn_close_idle(struct conn *c)
@@ -88,7 +181,7 @@ static void runs_push(struct conn *c, uint64_t n, uint64_t start, uint64_t end,
 {
 	if (c->nruns) {
 		struct req_run *last =
-			&c->runs[(c->run_head + c->nruns - 1) % CONN_RUNS];
+			&c->io->runs[(c->run_head + c->nruns - 1) % CONN_RUNS];
 		/* Same start, or no room left: fold into the last run; its
 		 * requests then complete with it (never early). */
 		if ((last->start_ns == start && !apart) ||
@@ -98,7 +191,7 @@ static void runs_push(struct conn *c, uint64_t n, uint64_t start, uint64_t end,
 			return;
 		}
 	}
-	struct req_run *r = &c->runs[(c->run_head + c->nruns) % CONN_RUNS];
+	struct req_run *r = &c->io->runs[(c->run_head + c->nruns) % CONN_RUNS];
 	r->start_ns = start;
 	r->end_off = end;
 	r->count = n;
@@ -108,8 +201,8 @@ static void runs_push(struct conn *c, uint64_t n, uint64_t start, uint64_t end,
 /* Counts the requests whose responses are now fully sent. */
 static void runs_complete(struct conn *c, uint64_t now)
 {
-	while (c->nruns && c->runs[c->run_head].end_off <= c->sent_total) {
-		struct req_run *r = &c->runs[c->run_head];
+	while (c->nruns && c->io->runs[c->run_head].end_off <= c->sent_total) {
+		struct req_run *r = &c->io->runs[c->run_head];
 		slot_add(c->slot, STAT_requests, r->count);
 		slot_latency(c->slot, now - r->start_ns, r->count);
 		c->run_head = (c->run_head + 1) % CONN_RUNS;
@@ -118,6 +211,24 @@ static void runs_complete(struct conn *c, uint64_t now)
 }
 
 /* ---- protocol ----------------------------------------------------------- */
+
+/* process() counts res.replies[k] in STAT_http_1xx + k: each reply kind
+ * must sit at its counter's offset. */
+#define REPLY_AT(kind, stat) \
+	_Static_assert(STAT_http_1xx + (kind) == (stat), #kind " counts in " #stat)
+REPLY_AT(REPLY_HTTP_1XX, STAT_http_1xx);
+REPLY_AT(REPLY_HTTP_2XX, STAT_http_2xx);
+REPLY_AT(REPLY_HTTP_3XX, STAT_http_3xx);
+REPLY_AT(REPLY_HTTP_4XX, STAT_http_4xx);
+REPLY_AT(REPLY_HTTP_5XX, STAT_http_5xx);
+REPLY_AT(REPLY_RESP_STATUS, STAT_resp_status);
+REPLY_AT(REPLY_RESP_ERROR, STAT_resp_error);
+REPLY_AT(REPLY_RESP_INTEGER, STAT_resp_integer);
+REPLY_AT(REPLY_RESP_BULK, STAT_resp_bulk);
+REPLY_AT(REPLY_RESP_ARRAY, STAT_resp_array);
+_Static_assert(STAT_http_1xx + PROTO_REPLY_MAX <= STAT_MAX,
+	       "every reply kind has a counter");
+#undef REPLY_AT
 
 /* Feeds buffered input to the protocol.  Returns true if input was used. */
 static bool process(struct conn *c)
@@ -260,6 +371,8 @@ static void tx_failed(struct conn *c)
 /* One recv into the input buffer: 1 data, 0 end of stream, or -errno. */
 static int do_read(struct conn *c)
 {
+	if (!io_attach(c))
+		return -ENOMEM;
 	if (buf_space(&c->in) == 0)
 		buf_compact(&c->in);
 	ssize_t n = sock_recv(c->fd, buf_tail(&c->in), buf_space(&c->in), 0);
@@ -457,6 +570,7 @@ void conn_release(struct conn *c)
 	c->held = false;
 	if (!c->failed)
 		process(c);	/* input that waited behind the held response */
+	io_settle(c);
 }
 
 unsigned conn_on_timer(struct conn *c)
@@ -481,6 +595,7 @@ unsigned conn_on_readable(struct conn *c)
 		(void)do_read(c);
 	if (!c->failed)
 		pump(c);
+	io_settle(c);
 	return conn_want(c);
 }
 
@@ -488,6 +603,7 @@ unsigned conn_on_writable(struct conn *c)
 {
 	if (!c->failed)
 		pump(c);
+	io_settle(c);
 	return conn_want(c);
 }
 
@@ -502,6 +618,7 @@ unsigned conn_pump(struct conn *c)
 {
 	if (!c->failed)
 		pump(c);
+	io_settle(c);
 	return conn_want(c);
 }
 
@@ -510,7 +627,7 @@ unsigned conn_pump(struct conn *c)
 /* Free input space, compacted; 0 when no input is wanted now. */
 static size_t rx_room(struct conn *c, char **p)
 {
-	if (c->eof || c->closing || c->failed)
+	if (c->eof || c->closing || c->failed || !io_attach(c))
 		return 0;
 	if (buf_space(&c->in) == 0)
 		buf_compact(&c->in);
@@ -524,10 +641,10 @@ void conn_rx_end(struct conn *c, long err)
 		c->eof = true;
 		if (!c->failed)
 			process(c);	/* the protocol may finish a request */
-		return;
-	}
-	else if (err != -EAGAIN && err != -EINTR && err != -ENOBUFS)
+	} else if (err != -EAGAIN && err != -EINTR && err != -ENOBUFS) {
 		rx_failed(c);
+	}
+	io_settle(c);
 }
 
 size_t conn_rx_copy(struct conn *c, const char *p, size_t n)
@@ -542,6 +659,7 @@ size_t conn_rx_copy(struct conn *c, const char *p, size_t n)
 		rx_account(c, n);
 		process(c);
 	}
+	io_settle(c);
 	return n;
 }
 
@@ -549,8 +667,10 @@ size_t conn_tx_pending(struct conn *c, const char **p)
 {
 	if (c->failed || c->tx_busy)
 		return 0;
-	*p = buf_head(&c->out);
-	return sendable(c);
+	size_t n = sendable(c);
+	if (n)
+		*p = buf_head(&c->out);
+	return n;
 }
 
 void conn_tx_start(struct conn *c)
@@ -568,6 +688,7 @@ void conn_tx_done(struct conn *c, long n)
 	} else if (n != -EAGAIN && n != -EINTR) {
 		tx_failed(c);
 	}
+	io_settle(c);
 }
 
 static void set_timeout(struct conn *c, int opt, uint64_t ms)
@@ -619,8 +740,10 @@ void conn_serve_blocking(struct server *srv, struct conn *c)
 	bool idle = false, early = false;
 
 	if (idle_ns) {
-		set_timeout(c, SO_SNDTIMEO, srv->cfg->idle_timeout_ms);
-		set_timeout(c, SO_RCVTIMEO, srv->cfg->idle_timeout_ms);
+		if (!c->timeouts_inherited) {
+			set_timeout(c, SO_SNDTIMEO, srv->cfg->idle_timeout_ms);
+			set_timeout(c, SO_RCVTIMEO, srv->cfg->idle_timeout_ms);
+		}
 		rcv_ms = srv->cfg->idle_timeout_ms;
 	}
 	while (!server_stopping(srv)) {
@@ -765,16 +888,28 @@ static int ms_of(uint64_t ns)
 	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+/* Folds the time until due (CLOCK_MONOTONIC ns, 0: none) into *next ms. */
+static void next_min(int *next, uint64_t due, uint64_t now)
+{
+	if (!due)
+		return;
+	int left = due > now ? ms_of(due - now) : 0;
+	if (*next < 0 || left < *next)
+		*next = left;
+}
+
 struct conn *conn_list_due(struct conn_list *l, uint64_t idle_ms,
 			   uint64_t now, int *ms)
 {
 	int next = -1;
 
+	/* The buffer pool of this thread shrinks while connections idle. */
+	next_min(&next, conn_io_decay(now), now);
 	if (l->rq_head) {
 		struct conn *c = l->rq_head;
 		if (now >= rq_due(c))
 			return c;
-		next = ms_of(rq_due(c) - now);
+		next_min(&next, rq_due(c), now);
 	}
 	while (l->head) {
 		struct conn *c = l->head;
@@ -783,9 +918,7 @@ struct conn *conn_list_due(struct conn_list *l, uint64_t idle_ms,
 			break;
 		uint64_t age = now > c->last_active ? now - c->last_active : 0;
 		if (age < idle_ns) {
-			int left = ms_of(idle_ns - age);
-			if (next < 0 || left < next)
-				next = left;
+			next_min(&next, now + idle_ns - age, now);
 			break;
 		}
 		if (c->held) {
@@ -802,11 +935,14 @@ struct conn *conn_list_due(struct conn_list *l, uint64_t idle_ms,
 
 uint64_t conn_list_next_due(const struct conn_list *l, uint64_t idle_ms)
 {
-	uint64_t due = 0;
+	uint64_t due = conn_io_decay_due();
 
-	if (l->head && idle_limit_ms(l->head, idle_ms))
-		due = l->head->last_active +
-		      idle_limit_ms(l->head, idle_ms) * MS;
+	if (l->head && idle_limit_ms(l->head, idle_ms)) {
+		uint64_t idle = l->head->last_active +
+				idle_limit_ms(l->head, idle_ms) * MS;
+		if (!due || idle < due)
+			due = idle;
+	}
 	if (l->rq_head && (!due || rq_due(l->rq_head) < due))
 		due = rq_due(l->rq_head);
 	return due;

@@ -9,18 +9,34 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include "buf.h"
 #include "config.h"
+#include "conn_io.h"
 #include "timer.h"
 
 struct server;
 struct stats_slot;
 struct evd_proto;
+struct async;
+struct uconn;
+struct conn;
 
-#define CONN_IN_SIZE CONFIG_IN_BUFFER
-#define CONN_OUT_SIZE (64 * 1024)
-#define CONN_RUNS 16
+/* What a model keeps in each connection: each model uses its own member
+ * (and only its own), so the compiler checks every use's type. */
+union conn_model {
+	uint32_t events;	/* epoll: EPOLLIN|EPOLLOUT in the epoll set,
+				 * 0: not in it */
+	unsigned index;		/* poll: its entry in the pollfd array */
+	unsigned want;		/* select: the CONN_WANT_* bits it waits for */
+	struct async *loop;	/* async, reuseport: the loop that owns it */
+	struct uconn *uring;	/* uring: the model's side of it */
+	struct {		/* select-prethread: */
+		unsigned verdict;		/* the pool's (enum verdict) */
+		STAILQ_ENTRY(conn) queue;	/* the mux <-> pool queues */
+	} sp;
+};
 
 enum conn_want {
 	CONN_WANT_READ = 1u << 0,
@@ -29,13 +45,6 @@ enum conn_want {
 	 * (readiness models keep c->timer on their heap: conn_timer_sync). */
 	CONN_WANT_TIMER = 1u << 2,
 	/* 0: the connection is finished; close it. */
-};
-
-/* Requests whose responses end at out offset end_off, started at start_ns. */
-struct req_run {
-	uint64_t start_ns;
-	uint64_t end_off;
-	uint64_t count;
 };
 
 struct conn {
@@ -48,11 +57,21 @@ struct conn {
 	bool held;		/* a delayed response waits for hold_until */
 	bool draining;		/* finish what is in flight, then close */
 	bool drain_polite;	/* the protocol closes after its next answer */
+	bool io_pinned;		/* io stays for the connection's life */
+	bool io_inline;		/* io is part of this allocation */
+	bool placed;		/* in the caller's memory (conn_new_at) */
+	/* The socket's SO_RCVTIMEO and SO_SNDTIMEO are idle_timeout already
+	 * (inherited from its listener): conn_serve_blocking() sets none. */
+	bool timeouts_inherited;
 	bool drain_first;	/* new and silent when the drain came: its
 				 * first request is read and answered */
 	uint64_t hold_off;	/* out offset (like out_total) where it starts */
 	uint64_t hold_until;	/* CLOCK_MONOTONIC ns */
 	struct timer timer;	/* for the model's heap; arg is the conn */
+	/* in and out point into io while a request or reply is in flight; a
+	 * non-blocking connection with nothing owed gives io back to the pool
+	 * (data NULL, nothing used; cap stays). */
+	struct conn_io *io;
 	struct buf in;
 	struct buf out;
 	uint64_t out_total;	/* bytes ever appended to out */
@@ -67,13 +86,12 @@ struct conn {
 	bool rq_restart;	/* a request completed: the next one starts anew */
 	bool rq_linked;		/* on its conn_list's request list */
 	struct conn *rq_prev, *rq_next;
-	struct req_run runs[CONN_RUNS];	/* answered, not yet fully sent */
-	unsigned run_head, nruns;
+	unsigned run_head, nruns;	/* io->runs in use */
 	struct stats_slot *slot;
 	const struct evd_proto *proto;
-	/* For the model: idle list links and a free slot of its own. */
+	/* For the model: idle list links (conn_list) and its own data. */
 	struct conn *prev, *next;
-	long model_data;
+	union conn_model model;
 	alignas(max_align_t) unsigned char state[];
 };
 
@@ -89,6 +107,28 @@ static inline struct conn *conn_of_timer(struct timer *t)
  */
 struct conn *conn_new(int fd, struct server *srv, struct stats_slot *slot,
 		      bool blocking);
+
+/*
+ * For a process that ends with its one connection (the fork model's
+ * child): a blocking connection laid out in the caller's mem (len bytes,
+ * aligned for max_align_t; CONN_AT_SIZE is enough), with no allocation:
+ * no malloc, no lock.  conn_close() counts it closed (after the gentle
+ * close a protocol's end asks for) but leaves the socket to the process's
+ * exit and frees nothing.  NULL when len is too small (counted in
+ * errors_nomem; fd closed, counted as refused).
+ */
+#define CONN_AT_SIZE (sizeof(struct conn_io) + 4096)
+struct conn *conn_new_at(int fd, struct server *srv, struct stats_slot *slot,
+			 void *mem, size_t len);
+
+/*
+ * Keeps c's buffers for its whole life, as a blocking connection does (the
+ * default lends them only while a request or reply is in flight): for a
+ * model that hands connections between threads, since each thread has a
+ * pool of its own.  False when memory ran out (counted in errors_nomem;
+ * the connection has failed: close it).
+ */
+bool conn_pin_buffers(struct conn *c);
 
 /* Closes the socket, counts the connection as closed and frees it. */
 void conn_close(struct conn *c);
@@ -161,7 +201,8 @@ void conn_release(struct conn *c);
 void conn_timer_sync(struct conn *c, struct timer_heap *h, unsigned want);
 
 /* Serves a blocking-socket connection until it ends or the server stops,
- * then closes it.  Idle timeouts come from SO_SNDTIMEO and SO_RCVTIMEO;
+ * then closes it.  Idle timeouts come from SO_SNDTIMEO and SO_RCVTIMEO (set
+ * here unless c->timeouts_inherited);
  * while a request is under way SO_RCVTIMEO is shortened to the request's
  * deadline (request_timeout). */
 void conn_serve_blocking(struct server *srv, struct conn *c);
@@ -199,12 +240,15 @@ int conn_list_expire(struct conn_list *l, uint64_t idle_ms, uint64_t now,
 
 /* For a model that closes in its own way (io_uring): the first connection
  * of l due to time out at now (still in l), or NULL with *ms set to the
- * milliseconds until the next may (-1: none). */
+ * milliseconds until the next may (-1: none).  It also runs the calling
+ * thread's buffer pool clock (conn_io_decay()), and *ms counts its next
+ * check: a readiness loop calls this, or conn_list_expire(), every turn. */
 struct conn *conn_list_due(struct conn_list *l, uint64_t idle_ms,
 			   uint64_t now, int *ms);
 
 /* The earliest time (CLOCK_MONOTONIC ns) a connection of l may time out,
- * 0 if none can: for a model that keeps one timer for it (async). */
+ * or the buffer pool's next check is due, 0 if neither: for a model that
+ * keeps one timer for it (async). */
 uint64_t conn_list_next_due(const struct conn_list *l, uint64_t idle_ms);
 
 #endif

@@ -1,35 +1,29 @@
-#include "control.h"
+/* The control socket: its clients, the command table and dispatch, and
+ * the control thread's loop.  The commands themselves are in ctl_stats.c,
+ * ctl_probes.c and lifecycle.c (control_int.h lists the rooms). */
+#include "control_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
+#include <grp.h>
 #include <poll.h>
-#include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <grp.h>
-#include <pwd.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <unistd.h>
 
-#include "ctl_socket.h"
+#include "ctl_profile.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
 #include "probes/probes.h"
 #include "server.h"
 #include "util.h"
-#include "version.h"
 #include "../common/ctl_wire.h"
 
 /* The daemon's limits are the wire's (common/ctl_wire.h, which evctl
@@ -45,98 +39,9 @@ _Static_assert(PROBES_HIST_BUCKETS == CTL_SC_HIST_BUCKETS,
 _Static_assert(CTL_OTHERS_MAX == CTL_CLIENTS_MAX - CTL_RESERVED,
 	       "CTL_OTHERS_MAX");
 
-#define RATE_SAMPLES 8		/* one per second */
-#define RATE_WINDOW_S 5
-#define KICK_INTERVAL_MS 50
-#define STATUS_INTERVAL_MS 5000	/* STATUS= to systemd */
-
-struct out {
-	char *data;
-	size_t off, len, cap;
-	bool overflow;
-};
-
-struct client {
-	int fd;			/* -1: free */
-	char in[CTL_LINE_MAX + 2];
-	size_t inlen;
-	struct out out;
-	bool eof;		/* peer sent everything it will send */
-	bool discarding;	/* dropping the rest of an over-long line */
-	bool closing;		/* close once out is flushed */
-	uint64_t deadline;
-	uid_t uid;		/* the peer, from SO_PEERCRED */
-	bool privileged;	/* root or evd's own user: may change state */
-	unsigned wait_reload;	/* waits for the outcome of this reload
-				 * (ctl->reload_seq); 0: not waiting */
-};
-
-struct rate_sample {
-	uint64_t t;
-	uint64_t requests;
-};
-
-struct control {
-	struct server *srv;
-	struct ctl_socket sock;		/* lfd's file and directory */
-	int lfd, sigfd, quitfd;
-	pthread_t thread;
-	bool started;
-	struct client cl[CTL_CLIENTS_MAX];
-	struct rate_sample rate[RATE_SAMPLES];
-	unsigned nrate;
-	uint64_t next_sample, next_kick;
-	/* The syscall probes; requests served while they were attached. */
-	struct probes *probes;
-	uint64_t sc_requests;		/* before sc_requests_at */
-	uint64_t sc_requests_at;	/* requests when last attached */
-	/* On ([probes] syscalls, evctl syscalls on): attached for good, or,
-	 * sampling, for sc_sample % of each second, toggled at sc_window. */
-	bool sc_on;
-	unsigned sc_sample;		/* 1..100 */
-	uint64_t sc_window;		/* next attach or detach; 0: none */
-	uint64_t sc_window_start;	/* when the last window opened */
-	double cpu_user, cpu_sys;	/* the last CPU times shown */
-	struct stats_total *tot;	/* scratch for totals(): this thread's */
-	struct metrics *metrics;	/* [metrics] listen, or NULL */
-	uint64_t accept_pause;		/* no accept before (EMFILE) */
-	uint64_t next_emfile_log;
-
-	/* Reloading and draining.  The lock orders the hand-over between
-	 * this thread (which asks) and the main thread (which swaps between
-	 * two runs of the model): pending, the drain deadline, and the
-	 * server's draining/stopping/exiting flags change under it. */
-	const char *cfg_path;
-	char *const *overrides;
-	int noverrides;
-	pthread_mutex_t lock;
-	struct config *pending;		/* the next configuration, if any */
-	unsigned reload_seq;		/* reloads handed to the main thread */
-	unsigned reload_taken;		/* the one the main thread swaps to */
-	unsigned reload_done;		/* the last one whose swap is over */
-	bool reload_ok;			/* how it went: */
-	double reload_ms;		/*   drained in, when it went well */
-	char reload_why[512];		/*   why not, otherwise */
-	char not_applied[CONFIG_NAMES_MAX];	/* keys only a restart applies */
-	int wakefd;			/* the main thread: a swap is over */
-	struct client *cur;		/* whose command runs */
-	uint64_t drain_deadline;	/* 0: not draining */
-	unsigned drain_gen;		/* the run being drained */
-
-	/* systemd: STATUS= every few seconds, WATCHDOG=1 while serving. */
-	uint64_t next_status;
-	uint64_t wd_usec, next_wd;
-	uint64_t wd_accepted;		/* accepted at the previous check */
-	bool wd_backlog;		/* connections waited at the last check */
-	bool wd_stuck;
-};
-
 /* ---- output --------------------------------------------------------------- */
 
-static void out_printf(struct out *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void out_printf(struct out *o, const char *fmt, ...)
+void out_printf(struct out *o, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -176,751 +81,7 @@ static void out_free(struct out *o)
 	free(o->data);
 	memset(o, 0, sizeof(*o));
 }
-
-/* ---- commands -------------------------------------------------------------- */
-
-struct ctl_cmd {
-	const char *name;
-	const char *args;
-	const char *help;
-	int min_args, max_args;
-	void (*fn)(struct control *ctl, struct out *o, int argc, char **argv);
-};
-
-/* Every counter since start, summed into the control thread's scratch
- * (valid until the next call). */
-static const struct stats_total *totals(const struct control *ctl)
-{
-	server_sum(ctl->srv, ctl->tot);
-	return ctl->tot;
-}
-
-static double uptime_s(const struct control *ctl)
-{
-	return (double)(now_ns() - ctl->srv->sb->start_mono_ns) / 1e9;
-}
-
-static double tv_s(struct timeval tv)
-{
-	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
-/* Adds the CPU time of a live process: the total in nanoseconds from
- * /proc/PID/schedstat, split between user and sys in the proportion of the
- * clock ticks in /proc/PID/stat (ticks alone are 10 ms coarse: a short-lived
- * worker would read 0).  With no tick yet, it counts as sys. */
-/* Reads /proc/PID/NAME into buf (NUL-terminated); the length, or -1.
- * With read(2), not stdio: a worker forked by the main thread while this
- * thread is inside would inherit a FILE that nothing in it ever frees. */
-static ssize_t read_proc(int pid, const char *name, char *buf, size_t len)
-{
-	char path[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	do
-		n = read(fd, buf, len - 1);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return n;
-}
-
-static void proc_cpu(int pid, double *user, double *sys)
-{
-	char buf[1024];
-	unsigned long long run_ns = 0;
-	unsigned long ut = 0, st = 0;
-	bool ticks = false;
-	static long hz;
-
-	if (!hz)
-		hz = sysconf(_SC_CLK_TCK);
-	if (read_proc(pid, "stat", buf, sizeof(buf)) < 0)
-		return;
-	/* Fields after the parenthesised command: state is the 3rd field,
-	 * utime the 14th, stime the 15th. */
-	char *p = strrchr(buf, ')');
-	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-			"%lu %lu", &ut, &st) == 2)
-		ticks = true;
-	if (read_proc(pid, "schedstat", buf, sizeof(buf)) < 0 ||
-	    sscanf(buf, "%llu", &run_ns) != 1)
-		run_ns = 0;
-	if (!run_ns) {
-		if (ticks) {
-			*user += (double)ut / (double)hz;
-			*sys += (double)st / (double)hz;
-		}
-		return;
-	}
-	double total = (double)run_ns / 1e9;
-	double u = ticks && ut + st ? total * (double)ut / (double)(ut + st) : 0;
-	*user += u;
-	*sys += total - u;
-}
-
-/* CPU time of the serving side: this process minus the control thread,
- * plus worker processes, live (from /proc) and reaped (RUSAGE_CHILDREN). */
-static void serving_cpu(const struct server *srv, double *user, double *sys)
-{
-	struct rusage self, me, kids;
-
-	getrusage(RUSAGE_SELF, &self);
-	getrusage(RUSAGE_THREAD, &me);
-	*user = tv_s(self.ru_utime) - tv_s(me.ru_utime);
-	*sys = tv_s(self.ru_stime) - tv_s(me.ru_stime);
-	if (*user < 0)
-		*user = 0;
-	if (*sys < 0)
-		*sys = 0;
-	if (!(srv->model->flags & MODEL_PROCESSES))
-		return;
-	getrusage(RUSAGE_CHILDREN, &kids);
-	*user += tv_s(kids.ru_utime);
-	*sys += tv_s(kids.ru_stime);
-	int me_pid = getpid();
-	unsigned used = atomic_load(&srv->sb->used);
-	for (unsigned i = 0; i < used && i < srv->sb->nslots; i++) {
-		const struct stats_slot *sl = &srv->sb->slots[i];
-		int pid = atomic_load_explicit(&sl->pid, memory_order_relaxed);
-		if (pid > 0 && pid != me_pid &&
-		    atomic_load_explicit(&sl->state, memory_order_relaxed) !=
-			    WORKER_FREE)
-			proc_cpu(pid, user, sys);
-	}
-}
-
-/* serving_cpu(), never less than the last shown: a worker process's time
- * leaves /proc before its reaping adds it to RUSAGE_CHILDREN. */
-static void cpu_now(struct control *ctl, double *user, double *sys)
-{
-	serving_cpu(ctl->srv, user, sys);
-	if (*user < ctl->cpu_user)
-		*user = ctl->cpu_user;
-	if (*sys < ctl->cpu_sys)
-		*sys = ctl->cpu_sys;
-	ctl->cpu_user = *user;
-	ctl->cpu_sys = *sys;
-}
-
-static double request_rate(const struct control *ctl, uint64_t requests,
-			   uint64_t now)
-{
-	/* The oldest sample no more than RATE_WINDOW_S seconds old. */
-	const struct rate_sample *best = NULL;
-
-	for (unsigned i = 0; i < ctl->nrate && i < RATE_SAMPLES; i++) {
-		const struct rate_sample *s = &ctl->rate[i];
-		if (now - s->t > (RATE_WINDOW_S + 0.5) * 1e9)
-			continue;
-		if (!best || s->t < best->t)
-			best = s;
-	}
-	if (!best || now - best->t < 100000000u)
-		return 0;
-	return (double)(requests - best->requests) * 1e9 /
-	       (double)(now - best->t);
-}
-
-/* `stats hist`: the exact latency sum, then the histogram's non-empty
- * buckets (evctl's Prometheus histogram and interval percentiles). */
-static void stats_hist_lines(struct out *o, const struct stats_total *t)
-{
-	const struct hist_layout hl = stats_hist_layout;
-
-	out_printf(o, CTL_KEY_LATENCY_SUM " %" PRIu64 "\n", t->lat_sum_ns);
-	out_printf(o, CTL_WIRE_FIELDS " " CTL_BUCKET_FIELDS "\n");
-	for (unsigned i = 0; i < STATS_HIST_BUCKETS; i++)
-		if (t->hist[i])
-			out_printf(o, CTL_ROW_BUCKET " %" PRIu64 " %" PRIu64
-				   " %" PRIu64 "\n", hist_bucket_low(hl, i),
-				   hist_bucket_high(hl, i), t->hist[i]);
-}
-
-static void cmd_stats(struct control *ctl, struct out *o, int argc,
-		      char **argv)
-{
-	struct server *srv = ctl->srv;
-	bool hist = argc == 1 && strcmp(argv[0], CTL_STATS_HIST) == 0;
-
-	if (argc == 1 && !hist) {
-		out_printf(o, "ERROR usage: stats [hist]\n");
-		return;
-	}
-	const struct stats_total *t = totals(ctl);
-	char listen[CONFIG_MAX_LISTEN * 64];
-	double user, sys;
-
-	listeners_text(srv, listen, sizeof(listen));
-	cpu_now(ctl, &user, &sys);
-	uint64_t now = now_ns();
-	const struct hist_layout hl = stats_hist_layout;
-
-	out_printf(o, "version %s\n", EVD_VERSION);
-	out_printf(o, "pid %ld\n", (long)getpid());
-	out_printf(o, "uptime_seconds %.3f\n", uptime_s(ctl));
-	out_printf(o, "model %s\n", srv->model->name);
-	out_printf(o, "protocol %s\n", srv->proto->name);
-	out_printf(o, "workers %u\n", srv->workers);
-	out_printf(o, "listen %s\n", listen);
-	out_printf(o, "max_connections %u\n", srv->cfg->max_connections);
-	out_printf(o, "connections_active %" PRIu64 "\n",
-		   t->c[STAT_accepted] - t->c[STAT_closed]);
-	for (int k = 0; k < STAT_MAX; k++)
-		out_printf(o, "%s %" PRIu64 "\n", stat_keys[k], t->c[k]);
-	out_printf(o, "request_rate %.1f\n",
-		   request_rate(ctl, t->c[STAT_requests], now));
-	out_printf(o, "latency_p50_us %.1f\n",
-		   (double)hist_quantile(hl, t->hist, 0.50, t->lat_max_ns) / 1e3);
-	out_printf(o, "latency_p90_us %.1f\n",
-		   (double)hist_quantile(hl, t->hist, 0.90, t->lat_max_ns) / 1e3);
-	out_printf(o, "latency_p99_us %.1f\n",
-		   (double)hist_quantile(hl, t->hist, 0.99, t->lat_max_ns) / 1e3);
-	out_printf(o, "latency_max_us %.1f\n", (double)t->lat_max_ns / 1e3);
-	out_printf(o, "cpu_user_seconds %.3f\n", user);
-	out_printf(o, "cpu_sys_seconds %.3f\n", sys);
-	if (hist)
-		stats_hist_lines(o, t);
-	out_printf(o, "END\n");
-}
-
-static void cmd_ping(struct control *ctl, struct out *o, int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	out_printf(o, "pid %ld\n", (long)getpid());
-	out_printf(o, "uptime_seconds %.3f\n", uptime_s(ctl));
-	out_printf(o, "END\n");
-}
-
-static void cmd_version(struct control *ctl, struct out *o, int argc,
-			char **argv)
-{
-	(void)ctl;
-	(void)argc;
-	(void)argv;
-	out_printf(o, "version %s\n", EVD_VERSION);
-	out_printf(o, "END\n");
-}
-
-static void cmd_help(struct control *ctl, struct out *o, int argc, char **argv);
-
-/* One line per worker slot: live ones, or every slot ever used ("all"). */
-static void cmd_workers(struct control *ctl, struct out *o, int argc,
-			char **argv)
-{
-	const struct scoreboard *sb = ctl->srv->sb;
-	bool all = argc == 1 && strcmp(argv[0], "all") == 0;
-
-	if (argc == 1 && !all) {
-		out_printf(o, "ERROR usage: workers [all]\n");
-		return;
-	}
-	out_printf(o, CTL_WORKER_FIELDS_LINE "\n");
-	unsigned used = atomic_load(&((struct scoreboard *)sb)->used);
-	for (unsigned i = 0; i < used && i < sb->nslots; i++) {
-		const struct stats_slot *s = &sb->slots[i];
-#define LD(x) atomic_load_explicit(&s->x, memory_order_relaxed)
-		int state = LD(state), role = LD(role);
-		if (state == WORKER_FREE && !all)
-			continue;
-		uint64_t acc = LD(c[STAT_accepted]), clo = LD(c[STAT_closed]);
-		/* Signed: a slot may close connections another accepted. */
-		out_printf(o, "worker %u %s %d %d %s %" PRIu64 " %" PRId64 " %"
-			   PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", i,
-			   role >= 0 && role < ROLE_MAX ? worker_role_names[role]
-							: "?",
-			   LD(pid), LD(tid),
-			   state >= 0 && state < WORKER_STATE_MAX ?
-				   worker_state_names[state] : "?",
-			   acc, (int64_t)(acc - clo), LD(c[STAT_requests]),
-			   LD(c[STAT_bytes_in]), LD(c[STAT_bytes_out]),
-			   LD(restarts));
-#undef LD
-	}
-	out_printf(o, "END\n");
-}
-
-/* ---- syscalls: the eBPF probes ------------------------------------------------ */
-
-#define SC_USAGE "syscalls [on|off|reset|workers|workers on|workers off|" \
-		 "timing on|timing off|hist NAME|worker TID]"
-
-static uint64_t requests_now(const struct control *ctl)
-{
-	return totals(ctl)->c[STAT_requests];
-}
-
-/* Requests served while the probes counted, since the last reset. */
-static uint64_t sc_requests(const struct control *ctl)
-{
-	return ctl->sc_requests + (probes_enabled(ctl->probes) ?
-				   requests_now(ctl) - ctl->sc_requests_at : 0);
-}
-
-/* True when the probes count (attached, or sampling); otherwise answers
- * why not. */
-static bool sc_counting(struct control *ctl, struct out *o)
-{
-	if (ctl->probes && ctl->sc_on)
-		return true;
-	out_printf(o, "ERROR syscall probes are off (turn them on with "
-		   "`evctl syscalls on`, or [probes] syscalls = on)\n");
-	return false;
-}
-
-static void sc_header(struct control *ctl, struct out *o)
-{
-	out_printf(o, "state %s\n", ctl->sc_on ? "on" : "off");
-	out_printf(o, "sample %u\n", ctl->sc_sample);
-	out_printf(o, "seconds %.3f\n",
-		   (double)probes_counted_ns(ctl->probes) / 1e9);
-	out_printf(o, "requests %" PRIu64 "\n", sc_requests(ctl));
-	out_printf(o, "untracked_processes %" PRIu64 "\n",
-		   probes_untracked(ctl->probes));
-	out_printf(o, "per_thread %s\n",
-		   probes_per_thread(ctl->probes) ? "on" : "off");
-	out_printf(o, "timing %s\n", probes_timing(ctl->probes) ? "on" : "off");
-}
-
-/* "k:count,..." for the non-empty buckets, or "-". */
-static void sc_hist_field(struct out *o, const uint64_t *hist)
-{
-	bool any = false;
-
-	for (unsigned b = 0; b < PROBES_HIST_BUCKETS; b++) {
-		if (!hist[b])
-			continue;
-		out_printf(o, "%s%u:%" PRIu64, any ? "," : "", b, hist[b]);
-		any = true;
-	}
-	if (!any)
-		out_printf(o, "-");
-}
-
-static struct probes_syscall *sc_read(struct control *ctl, struct out *o)
-{
-	struct probes_syscall *v = calloc(PROBES_NR_MAX, sizeof(*v));
-	int rc = v ? probes_read(ctl->probes, v) : -ENOMEM;
-
-	if (rc < 0) {
-		out_printf(o, "ERROR cannot read the syscall probes: %s\n",
-			   strerror(-rc));
-		free(v);
-		return NULL;
-	}
-	return v;
-}
-
-/* The table: one row per syscall called, in number order. */
-static void sc_table(struct control *ctl, struct out *o)
-{
-	struct probes_syscall *v = sc_read(ctl, o);
-	char buf[32];
-
-	if (!v)
-		return;
-	sc_header(ctl, o);
-	out_printf(o, CTL_WIRE_FIELDS " " CTL_SC_FIELDS "\n");
-	for (unsigned nr = 0; nr < PROBES_NR_MAX; nr++) {
-		if (!v[nr].calls)
-			continue;
-		out_printf(o, "syscall %s %u %" PRIu64 " %" PRIu64 " %" PRIu64
-			   " %" PRIu64 " ", probes_syscall_name(nr, buf,
-								sizeof(buf)),
-			   nr, v[nr].calls, v[nr].errors, v[nr].total_ns,
-			   v[nr].max_ns);
-		sc_hist_field(o, v[nr].hist);
-		out_printf(o, "\n");
-	}
-	out_printf(o, "END\n");
-	free(v);
-}
-
-/* One syscall's log2 histogram, from the first to the last used bucket. */
-static void sc_hist(struct control *ctl, struct out *o, const char *name)
-{
-	int nr = probes_syscall_nr(name);
-
-	if (nr < 0) {
-		char n[40];
-		snprintf(n, sizeof(n), "%s", name);
-		out_printf(o, "ERROR unknown syscall \"%s\" (expected a name "
-			   "such as sendto, or syscall_N)\n", n);
-		return;
-	}
-	struct probes_syscall *v = sc_read(ctl, o);
-	if (!v)
-		return;
-	const struct probes_syscall *s = &v[nr];
-	char buf[32];
-	int first = -1, last = -1;
-	for (int b = 0; b < PROBES_HIST_BUCKETS; b++)
-		if (s->hist[b]) {
-			if (first < 0)
-				first = b;
-			last = b;
-		}
-	sc_header(ctl, o);
-	out_printf(o, "name %s\n", probes_syscall_name((unsigned)nr, buf,
-						      sizeof(buf)));
-	out_printf(o, "nr %d\n", nr);
-	out_printf(o, "calls %" PRIu64 "\n", s->calls);
-	out_printf(o, "errors %" PRIu64 "\n", s->errors);
-	out_printf(o, "total_ns %" PRIu64 "\n", s->total_ns);
-	out_printf(o, "max_ns %" PRIu64 "\n", s->max_ns);
-	out_printf(o, "fields low_ns high_ns count\n");
-	for (int b = first; first >= 0 && b <= last; b++) {
-		uint64_t low = b ? 1ull << b : 0;
-		uint64_t high = b == PROBES_HIST_BUCKETS - 1 ?
-					(s->max_ns > low ? s->max_ns : low) :
-					(1ull << (b + 1)) - 1;
-		out_printf(o, "bucket %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-			   low, high, s->hist[b]);
-	}
-	out_printf(o, "END\n");
-	free(v);
-}
-
-struct sc_tasks {
-	struct probes_task *v;
-	size_t n, cap;
-	bool nomem;
-};
-
-static void sc_task_add(const struct probes_task *t, void *arg)
-{
-	struct sc_tasks *ts = arg;
-
-	if (ts->n == ts->cap) {
-		size_t cap = ts->cap ? ts->cap * 2 : 256;
-		struct probes_task *v = realloc(ts->v, cap * sizeof(*v));
-		if (!v) {
-			ts->nomem = true;
-			return;
-		}
-		ts->v = v;
-		ts->cap = cap;
-	}
-	ts->v[ts->n++] = *t;
-}
-
-static int sc_task_cmp(const void *a, const void *b)
-{
-	const struct probes_task *x = a, *y = b;
-
-	if (x->tid != y->tid)
-		return x->tid < y->tid ? -1 : 1;
-	return x->nr < y->nr ? -1 : x->nr > y->nr;
-}
-
-/* The per-thread entries sorted by thread then syscall; false after
- * answering an error (per-thread counting off, among others). */
-static bool sc_tasks_read(struct control *ctl, struct out *o,
-			  struct sc_tasks *ts)
-{
-	if (!probes_per_thread(ctl->probes)) {
-		out_printf(o, "ERROR per-thread counting is off (turn it on "
-			   "with `evctl syscalls workers on`: threads are "
-			   "counted from then on)\n");
-		return false;
-	}
-	int rc = probes_read_tasks(ctl->probes, sc_task_add, ts);
-
-	if (rc == 0 && ts->nomem)
-		rc = -ENOMEM;
-	if (rc < 0) {
-		out_printf(o, "ERROR cannot read the syscall probes: %s\n",
-			   strerror(-rc));
-		free(ts->v);
-		return false;
-	}
-	if (ts->n)
-		qsort(ts->v, ts->n, sizeof(*ts->v), sc_task_cmp);
-	return true;
-}
-
-/* The scoreboard slot a thread works for, or -1. */
-static int sc_slot_of(const struct control *ctl, uint32_t tid, int *role)
-{
-	const struct scoreboard *sb = ctl->srv->sb;
-	unsigned used = atomic_load(&((struct scoreboard *)sb)->used);
-
-	for (unsigned i = 0; i < used && i < sb->nslots; i++) {
-		const struct stats_slot *s = &sb->slots[i];
-		if ((uint32_t)atomic_load_explicit(&s->tid,
-						   memory_order_relaxed) != tid)
-			continue;
-		*role = atomic_load_explicit(&s->role, memory_order_relaxed);
-		return (int)i;
-	}
-	return -1;
-}
-
-/* One row per thread: its totals, and its scoreboard slot if it has one. */
-static void sc_workers(struct control *ctl, struct out *o)
-{
-	struct sc_tasks ts = { 0 };
-
-	if (!sc_tasks_read(ctl, o, &ts))
-		return;
-	sc_header(ctl, o);
-	out_printf(o, CTL_WIRE_FIELDS " " CTL_SC_TASK_FIELDS "\n");
-	for (size_t i = 0; i < ts.n;) {
-		struct probes_task sum = ts.v[i];
-		size_t j = i + 1;
-		for (; j < ts.n && ts.v[j].tid == sum.tid; j++) {
-			sum.calls += ts.v[j].calls;
-			sum.errors += ts.v[j].errors;
-			sum.total_ns += ts.v[j].total_ns;
-		}
-		int role = -1, slot = sc_slot_of(ctl, sum.tid, &role);
-		char sl[16] = "-";
-		if (slot >= 0)
-			snprintf(sl, sizeof(sl), "%d", slot);
-		out_printf(o, "task %" PRIu32 " %" PRIu32 " %s %s %" PRIu64 " %"
-			   PRIu64 " %" PRIu64 "\n", sum.tid, sum.tgid, sl,
-			   role >= 0 && role < ROLE_MAX ? worker_role_names[role]
-							: "-",
-			   sum.calls, sum.errors, sum.total_ns);
-		i = j;
-	}
-	out_printf(o, "END\n");
-	free(ts.v);
-}
-
-/* The table for one thread (no histogram or maximum per thread). */
-static void sc_worker(struct control *ctl, struct out *o, const char *arg)
-{
-	uint64_t tid;
-	char why[160];
-
-	if (parse_uint(arg, 1, INT32_MAX, &tid, why, sizeof(why)) < 0) {
-		out_printf(o, "ERROR worker: %s\n", why);
-		return;
-	}
-	struct sc_tasks ts = { 0 };
-	if (!sc_tasks_read(ctl, o, &ts))
-		return;
-	char buf[32];
-	bool found = false;
-	for (size_t i = 0; i < ts.n && !found; i++)
-		found = ts.v[i].tid == tid;
-	if (!found) {
-		out_printf(o, "ERROR no system call counted for thread %" PRIu64
-			   " (evctl syscalls --workers lists them)\n", tid);
-		free(ts.v);
-		return;
-	}
-	sc_header(ctl, o);
-	out_printf(o, "tid %" PRIu64 "\n", tid);
-	out_printf(o, CTL_WIRE_FIELDS " " CTL_SC_FIELDS "\n");
-	for (size_t i = 0; i < ts.n; i++) {
-		const struct probes_task *t = &ts.v[i];
-		if (t->tid != tid)
-			continue;
-		out_printf(o, "syscall %s %" PRIu32 " %" PRIu64 " %" PRIu64 " %"
-			   PRIu64 " - -\n", probes_syscall_name(t->nr, buf,
-								sizeof(buf)),
-			   t->nr, t->calls, t->errors, t->total_ns);
-	}
-	out_printf(o, "END\n");
-	free(ts.v);
-}
-
-/* Attaches or detaches the probes, keeping the count of requests served
- * while they counted (calls per request).  Returns whether they were on
- * before, or -1 with err filled. */
-static int probes_switch(struct control *ctl, bool on, char *err,
-			 size_t errlen)
-{
-	bool was = probes_enabled(ctl->probes);
-	uint64_t req = requests_now(ctl);
-
-	if (probes_enable(ctl->probes, on, err, errlen) < 0)
-		return -1;
-	if (on && !was)
-		ctl->sc_requests_at = req;
-	else if (!on && was)
-		ctl->sc_requests += req - ctl->sc_requests_at;
-	return was;
-}
-
-/* Sampling: one period, of which the probes are attached sc_sample %. */
-#define SC_PERIOD_NS 1000000000ull
-
-/* Sampling: the window that opens now (the probes are attached). */
-static void sc_open_window(struct control *ctl, uint64_t now)
-{
-	ctl->sc_window_start = now;
-	ctl->sc_window = now + SC_PERIOD_NS * ctl->sc_sample / 100;
-}
-
-/* Turns the probes on (attached now: for good, or for the window that
- * opens now when sampling) or off.  0, or -1 with err filled (then off). */
-static int sc_set(struct control *ctl, bool on, uint64_t now, char *err,
-		  size_t errlen)
-{
-	ctl->sc_window = 0;
-	if (probes_switch(ctl, on, err, errlen) < 0) {
-		ctl->sc_on = false;
-		return -1;
-	}
-	ctl->sc_on = on;
-	if (on && ctl->sc_sample < 100)
-		sc_open_window(ctl, now);
-	return 0;
-}
-
-/* A sampling window closes (detach until the next period) or opens. */
-static void sc_window(struct control *ctl, uint64_t now)
-{
-	char err[512] = "";
-
-	if (!probes_enabled(ctl->probes)) {
-		if (sc_set(ctl, true, now, err, sizeof(err)) < 0)
-			log_warnx("syscall probes: cannot attach them for the "
-				  "next sampling window: %s; they are off",
-				  err);
-		return;
-	}
-	if (probes_switch(ctl, false, err, sizeof(err)) < 0)
-		return;		/* detaching does not fail */
-	ctl->sc_window = ctl->sc_window_start + SC_PERIOD_NS;
-	if (ctl->sc_window <= now)
-		ctl->sc_window = now + 1;
-}
-
-/* [probes] sample changed to pct: windows from now on. */
-static void sc_set_sample(struct control *ctl, unsigned pct, uint64_t now)
-{
-	char err[512] = "";
-
-	ctl->sc_sample = pct;
-	if (ctl->sc_on && sc_set(ctl, true, now, err, sizeof(err)) < 0)
-		log_warnx("syscall probes: cannot attach them: %s; they are "
-			  "off", err);
-}
-
-static void sc_switch(struct control *ctl, struct out *o, bool on)
-{
-	char err[512] = "";
-	bool was = ctl->sc_on;
-
-	if (sc_set(ctl, on, now_ns(), err, sizeof(err)) < 0) {
-		out_printf(o, "ERROR cannot turn the syscall probes on: %s\n", err);
-		return;
-	}
-	if (on != was)
-		log_info("syscall probes %s (evctl syscalls %s)",
-			 on ? "attached" : "detached", on ? "on" : "off");
-	out_printf(o, "state %s\n", on ? "on" : "off");
-	out_printf(o, "END\n");
-}
-
-/* syscalls workers on|off: the per-thread breakdown, off by default (an
- * LRU hash update on every counted call).  Allowed while the probes are
- * off: it takes effect when they count. */
-static void sc_per_thread(struct control *ctl, struct out *o, const char *arg)
-{
-	bool on = !strcmp(arg, "on");
-
-	if (!on && strcmp(arg, "off")) {
-		out_printf(o, "ERROR usage: %s\n", SC_USAGE);
-		return;
-	}
-	if (on != probes_per_thread(ctl->probes))
-		log_info("per-thread syscall counting %s (evctl syscalls "
-			 "workers %s)", on ? "started" : "stopped",
-			 on ? "on" : "off");
-	probes_set_per_thread(ctl->probes, on);
-	out_printf(o, "per_thread %s\n",
-		   probes_per_thread(ctl->probes) ? "on" : "off");
-	out_printf(o, "END\n");
-}
-
-/* syscalls timing on|off: time each call (on, [probes] timing's default)
- * or count calls and errors only, with one tracepoint instead of two. */
-static void sc_timing(struct control *ctl, struct out *o, const char *arg)
-{
-	bool on = !strcmp(arg, "on");
-	char err[512] = "";
-
-	if (!on && strcmp(arg, "off")) {
-		out_printf(o, "ERROR usage: syscalls timing on|off\n");
-		return;
-	}
-	bool was = probes_timing(ctl->probes);
-	if (probes_set_timing(ctl->probes, on, err, sizeof(err)) < 0) {
-		out_printf(o, "ERROR cannot turn timing on: %s\n", err);
-		return;
-	}
-	if (on != was)
-		log_info("syscall timing %s (evctl syscalls timing %s)",
-			 on ? "on" : "off: counting calls and errors only",
-			 on ? "on" : "off");
-	out_printf(o, "timing %s\n", on ? "on" : "off");
-	out_printf(o, "END\n");
-}
-
-static void sc_reset(struct control *ctl, struct out *o)
-{
-	int rc = probes_reset(ctl->probes);
-
-	if (rc < 0) {
-		out_printf(o, "ERROR cannot reset the syscall probes: %s\n",
-			   strerror(-rc));
-		return;
-	}
-	ctl->sc_requests = 0;
-	ctl->sc_requests_at = requests_now(ctl);
-	out_printf(o, "state %s\n", ctl->sc_on ? "on" : "off");
-	out_printf(o, "END\n");
-}
-
-static void cmd_syscalls(struct control *ctl, struct out *o, int argc,
-			 char **argv)
-{
-	const char *sub = argc ? argv[0] : "";
-	bool one = argc == 1, two = argc == 2;
-
-	if (!ctl->probes) {
-		out_printf(o, "ERROR syscall probes unavailable\n");
-	} else if (one && !strcmp(sub, "on")) {
-		sc_switch(ctl, o, true);
-	} else if (one && !strcmp(sub, "off")) {
-		sc_switch(ctl, o, false);
-	} else if (two && !strcmp(sub, "workers")) {
-		sc_per_thread(ctl, o, argv[1]);
-	} else if (two && !strcmp(sub, "timing")) {
-		sc_timing(ctl, o, argv[1]);
-	} else if (argc == 0 || (one && !strcmp(sub, "reset")) ||
-		   (one && !strcmp(sub, "workers")) ||
-		   (two && !strcmp(sub, "hist")) ||
-		   (two && !strcmp(sub, "worker"))) {
-		if (!sc_counting(ctl, o))
-			return;
-		if (argc == 0)
-			sc_table(ctl, o);
-		else if (!strcmp(sub, "reset"))
-			sc_reset(ctl, o);
-		else if (!strcmp(sub, "workers"))
-			sc_workers(ctl, o);
-		else if (!strcmp(sub, "hist"))
-			sc_hist(ctl, o, argv[1]);
-		else
-			sc_worker(ctl, o, argv[1]);
-	} else {
-		out_printf(o, "ERROR usage: %s\n", SC_USAGE);
-	}
-}
-
+/* ---- commands ---------------------------------------------------------------- */
 static void cmd_quit(struct control *ctl, struct out *o, int argc, char **argv)
 {
 	(void)ctl;
@@ -928,43 +89,27 @@ static void cmd_quit(struct control *ctl, struct out *o, int argc, char **argv)
 	(void)argv;
 	out_printf(o, "END\n");
 }
+static void cmd_help(struct control *ctl, struct out *o, int argc, char **argv);
 
-/* What a reload came to, for evctl (cmd_reload) and the log. */
-enum reload_result {
-	RL_UNCHANGED,
-	RL_APPLIED,		/* live keys only */
-	RL_RESTARTING,		/* the serving side drains; the main thread
-				 * reports how the swap went */
-	RL_REFUSED,		/* nothing changed: why says why */
+/* The syscalls subcommands only root and evd's user may run. */
+static const struct ctl_admin_sub sc_admin[] = {
+	{ "on", 0 }, { "off", 0 }, { "reset", 0 }, { "workers", 1 },
+	{ "timing", 1 }, { NULL, 0 },
 };
 
-struct reload_outcome {
-	enum reload_result result;
-	char why[900];				/* RL_REFUSED */
-	char not_applied[CONFIG_NAMES_MAX];	/* keys only a restart applies */
+/* The profile subcommands only root and evd's user may run. */
+static const struct ctl_admin_sub profile_admin[] = {
+	{ CTL_PROFILE_START, 0 }, { CTL_PROFILE_STOP, 0 },
+	{ CTL_PROFILE_CANCEL, 0 }, { NULL, 0 },
 };
 
-static void on_reload(struct control *ctl, struct reload_outcome *out);
-static void cmd_reload_reply(struct control *ctl, struct out *o,
-			     const struct reload_outcome *r);
-
-/* reload: answered at once when nothing restarts or the file is refused;
- * otherwise once the main thread has swapped the serving side (the client
- * waits: control_reload_done(), reply_waiters()). */
-static void cmd_reload(struct control *ctl, struct out *o, int argc,
-		       char **argv)
+/* profile: ctl_profile.c answers, in the control thread. */
+static void cmd_profile(struct control *ctl, struct out *o, int argc,
+			char **argv)
 {
-	struct reload_outcome *r = malloc(sizeof(*r));
+	char *r = ctl_profile_cmd(ctl->prof, argc, argv);
 
-	(void)argc;
-	(void)argv;
-	if (!r) {
-		out_printf(o, "ERROR reload refused: out of memory\n");
-		return;
-	}
-	log_info("reload asked for on the control socket");
-	on_reload(ctl, r);
-	cmd_reload_reply(ctl, o, r);
+	out_printf(o, "%s", r ? r : "ERROR out of memory\n");
 	free(r);
 }
 
@@ -975,9 +120,12 @@ static const struct ctl_cmd commands[] = {
 	  0, 1, cmd_workers },
 	{ "syscalls", SC_USAGE + sizeof("syscalls"),
 	  "system calls of evd's processes, from the eBPF probes", 0, 2,
-	  cmd_syscalls },
+	  cmd_syscalls, .admin_subs = sc_admin },
+	{ "profile", CTL_PROFILE_USAGE + sizeof("profile"),
+	  "stack profiles of evd's processes (on-CPU, off-CPU)", 1, 5,
+	  cmd_profile, .admin_subs = profile_admin },
 	{ "reload", "", "re-read the configuration, as SIGHUP does", 0, 0,
-	  cmd_reload },
+	  cmd_reload, .admin = true },
 	{ "ping", "", "liveness: pid and uptime", 0, 0, cmd_ping },
 	{ "version", "", "daemon version", 0, 0, cmd_version },
 	{ "help", "", "this list", 0, 0, cmd_help },
@@ -996,20 +144,21 @@ static void cmd_help(struct control *ctl, struct out *o, int argc, char **argv)
 	out_printf(o, "END\n");
 }
 
-/* Runs one command line; returns true if the client asked to leave. */
-/* Commands that change evd's state: root and evd's own user only.  The
- * rest is for whoever may connect (the socket's mode and group). */
-static bool changes_state(int argc, char **argv)
+/* Whether the words (argv[0] the command's name) change evd's state, by
+ * the command's row. */
+static bool changes_state(const struct ctl_cmd *cmd, int argc, char **argv)
 {
-	if (strcmp(argv[0], "reload") == 0)
+	if (cmd->admin)
 		return true;
-	return strcmp(argv[0], "syscalls") == 0 && argc >= 2 &&
-	       (strcmp(argv[1], "on") == 0 || strcmp(argv[1], "off") == 0 ||
-		strcmp(argv[1], "reset") == 0 ||
-		(strcmp(argv[1], "workers") == 0 && argc >= 3) ||
-		(strcmp(argv[1], "timing") == 0 && argc >= 3));
+	for (const struct ctl_admin_sub *s = cmd->admin_subs; s && s->word;
+	     s++)
+		if (argc >= 2 && strcmp(argv[1], s->word) == 0 &&
+		    argc - 2 >= s->more)
+			return true;
+	return false;
 }
 
+/* Runs one command line; returns true if the client asked to leave. */
 static bool execute(struct control *ctl, struct out *o, char *line,
 		    size_t len, struct client *c)
 {
@@ -1037,7 +186,7 @@ static bool execute(struct control *ctl, struct out *o, char *line,
 				   cmd->args[0] ? " " : "", cmd->args);
 			return false;
 		}
-		if (!c->privileged && changes_state(argc, argv)) {
+		if (!c->privileged && changes_state(cmd, argc, argv)) {
 			/* The command's words, up to "syscalls timing on". */
 			const char *a1 = argc > 1 ? argv[1] : "",
 				   *a2 = argc > 2 ? argv[2] : "";
@@ -1060,24 +209,6 @@ static bool execute(struct control *ctl, struct out *o, char *line,
 	snprintf(name, sizeof(name), "%s", argv[0]);
 	out_printf(o, "ERROR unknown command \"%s\" (try: help)\n", name);
 	return false;
-}
-
-/* ---- /metrics ----------------------------------------------------------------- */
-
-/* The text of /metrics ([metrics] listen): what evctl metrics prints, from
- * this thread's view. */
-static void metrics_body(void *arg, const struct prom_out *o)
-{
-	struct control *ctl = arg;
-	struct metrics_src src = { .srv = ctl->srv, .uptime_s = uptime_s(ctl) };
-
-	if (ctl->probes && ctl->sc_on) {
-		src.probes = ctl->probes;
-		src.sc_requests = sc_requests(ctl);
-	}
-	cpu_now(ctl, &src.cpu_user, &src.cpu_sys);
-	src.tot = totals(ctl);
-	metrics_text(o, &src);
 }
 
 /* ---- clients ------------------------------------------------------------------ */
@@ -1184,7 +315,7 @@ static bool blank(const char *p, size_t n)
 
 /* Executes every complete line in the client's buffer.  An over-long line
  * gets one error and is dropped up to its newline; the connection goes on. */
-static void client_lines(struct control *ctl, struct client *c)
+void ctl_client_lines(struct control *ctl, struct client *c)
 {
 	size_t start = 0;
 
@@ -1241,11 +372,11 @@ static void client_read(struct control *ctl, struct client *c, uint64_t now)
 		c->out.len = c->out.off = 0;
 		return;
 	} else {
-		/* Not activity yet: only a command line is (client_lines()). */
+		/* Not activity yet: only a command line is (ctl_client_lines()). */
 		c->inlen += (size_t)n;
 	}
 	(void)now;
-	client_lines(ctl, c);
+	ctl_client_lines(ctl, c);
 	if (c->eof && !c->wait_reload)
 		c->closing = true;	/* after the reply it waits for */
 }
@@ -1267,419 +398,7 @@ static void client_write(struct client *c, uint64_t now)
 	}
 	c->out.off = c->out.len = 0;
 }
-
 /* ---- the thread ---------------------------------------------------------------- */
-
-/* Starts draining the current run: the model stops accepting and returns
- * once its connections are done, or when the deadline forces it.  Called
- * with ctl->lock held. */
-static void drain_start(struct control *ctl, uint64_t now)
-{
-	struct server *srv = ctl->srv;
-	uint64_t ms = srv->cfg->drain_timeout_ms;
-
-	if (server_draining(srv) || server_stopping(srv))
-		return;
-	ctl->drain_gen = srv->generation;
-	srv->drain_started_ns = now;
-	if (ms == 0) {
-		atomic_store(&srv->stopping, true);
-	} else {
-		atomic_store(&srv->draining, true);
-		ctl->drain_deadline = now + ms * 1000000ull;
-	}
-	server_kick(srv);
-	ctl->next_kick = now + KICK_INTERVAL_MS * 1000000ull;
-}
-
-/* The drain took longer than drain_timeout: close what is left.  Only
- * the run that was asked to drain; a new one may have started since. */
-static void drain_check(struct control *ctl, uint64_t now)
-{
-	struct server *srv = ctl->srv;
-
-	pthread_mutex_lock(&ctl->lock);
-	if (ctl->drain_deadline && now >= ctl->drain_deadline &&
-	    ctl->drain_gen == srv->generation && server_draining(srv) &&
-	    !server_stopping(srv)) {
-		const struct stats_total *t = totals(ctl);
-		uint64_t open = t->c[STAT_accepted] - t->c[STAT_closed];
-		log_warnx("drain_timeout (%" PRIu64 " ms) is over: closing the "
-			  "%" PRIu64 " connection%s still open",
-			  srv->cfg->drain_timeout_ms, open, open == 1 ? "" : "s");
-		atomic_store(&srv->stopping, true);
-		server_kick(srv);
-		ctl->drain_deadline = 0;
-	}
-	pthread_mutex_unlock(&ctl->lock);
-}
-
-static void on_stop_signal(struct control *ctl, const char *name)
-{
-	struct server *srv = ctl->srv;
-	uint64_t now = now_ns();
-
-	pthread_mutex_lock(&ctl->lock);
-	if (atomic_load(&srv->exiting)) {
-		if (!server_stopping(srv)) {
-			log_info("%s again: stopping now, without waiting for the "
-				 "connections still open", name);
-			atomic_store(&srv->stopping, true);
-			server_kick(srv);
-		}
-	} else {
-		bool reloading = server_draining(srv);
-		atomic_store(&srv->exiting, true);
-		notify_stopping();
-		drain_start(ctl, now);
-		/* After the flags: a worker woken by it finds them set.  Before
-		 * the log line: once it is out, connecting is refused. */
-		unsigned shut = listeners_shut(srv);
-		const char *how = srv->activated ? "; the sockets systemd passed "
-			"stay open (it queues new connections for the next start)"
-			: shut ? "; new connections are refused" : "";
-		if (reloading)
-			log_info("%s: stopping once the reload's drain is over "
-				 "(the new configuration is not applied)%s", name,
-				 how);
-		else if (srv->cfg->drain_timeout_ms)
-			log_info("%s: draining (requests in flight get up to "
-				 "%" PRIu64 " ms), then stopping%s", name,
-				 srv->cfg->drain_timeout_ms, how);
-		else
-			log_info("%s: stopping (drain_timeout = 0)%s", name, how);
-	}
-	pthread_mutex_unlock(&ctl->lock);
-}
-
-static void status_update(struct control *ctl, uint64_t now);
-
-/* Reads the file for a reload; NULL when refused (logged, why set). */
-static struct config *reload_read(struct control *ctl,
-				  struct reload_outcome *out)
-{
-	static struct config_errors errs, warns;
-	struct config *next = malloc(sizeof(*next));
-
-	if (!next) {
-		snprintf(out->why, sizeof(out->why), "out of memory; still "
-			 "serving with the previous configuration");
-		log_errorx("reload: out of memory; still serving with the "
-			   "previous configuration");
-		return NULL;
-	}
-	if (config_read(next, ctl->cfg_path, ctl->overrides, ctl->noverrides,
-			&errs, &warns) < 0) {
-		for (unsigned i = 0; i < errs.n; i++)
-			log_errorx("reload: %s", errs.msg[i]);
-		unsigned n = errs.n + errs.dropped;
-		log_errorx("reload refused: %s has %u error%s; still serving "
-			   "with the previous configuration (evd -t -c %s "
-			   "shows them)", ctl->cfg_path, n, n == 1 ? "" : "s",
-			   ctl->cfg_path);
-		notify_status("reload refused: %u error%s in %s; serving with "
-			      "the previous configuration", n, n == 1 ? "" : "s",
-			      ctl->cfg_path);
-		snprintf(out->why, sizeof(out->why), "%s%s (evd -t -c %s shows "
-			 "%s); still serving with the previous configuration",
-			 errs.n ? errs.msg[0] : "errors", n > 1 ? " and more" :
-			 "", ctl->cfg_path, n > 1 ? "them all" : "it");
-		free(next);
-		return NULL;
-	}
-	for (unsigned i = 0; i < warns.n; i++)
-		log_warnx("reload: %s", warns.msg[i]);
-	return next;
-}
-
-/* The keys that apply without touching a connection ([log] level, the
- * probes' switches): into cur at once. */
-static void reload_live(struct control *ctl, struct config *cur,
-			struct config *next)
-{
-	char err[512] = "";
-
-	log_set_level(next->log_level);
-	cur->log_level = next->log_level;
-	if (!ctl->probes)
-		return;
-	if (next->probes_syscalls != cur->probes_syscalls) {
-		bool on = next->probes_syscalls != PROBES_OFF;
-		if (sc_set(ctl, on, now_ns(), err, sizeof(err)) < 0)
-			log_warnx("reload: [probes] syscalls = %s: cannot load "
-				  "the syscall probes: %s; they stay off",
-				  probes_mode_names[next->probes_syscalls], err);
-		cur->probes_syscalls = next->probes_syscalls;
-	}
-	if (next->probes_timing != cur->probes_timing) {
-		if (probes_set_timing(ctl->probes, next->probes_timing, err,
-				      sizeof(err)) < 0)
-			log_warnx("reload: [probes] timing = yes: %s; counting "
-				  "calls and errors only", err);
-		cur->probes_timing = next->probes_timing =
-			probes_timing(ctl->probes);
-	}
-	if (next->probes_sample != cur->probes_sample) {
-		sc_set_sample(ctl, next->probes_sample, now_ns());
-		cur->probes_sample = next->probes_sample;
-	}
-}
-
-/* Hands next to the main thread and drains the current run.  false when
- * evd is stopping (nothing is applied; why set). */
-static bool reload_restart(struct control *ctl, struct config *next,
-			   const char *names, struct reload_outcome *out)
-{
-	struct server *srv = ctl->srv;
-
-	pthread_mutex_lock(&ctl->lock);
-	if (atomic_load(&srv->exiting)) {
-		pthread_mutex_unlock(&ctl->lock);
-		log_warnx("reload: evd is stopping; the new configuration is "
-			  "not applied");
-		snprintf(out->why, sizeof(out->why), "evd is stopping (the new "
-			 "configuration is not applied)");
-		free(next);
-		return false;
-	}
-	free(ctl->pending);	/* a reload during a reload: the newest wins */
-	ctl->pending = next;
-	ctl->reload_seq++;
-	if (!server_draining(srv)) {
-		int rc = listeners_steer(srv);
-		if (rc < 0)
-			log_warnx("reload: cannot steer new connections to one "
-				  "SO_REUSEPORT socket while the others drain: %s; "
-				  "connections queued on the sockets that close "
-				  "may be reset", strerror(-rc));
-	}
-	log_info("reload: %s changed: restarting the serving side (requests "
-		 "in flight finish; the listening sockets stay open)", names);
-	drain_start(ctl, now_ns());
-	pthread_mutex_unlock(&ctl->lock);
-	return true;
-}
-
-/* SIGHUP, evctl reload: re-reads the configuration.  A broken file changes
- * nothing; live keys apply at once; a change of any serving key drains the
- * current run, and the main thread starts the next one with the new
- * configuration on the same listening sockets (control_reload_done() says
- * how that went). */
-static void on_reload(struct control *ctl, struct reload_outcome *out)
-{
-	struct server *srv = ctl->srv;
-	struct config *cur = (struct config *)srv->cfg;
-	char names[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX];
-
-	memset(out, 0, sizeof(*out));
-	out->result = RL_REFUSED;
-	notify_reloading();
-	log_info("SIGHUP: reloading %s", ctl->cfg_path);
-	struct config *next = reload_read(ctl, out);
-	if (!next)
-		goto ready;
-	unsigned changed = config_compare(cur, next, names);
-	if (changed & (1u << RELOAD_RESTART)) {
-		log_warnx("reload: %s changed: only a restart of evd applies "
-			  "that (systemctl restart evd); keeping the running "
-			  "value", names[RELOAD_RESTART]);
-		snprintf(out->not_applied, sizeof(out->not_applied), "%s",
-			 names[RELOAD_RESTART]);
-		memcpy(next->control_socket, cur->control_socket,
-		       sizeof(next->control_socket));
-		next->control_mode = cur->control_mode;
-		memcpy(next->control_group, cur->control_group,
-		       sizeof(next->control_group));
-		memcpy(next->user, cur->user, sizeof(next->user));
-		next->metrics_listen = cur->metrics_listen;
-	}
-	if (changed & (1u << RELOAD_LIVE)) {
-		reload_live(ctl, cur, next);
-		log_info("reload: applied at once: %s", names[RELOAD_LIVE]);
-	}
-	out->result = changed ? RL_APPLIED : RL_UNCHANGED;
-	if (!changed)
-		log_info("reload: %s has no change", ctl->cfg_path);
-	if (!(changed & (1u << RELOAD_SERVING))) {
-		free(next);
-		goto ready;
-	}
-	if (reload_restart(ctl, next, names[RELOAD_SERVING], out)) {
-		/* The main thread says READY=1 once the new run starts. */
-		out->result = RL_RESTARTING;
-		return;
-	}
-	out->result = RL_REFUSED;
-ready:
-	notify_ready();
-	status_update(ctl, now_ns());
-}
-
-/* The reply to reload: at once, or (restarting) the client waits. */
-static void cmd_reload_reply(struct control *ctl, struct out *o,
-			     const struct reload_outcome *r)
-{
-	static const char *const word[] = { "unchanged", "applied" };
-	struct client *c = ctl->cur;
-
-	if (r->result == RL_REFUSED) {
-		out_printf(o, "ERROR reload refused: %s\n", r->why);
-		return;
-	}
-	if (r->result == RL_RESTARTING) {
-		snprintf(ctl->not_applied, sizeof(ctl->not_applied), "%s",
-			 r->not_applied);
-		c->wait_reload = ctl->reload_seq;
-		c->deadline = UINT64_MAX;
-		return;
-	}
-	out_printf(o, "reload %s\n", word[r->result]);
-	if (r->not_applied[0])
-		out_printf(o, "not_applied %s\n", r->not_applied);
-	out_printf(o, "END\n");
-}
-
-/* The outcome of the swap the client waited for. */
-static void reload_waited(struct control *ctl, struct client *c)
-{
-	if (ctl->reload_ok) {
-		out_printf(&c->out, "reload restarted\ndrained_ms %.0f\n",
-			   ctl->reload_ms);
-		if (ctl->not_applied[0])
-			out_printf(&c->out, "not_applied %s\n",
-				   ctl->not_applied);
-		out_printf(&c->out, "END\n");
-	} else {
-		out_printf(&c->out, "ERROR reload failed: %s; still serving "
-			   "with the previous configuration\n",
-			   ctl->reload_why);
-	}
-	c->wait_reload = 0;
-}
-
-/* The main thread has swapped (control_reload_done()): answer the clients
- * that waited for it, then run what they sent meanwhile. */
-static void reply_waiters(struct control *ctl, uint64_t now)
-{
-	uint64_t v;
-	ssize_t r = read(ctl->wakefd, &v, sizeof(v));
-
-	(void)r;
-	pthread_mutex_lock(&ctl->lock);
-	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
-		struct client *c = &ctl->cl[i];
-		if (c->fd < 0 || !c->wait_reload ||
-		    (int)(ctl->reload_done - c->wait_reload) < 0)
-			continue;
-		reload_waited(ctl, c);
-		c->deadline = now + CTL_IDLE_MS * 1000000ull;
-	}
-	pthread_mutex_unlock(&ctl->lock);
-	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
-		struct client *c = &ctl->cl[i];
-		if (c->fd < 0 || c->wait_reload)
-			continue;
-		client_lines(ctl, c);
-		if (c->eof)
-			c->closing = true;
-	}
-}
-
-static void on_signal(struct control *ctl)
-{
-	struct signalfd_siginfo si;
-
-	while (read(ctl->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGTERM:
-			on_stop_signal(ctl, "SIGTERM");
-			break;
-		case SIGINT:
-			on_stop_signal(ctl, "SIGINT");
-			break;
-		case SIGHUP: {
-			struct reload_outcome out;
-			on_reload(ctl, &out);
-			break;
-		}
-		default:
-			break;
-		}
-	}
-}
-
-/* Connections waiting in the listeners' accept queues. */
-static unsigned accept_queue(struct server *srv)
-{
-	unsigned n = 0;
-
-	for (unsigned k = 0; k < srv->nsets; k++) {
-		const struct listener *set = server_set(srv, k);
-		for (unsigned i = 0; i < srv->nlis; i++) {
-			struct tcp_info ti;
-			socklen_t len = sizeof(ti);
-			/* For a listener, tcpi_unacked is its accept queue. */
-			if (set[i].fd >= 0 &&
-			    getsockopt(set[i].fd, IPPROTO_TCP, TCP_INFO, &ti,
-				       &len) == 0)
-				n += ti.tcpi_unacked;
-		}
-	}
-	return n;
-}
-
-/* WATCHDOG=1 every half period while the serving side makes progress:
- * it is stuck when connections wait to be accepted at two checks in a row
- * and none was accepted in between (a hung worker pool; an idle evd is
- * fine).  A drain is bounded by drain_timeout and not checked. */
-static void watchdog_check(struct control *ctl, uint64_t now)
-{
-	struct server *srv = ctl->srv;
-	const struct stats_total *t = totals(ctl);
-	uint64_t accepted = t->c[STAT_accepted] + t->c[STAT_refused];
-
-	ctl->next_wd = now + ctl->wd_usec * 1000 / 2;
-	bool backlog = !server_winding_down(srv) && accept_queue(srv) > 0;
-	bool stuck = backlog && ctl->wd_backlog && accepted == ctl->wd_accepted;
-	ctl->wd_accepted = accepted;
-	ctl->wd_backlog = backlog;
-	if (stuck != ctl->wd_stuck) {
-		if (stuck)
-			log_warnx("watchdog: connections wait to be accepted and "
-				  "no worker accepted one for %.1f s: not "
-				  "telling systemd that evd is alive",
-				  (double)ctl->wd_usec / 2e6);
-		else
-			log_info("watchdog: the workers accept again");
-		ctl->wd_stuck = stuck;
-	}
-	if (!stuck)
-		notify_watchdog();
-}
-
-static void status_update(struct control *ctl, uint64_t now)
-{
-	struct server *srv = ctl->srv;
-	const struct stats_total *t = totals(ctl);
-
-	ctl->next_status = now + STATUS_INTERVAL_MS * 1000000ull;
-	notify_status("%s %s: %" PRIu64 " connections, %.1f requests/s, %"
-		      PRIu64 " requests since start%s", srv->proto->name,
-		      srv->model->name, t->c[STAT_accepted] - t->c[STAT_closed],
-		      request_rate(ctl, t->c[STAT_requests], now),
-		      t->c[STAT_requests],
-		      atomic_load(&srv->exiting) ? " (stopping)" :
-		      server_draining(srv) ? " (reloading)" : "");
-}
-
-static void sample_rate(struct control *ctl, uint64_t now)
-{
-	ctl->rate[ctl->nrate % RATE_SAMPLES] =
-		(struct rate_sample){ .t = now, .requests = requests_now(ctl) };
-	ctl->nrate++;
-	ctl->next_sample = now + 1000000000ull;
-}
-
 static int ms_until(uint64_t when, uint64_t now)
 {
 	if (when <= now)
@@ -1688,6 +407,123 @@ static int ms_until(uint64_t when, uint64_t now)
 	return ms > 60000 ? 60000 : (int)ms;
 }
 
+/* The earliest of the thread's deadlines, as a poll() timeout in ms (at
+ * most a minute): the rate sample, the drain's kick and deadline, the
+ * status line, the watchdog, the probes' sampling window.  Kicks the
+ * serving side when a kick is due. */
+static int ctl_timeout(struct control *ctl, uint64_t now)
+{
+	uint64_t due[] = { ctl->next_sample, ctl->next_status,
+			   ctl->wd_usec ? ctl->next_wd : UINT64_MAX,
+			   ctl->sc_window ? ctl->sc_window : UINT64_MAX,
+			   UINT64_MAX, UINT64_MAX };
+
+	if (server_winding_down(ctl->srv)) {
+		/* Blocking models notice only when interrupted. */
+		if (ctl->next_kick <= now) {
+			server_kick(ctl->srv);
+			ctl->next_kick = now + KICK_INTERVAL_MS * 1000000ull;
+		}
+		due[4] = ctl->next_kick;
+		if (ctl->drain_deadline)
+			due[5] = ctl->drain_deadline;
+	}
+	int timeout = 60000;
+	for (size_t i = 0; i < ARRAY_SIZE(due); i++)
+		if (due[i] != UINT64_MAX && ms_until(due[i], now) < timeout)
+			timeout = ms_until(due[i], now);
+	return timeout;
+}
+
+/* Fills pfd (the quit, signal and wake descriptors, the socket, then the
+ * clients; map[i] is the client of pfd[i]) and lowers *timeout to the
+ * clients' deadlines and an accept pause.  Returns the entries used. */
+static unsigned ctl_pollfds(struct control *ctl, struct pollfd *pfd, int *map,
+			    uint64_t now, int *timeout)
+{
+	unsigned n = 0;
+
+	pfd[n++] = (struct pollfd){ .fd = ctl->quitfd, .events = POLLIN };
+	pfd[n++] = (struct pollfd){ .fd = ctl->sigfd, .events = POLLIN };
+	pfd[n++] = (struct pollfd){ .fd = ctl->wakefd, .events = POLLIN };
+	/* Out of descriptors: the socket waits a little (a pending client
+	 * would wake poll at once, again and again). */
+	bool paused = now < ctl->accept_pause;
+	pfd[n++] = (struct pollfd){ .fd = paused ? -1 : ctl->lfd,
+				    .events = POLLIN };
+	if (paused && ms_until(ctl->accept_pause, now) < *timeout)
+		*timeout = ms_until(ctl->accept_pause, now);
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
+		struct client *c = &ctl->cl[i];
+		if (c->fd < 0)
+			continue;
+		short ev = 0;
+		if (!c->closing && !c->eof && c->out.len < CTL_OUT_MAX / 2)
+			ev |= POLLIN;
+		if (c->out.len > c->out.off)
+			ev |= POLLOUT;
+		int left = ms_until(c->deadline, now);
+		if (left < *timeout)
+			*timeout = left;
+		map[n] = i;
+		pfd[n++] = (struct pollfd){ .fd = c->fd, .events = ev };
+	}
+	return n;
+}
+
+/* The clients poll() found ready (pfd[4..n)): read, write, run lines;
+ * then closes those done or past their deadline. */
+static void ctl_clients(struct control *ctl, const struct pollfd *pfd,
+			const int *map, unsigned n, uint64_t now)
+{
+	for (unsigned i = 4; i < n; i++) {
+		struct client *c = &ctl->cl[map[i]];
+		if (c->wait_reload && (pfd[i].revents & (POLLHUP | POLLERR))) {
+			/* Gone while it waited for its reload: no one to
+			 * answer (and POLLHUP would wake us at once, again
+			 * and again). */
+			client_close(c);
+			continue;
+		}
+		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+			client_read(ctl, c, now);
+		if (c->out.len > c->out.off)
+			client_write(c, now);
+		if (!c->closing && !c->wait_reload && c->inlen &&
+		    c->out.len < CTL_OUT_MAX / 2)
+			ctl_client_lines(ctl, c);
+	}
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
+		struct client *c = &ctl->cl[i];
+		if (c->fd < 0)
+			continue;
+		bool flushed = c->out.len == c->out.off;
+		if ((c->closing && flushed && !c->wait_reload) ||
+		    c->deadline <= now)
+			client_close(c);
+	}
+}
+
+/* What is due by now: the rate sample, the drain's deadline, the status
+ * line, the watchdog, the probes' sampling window. */
+static void ctl_due(struct control *ctl, uint64_t now)
+{
+	if (now >= ctl->next_sample)
+		ctl_sample_rate(ctl, now);
+	if (ctl->drain_deadline && now >= ctl->drain_deadline)
+		ctl_drain_check(ctl, now);
+	if (now >= ctl->next_status)
+		ctl_status_update(ctl, now);
+	if (ctl->wd_usec && now >= ctl->next_wd)
+		ctl_watchdog_check(ctl, now);
+	if (ctl->sc_window && now >= ctl->sc_window)
+		ctl_sc_window(ctl, now);
+}
+
+/* The control thread: one poll() over the quit, signal and wake
+ * descriptors, the socket and the clients, then /metrics' socket and its
+ * scrapers, between the deadlines of ctl_timeout(), until control_stop()
+ * writes quitfd. */
 static void *control_main(void *arg)
 {
 	struct control *ctl = arg;
@@ -1704,70 +540,22 @@ static void *control_main(void *arg)
 		log_warnx("syscall probes: cannot leave the control thread out");
 
 	pthread_rwlock_rdlock(&ctl->srv->swap_lock);
-	sample_rate(ctl, now_ns());
-	status_update(ctl, now_ns());
+	ctl_sample_rate(ctl, now_ns());
+	ctl_status_update(ctl, now_ns());
 	ctl->wd_usec = notify_watchdog_usec();
 	if (ctl->wd_usec)
-		watchdog_check(ctl, now_ns());
+		ctl_watchdog_check(ctl, now_ns());
 	for (;;) {
 		uint64_t now = now_ns();
-		int timeout = ms_until(ctl->next_sample, now);
-		unsigned n = 0;
-
-		if (server_winding_down(ctl->srv)) {
-			/* Blocking models notice only when interrupted. */
-			if (ctl->next_kick <= now) {
-				server_kick(ctl->srv);
-				ctl->next_kick = now + KICK_INTERVAL_MS * 1000000ull;
-			}
-			int k = ms_until(ctl->next_kick, now);
-			if (k < timeout)
-				timeout = k;
-			if (ctl->drain_deadline) {
-				k = ms_until(ctl->drain_deadline, now);
-				if (k < timeout)
-					timeout = k;
-			}
-		}
-		if (ms_until(ctl->next_status, now) < timeout)
-			timeout = ms_until(ctl->next_status, now);
-		if (ctl->wd_usec && ms_until(ctl->next_wd, now) < timeout)
-			timeout = ms_until(ctl->next_wd, now);
-		if (ctl->sc_window && ms_until(ctl->sc_window, now) < timeout)
-			timeout = ms_until(ctl->sc_window, now);
-		pfd[n++] = (struct pollfd){ .fd = ctl->quitfd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = ctl->sigfd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = ctl->wakefd, .events = POLLIN };
-		/* Out of descriptors: the socket waits a little (a pending
-		 * client would wake poll at once, again and again). */
-		bool paused = now < ctl->accept_pause;
-		pfd[n++] = (struct pollfd){ .fd = paused ? -1 : ctl->lfd,
-					    .events = POLLIN };
-		if (paused && ms_until(ctl->accept_pause, now) < timeout)
-			timeout = ms_until(ctl->accept_pause, now);
-		for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
-			struct client *c = &ctl->cl[i];
-			if (c->fd < 0)
-				continue;
-			short ev = 0;
-			if (!c->closing && !c->eof && c->out.len < CTL_OUT_MAX / 2)
-				ev |= POLLIN;
-			if (c->out.len > c->out.off)
-				ev |= POLLOUT;
-			int left = ms_until(c->deadline, now);
-			if (left < timeout)
-				timeout = left;
-			map[n] = i;
-			pfd[n++] = (struct pollfd){ .fd = c->fd, .events = ev };
-		}
+		int timeout = ctl_timeout(ctl, now);
+		unsigned n = ctl_pollfds(ctl, pfd, map, now, &timeout);
 		/* The scrapers after evctl's clients. */
-		unsigned mbase = n;
 		unsigned mn = metrics_poll(ctl->metrics, pfd + n, now, &timeout);
-		n += mn;
+
 		/* Between two rounds the main thread may swap the serving
 		 * side (a reload). */
 		pthread_rwlock_unlock(&ctl->srv->swap_lock);
-		int r = poll(pfd, n, timeout);
+		int r = poll(pfd, n + mn, timeout);
 		pthread_rwlock_rdlock(&ctl->srv->swap_lock);
 		if (r < 0 && errno != EINTR) {
 			log_error("control thread: poll");
@@ -1777,49 +565,15 @@ static void *control_main(void *arg)
 		if (r > 0 && pfd[0].revents)
 			break;
 		if (r > 0 && pfd[1].revents)
-			on_signal(ctl);
+			ctl_on_signal(ctl);
 		if (r > 0 && pfd[2].revents)
-			reply_waiters(ctl, now);
+			ctl_reply_waiters(ctl, now);
 		if (r > 0 && pfd[3].revents)
 			client_accept(ctl, now);
-		for (unsigned i = 4; r > 0 && i < mbase; i++) {
-			struct client *c = &ctl->cl[map[i]];
-			if (c->wait_reload &&
-			    (pfd[i].revents & (POLLHUP | POLLERR))) {
-				/* Gone while it waited for its reload: no one
-				 * to answer (and POLLHUP would wake us at
-				 * once, again and again). */
-				client_close(c);
-				continue;
-			}
-			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-				client_read(ctl, c, now);
-			if (c->out.len > c->out.off)
-				client_write(c, now);
-			if (!c->closing && !c->wait_reload && c->inlen &&
-			    c->out.len < CTL_OUT_MAX / 2)
-				client_lines(ctl, c);
-		}
-		metrics_events(ctl->metrics, pfd + mbase, r > 0 ? mn : 0, now);
-		for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
-			struct client *c = &ctl->cl[i];
-			if (c->fd < 0)
-				continue;
-			bool flushed = c->out.len == c->out.off;
-			if ((c->closing && flushed && !c->wait_reload) ||
-			    c->deadline <= now)
-				client_close(c);
-		}
-		if (now >= ctl->next_sample)
-			sample_rate(ctl, now);
-		if (ctl->drain_deadline && now >= ctl->drain_deadline)
-			drain_check(ctl, now);
-		if (now >= ctl->next_status)
-			status_update(ctl, now);
-		if (ctl->wd_usec && now >= ctl->next_wd)
-			watchdog_check(ctl, now);
-		if (ctl->sc_window && now >= ctl->sc_window)
-			sc_window(ctl, now);
+		/* No revents to read when poll() timed out or failed. */
+		ctl_clients(ctl, pfd, map, r > 0 ? n : 4, now);
+		metrics_events(ctl->metrics, pfd + n, r > 0 ? mn : 0, now);
+		ctl_due(ctl, now);
 	}
 	pthread_rwlock_unlock(&ctl->srv->swap_lock);
 	return NULL;
@@ -1909,7 +663,7 @@ struct control *control_open(struct server *srv, char *err, size_t errlen)
 		goto fail;
 	if (srv->cfg->metrics_listen.len) {
 		ctl->metrics = metrics_open(&srv->cfg->metrics_listen,
-					    metrics_body, ctl, err, errlen);
+					    ctl_metrics_body, ctl, err, errlen);
 		if (!ctl->metrics)
 			goto fail;
 		log_info("metrics: serving http://%s/metrics",
@@ -1940,7 +694,7 @@ void control_set_probes(struct control *ctl, struct probes *probes)
 	ctl->sc_sample = ctl->srv->cfg->probes_sample;
 	/* The first window opens now. */
 	if (ctl->sc_on && ctl->sc_sample < 100) {
-		sc_open_window(ctl, now_ns());
+		ctl_sc_open_window(ctl, now_ns());
 		log_info("syscall probes sampled: attached %u %% of each second "
 			 "([probes] sample)", ctl->sc_sample);
 	}
@@ -1953,53 +707,6 @@ void control_set_reload(struct control *ctl, const char *path,
 	ctl->overrides = overrides;
 	ctl->noverrides = noverrides;
 }
-
-struct config *control_next_run(struct control *ctl)
-{
-	struct config *next = NULL;
-
-	pthread_mutex_lock(&ctl->lock);
-	if (!atomic_load(&ctl->srv->exiting)) {
-		next = ctl->pending;
-		ctl->pending = NULL;
-		ctl->reload_taken = ctl->reload_seq;
-	}
-	pthread_mutex_unlock(&ctl->lock);
-	return next;
-}
-
-bool control_resume(struct control *ctl)
-{
-	struct server *srv = ctl->srv;
-	bool run = false;
-
-	pthread_mutex_lock(&ctl->lock);
-	srv->generation++;
-	ctl->drain_deadline = 0;
-	if (!atomic_load(&srv->exiting)) {
-		atomic_store(&srv->stopping, false);
-		atomic_store(&srv->draining, false);
-		run = true;
-	}
-	pthread_mutex_unlock(&ctl->lock);
-	return run;
-}
-
-void control_reload_done(struct control *ctl, double drained_ms,
-			 const char *why)
-{
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&ctl->lock);
-	ctl->reload_done = ctl->reload_taken;
-	ctl->reload_ok = !why;
-	ctl->reload_ms = drained_ms;
-	snprintf(ctl->reload_why, sizeof(ctl->reload_why), "%s", why ? why : "");
-	pthread_mutex_unlock(&ctl->lock);
-	ssize_t w = write(ctl->wakefd, &one, sizeof(one));
-	(void)w;
-}
-
 int control_run(struct control *ctl, char *err, size_t errlen)
 {
 	/* The thread inherits the caller's mask: SIGTERM & co. are blocked
@@ -2013,11 +720,17 @@ int control_run(struct control *ctl, char *err, size_t errlen)
 	return 0;
 }
 
+void control_set_profile(struct control *ctl, struct ctl_profile *prof)
+{
+	ctl->prof = prof;
+}
+
 void control_forget(struct control *ctl)
 {
 	if (!ctl)
 		return;
 	probes_forget(ctl->probes);
+	ctl_profile_forget(ctl->prof);
 	metrics_forget(ctl->metrics);
 	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
 		if (ctl->cl[i].fd >= 0)
@@ -2031,6 +744,27 @@ void control_forget(struct control *ctl)
 		close(ctl->quitfd);
 	if (ctl->wakefd >= 0)
 		close(ctl->wakefd);
+}
+
+int control_stack(struct control *ctl, void **lo, size_t *len)
+{
+	pthread_attr_t attr;
+
+	if (!ctl || !ctl->started)
+		return -ESRCH;
+	int r = pthread_getattr_np(ctl->thread, &attr);
+	if (r)
+		return -r;
+	size_t guard = 0;
+	r = pthread_attr_getstack(&attr, lo, len);
+	if (!r)
+		r = pthread_attr_getguardsize(&attr, &guard);
+	pthread_attr_destroy(&attr);
+	if (r)
+		return -r;
+	*lo = (char *)*lo - guard;	/* the guard pages below it too */
+	*len += guard;
+	return 0;
 }
 
 void control_stop(struct control *ctl)
@@ -2048,7 +782,7 @@ void control_stop(struct control *ctl)
 		if (c->fd < 0)
 			continue;
 		if (c->wait_reload && (int)(ctl->reload_done - c->wait_reload) >= 0)
-			reload_waited(ctl, c);
+			ctl_reload_waited(ctl, c);
 		else if (c->wait_reload)
 			out_printf(&c->out, "ERROR reload not applied: evd is "
 				   "stopping\n");
@@ -2074,3 +808,4 @@ void control_stop(struct control *ctl)
 	pthread_mutex_destroy(&ctl->lock);
 	free(ctl);
 }
+

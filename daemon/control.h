@@ -44,6 +44,12 @@ struct control *control_open(struct server *srv, char *err, size_t errlen);
  * Call before control_run(); the caller frees them after control_stop(). */
 void control_set_probes(struct control *ctl, struct probes *probes);
 
+/* Hands the stack profiler (ctl_profile.h) to the control thread, which
+ * serves `profile`.  Call before control_run(); the caller frees it after
+ * control_stop(). */
+struct ctl_profile;
+void control_set_profile(struct control *ctl, struct ctl_profile *prof);
+
 /* Where SIGHUP re-reads the configuration: the file and the -o overrides
  * (kept by the caller for evd's life). */
 void control_set_reload(struct control *ctl, const char *path,
@@ -76,6 +82,10 @@ int control_run(struct control *ctl, char *err, size_t errlen);
 /* In a forked child: closes the control descriptors without touching the
  * socket file or the (absent) thread.  Accepts NULL. */
 void control_forget(struct control *ctl);
+
+/* The control thread's stack and its guard pages (lowest address,
+ * length): 0, or -errno when it is not running or cannot be read. */
+int control_stack(struct control *ctl, void **lo, size_t *len);
 
 /* Stops the thread, closes and removes the socket.  Accepts NULL. */
 void control_stop(struct control *ctl);

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "ctl_profile.h"
 #include "log.h"
 #include "model.h"
 #include "notify.h"
@@ -47,6 +48,8 @@ static void usage(FILE *out)
 		"             forks itself away; systemd and terminals want that)\n"
 		"  -V         print the version and exit\n"
 		"  --list-models  print each model with a one-line summary\n"
+		"  --list-keys    print each configuration key, its default and "
+		"what it does\n"
 		"  -h         print this help and exit\n"
 		"\n"
 		"Models: %s\n"
@@ -79,8 +82,10 @@ static int load_config(struct config *cfg, const char *path, char **overrides,
 {
 	static struct config_errors errs, warns;
 
-	if (config_read(cfg, path, overrides, noverrides, &errs, &warns) == 0)
-		config_check_names(cfg, &errs);
+	/* Every error, those of the file's other keys too; the user and group
+	 * it names are checked before anything starts, as -t does. */
+	config_read(cfg, path, overrides, noverrides, &errs, &warns);
+	config_check_names(cfg, &errs);
 	print_errors(&warns, "warning: ");
 	if (errs.n || errs.dropped) {
 		print_errors(&errs, "");
@@ -252,12 +257,89 @@ fail:
 	return cur;
 }
 
+/* Drops to [server] user and the capabilities evd still needs; logs what
+ * it kept, or why it could not (then returns -1). */
+static int drop_privileges(const struct config *cfg)
+{
+	char err[512];
+	uint64_t keep = privs_needed(cfg);
+	int dropped = privs_drop(cfg, keep, err, sizeof(err));
+
+	if (dropped < 0) {
+		log_errorx("%s", err);
+		return -1;
+	}
+	if (dropped > 0 || geteuid() != 0) {
+		char caps[128];
+		privs_caps_text(keep, caps, sizeof(caps));
+		log_info("running as uid %u gid %u; capabilities kept: %s",
+			 (unsigned)geteuid(), (unsigned)getegid(), caps);
+	}
+	return 0;
+}
+
+/*
+ * Between two runs of the model, under swap_lock: swaps the serving side to
+ * next (a reload's configuration; freed here if not taken) and tells the
+ * control thread how it went.  *cfgp is the configuration in force after.
+ * Returns true to run again, false when evd is to exit.
+ */
+static bool swap_between_runs(struct server *srv, struct control *ctl,
+			      struct config **cfgp, struct config *next)
+{
+	pthread_rwlock_wrlock(&srv->swap_lock);
+	if (atomic_load(&srv->exiting)) {
+		/* A SIGTERM since the run ended: its listeners are shut
+		 * (listeners_shut); a swap would listen on them again. */
+		pthread_rwlock_unlock(&srv->swap_lock);
+		free(next);
+		return false;
+	}
+	/* Read under the lock: a SIGTERM's drain_start() may write it. */
+	uint64_t drain_began = srv->drain_started_ns;
+	struct config *was = *cfgp;
+	char why[512] = "";
+	*cfgp = swap_config(srv, was, next, why, sizeof(why));
+	bool again = control_resume(ctl);
+	pthread_rwlock_unlock(&srv->swap_lock);
+	double ms = (double)(now_ns() - drain_began) / 1e6;
+	control_reload_done(ctl, ms, *cfgp != was ? NULL : why);
+	if (again && *cfgp != was) {
+		char what[64];
+		snprintf(what, sizeof(what), "reloaded (drained in %.0f ms): "
+			 "serving", ms);
+		log_serving(srv, what);
+	}
+	return again;
+}
+
+/* Runs the model until evd is to exit, swapping the serving side between
+ * two runs when a reload asks.  Returns the exit status: 0 after a stop,
+ * 1 when the model failed. */
+static int run_models(struct server *srv, struct control *ctl,
+		      struct config **cfgp)
+{
+	for (;;) {
+		int r = srv->model->run(srv);
+		if (r < 0) {
+			log_errorx("model %s failed: %s", srv->model->name,
+				   strerror(-r));
+			return 1;
+		}
+		struct config *next = control_next_run(ctl);
+		if (!next || !swap_between_runs(srv, ctl, cfgp, next))
+			return 0;
+		notify_ready();
+	}
+}
+
 static int serve(struct config *cfg, const char *path, char **overrides,
 		 int noverrides)
 {
 	struct server srv;
 	struct control *ctl = NULL;
 	struct probes *probes = NULL;
+	struct ctl_profile *prof = NULL;
 	char err[512];
 	int rc = 1;
 
@@ -291,6 +373,11 @@ static int serve(struct config *cfg, const char *path, char **overrides,
 	if (start_probes(probes, cfg) < 0)
 		goto out;
 	control_set_probes(ctl, probes);
+	if (!(prof = ctl_profile_new(&srv, probes, cfg->probes_profile))) {
+		log_errorx("cannot initialise: out of memory");
+		goto out;
+	}
+	control_set_profile(ctl, prof);
 	srv.sb = scoreboard_create(srv.model->slots(cfg));
 	if (!srv.sb) {
 		log_error("cannot map the scoreboard");
@@ -298,18 +385,8 @@ static int serve(struct config *cfg, const char *path, char **overrides,
 	}
 	/* Listeners, control socket and probes exist; no other thread or
 	 * process yet, so all of them inherit what is left. */
-	uint64_t keep = privs_needed(cfg);
-	int dropped = privs_drop(cfg, keep, err, sizeof(err));
-	if (dropped < 0) {
-		log_errorx("%s", err);
+	if (drop_privileges(cfg) < 0)
 		goto out;
-	}
-	if (dropped > 0 || geteuid() != 0) {
-		char caps[128];
-		privs_caps_text(keep, caps, sizeof(caps));
-		log_info("running as uid %u gid %u; capabilities kept: %s",
-			 (unsigned)geteuid(), (unsigned)getegid(), caps);
-	}
 	if (control_run(ctl, err, sizeof(err)) < 0) {
 		log_errorx("%s", err);
 		goto out;
@@ -323,54 +400,14 @@ static int serve(struct config *cfg, const char *path, char **overrides,
 	}
 	/* The sockets listen: connections queue until the model accepts. */
 	notify_ready();
-	for (;;) {
-		int r = srv.model->run(&srv);
-		if (r < 0) {
-			log_errorx("model %s failed: %s", srv.model->name,
-				   strerror(-r));
-			break;
-		}
-		struct config *next = control_next_run(ctl);
-		if (!next) {
-			rc = 0;
-			break;
-		}
-		pthread_rwlock_wrlock(&srv.swap_lock);
-		if (atomic_load(&srv.exiting)) {
-			/* A SIGTERM since the run ended: its listeners are shut
-			 * (listeners_shut); a swap would listen on them again. */
-			pthread_rwlock_unlock(&srv.swap_lock);
-			free(next);
-			rc = 0;
-			break;
-		}
-		/* Read under the lock: a SIGTERM's drain_start() may write it. */
-		uint64_t drain_began = srv.drain_started_ns;
-		struct config *was = cfg;
-		char why[512] = "";
-		cfg = swap_config(&srv, cfg, next, why, sizeof(why));
-		bool again = control_resume(ctl);
-		pthread_rwlock_unlock(&srv.swap_lock);
-		double ms = (double)(now_ns() - drain_began) / 1e6;
-		control_reload_done(ctl, ms, cfg != was ? NULL : why);
-		if (!again) {
-			rc = 0;
-			break;
-		}
-		if (cfg != was) {
-			char what[64];
-			snprintf(what, sizeof(what), "reloaded (drained in %.0f "
-				 "ms): serving", ms);
-			log_serving(&srv, what);
-		}
-		notify_ready();
-	}
+	rc = run_models(&srv, ctl, &cfg);
 	server_kick_unregister(&srv);
 out:
 	atomic_store(&srv.exiting, true);
 	atomic_store(&srv.stopping, true);
 	notify_stopping();
 	control_stop(ctl);
+	ctl_profile_free(prof);
 	probes_free(probes);
 	scoreboard_destroy(srv.sb);
 	server_fini(&srv);
@@ -393,6 +430,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "list-models", no_argument, NULL, 'M' },
+		{ "list-keys", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	log_init("evd");
@@ -424,6 +462,9 @@ int main(int argc, char **argv)
 			for (size_t i = 0; evd_models[i]; i++)
 				printf("%-18s %s\n", evd_models[i]->name,
 				       evd_models[i]->summary);
+			return 0;
+		case 'K':
+			config_list_keys(stdout);
 			return 0;
 		case 'h':
 			usage(stdout);

@@ -42,7 +42,8 @@ uint64_t privs_needed(const struct config *cfg)
 		if (port > 0 && port < 1024)
 			caps |= PRIVS_CAP(CAP_NET_BIND_SERVICE);
 	}
-	if (cfg->probes_syscalls != PROBES_OFF)
+	/* The stack profiler attaches at runtime as the probes may. */
+	if (cfg->probes_syscalls != PROBES_OFF || cfg->probes_profile)
 		caps |= PRIVS_CAP(CAP_BPF) | PRIVS_CAP(CAP_PERFMON);
 	return caps;
 }

@@ -9,10 +9,13 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -573,6 +576,11 @@ static int wait_pending(int lfd)
 	return poll(&p, 1, -1) < 0 ? -errno : 0;
 }
 
+/* Set by server_listeners_inherit(): what accepted sockets inherit from
+ * their listener (Linux copies the socket), so that it costs no call per
+ * connection.  UINT64_MAX: nothing. */
+static _Atomic uint64_t inherited_ms = UINT64_MAX;
+
 static int accept_fd(int lfd, bool nonblock)
 {
 	int one = 1;
@@ -584,8 +592,50 @@ static int accept_fd(int lfd, bool nonblock)
 	pthread_rwlock_unlock(&accept_rw);
 	if (fd < 0)
 		return -e;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (atomic_load_explicit(&inherited_ms, memory_order_relaxed) ==
+	    UINT64_MAX)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
+}
+
+/* SO_RCVTIMEO and SO_SNDTIMEO of fd to ms (0: none). */
+static int sock_timeouts(int fd, uint64_t ms)
+{
+	struct timeval tv = {
+		.tv_sec = (time_t)(ms / 1000),
+		.tv_usec = (suseconds_t)(ms % 1000) * 1000,
+	};
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	return 0;
+}
+
+void server_listeners_inherit(struct server *srv, bool on)
+{
+	uint64_t ms = on ? srv->cfg->idle_timeout_ms : 0;
+	int one = 1;
+	bool ok = true;
+
+	atomic_store(&inherited_ms, UINT64_MAX);
+	for (unsigned i = 0; i < srv->nlis; i++) {
+		int fd = srv->lis[i].fd;
+		if (fd < 0)
+			continue;
+		if (on && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				     sizeof(one)) < 0)
+			ok = false;
+		if (sock_timeouts(fd, ms) < 0)
+			ok = false;
+	}
+	if (on && ok)
+		atomic_store(&inherited_ms, ms);
+}
+
+uint64_t server_inherited_timeout_ms(void)
+{
+	return atomic_load_explicit(&inherited_ms, memory_order_relaxed);
 }
 
 int server_accept(struct server *srv, int lfd, struct stats_slot *slot,
@@ -686,61 +736,6 @@ void server_slot_put(struct server *srv, unsigned i)
 	pthread_mutex_lock(&srv->slot_lock);
 	srv->free_slots[srv->nfree++] = i;
 	pthread_mutex_unlock(&srv->slot_lock);
-}
-
-/* ---- worker processes ---------------------------------------------------- */
-
-static struct server *child_srv;
-
-/* In a worker process: SIGTERM and SIGINT drain (finish what is in
- * flight, accept no more), SIGQUIT stops at once. */
-static void on_child_signal(int sig)
-{
-	if (!child_srv)
-		return;
-	if (sig == SIGQUIT)
-		atomic_store(&child_srv->stopping, true);
-	else
-		atomic_store(&child_srv->draining, true);
-}
-
-int server_fork(struct server *srv, unsigned slot, int keep_set,
-		int (*fn)(struct server *srv, struct stats_slot *s, void *arg),
-		void *arg)
-{
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (pid > 0)
-		return pid;
-
-	/* The child: one thread, a copy of the parent's memory. */
-	control_forget(srv->ctl);
-	if (keep_set != SERVER_KEEP_ALL_SETS)
-		listeners_keep_only(srv, keep_set);
-	child_srv = srv;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_child_signal;	/* no SA_RESTART: calls fail EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGHUP, &sa, NULL);
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGKICK);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-
-	struct stats_slot *s = scoreboard_claim(srv->sb, slot);
-	int rc = fn(srv, s, arg);
-	slot_set_state(s, WORKER_FREE);
-	_exit(rc < 0 ? 1 : 0);
 }
 
 int server_wait_listener(const struct listener *set, unsigned n)

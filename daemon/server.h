@@ -178,6 +178,23 @@ int server_accept_conn(struct server *srv, int lfd, struct stats_slot *slot,
 		       bool nonblock, unsigned active, int max_fd,
 		       struct conn **out);
 
+/*
+ * For the blocking models that accept on listener set 0 (thread, fork):
+ * on sets TCP_NODELAY and SO_RCVTIMEO/SO_SNDTIMEO = idle_timeout on the
+ * listeners, which accepted sockets inherit (Linux copies the socket), so
+ * that accepting and serving a connection make no setsockopt: while it is
+ * in effect server_accept() sets no TCP_NODELAY and
+ * server_inherited_timeout_ms() returns idle_timeout.  A blocking accept()
+ * then returns -EAGAIN every idle_timeout without a connection.  off puts
+ * the listeners' timeouts back to none (another model may block in
+ * accept()).  If a setsockopt fails, nothing is inherited: connections are
+ * set up one by one, as without it.
+ */
+void server_listeners_inherit(struct server *srv, bool on);
+/* The idle timeout accepted sockets have from their listener, or
+ * UINT64_MAX when they have none (set it on each). */
+uint64_t server_inherited_timeout_ms(void);
+
 /* Closes a connection the worker will not serve, counted as refused. */
 void server_refuse(int fd, struct stats_slot *slot);
 
@@ -201,6 +218,34 @@ void server_slot_put(struct server *srv, unsigned i);
 int server_fork(struct server *srv, unsigned slot, int keep_set,
 		int (*fn)(struct server *srv, struct stats_slot *s, void *arg),
 		void *arg);
+
+/*
+ * The fork model's child: a process for the connection fd, which runs
+ * fn(srv, slot, fd) and exits (0 when fn returned >= 0, 1 otherwise).
+ * Made with the clone system call, not glibc's fork(): glibc's fork
+ * handlers (malloc arenas, stdio, the dynamic linker's lock, the other
+ * threads' stacks) write a dozen pages in both processes, each a
+ * copy-on-write fault, which on this kind of machine costs more than the
+ * rest of a short connection.  So fn must not call malloc or free, stdio,
+ * or anything that takes a lock another thread of evd may hold (they may
+ * have held it when the child was made): conn_new_at() and
+ * conn_serve_blocking() do not.  The child closes every descriptor but fd
+ * and 0..2; SIGTERM/SIGINT drain it, SIGQUIT stops it.  The parent claims
+ * the slot for it (pid, state).  Returns the child's pid, or -errno.
+ */
+int server_fork_conn(struct server *srv, unsigned slot, int fd,
+		     int (*fn)(struct server *srv, struct stats_slot *s, int fd));
+/* The fork model's parent: installs (on) or removes (off) the handlers a
+ * worker process has for SIGTERM, SIGINT and SIGQUIT, in this process,
+ * where every thread blocks them (they reach the control thread through its
+ * signalfd either way): server_fork_conn()'s children inherit them and only
+ * unblock them. */
+void server_child_handlers(struct server *srv, bool on);
+/* True when server_fork_conn()'s child runs no glibc fork handler and
+ * reads none of the parent's structures (not in sanitizer builds, and the
+ * kernel has close_range): the parent may then leave mappings the child
+ * never uses out of it (MADV_DONTFORK). */
+bool server_fork_conn_bare(void);
 
 /* Waits (blocking; EINTR when kicked) until one of the n listeners of set
  * can accept; returns its fd, or -errno.  With one listener it returns at

@@ -1,5 +1,7 @@
 #include "stats.h"
 
+#include <pthread.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +61,33 @@ void scoreboard_destroy(struct scoreboard *sb)
 		munmap(sb, sb->map_len);
 }
 
+/* getpid() once per process (a thread per connection claims a slot each):
+ * forgotten in a child of fork(). */
+static _Atomic int self_pid;
+static pthread_once_t self_pid_once = PTHREAD_ONCE_INIT;
+
+static void self_pid_forget(void)
+{
+	atomic_store(&self_pid, 0);
+}
+
+static void self_pid_init(void)
+{
+	pthread_atfork(NULL, NULL, self_pid_forget);
+}
+
+static int my_pid(void)
+{
+	int pid = atomic_load_explicit(&self_pid, memory_order_relaxed);
+
+	if (!pid) {
+		pthread_once(&self_pid_once, self_pid_init);
+		pid = (int)getpid();
+		atomic_store_explicit(&self_pid, pid, memory_order_relaxed);
+	}
+	return pid;
+}
+
 struct stats_slot *scoreboard_claim(struct scoreboard *sb, unsigned i)
 {
 	if (i >= sb->nslots)
@@ -69,10 +98,24 @@ struct stats_slot *scoreboard_claim(struct scoreboard *sb, unsigned i)
 	while (used < i + 1 &&
 	       !atomic_compare_exchange_weak(&sb->used, &used, i + 1))
 		;
-	atomic_store_explicit(&s->pid, (int)getpid(), memory_order_relaxed);
+	atomic_store_explicit(&s->pid, my_pid(), memory_order_relaxed);
 	atomic_store_explicit(&s->tid, (int)gettid(), memory_order_relaxed);
 	slot_set_state(s, WORKER_IDLE);
 	return s;
+}
+
+void scoreboard_claim_for(struct scoreboard *sb, unsigned i, int pid)
+{
+	if (i >= sb->nslots)
+		abort();	/* a model asked for more slots than it sized */
+	struct stats_slot *s = &sb->slots[i];
+	unsigned used = atomic_load(&sb->used);
+
+	while (used < i + 1 &&
+	       !atomic_compare_exchange_weak(&sb->used, &used, i + 1))
+		;
+	atomic_store_explicit(&s->pid, pid, memory_order_relaxed);
+	atomic_store_explicit(&s->tid, pid, memory_order_relaxed);
 }
 
 uint64_t slot_abort_connections(struct stats_slot *s)

@@ -38,7 +38,9 @@
 	X(resp_error, "responses_resp_error", "RESP error replies")            \
 	X(resp_integer, "responses_resp_integer", "RESP integer replies")      \
 	X(resp_bulk, "responses_resp_bulk", "RESP bulk-string replies")        \
-	X(resp_array, "responses_resp_array", "RESP array replies")
+	X(resp_array, "responses_resp_array", "RESP array replies")            \
+	X(zmtp_ok, "responses_zmtp_ok", "ZMTP RPC replies OK")                 \
+	X(zmtp_error, "responses_zmtp_error", "ZMTP RPC replies ERR")
 
 enum stat_id {
 #define X(f, k, d) STAT_##f,
@@ -110,6 +112,9 @@ void scoreboard_destroy(struct scoreboard *sb);
 
 /* Hands slot i to the calling worker (records pid and tid). */
 struct stats_slot *scoreboard_claim(struct scoreboard *sb, unsigned i);
+/* Hands slot i to the single-threaded process pid (the fork model's
+ * parent does it for its child, which then writes only the slot). */
+void scoreboard_claim_for(struct scoreboard *sb, unsigned i, int pid);
 
 static inline void slot_set_role(struct stats_slot *s, enum worker_role r)
 {

@@ -5,27 +5,36 @@
 # package of the chosen groups is installed.
 #
 # usage: packaging/deps.sh [--test] [--package] [--bench] [--all] [--list]
-#   (none)     build and run: compiler, libinih, liburing, libsystemd,
-#              libcap, json-c, libbpf + bpftool + clang for the probes
-#              (about 60 packages on a minimal Debian 12)
+#   (none)     build and run: compiler, liburing, libsystemd, libcap,
+#              json-c, libbpf + bpftool + clang for the probes, libdw for
+#              the stack profiler's symbols (about 60 packages on a
+#              minimal Debian 12)
 #   --test     what `make test` needs besides: cmocka, bats, jq, socat,
 #              curl, ab, h2load, wrk, redis-cli, valgrind, perf, strace,
-#              clang's fuzzer runtime, debootstrap and systemd-nspawn for
-#              the end-to-end suite, prometheus (promtool and a real
-#              scraper), tmux (drives evctl top)
+#              clang's fuzzer runtime, universal-ctags (tests/shape),
+#              debootstrap and systemd-nspawn for the end-to-end suite,
+#              prometheus (promtool and a real scraper), tmux (drives
+#              evctl top), libzmq3-dev and python3-zmq (the real ZeroMQ
+#              peers of the zmtp tests: tests/tools/zmqclient.c,
+#              zmq_client.py)
 #   --package  make deb: debhelper, dpkg-dev, fakeroot, lintian
-#   --bench    make bench: nginx, redis-server, gnuplot
+#   --bench    make bench: nginx, redis-server, gnuplot; libzmq3-dev for
+#              make bench-zmq (seed 000's libzmq reference servers)
 #   --all      every group (what .ci/run installs)
 #   --list     print the packages of the chosen groups, install nothing
 set -eu
 
-build="gcc make pkg-config libinih-dev liburing-dev libsystemd-dev
-       libcap-dev libjson-c-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev"
+# libdw-dev: elfutils' libdw, which the stack profiler (evctl profile) uses to
+# name user-space frames from ELF symbol tables and DWARF, as perf does.
+build="gcc make pkg-config liburing-dev libsystemd-dev
+       libcap-dev libjson-c-dev clang llvm libbpf-dev bpftool libelf-dev libdw-dev
+       zlib1g-dev linux-libc-dev"
 test="libcmocka-dev libclang-rt-14-dev bats jq socat procps iproute2 strace
       linux-perf valgrind redis-tools curl apache2-utils nghttp2-client wrk
-      debootstrap systemd-container stress-ng prometheus tmux"
+      debootstrap systemd-container stress-ng universal-ctags prometheus tmux
+      libzmq3-dev python3-zmq"
 package="debhelper dpkg-dev fakeroot lintian"
-bench="wrk redis-tools redis-server nginx-light gnuplot-nox jq"
+bench="wrk redis-tools redis-server nginx-light gnuplot-nox jq libzmq3-dev"
 
 pkgs=$build
 list=0
@@ -36,7 +45,7 @@ for opt in "$@"; do
 	--bench) pkgs="$pkgs $bench" ;;
 	--all) pkgs="$pkgs $test $package $bench" ;;
 	--list) list=1 ;;
-	-h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*)
 		echo "deps.sh: unknown option '$opt' (expected --test, --package, --bench, --all or --list)" >&2
 		exit 2

@@ -33,11 +33,11 @@ struct async {
 	_Atomic unsigned *active;
 };
 
-/* A connection's model_data holds its loop: the file-event argument is the
+/* A connection's model.loop is its loop: the file-event argument is the
  * connection itself. */
 static struct async *owner(const struct conn *c)
 {
-	return (struct async *)(intptr_t)c->model_data;
+	return c->model.loop;
 }
 
 static unsigned ev_mask(unsigned want)
@@ -172,7 +172,7 @@ static void on_accept(struct evloop *ev, int lfd, unsigned events, void *arg)
 				return;	/* -EAGAIN: drained; others counted */
 			continue;	/* refused, counted */
 		}
-		c->model_data = (long)(intptr_t)a;
+		c->model.loop = a;
 		timer_init(&c->timer, on_delay, a);
 		r = evloop_set(ev, c->fd, EV_READ, on_conn, c);
 		if (r < 0) {

@@ -1,77 +1,107 @@
 /* select: one thread, select() over fd_sets rebuilt on every pass.  A
  * connection whose descriptor does not fit below FD_SETSIZE is refused
- * (counted), never written past the set. */
+ * (counted), never written past the set.  The loop is ready.c's; this file
+ * is the mechanism. */
 #include <errno.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <sys/select.h>
 
-#include "../conn.h"
 #include "../log.h"
 #include "../server.h"
-#include "../util.h"
+#include "ready.h"
 
-#define ACCEPT_BATCH 64
-
-struct loop {
-	struct server *srv;
-	struct stats_slot *slot;
+struct api {
 	struct conn *byfd[FD_SETSIZE];
-	struct conn_list conns;
-	struct timer_heap timers;	/* delayed responses */
+	bool listening;
+	fd_set rfds, wfds;	/* the last wait's result */
+	int maxfd;
 };
 
-static void forget(struct conn *c, void *arg)
+static int api_create(struct ready *r)
 {
-	struct loop *lp = arg;
+	struct server *srv = r->srv;
+	struct api *a = calloc(1, sizeof(*a));
 
-	timer_del(&lp->timers, &c->timer);
-	lp->byfd[c->fd] = NULL;
+	r->api = a;
+	if (!a)
+		return -ENOMEM;
+	a->listening = true;
+	for (unsigned i = 0; i < srv->nlis; i++)
+		if (srv->lis[i].fd >= FD_SETSIZE) {
+			log_errorx("listener %s has descriptor %d, beyond "
+				   "select's FD_SETSIZE (%d)", srv->lis[i].text,
+				   srv->lis[i].fd, FD_SETSIZE);
+			return -EMFILE;
+		}
+	return 0;
 }
 
-/* Applies what c wants next (the sets are rebuilt from model_data), a
- * timer, or close. */
-static void update(struct loop *lp, struct conn *c, unsigned want)
+static void api_destroy(struct ready *r)
 {
-	if (!want) {
-		forget(c, lp);
-		conn_list_del(&lp->conns, c);
-		conn_close(c);
-		return;
+	free(r->api);
+}
+
+static void api_unlisten(struct ready *r)
+{
+	struct api *a = r->api;
+
+	a->listening = false;
+}
+
+static int api_add(struct ready *r, struct conn *c)
+{
+	struct api *a = r->api;
+
+	c->model.want = CONN_WANT_READ;
+	a->byfd[c->fd] = c;
+	return 0;
+}
+
+/* The sets are rebuilt from model.want before each wait. */
+static int api_set(struct ready *r, struct conn *c, unsigned want)
+{
+	(void)r;
+	c->model.want = want;
+	return 0;
+}
+
+static void api_del(struct ready *r, struct conn *c)
+{
+	struct api *a = r->api;
+
+	a->byfd[c->fd] = NULL;
+}
+
+static void watch(struct api *a, int fd, fd_set *set)
+{
+	FD_SET(fd, set);
+	if (fd > a->maxfd)
+		a->maxfd = fd;
+}
+
+static int api_wait(struct ready *r, int ms)
+{
+	struct api *a = r->api;
+	struct server *srv = r->srv;
+	struct timeval tv = { .tv_sec = ms / 1000,
+			      .tv_usec = (ms % 1000) * 1000 };
+
+	FD_ZERO(&a->rfds);
+	FD_ZERO(&a->wfds);
+	a->maxfd = -1;
+	for (unsigned i = 0; i < srv->nlis && a->listening; i++)
+		watch(a, srv->lis[i].fd, &a->rfds);
+	for (struct conn *c = r->conns.head; c; c = c->next) {
+		if (c->model.want & CONN_WANT_READ)
+			FD_SET(c->fd, &a->rfds);
+		if (c->model.want & CONN_WANT_WRITE)
+			FD_SET(c->fd, &a->wfds);
+		if (c->fd > a->maxfd)
+			a->maxfd = c->fd;
 	}
-	c->model_data = want;
-	conn_timer_sync(c, &lp->timers, want);
-	conn_list_touch(&lp->conns, c);
-}
-
-static void on_timer(struct timer *t, void *arg)
-{
-	struct conn *c = conn_of_timer(t);
-
-	update(arg, c, conn_on_timer(c));
-}
-
-static void drain_one(struct conn *c, unsigned want, void *arg)
-{
-	update(arg, c, want);
-}
-
-static void on_listener(struct loop *lp, int lfd)
-{
-	for (int i = 0; i < ACCEPT_BATCH; i++) {
-		struct conn *c;
-		int r = server_accept_conn(lp->srv, lfd, lp->slot, true,
-					   lp->conns.n, FD_SETSIZE, &c);
-		if (r < 0)
-			return;
-		if (r == 0)
-			continue;
-		c->model_data = CONN_WANT_READ;
-		timer_init(&c->timer, on_timer, lp);
-		lp->byfd[c->fd] = c;
-		conn_list_add(&lp->conns, c);
-		c->last_active = now_ns();
-	}
+	int n = select(a->maxfd + 1, &a->rfds, &a->wfds, NULL,
+		       ms >= 0 ? &tv : NULL);
+	return n < 0 ? -errno : n;
 }
 
 static bool is_listener(const struct server *srv, int fd)
@@ -82,95 +112,39 @@ static bool is_listener(const struct server *srv, int fd)
 	return false;
 }
 
+static void api_fired(struct ready *r, int n)
+{
+	struct api *a = r->api;
+
+	for (int fd = 0; fd <= a->maxfd && n > 0; fd++) {
+		bool rd = FD_ISSET(fd, &a->rfds), wr = FD_ISSET(fd, &a->wfds);
+		if (!rd && !wr)
+			continue;
+		n -= rd + wr;
+		struct conn *c = a->byfd[fd];
+		if (c)
+			ready_conn(r, c, rd ? READY_IN : READY_OUT);
+		else if (is_listener(r->srv, fd))
+			ready_listener(r, fd);
+	}
+}
+
+static const struct ready_ops select_ops = {
+	.wait_name = "select",
+	.fd_limit = FD_SETSIZE,
+	.create = api_create,
+	.destroy = api_destroy,
+	.unlisten = api_unlisten,
+	.add = api_add,
+	.set = api_set,
+	.del = api_del,
+	.wait = api_wait,
+	.fired = api_fired,
+};
+
 static int select_run(struct server *srv)
 {
-	struct loop *lp = calloc(1, sizeof(*lp));
-	int rc = 0;
-
-	if (!lp)
-		return -ENOMEM;
-	lp->srv = srv;
-	lp->slot = scoreboard_claim(srv->sb, 0);
-	for (unsigned i = 0; i < srv->nlis; i++)
-		if (srv->lis[i].fd >= FD_SETSIZE) {
-			log_errorx("listener %s has descriptor %d, beyond "
-				   "select's FD_SETSIZE (%d)", srv->lis[i].text,
-				   srv->lis[i].fd, FD_SETSIZE);
-			rc = -EMFILE;
-			goto out;
-		}
-
-	bool draining = false;
-	while (!server_stopping(srv)) {
-		fd_set rfds, wfds;
-		int maxfd = -1;
-
-		/* Draining: no more accepts; every connection finishes. */
-		if (server_draining(srv) && !draining) {
-			draining = true;
-			conn_list_drain(&lp->conns, drain_one, lp);
-		}
-		if (draining && !lp->conns.n)
-			break;
-
-		uint64_t now = now_ns();
-		int ms = conn_list_expire(&lp->conns, srv->cfg->idle_timeout_ms,
-					  now, forget, lp);
-		ms = timer_ms_until(&lp->timers, now, ms);
-		FD_ZERO(&rfds);
-		FD_ZERO(&wfds);
-		for (unsigned i = 0; i < srv->nlis && !draining; i++) {
-			FD_SET(srv->lis[i].fd, &rfds);
-			if (srv->lis[i].fd > maxfd)
-				maxfd = srv->lis[i].fd;
-		}
-		for (struct conn *c = lp->conns.head; c; c = c->next) {
-			if (c->model_data & CONN_WANT_READ)
-				FD_SET(c->fd, &rfds);
-			if (c->model_data & CONN_WANT_WRITE)
-				FD_SET(c->fd, &wfds);
-			if (c->fd > maxfd)
-				maxfd = c->fd;
-		}
-		struct timeval tv, *tvp = NULL;
-		if (ms >= 0) {
-			tv.tv_sec = ms / 1000;
-			tv.tv_usec = (ms % 1000) * 1000;
-			tvp = &tv;
-		}
-		slot_set_state(lp->slot, WORKER_IDLE);
-		int n = select(maxfd + 1, &rfds, &wfds, NULL, tvp);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			log_error("select");
-			break;
-		}
-		slot_set_state(lp->slot, WORKER_READING);
-		for (int fd = 0; fd <= maxfd && n > 0; fd++) {
-			bool r = FD_ISSET(fd, &rfds), w = FD_ISSET(fd, &wfds);
-			if (!r && !w)
-				continue;
-			n -= r + w;
-			struct conn *c = lp->byfd[fd];
-			if (!c) {
-				if (is_listener(srv, fd))
-					on_listener(lp, fd);
-				continue;
-			}
-			update(lp, c, r ? conn_on_readable(c) :
-					  conn_on_writable(c));
-		}
-		timer_run(&lp->timers, now_ns());
-	}
-out:
-	while (lp->conns.head)
-		update(lp, lp->conns.head, 0);
-	timer_heap_free(&lp->timers);
-	slot_set_state(lp->slot, WORKER_FREE);
-	free(lp);
-	return rc;
+	return ready_run(srv, &select_ops);
 }
 
 const struct evd_model evd_model_select = {

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/queue.h>
 #include <sys/select.h>
 #include <unistd.h>
 
@@ -32,7 +33,7 @@
 
 #define ACCEPT_BATCH 64
 
-/* What the pool decided, in c->model_data when it gives c back. */
+/* What the pool decided, in c->model.sp.verdict when it gives c back. */
 enum verdict {
 	VERDICT_HOLD,	/* wants input: watch it again */
 	VERDICT_CLOSE,	/* finished, failed, or the server stops */
@@ -40,10 +41,8 @@ enum verdict {
 	VERDICT_WAIT,	/* a delayed response: the mux's timer releases it */
 };
 
-/* A FIFO of connections linked through c->next. */
-struct connq {
-	struct conn *head, *tail;
-};
+/* A FIFO of connections (through c->model.sp.queue). */
+STAILQ_HEAD(connq, conn);
 
 struct worker {
 	struct pool *pool;
@@ -82,33 +81,15 @@ struct mux {
 
 static void connq_push(struct connq *q, struct conn *c)
 {
-	c->next = NULL;
-	if (q->tail)
-		q->tail->next = c;
-	else
-		q->head = c;
-	q->tail = c;
+	STAILQ_INSERT_TAIL(q, c, model.sp.queue);
 }
 
 static struct conn *connq_pop(struct connq *q)
 {
-	struct conn *c = q->head;
+	struct conn *c = STAILQ_FIRST(q);
 
-	if (c) {
-		q->head = c->next;
-		if (!q->head)
-			q->tail = NULL;
-		c->next = NULL;
-	}
-	return c;
-}
-
-/* Takes the whole queue. */
-static struct conn *connq_take_all(struct connq *q)
-{
-	struct conn *c = q->head;
-
-	q->head = q->tail = NULL;
+	if (c)
+		STAILQ_REMOVE_HEAD(q, model.sp.queue);
 	return c;
 }
 
@@ -121,7 +102,7 @@ static struct conn *take(struct pool *p, struct stats_slot *s)
 
 	slot_set_state(s, WORKER_IDLE);
 	pthread_mutex_lock(&p->lock);
-	while (!p->quit && !p->work.head)
+	while (!p->quit && STAILQ_EMPTY(&p->work))
 		pthread_cond_wait(&p->ready, &p->lock);
 	c = p->quit ? NULL : connq_pop(&p->work);
 	pthread_mutex_unlock(&p->lock);
@@ -133,10 +114,10 @@ static void give_back(struct pool *p, struct conn *c, enum verdict v)
 {
 	bool was_empty;
 
-	c->model_data = v;
+	c->model.sp.verdict = v;
 	c->slot = p->mux_slot;
 	pthread_mutex_lock(&p->lock);
-	was_empty = !p->back.head;
+	was_empty = STAILQ_EMPTY(&p->back);
 	connq_push(&p->back, c);
 	pthread_mutex_unlock(&p->lock);
 	/* The mux drains wakefd before it takes the queue, so one byte per
@@ -338,30 +319,30 @@ static void on_readable(struct mux *m, struct conn *c)
 static void on_wake(struct mux *m)
 {
 	struct pool *p = m->pool;
+	struct connq back = STAILQ_HEAD_INITIALIZER(back);
 	uint64_t v;
-	struct conn *c, *next;
+	struct conn *c;
 
 	/* Drain first: a byte written after this read stays for the next
 	 * pass, so no hand-back is missed. */
 	if (read(p->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		log_warn("select-prethread: reading the wake-up eventfd");
 	pthread_mutex_lock(&p->lock);
-	c = connq_take_all(&p->back);
+	STAILQ_CONCAT(&back, &p->back);
 	pthread_mutex_unlock(&p->lock);
-	for (; c; c = next) {
-		next = c->next;
-		if (c->model_data == VERDICT_HOLD && m->draining &&
+	while ((c = connq_pop(&back))) {
+		if (c->model.sp.verdict == VERDICT_HOLD && m->draining &&
 		    !conn_drain(c)) {
 			finish(m, c, false);	/* drained: nothing owed */
-		} else if (c->model_data == VERDICT_HOLD) {
+		} else if (c->model.sp.verdict == VERDICT_HOLD) {
 			mux_hold(m, c);
-		} else if (c->model_data == VERDICT_WAIT) {
+		} else if (c->model.sp.verdict == VERDICT_WAIT) {
 			/* Watched by its timer only (build_set skips held
 			 * connections); the idle timeout spares it. */
 			mux_hold(m, c);
 			timer_add(&m->timers, &c->timer, c->hold_until);
 		} else
-			finish(m, c, c->model_data == VERDICT_IDLE);
+			finish(m, c, c->model.sp.verdict == VERDICT_IDLE);
 	}
 }
 
@@ -376,6 +357,11 @@ static void on_listener(struct mux *m, int lfd)
 		if (r == 0)
 			continue;
 		m->nconns++;
+		/* It moves between threads, and pools are per thread. */
+		if (!conn_pin_buffers(c)) {
+			finish(m, c, false);
+			continue;
+		}
 		timer_init(&c->timer, on_delay, m);
 		mux_hold(m, c);
 	}
@@ -474,7 +460,7 @@ static void close_all(struct mux *m)
 	while ((c = connq_pop(&p->work)))
 		finish(m, c, false);
 	while ((c = connq_pop(&p->back)))
-		finish(m, c, c->model_data == VERDICT_IDLE);
+		finish(m, c, c->model.sp.verdict == VERDICT_IDLE);
 	while ((c = m->idle.head)) {
 		mux_drop(m, c);
 		finish(m, c, false);
@@ -500,6 +486,8 @@ static int select_prethread_run(struct server *srv)
 	p->srv = srv;
 	p->mux_slot = m->slot;
 	p->wakefd = -1;
+	STAILQ_INIT(&p->work);
+	STAILQ_INIT(&p->back);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->ready, NULL);
 	pthread_cond_init(&p->up, NULL);

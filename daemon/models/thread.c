@@ -38,8 +38,11 @@ static void *serve_one(void *arg)
 	struct stats_slot *s = scoreboard_claim(srv->sb, j->slot);
 	slot_set_role(s, ROLE_CONN);
 	struct conn *c = conn_new(j->fd, srv, s, true);
-	if (c)
+	if (c) {
+		c->timeouts_inherited = server_inherited_timeout_ms() ==
+					srv->cfg->idle_timeout_ms;
 		conn_serve_blocking(srv, c);
+	}
 	server_kick_unregister(srv);
 	server_slot_put(srv, j->slot);
 	free(j);
@@ -117,6 +120,8 @@ static int thread_run(struct server *srv)
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, THREAD_STACK);
+	/* Accepted sockets inherit TCP_NODELAY and the idle timeouts. */
+	server_listeners_inherit(srv, true);
 
 	while (!server_winding_down(srv)) {
 		slot_set_state(acc, WORKER_IDLE);
@@ -128,6 +133,7 @@ static int thread_run(struct server *srv)
 			spawn(&p, &attr, fd, acc);
 	}
 	wait_all(&p);
+	server_listeners_inherit(srv, false);
 	pthread_attr_destroy(&attr);
 	slot_set_state(acc, WORKER_FREE);
 	pthread_cond_destroy(&p.done);

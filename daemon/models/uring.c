@@ -26,391 +26,37 @@
  * holding buffers can never stall the others.
  *
  * EVD_URING_NO_MULTISHOT=1 in the environment forces the single-shot paths
- * (to test them on a kernel that has both). */
+ * (to test them on a kernel that has both).
+ *
+ * The files: uring.c the loop, connections and completions; uring_io.c
+ * submissions and the input held for backpressure; uring_setup.c the ring,
+ * the provided buffers and the choice of modes; uring.h what they share. */
 #include <errno.h>
-#include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
-#include <stdalign.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 
-#include "../conn.h"
 #include "../log.h"
 #include "../server.h"
 #include "../util.h"
-
-#define SQ_ENTRIES 4096
-#define CQ_ENTRIES 16384
-/* The provided-buffer ring: a small message takes a whole buffer, so the
- * count matters more than the size (1,000 busy connections need about that
- * many); 2048 x 8 KiB = 16 MiB.  -D overrides them for tests. */
-#ifndef PBUF_SIZE
-#define PBUF_SIZE (8 * 1024)
-#endif
-#ifndef PBUF_COUNT
-#define PBUF_COUNT 2048
-#endif
-#define PBUF_GROUP 0
-#define OWN_BUF_SIZE (16 * 1024)	/* single-shot recv buffer */
-#define STOP_DRAIN_MS 2000
-#define ACCEPT_FLAGS (SOCK_CLOEXEC | SOCK_NONBLOCK)
-
-_Static_assert((PBUF_COUNT & (PBUF_COUNT - 1)) == 0 && PBUF_COUNT <= 32768,
-	       "a provided-buffer ring has a power-of-two size up to 32768");
-
-_Static_assert(alignof(max_align_t) >= 8,
-	       "malloc'd pointers leave 3 low bits of user_data for the tag");
-
-/* The operation in user_data's low 3 bits. */
-enum tag {
-	TAG_IGNORE,	/* cancels: nothing to do */
-	TAG_ACCEPT,	/* listener index << 3 */
-	TAG_RECV,	/* struct uconn * */
-	TAG_SEND,	/* struct uconn * */
-	TAG_MASK = 7,
-};
-
-/* A provided buffer queued on a connection: bytes [off, len) are left. */
-struct pbuf {
-	uint32_t off, len;
-	int next;	/* next queued buffer id, -1 at the tail */
-};
-
-/* The model's side of a connection (c->model_data points to it). */
-struct uconn {
-	struct conn *c;
-	unsigned inflight;	/* operations whose final CQE is due */
-	bool recv_armed;	/* a recv is in flight */
-	bool recv_multi;	/* ... and it is multishot */
-	bool recv_cancelled;	/* ... and a cancel was sent for it */
-	bool send_armed;
-	bool starved;		/* the last recv ended with -ENOBUFS */
-	bool closing;		/* cancels sent; freed when inflight is 0 */
-	bool idle;		/* closed by the idle timeout */
-	bool dirty;		/* on the loop's dirty list */
-	bool rx_end_set;	/* end of stream or error, after the queue */
-	long rx_err;
-	int hold_head, hold_tail;	/* queued provided buffers, -1: none */
-	unsigned nheld;
-	char *own;		/* single-shot recv buffer, on first use */
-	uint32_t own_off, own_len;
-	struct uconn *dirty_next;
-	struct uconn *prev, *next;	/* the closing list */
-};
-
-struct loop {
-	struct server *srv;
-	struct stats_slot *slot;
-	struct io_uring ring;
-	bool multi_accept;
-	bool multi_recv;	/* also: the buffer ring is registered */
-	bool cqe_skip;		/* IOSQE_CQE_SKIP_SUCCESS for cancels */
-	int fatal;		/* -errno: leave the loop */
-	bool accept_armed[CONFIG_MAX_LISTEN];	/* an accept or a poll */
-	bool accept_poll[CONFIG_MAX_LISTEN];	/* ... it is the poll */
-	unsigned inflight;	/* every operation whose final CQE is due */
-
-	struct io_uring_buf_ring *br;
-	size_t br_len;
-	char *pbufs;
-	struct pbuf *pb;
-	unsigned pb_avail;	/* buffers the kernel may pick from */
-	unsigned pb_return;	/* added to the ring, not yet published */
-
-	/* For the debug line at exit. */
-	uint64_t n_pause;	/* multishot recvs cancelled for backpressure */
-	uint64_t n_held;	/* provided buffers queued on a connection */
-	uint64_t n_enobufs;	/* recvs ended by an empty buffer ring */
-	unsigned max_held;	/* most buffers queued on one connection */
-
-	struct conn_list conns;	/* live connections, oldest activity first */
-	struct timer_heap timers;	/* delayed responses */
-	struct uconn *closing;	/* waiting for their last CQEs */
-	struct uconn *dirty;	/* to service after this batch of CQEs */
-};
-
-static inline uint64_t ud_make(const struct uconn *uc, enum tag t)
-{
-	return (uint64_t)(uintptr_t)uc | t;
-}
-
-static inline char *pbuf_addr(const struct loop *lp, unsigned bid)
-{
-	return lp->pbufs + (size_t)bid * PBUF_SIZE;
-}
-
-static inline struct uconn *uconn_of(const struct conn *c)
-{
-	return (struct uconn *)(uintptr_t)c->model_data;
-}
-
-/* The connection takes no more input, ever. */
-static inline bool rx_closed(const struct conn *c)
-{
-	return c->eof || c->closing || c->failed;
-}
+#include "uring.h"
 
 /* Services uc after this batch of completions. */
-static void mark_dirty(struct loop *lp, struct uconn *uc)
+void uring_mark_dirty(struct loop *lp, struct uconn *uc)
 {
 	if (uc->dirty || uc->closing)
 		return;
 	uc->dirty = true;
-	uc->dirty_next = lp->dirty;
-	lp->dirty = uc;
-}
-
-/* ---- submission ---------------------------------------------------------- */
-
-/* Publishes the buffers given back since the last call. */
-static void bufs_publish(struct loop *lp)
-{
-	if (!lp->pb_return)
-		return;
-	io_uring_buf_ring_advance(lp->br, (int)lp->pb_return);
-	lp->pb_avail += lp->pb_return;
-	lp->pb_return = 0;
-}
-
-static void buf_give_back(struct loop *lp, unsigned bid)
-{
-	io_uring_buf_ring_add(lp->br, pbuf_addr(lp, bid), PBUF_SIZE,
-			      (unsigned short)bid,
-			      io_uring_buf_ring_mask(PBUF_COUNT),
-			      (int)lp->pb_return);
-	lp->pb_return++;
-}
-
-/* A free SQE, submitting the full queue first if needed; NULL (and
- * lp->fatal set) only if the kernel refuses to take any. */
-static struct io_uring_sqe *get_sqe(struct loop *lp)
-{
-	struct io_uring_sqe *sqe;
-
-	for (int tries = 0; tries < 8; tries++) {
-		sqe = io_uring_get_sqe(&lp->ring);
-		if (sqe)
-			return sqe;
-		bufs_publish(lp);
-		int r = io_uring_submit(&lp->ring);
-		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
-			log_errorx("uring: io_uring_submit: %s", strerror(-r));
-			lp->fatal = r;
-			return NULL;
-		}
-	}
-	log_errorx("uring: the submission queue stays full");
-	lp->fatal = -EBUSY;
-	return NULL;
-}
-
-static void arm_accept(struct loop *lp, unsigned i)
-{
-	struct io_uring_sqe *sqe = get_sqe(lp);
-
-	if (!sqe)
-		return;
-	if (lp->multi_accept)
-		io_uring_prep_multishot_accept(sqe, lp->srv->lis[i].fd, NULL,
-					       NULL, ACCEPT_FLAGS);
-	else
-		io_uring_prep_accept(sqe, lp->srv->lis[i].fd, NULL, NULL,
-				     ACCEPT_FLAGS);
-	io_uring_sqe_set_data64(sqe, ((uint64_t)i << 3) | TAG_ACCEPT);
-	lp->accept_armed[i] = true;
-	lp->inflight++;
-}
-
-/* Descriptor table full: an io_uring accept fails at once, connection
- * pending or not (it takes the descriptor first).  Wait for a pending
- * connection with a poll instead (same user_data: cancelled alike), then
- * accept again: served if a descriptor was freed, shed otherwise. */
-static void arm_listen_poll(struct loop *lp, unsigned i)
-{
-	struct io_uring_sqe *sqe = get_sqe(lp);
-
-	if (!sqe)
-		return;
-	io_uring_prep_poll_add(sqe, lp->srv->lis[i].fd, POLLIN);
-	io_uring_sqe_set_data64(sqe, ((uint64_t)i << 3) | TAG_ACCEPT);
-	lp->accept_armed[i] = true;
-	lp->accept_poll[i] = true;
-	lp->inflight++;
-}
-
-/* A multishot recv from the ring, or a single-shot one into uc->own when
- * multishot is off or the ring ran dry. */
-static void arm_recv(struct loop *lp, struct uconn *uc)
-{
-	bool multi = lp->multi_recv && !uc->starved && lp->pb_avail > 0;
-
-	if (!multi && !uc->own) {
-		uc->own = malloc(OWN_BUF_SIZE);
-		if (!uc->own) {
-			slot_add(lp->slot, STAT_err_nomem, 1);
-			uc->rx_end_set = true;	/* ends the connection */
-			uc->rx_err = -ENOMEM;
-			mark_dirty(lp, uc);
-			return;
-		}
-	}
-	struct io_uring_sqe *sqe = get_sqe(lp);
-	if (!sqe)
-		return;
-	if (multi) {
-		io_uring_prep_recv_multishot(sqe, uc->c->fd, NULL, 0, 0);
-		sqe->flags |= IOSQE_BUFFER_SELECT;
-		sqe->buf_group = PBUF_GROUP;
-	} else {
-		io_uring_prep_recv(sqe, uc->c->fd, uc->own, OWN_BUF_SIZE, 0);
-	}
-	io_uring_sqe_set_data64(sqe, ud_make(uc, TAG_RECV));
-	uc->starved = false;
-	uc->recv_armed = true;
-	uc->recv_multi = multi;
-	uc->recv_cancelled = false;
-	uc->inflight++;
-	lp->inflight++;
-}
-
-static void arm_send(struct loop *lp, struct uconn *uc)
-{
-	const char *p;
-	size_t n = conn_tx_pending(uc->c, &p);
-
-	if (!n)
-		return;
-	struct io_uring_sqe *sqe = get_sqe(lp);
-	if (!sqe)
-		return;
-	io_uring_prep_send(sqe, uc->c->fd, p, n, MSG_NOSIGNAL);
-	io_uring_sqe_set_data64(sqe, ud_make(uc, TAG_SEND));
-	conn_tx_start(uc->c);
-	uc->send_armed = true;
-	uc->inflight++;
-	lp->inflight++;
-}
-
-/* Cancels the operation tagged ud; its final CQE follows. */
-static void cancel(struct loop *lp, uint64_t ud)
-{
-	struct io_uring_sqe *sqe = get_sqe(lp);
-
-	if (!sqe)
-		return;
-	io_uring_prep_cancel64(sqe, ud, 0);
-	io_uring_sqe_set_data64(sqe, TAG_IGNORE);
-	if (lp->cqe_skip)
-		sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	SLIST_INSERT_HEAD(&lp->dirty, uc, dirty_link);
 }
 
 /* ---- connections --------------------------------------------------------- */
 
-static void hold_push(struct loop *lp, struct uconn *uc, unsigned bid)
-{
-	lp->pb[bid].next = -1;
-	if (uc->hold_tail >= 0)
-		lp->pb[uc->hold_tail].next = (int)bid;
-	else
-		uc->hold_head = (int)bid;
-	uc->hold_tail = (int)bid;
-	lp->n_held++;
-	if (++uc->nheld > lp->max_held)
-		lp->max_held = uc->nheld;
-}
-
-static void hold_drop(struct loop *lp, struct uconn *uc)
-{
-	while (uc->hold_head >= 0) {
-		unsigned bid = (unsigned)uc->hold_head;
-		uc->hold_head = lp->pb[bid].next;
-		buf_give_back(lp, bid);
-	}
-	uc->nheld = 0;
-	uc->hold_tail = -1;
-	uc->own_off = uc->own_len = 0;
-}
-
-static bool holding(const struct uconn *uc)
-{
-	return uc->hold_head >= 0 || uc->own_len;
-}
-
-/* Feeds p[*off, len) to c.  Returns true when all of it was taken. */
-static bool feed_chunk(struct conn *c, const char *p, uint32_t *off,
-		       uint32_t len)
-{
-	while (*off < len) {
-		size_t n = conn_rx_copy(c, p + *off, len - *off);
-		if (!n)
-			return false;
-		*off += (uint32_t)n;
-	}
-	return true;
-}
-
-/* Feeds the held input in order while the connection takes it, then the
- * end of stream or error that came after it. */
-static void feed(struct loop *lp, struct uconn *uc)
-{
-	struct conn *c = uc->c;
-
-	while (uc->hold_head >= 0) {
-		unsigned bid = (unsigned)uc->hold_head;
-		struct pbuf *pb = &lp->pb[bid];
-		if (!rx_closed(c) &&
-		    !feed_chunk(c, pbuf_addr(lp, bid), &pb->off, pb->len))
-			return;
-		uc->hold_head = pb->next;
-		if (uc->hold_head < 0)
-			uc->hold_tail = -1;
-		uc->nheld--;
-		buf_give_back(lp, bid);
-	}
-	if (uc->own_len) {
-		if (!rx_closed(c) &&
-		    !feed_chunk(c, uc->own, &uc->own_off, uc->own_len))
-			return;
-		uc->own_off = uc->own_len = 0;
-	}
-	if (uc->rx_end_set) {
-		uc->rx_end_set = false;
-		conn_rx_end(c, uc->rx_err);
-	}
-}
-
-static void closing_add(struct loop *lp, struct uconn *uc)
-{
-	uc->prev = NULL;
-	uc->next = lp->closing;
-	if (lp->closing)
-		lp->closing->prev = uc;
-	lp->closing = uc;
-}
-
-static void closing_del(struct loop *lp, struct uconn *uc)
-{
-	if (uc->prev)
-		uc->prev->next = uc->next;
-	else
-		lp->closing = uc->next;
-	if (uc->next)
-		uc->next->prev = uc->prev;
-}
-
 /* The last CQE is in: close the socket and free everything. */
 static void finish_close(struct loop *lp, struct uconn *uc)
 {
-	closing_del(lp, uc);
+	LIST_REMOVE(uc, closing_link);
 	if (uc->idle)
 		conn_close_idle(uc->c);
 	else
@@ -425,14 +71,14 @@ static void begin_close(struct loop *lp, struct uconn *uc)
 	timer_del(&lp->timers, &uc->c->timer);
 	uc->closing = true;
 	conn_list_del(&lp->conns, uc->c);
-	closing_add(lp, uc);
-	hold_drop(lp, uc);
+	LIST_INSERT_HEAD(&lp->closing, uc, closing_link);
+	uring_hold_drop(lp, uc);
 	if (uc->recv_armed && !uc->recv_cancelled) {
-		cancel(lp, ud_make(uc, TAG_RECV));
+		uring_cancel(lp, ud_make(uc, TAG_RECV));
 		uc->recv_cancelled = true;
 	}
 	if (uc->send_armed)
-		cancel(lp, ud_make(uc, TAG_SEND));
+		uring_cancel(lp, ud_make(uc, TAG_SEND));
 	if (!uc->inflight)
 		finish_close(lp, uc);
 }
@@ -443,9 +89,9 @@ static void service(struct loop *lp, struct uconn *uc)
 {
 	struct conn *c = uc->c;
 
-	feed(lp, uc);
+	uring_feed(lp, uc);
 	if (!uc->send_armed)
-		arm_send(lp, uc);
+		uring_arm_send(lp, uc);
 	unsigned want = conn_want(c);
 	if (!want) {
 		begin_close(lp, uc);
@@ -456,13 +102,13 @@ static void service(struct loop *lp, struct uconn *uc)
 		/* Backpressure, or input no longer wanted: stop the
 		 * multishot recv from taking more buffers. */
 		if (uc->recv_multi && !uc->recv_cancelled &&
-		    (holding(uc) || rx_closed(c))) {
-			lp->n_pause += holding(uc);
-			cancel(lp, ud_make(uc, TAG_RECV));
+		    (uring_holding(uc) || rx_closed(c))) {
+			lp->n_pause += uring_holding(uc);
+			uring_cancel(lp, ud_make(uc, TAG_RECV));
 			uc->recv_cancelled = true;
 		}
-	} else if ((want & CONN_WANT_READ) && !holding(uc) && !uc->rx_end_set) {
-		arm_recv(lp, uc);
+	} else if ((want & CONN_WANT_READ) && !uring_holding(uc) && !uc->rx_end_set) {
+		uring_arm_recv(lp, uc);
 	}
 	conn_list_touch(&lp->conns, c);
 }
@@ -473,7 +119,7 @@ static void on_delay(struct timer *t, void *arg)
 	struct conn *c = conn_of_timer(t);
 
 	conn_release(c);
-	mark_dirty(arg, uconn_of(c));
+	uring_mark_dirty(arg, uconn_of(c));
 }
 
 static void new_conn(struct loop *lp, int fd)
@@ -498,11 +144,11 @@ static void new_conn(struct loop *lp, int fd)
 	uc->c = c;
 	uc->hold_head = uc->hold_tail = -1;
 	timer_init(&c->timer, on_delay, lp);
-	c->model_data = (long)(uintptr_t)uc;
+	c->model.uring = uc;
 	conn_list_add(&lp->conns, c);
 	if (server_draining(srv))
 		conn_drain(c);
-	mark_dirty(lp, uc);	/* arms its first recv */
+	uring_mark_dirty(lp, uc);	/* arms its first recv */
 }
 
 /* ---- completions --------------------------------------------------------- */
@@ -520,7 +166,7 @@ static void on_accept(struct loop *lp, unsigned i,
 		lp->accept_armed[i] = false;
 		lp->inflight--;
 		if (!server_winding_down(srv))
-			arm_accept(lp, i);
+			uring_arm_accept(lp, i);
 		return;
 	}
 	if (!(cqe->flags & IORING_CQE_F_MORE)) {
@@ -570,9 +216,9 @@ static void on_accept(struct loop *lp, unsigned i,
 	}
 	if (!lp->accept_armed[i] && !server_winding_down(srv)) {
 		if (full)
-			arm_listen_poll(lp, i);
+			uring_arm_listen_poll(lp, i);
 		else
-			arm_accept(lp, i);
+			uring_arm_accept(lp, i);
 	}
 }
 
@@ -584,10 +230,10 @@ static void start_drain(struct loop *lp)
 {
 	for (unsigned i = 0; i < lp->srv->nlis; i++)
 		if (lp->accept_armed[i])
-			cancel(lp, ((uint64_t)i << 3) | TAG_ACCEPT);
+			uring_cancel(lp, ((uint64_t)i << 3) | TAG_ACCEPT);
 	for (struct conn *c = lp->conns.head; c; c = c->next) {
 		conn_drain(c);
-		mark_dirty(lp, uconn_of(c));
+		uring_mark_dirty(lp, uconn_of(c));
 	}
 	service_dirty(lp);
 }
@@ -598,24 +244,6 @@ static bool accepting(const struct loop *lp)
 		if (lp->accept_armed[i])
 			return true;
 	return false;
-}
-
-/* A provided buffer with len > 0 bytes for a live connection. */
-static void rx_buffer(struct loop *lp, struct uconn *uc, unsigned bid,
-		      uint32_t len)
-{
-	struct pbuf *pb = &lp->pb[bid];
-
-	pb->off = 0;
-	pb->len = len;
-	if (uc->hold_head < 0) {
-		if (rx_closed(uc->c) ||
-		    feed_chunk(uc->c, pbuf_addr(lp, bid), &pb->off, len)) {
-			buf_give_back(lp, bid);
-			return;
-		}
-	}
-	hold_push(lp, uc, bid);	/* in order, behind what waits */
 }
 
 static void on_recv(struct loop *lp, struct uconn *uc,
@@ -632,10 +260,11 @@ static void on_recv(struct loop *lp, struct uconn *uc,
 	if (cqe->flags & IORING_CQE_F_BUFFER) {
 		unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
 		lp->pb_avail--;
+		lp->pb_taken++;
 		if (uc->closing || res <= 0)
-			buf_give_back(lp, bid);
+			uring_buf_give_back(lp, bid);
 		else
-			rx_buffer(lp, uc, bid, (uint32_t)res);
+			uring_rx_buffer(lp, uc, bid, (uint32_t)res);
 	} else if (res > 0 && !uc->closing) {
 		uc->own_off = 0;	/* single-shot, into uc->own */
 		uc->own_len = (uint32_t)res;
@@ -654,6 +283,8 @@ static void on_recv(struct loop *lp, struct uconn *uc,
 		case ENOBUFS:
 			lp->n_enobufs++;
 			uc->starved = true;
+			if (lp->pb_target < PBUF_COUNT)
+				lp->pb_target *= 2;
 			break;
 		case EINVAL:
 			if (uc->recv_multi && lp->multi_recv) {
@@ -669,7 +300,7 @@ static void on_recv(struct loop *lp, struct uconn *uc,
 			break;
 		}
 	}
-	mark_dirty(lp, uc);
+	uring_mark_dirty(lp, uc);
 }
 
 static void on_send(struct loop *lp, struct uconn *uc,
@@ -686,7 +317,7 @@ static void on_send(struct loop *lp, struct uconn *uc,
 		return;
 	}
 	conn_tx_done(uc->c, cqe->res);
-	mark_dirty(lp, uc);
+	uring_mark_dirty(lp, uc);
 }
 
 static void on_cqe(struct loop *lp, const struct io_uring_cqe *cqe)
@@ -709,20 +340,21 @@ static void on_cqe(struct loop *lp, const struct io_uring_cqe *cqe)
 	}
 }
 
-/* Handles every CQE ready, then services the connections they touched:
- * the SQEs this prepares go in with the next wait. */
 /* Services every connection touched since the last call, once. */
 static void service_dirty(struct loop *lp)
 {
-	while (lp->dirty) {
-		struct uconn *uc = lp->dirty;
-		lp->dirty = uc->dirty_next;
+	struct uconn *uc;
+
+	while ((uc = SLIST_FIRST(&lp->dirty))) {
+		SLIST_REMOVE_HEAD(&lp->dirty, dirty_link);
 		uc->dirty = false;
 		if (!uc->closing)
 			service(lp, uc);
 	}
 }
 
+/* Handles every CQE ready, then services the connections they touched:
+ * the SQEs this prepares go in with the next wait. */
 static void reap(struct loop *lp)
 {
 	struct io_uring_cqe *cqe;
@@ -739,234 +371,30 @@ static void reap(struct loop *lp)
 /*
  * Closes connections idle for idle_timeout, or whose request is not whole
  * after request_timeout (counted as timeouts once their last CQE is in).
- * Returns the milliseconds until the next may expire, or -1.  Not
- * conn_list_expire(): it frees the connection at once, while the kernel
- * may still be sending from its output buffer.
+ * Returns the milliseconds until the next may expire (or the buffer ring
+ * is due for a trim), or -1.  Not conn_list_expire(): it frees the
+ * connection at once, while the kernel may still be sending from its
+ * output buffer.
  */
 static int expire(struct loop *lp)
 {
 	struct conn *c;
+	uint64_t now = now_ns();
 	int ms;
 
 	while ((c = conn_list_due(&lp->conns, lp->srv->cfg->idle_timeout_ms,
-				  now_ns(), &ms))) {
+				  now, &ms))) {
 		struct uconn *uc = uconn_of(c);
 		uc->idle = true;
 		begin_close(lp, uc);
 	}
+	uint64_t trim = uring_bufs_trim(lp, now);
+	if (trim) {
+		int left = trim > now ? (int)((trim - now + 999999) / 1000000) : 0;
+		if (ms < 0 || left < ms)
+			ms = left;
+	}
 	return ms;
-}
-
-/* Submits what is prepared and waits for a completion, at most ms
- * milliseconds (-1: no limit).  Returns 0, or a -errno to stop on. */
-static int submit_and_wait(struct loop *lp, int ms)
-{
-	struct __kernel_timespec ts = {
-		.tv_sec = ms / 1000,
-		.tv_nsec = (long long)(ms % 1000) * 1000000,
-	};
-	struct io_uring_cqe *cqe;
-
-	bufs_publish(lp);
-	int r = io_uring_submit_and_wait_timeout(&lp->ring, &cqe, 1,
-						 ms >= 0 ? &ts : NULL, NULL);
-	if (r >= 0 || r == -ETIME || r == -EINTR || r == -EAGAIN ||
-	    r == -EBUSY)
-		return 0;
-	return r;
-}
-
-/* ---- setup --------------------------------------------------------------- */
-
-static int read_int_file(const char *path, int *v)
-{
-	FILE *f = fopen(path, "re");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fscanf(f, "%d", v) == 1;
-	fclose(f);
-	return ok ? 0 : -1;
-}
-
-/* Logs why io_uring_queue_init failed, and what to do about it. */
-static void explain_setup_error(int err)
-{
-	int disabled = 0, group = -1;
-
-	read_int_file("/proc/sys/kernel/io_uring_disabled", &disabled);
-	read_int_file("/proc/sys/kernel/io_uring_group", &group);
-	switch (err) {
-	case ENOSYS:
-		log_errorx("io_uring is not available: this kernel has no "
-			   "io_uring (built without CONFIG_IO_URING, or older "
-			   "than 5.1); pick another model");
-		break;
-	case EPERM:
-		if (disabled == 2)
-			log_errorx("io_uring is disabled by sysctl "
-				   "kernel.io_uring_disabled=2: set it to 0 "
-				   "(sysctl -w kernel.io_uring_disabled=0), or "
-				   "pick another model");
-		else if (disabled == 1 && group >= 0)
-			log_errorx("io_uring is restricted by sysctl "
-				   "kernel.io_uring_disabled=1 to CAP_SYS_ADMIN "
-				   "and group %d (kernel.io_uring_group): run evd "
-				   "in that group, set the sysctl to 0, or pick "
-				   "another model", group);
-		else if (disabled == 1)
-			log_errorx("io_uring is restricted by sysctl "
-				   "kernel.io_uring_disabled=1 to CAP_SYS_ADMIN "
-				   "(kernel.io_uring_group is unset): set "
-				   "kernel.io_uring_group to a group of evd's, "
-				   "set kernel.io_uring_disabled to 0, or pick "
-				   "another model");
-		else
-			log_errorx("io_uring_setup is not permitted (EPERM): "
-				   "a seccomp filter (container runtime) or a "
-				   "security module blocks io_uring; allow the "
-				   "io_uring_* system calls, or pick another "
-				   "model");
-		break;
-	case ENOMEM:
-		log_errorx("io_uring_setup: not enough locked memory (ENOMEM): "
-			   "raise RLIMIT_MEMLOCK (ulimit -l, LimitMEMLOCK=), "
-			   "or pick another model");
-		break;
-	default:
-		log_errorx("io_uring_setup failed: %s; pick another model",
-			   strerror(err));
-		break;
-	}
-}
-
-/* Creates the ring with the best setup flags the kernel takes.  Returns 0
- * or -errno (logged). */
-static int ring_open(struct loop *lp, const char **how)
-{
-	static const struct {
-		unsigned flags;
-		const char *name;
-	} tries[] = {
-		{ IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER |
-		  IORING_SETUP_DEFER_TASKRUN, "single-issuer, defer-taskrun" },
-		{ IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
-		  "coop-taskrun" },
-		{ 0, "default" },
-	};
-	int r = -EINVAL;
-
-	for (size_t i = 0; i < ARRAY_SIZE(tries); i++) {
-		struct io_uring_params p;
-		memset(&p, 0, sizeof(p));
-		p.flags = tries[i].flags | IORING_SETUP_CQSIZE;
-		p.cq_entries = CQ_ENTRIES;
-		r = io_uring_queue_init_params(SQ_ENTRIES, &lp->ring, &p);
-		if (r == 0) {
-			*how = tries[i].name;
-			lp->cqe_skip = p.features & IORING_FEAT_CQE_SKIP;
-			return 0;
-		}
-		if (r != -EINVAL)
-			break;	/* not about the flags */
-	}
-	explain_setup_error(-r);
-	return r;
-}
-
-/* Maps and registers the provided-buffer ring.  Returns 0 or -errno. */
-static int bufs_open(struct loop *lp)
-{
-	struct io_uring_buf_reg reg;
-	size_t len = (size_t)PBUF_COUNT * PBUF_SIZE;
-
-	lp->br_len = PBUF_COUNT * sizeof(struct io_uring_buf);
-	lp->br = mmap(NULL, lp->br_len, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (lp->br == MAP_FAILED) {
-		lp->br = NULL;
-		return -errno;
-	}
-	lp->pbufs = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (lp->pbufs == MAP_FAILED) {
-		lp->pbufs = NULL;
-		return -errno;
-	}
-	lp->pb = calloc(PBUF_COUNT, sizeof(*lp->pb));
-	if (!lp->pb)
-		return -ENOMEM;
-	memset(&reg, 0, sizeof(reg));
-	reg.ring_addr = (uint64_t)(uintptr_t)lp->br;
-	reg.ring_entries = PBUF_COUNT;
-	reg.bgid = PBUF_GROUP;
-	int r = io_uring_register_buf_ring(&lp->ring, &reg, 0);
-	if (r < 0)
-		return r;
-	io_uring_buf_ring_init(lp->br);
-	for (unsigned bid = 0; bid < PBUF_COUNT; bid++)
-		buf_give_back(lp, bid);
-	bufs_publish(lp);
-	return 0;
-}
-
-static void bufs_close(struct loop *lp)
-{
-	if (lp->pbufs)
-		munmap(lp->pbufs, (size_t)PBUF_COUNT * PBUF_SIZE);
-	if (lp->br)
-		munmap(lp->br, lp->br_len);
-	free(lp->pb);
-}
-
-/* Picks multishot accept and recv where the kernel has them, and logs the
- * mode.  Multishot accept came with IORING_OP_SOCKET (5.19), multishot recv
- * with IORING_OP_SEND_ZC (6.0); a multishot SQE refused with EINVAL later
- * also falls back. */
-static void pick_modes(struct loop *lp, const char *how)
-{
-	struct io_uring_probe *probe = io_uring_get_probe_ring(&lp->ring);
-	const char *env = getenv("EVD_URING_NO_MULTISHOT");
-	bool forced = env && *env && strcmp(env, "0") != 0;
-	bool has_socket = false, has_zc = false;
-	const char *why_recv = "";
-	char kernel[80] = "?";
-	struct utsname u;
-	int r;
-
-	if (uname(&u) == 0)
-		snprintf(kernel, sizeof(kernel), "%s", u.release);
-	if (probe) {
-		has_socket = io_uring_opcode_supported(probe, IORING_OP_SOCKET);
-		has_zc = io_uring_opcode_supported(probe, IORING_OP_SEND_ZC);
-		io_uring_free_probe(probe);
-	}
-	lp->multi_accept = has_socket && !forced;
-	lp->multi_recv = false;
-	if (forced) {
-		why_recv = " (EVD_URING_NO_MULTISHOT)";
-	} else if (!has_zc) {
-		why_recv = " (kernel older than 6.0)";
-	} else if ((r = bufs_open(lp)) < 0) {
-		log_warnx("uring: cannot register a provided-buffer ring: %s",
-			  strerror(-r));
-		why_recv = " (no provided-buffer ring)";
-	} else {
-		lp->multi_recv = true;
-	}
-	if (lp->multi_recv)
-		log_info("uring: kernel %s; %s accept, multishot recv from a "
-			 "ring of %u x %u KiB provided buffers; ring flags: %s; "
-			 "one io_uring_enter per loop", kernel,
-			 lp->multi_accept ? "multishot" : "single-shot",
-			 PBUF_COUNT, PBUF_SIZE / 1024, how);
-	else
-		log_info("uring: kernel %s; %s accept, single-shot recv into a "
-			 "%u KiB buffer per connection%s; ring flags: %s; one "
-			 "io_uring_enter per loop", kernel,
-			 lp->multi_accept ? "multishot" : "single-shot",
-			 OWN_BUF_SIZE / 1024, why_recv, how);
 }
 
 /* ---- stop ---------------------------------------------------------------- */
@@ -979,10 +407,10 @@ static void drain(struct loop *lp)
 		begin_close(lp, uconn_of(lp->conns.head));
 	for (unsigned i = 0; i < lp->srv->nlis; i++)
 		if (lp->accept_armed[i])
-			cancel(lp, ((uint64_t)i << 3) | TAG_ACCEPT);
+			uring_cancel(lp, ((uint64_t)i << 3) | TAG_ACCEPT);
 	uint64_t deadline = now_ns() + STOP_DRAIN_MS * 1000000ull;
 	while (lp->inflight && now_ns() < deadline && !lp->fatal) {
-		if (submit_and_wait(lp, 50) < 0)
+		if (uring_submit_and_wait(lp, 50) < 0)
 			break;
 		reap(lp);
 	}
@@ -991,9 +419,10 @@ static void drain(struct loop *lp)
 			  lp->inflight);
 	log_debug("uring: %llu recvs paused for backpressure, %llu buffers "
 		  "held (at most %u on one connection), %llu recvs ended by "
-		  "an empty buffer ring", (unsigned long long)lp->n_pause,
+		  "an empty buffer ring; a target of %u buffers at most",
+		  (unsigned long long)lp->n_pause,
 		  (unsigned long long)lp->n_held, lp->max_held,
-		  (unsigned long long)lp->n_enobufs);
+		  (unsigned long long)lp->n_enobufs, lp->pb_target_max);
 }
 
 static int uring_run(struct server *srv)
@@ -1004,12 +433,12 @@ static int uring_run(struct server *srv)
 
 	lp.slot = scoreboard_claim(srv->sb, 0);
 	slot_set_role(lp.slot, ROLE_LOOP);
-	rc = ring_open(&lp, &how);
+	rc = uring_ring_open(&lp, &how);
 	if (rc < 0)
 		goto out;
-	pick_modes(&lp, how);
+	uring_pick_modes(&lp, how);
 	for (unsigned i = 0; i < srv->nlis; i++)
-		arm_accept(&lp, i);
+		uring_arm_accept(&lp, i);
 
 	bool draining = false;
 	while (!server_stopping(srv) && !lp.fatal) {
@@ -1021,7 +450,7 @@ static int uring_run(struct server *srv)
 			break;
 		int ms = timer_ms_until(&lp.timers, now_ns(), expire(&lp));
 		slot_set_state(lp.slot, WORKER_IDLE);
-		int r = submit_and_wait(&lp, ms);
+		int r = uring_submit_and_wait(&lp, ms);
 		slot_set_state(lp.slot, WORKER_READING);
 		if (r < 0) {
 			log_errorx("uring: io_uring_enter: %s", strerror(-r));
@@ -1043,7 +472,7 @@ static int uring_run(struct server *srv)
 		return rc;
 	}
 out:
-	bufs_close(&lp);
+	uring_bufs_close(&lp);
 	slot_set_state(lp.slot, WORKER_FREE);
 	return rc;
 }

@@ -31,7 +31,11 @@
 #       (evd's request counter) and evd CPU per request are compared with
 #       the mean of the two neighbouring slices of the other state.
 #       Prints the medians and quartiles of those ratios.  TIMING, SAMPLE
-#       and PER_THREAD as for overhead.
+#       and PER_THREAD as for overhead.  PROFILE=cpu|offcpu switches a
+#       stack profile instead of the syscall probes (evd started with
+#       [probes] profile = on; on: `profile start`, off: `profile
+#       cancel`, which drops it unprocessed): on-CPU at HZ (default 99),
+#       off-CPU counting blocks from MIN_BLOCK us (default 1000).
 #   measure.sh progcost MODEL [N] [ROUNDS]
 #       The time the kernel spends in each syscall program per run, from
 #       its own counters (kernel.bpf_stats_enabled, set back afterwards):
@@ -44,6 +48,16 @@
 #       attached without (sys_exit alone).  Robust to the machine's load:
 #       it times the programs, not the throughput.  TIMING=off runs the
 #       rounds without timing (sys_enter then does not run: "-").
+#   measure.sh profcost MODEL [SECONDS]
+#       The stack profiler's programs timed by the kernel
+#       (kernel.bpf_stats_enabled, set back afterwards): a profile
+#       on-CPU at HZ (default 99), then off-CPU with blocks from MIN_BLOCK
+#       us (default 1000), each over `evbench -c 50 -d SECONDS` (default
+#       20); prints runs, ns per run, the programs' time per second and
+#       per request, and that time against evd's CPU time meanwhile (an
+#       upper bound of their share: off_cpu runs on every context switch
+#       of the machine, evd's or not).  Robust to the machine's load: it
+#       times the programs, not the throughput.
 #   measure.sh perreq [MODEL...]
 #       System calls per request of each model (default: all twelve) under
 #       two loads: `evbench -c 10 -n 50000` (keep-alive) and
@@ -64,6 +78,9 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 PER_THREAD=${PER_THREAD:-off}
 TIMING=${TIMING:-on}
 SAMPLE=${SAMPLE:-100%}
+PROFILE=${PROFILE:-}
+HZ=${HZ:-99}
+MIN_BLOCK=${MIN_BLOCK:-1000}
 dir=$(mktemp -d /tmp/evd-measure.XXXXXX)
 evd_pid=
 
@@ -103,6 +120,7 @@ start() {
 		-o server.listen=127.0.0.1:0 -o server.backlog=4096 \
 		-o control.socket="$dir/evd.sock" -o probes.syscalls="$2" \
 		-o probes.sample="$SAMPLE" \
+		-o probes.profile="$([ -n "$PROFILE" ] && echo on || echo off)" \
 		-o log.level=warning 2>"$dir/evd.log" &
 	evd_pid=$!
 	wait_for 10 ctl stats || { cat "$dir/evd.log" >&2; die "evd did not start"; }
@@ -230,13 +248,34 @@ snap() {
 		END { printf "%s %s %.6f\n", t, r, u + s }'
 }
 
+# switch STATE: the syscall probes, or with PROFILE a stack profile, on
+# or off.
+switch() {
+	if [ -z "$PROFILE" ]; then
+		ctl syscalls "$1" >/dev/null
+	elif [ "$1" = on ]; then
+		ctl raw profile start "$PROFILE" 300 \
+			"$([ "$PROFILE" = cpu ] && echo "$HZ" || echo "$MIN_BLOCK")" \
+			>/dev/null || die "cannot start a $PROFILE profile"
+	else
+		ctl raw profile cancel >/dev/null
+	fi
+}
+
 cmd_paired() {
 	local model=$1 secs=${2:-60} slice=${3:-1}
-	local state=off end
+	local state=off end what
 	start "$model" off
 	ctl syscalls workers "$PER_THREAD" >/dev/null
 	ctl syscalls timing "$TIMING" >/dev/null || die "cannot set timing $TIMING"
-	echo "model $model, evd on CPU $EVD_CPU, one evbench -c 50 -d $secs on CPU $CLIENT_CPU, probes switched every $slice s; per-thread $PER_THREAD, timing $TIMING, sample $SAMPLE"
+	what="probes; per-thread $PER_THREAD, timing $TIMING, sample $SAMPLE"
+	case $PROFILE in
+	"") ;;
+	cpu) what="a stack profile on-CPU at $HZ Hz" ;;
+	offcpu) what="a stack profile off-CPU, blocks from $MIN_BLOCK us" ;;
+	*) die "PROFILE=$PROFILE: expected cpu or offcpu" ;;
+	esac
+	echo "model $model, evd on CPU $EVD_CPU, one evbench -c 50 -d $secs on CPU $CLIENT_CPU, switched every $slice s: $what"
 	taskset -c "$CLIENT_CPU" "$EVBENCH" -c 50 -d "$secs" --json \
 		"127.0.0.1:$port" >"$dir/b.json" &
 	local bench=$!
@@ -252,11 +291,12 @@ cmd_paired() {
 		cur=$(snap)
 		echo "$state $prev $cur" >>"$dir/slices"
 		if [ "$state" = off ]; then state=on; else state=off; fi
-		ctl syscalls "$state" >/dev/null
+		switch "$state"
 		# The next slice starts after the switch.
 		prev=$(snap)
 	done
 	wait "$bench" || die "evbench failed"
+	switch off
 	stop
 	# Each slice: state, rate, CPU per request; then the ratios of each
 	# on slice to the mean of its off neighbours.
@@ -353,6 +393,49 @@ cmd_progcost() {
 	stop
 }
 
+# prof_counters NAME: "run_time_ns run_cnt" of this evd's program NAME.
+prof_counters() {
+	local ids
+	ids=$(grep -h '^prog_id:' /proc/"$evd_pid"/fdinfo/* 2>/dev/null |
+		awk '{ print $2 }' | sort -u | paste -sd, -)
+	bpftool prog show -j | jq -r --arg n "$1" --argjson ids "[${ids:-}]" '
+		[.[] | select(.name == $n and (.id as $i | $ids | index($i)))][0] |
+		"\(.run_time_ns // 0) \(.run_cnt // 0)"'
+}
+
+cmd_profcost() {
+	local model=$1 secs=${2:-20} mode prog arg a b c0 c1 n
+	command -v bpftool >/dev/null || die "bpftool is missing"
+	PROFILE=cpu start "$model" off
+	bpf_stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+	sysctl -qw kernel.bpf_stats_enabled=1
+	echo "model $model, evd on CPU $EVD_CPU, evbench -c 50 -d $secs on CPU $CLIENT_CPU per profile"
+	printf '%-7s %10s %8s %12s %12s %14s\n' profile runs ns/run prog_ms/s prog_us/req "of evd's CPU"
+	for mode in cpu offcpu; do
+		prog=on_cpu arg=$HZ
+		[ "$mode" = offcpu ] && prog=off_cpu arg=$MIN_BLOCK
+		ctl raw profile start "$mode" 300 "$arg" >/dev/null ||
+			die "cannot start a $mode profile"
+		read -ra a < <(prof_counters "$prog")
+		c0=$(evd_cpu)
+		taskset -c "$CLIENT_CPU" "$EVBENCH" -c 50 -d "$secs" --json \
+			"127.0.0.1:$port" >"$dir/b.json" || die "evbench failed"
+		c1=$(evd_cpu)
+		read -ra b < <(prof_counters "$prog")
+		ctl raw profile cancel >/dev/null
+		n=$(jq .requests "$dir/b.json")
+		awk -v t="$((b[0] - a[0]))" -v r="$((b[1] - a[1]))" -v n="$n" \
+			-v s="$secs" -v c="$(awk -v x="$c0" -v y="$c1" 'BEGIN { print y - x }')" \
+			-v m="$mode ($arg)" 'BEGIN {
+			printf "%-7s %10d %8.0f %12.3f %12.4f %13.2f%%\n", m, r,
+				r ? t / r : 0, t / 1e6 / s, n ? t / 1e3 / n : 0,
+				(c > 0 ? 100 * t / 1e9 / c : 0) }'
+	done
+	sysctl -qw kernel.bpf_stats_enabled="$bpf_stats_was"
+	bpf_stats_was=
+	stop
+}
+
 # per_run TIME RUNS M O: ns per run; with M > 0, of M runs out of RUNS,
 # the other RUNS - M priced at O ns each; "-" when the program did not run.
 per_run() {
@@ -402,7 +485,7 @@ cmd_perreq() {
 	done
 }
 
-[ $# -ge 1 ] || { sed -n '2,54p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,64p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ "$(id -u)" -eq 0 ] || die "the probes need root (CAP_BPF and CAP_PERFMON)"
 what=$1
 shift
@@ -411,6 +494,7 @@ agree) [ $# -ge 1 ] || die "usage: measure.sh agree MODEL [N]"; cmd_agree "$@" ;
 overhead) [ $# -ge 1 ] || die "usage: measure.sh overhead MODEL [ROUNDS] [SECONDS]"; cmd_overhead "$@" ;;
 paired) [ $# -ge 1 ] || die "usage: measure.sh paired MODEL [SECONDS] [SLICE]"; cmd_paired "$@" ;;
 progcost) [ $# -ge 1 ] || die "usage: measure.sh progcost MODEL [N] [ROUNDS]"; cmd_progcost "$@" ;;
+profcost) [ $# -ge 1 ] || die "usage: measure.sh profcost MODEL [SECONDS]"; cmd_profcost "$@" ;;
 perreq) cmd_perreq "$@" ;;
-*) die "unknown command \"$what\" (expected agree, overhead, paired, progcost or perreq)" ;;
+*) die "unknown command \"$what\" (expected agree, overhead, paired, progcost, profcost or perreq)" ;;
 esac

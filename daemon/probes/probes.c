@@ -436,6 +436,15 @@ bool probes_enabled(const struct probes *p)
 	return p->enabled;
 }
 
+int probes_members_fd(struct probes *p, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!p->skel && (rc = load(p, err, errlen)) < 0)
+		return rc;
+	return bpf_map__fd(p->skel->maps.members);
+}
+
 int probes_set_timing(struct probes *p, bool on, char *err, size_t errlen)
 {
 	if (on == p->timing)

@@ -50,6 +50,14 @@ int probes_enable(struct probes *p, bool on, char *err, size_t errlen);
 bool probes_enabled(const struct probes *p);
 
 /*
+ * The map of evd's processes (a bitmap of tgids, followed across fork and
+ * exit), for other programs to share: loads the probes if they are not
+ * loaded yet, without attaching the syscall tracepoints.  The descriptor,
+ * or -errno with the reason in err.
+ */
+int probes_members_fd(struct probes *p, char *err, size_t errlen);
+
+/*
  * Times every call (on: the default), or counts calls and errors only
  * (off: the sys_enter tracepoint detached, one program per call instead of
  * two; exit and exit_group, which never return, go uncounted).  Takes

@@ -41,6 +41,11 @@ bool probes_enabled(const struct probes *p)
 	return false;
 }
 
+int probes_members_fd(struct probes *p, char *err, size_t errlen)
+{
+	return probes_enable(p, true, err, errlen);
+}
+
 int probes_set_timing(struct probes *p, bool on, char *err, size_t errlen)
 {
 	(void)err;

@@ -6,11 +6,13 @@
 extern const struct evd_proto evd_proto_echo;
 extern const struct evd_proto evd_proto_http;
 extern const struct evd_proto evd_proto_resp;
+extern const struct evd_proto evd_proto_zmtp;
 
 const struct evd_proto *const evd_protos[] = {
 	&evd_proto_echo,
 	&evd_proto_http,
 	&evd_proto_resp,
+	&evd_proto_zmtp,
 	NULL,
 };
 

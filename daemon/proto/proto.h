@@ -24,6 +24,8 @@ enum proto_reply {
 	REPLY_RESP_INTEGER,	/* :1 */
 	REPLY_RESP_BULK,	/* $3 */
 	REPLY_RESP_ARRAY,	/* *2 */
+	REPLY_ZMTP_OK,		/* ["OK", ...] */
+	REPLY_ZMTP_ERROR,	/* ["ERR", code, message] */
 	PROTO_REPLY_MAX
 };
 

@@ -290,7 +290,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.http_max_headers = 1 + (k0 >> 6) * 4;
 	cfg.http_max_body_bytes = (k1 & 0x80) ? 1024 * 1024 : (k1 & 0x7f);
 	cfg.delay_ms = (k3 & 0x80) ? 5 : 0;
-	size_t body_len = (k3 & 0x40) ? CONFIG_MAX_LINE : (k3 & 0x20) ? 0 : 13;
+	size_t body_len = (k3 & 0x40) ? CONFIG_BODY_MAX : (k3 & 0x20) ? 0 : 13;
 	memset(cfg.http_body, 'b', body_len);
 	cfg.http_body[body_len] = '\0';
 	cfg.http_body_len = body_len;

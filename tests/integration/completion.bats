@@ -77,9 +77,14 @@ evctl_commands() {
 	[ "$(complete_words evctl evctl syscalls workers '')" = "$(printf '%s\n' off on)" ]
 	[ "$(complete_words evctl evctl stats -o '')" = "$(printf '%s\n' json prometheus text)" ]
 	[ "$(complete_words evctl evctl -o p)" = prometheus ]
-	# Every format evctl knows is offered.
+	# profile's formats, and its --output is a file.
+	[ "$(complete_words evctl evctl profile -o '')" = "$(printf '%s\n' folded json svg text)" ]
+	[ "$(complete_words evctl evctl profile --output "$BATS_TEST_DIRNAME/completion.ba")" = "$BATS_TEST_DIRNAME/completion.bats" ]
+	[ -z "$(complete_words evctl evctl profile --seconds '')" ]
+	# Every format evctl knows is offered before a command.
+	[ "$(complete_words evctl evctl -o '')" = "$(printf '%s\n' folded json prometheus svg text)" ]
 	run -2 --separate-stderr "$EVCTL_BIN" stats -o nosuch
-	[ "$stderr" = 'evctl: unknown format "nosuch" (expected text, json or prometheus)' ]
+	[ "$stderr" = 'evctl: unknown format "nosuch" (expected text, json, prometheus, folded or svg)' ]
 }
 
 @test "evd: the options completed are those of evd --help (and the long forms of -h and -V)" {
@@ -102,5 +107,10 @@ evctl_commands() {
 	[ -x "$EVBENCH_BIN" ] || skip "no evbench next to $EVD_BIN: run make first"
 	want=$(leading_options "$("$EVBENCH_BIN" --help)")
 	[ "$(complete_words evbench evbench -)" = "$want" ]
-	[ "$(complete_words evbench evbench --proto '')" = "$(printf '%s\n' echo http resp)" ]
+	# The protocols and socket types as evbench --help spells them
+	# ("--proto echo|http|resp|zmtp"), so a protocol added there alone fails.
+	protos=$("$EVBENCH_BIN" --help | sed -n 's/^ *--proto \([a-z|]*\).*/\1/p' | tr '|' '\n' | LC_ALL=C sort)
+	[ "$protos" = "$(printf '%s\n' echo http resp zmtp)" ]
+	[ "$(complete_words evbench evbench --proto '')" = "$protos" ]
+	[ "$(complete_words evbench evbench --socket '')" = "$(printf '%s\n' dealer req)" ]
 }

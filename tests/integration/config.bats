@@ -40,8 +40,8 @@ conf() {
 	diff <(sed 's/	;.*//' <<<"$output") <("$EVD_BIN" -t -c /dev/null 2>/dev/null | sed 's/	;.*//')
 	# Every key once, in the documented order, under its section.
 	[ "$(grep ' = ' <<<"$output" | sed 's/ = .*//' | tr '\n' ' ')" = \
-		"listen protocol model workers backlog max_connections idle_timeout pin_workers delay request_timeout drain_timeout user accept_lock reuseport body max_header_bytes max_headers max_body_bytes max_bulk_bytes max_args socket mode group syscalls timing sample level listen " ]
-	[ "$(grep '^\[' <<<"$output" | tr '\n' ' ')" = "[server] [prefork] [http] [resp] [control] [probes] [log] [metrics] " ]
+		"listen protocol model workers backlog max_connections idle_timeout pin_workers delay request_timeout drain_timeout user accept_lock reuseport body max_header_bytes max_headers max_body_bytes max_bulk_bytes max_args max_frame max_frames socket mode group syscalls timing sample profile level listen " ]
+	[ "$(grep '^\[' <<<"$output" | tr '\n' ' ')" = "[server] [prefork] [http] [resp] [zmtp] [control] [probes] [log] [metrics] " ]
 }
 
 @test "evd -t marks defaults and prints a file that evd -t accepts again" {
@@ -74,10 +74,10 @@ conf() {
 	[ "${lines[0]}" = "evd: $CONF:2: unknown key \"modle\" in [server] (expected one of: listen, protocol, model, workers, backlog, max_connections, idle_timeout, pin_workers, delay, request_timeout, drain_timeout, user)" ]
 	[ "${lines[1]}" = "evd: $CONF:3: backlog: 0 is out of range (expected 1..65535)" ]
 	[ "${lines[2]}" = "evd: $CONF:4: idle_timeout: \"5\" is not a duration (expected a number with a unit, ms or s, such as 250ms or 60s)" ]
-	[ "${lines[3]}" = "evd: $CONF:5: unknown section [bogus] (expected one of: [server], [prefork], [http], [resp], [control], [probes], [log], [metrics])" ]
+	[ "${lines[3]}" = "evd: $CONF:5: unknown section [bogus] (expected one of: [server], [prefork], [http], [resp], [zmtp], [control], [probes], [log], [metrics])" ]
 	[ "${lines[4]}" = "evd: $CONF:8: mode: \"0888\" is not a file mode (expected octal 0000..0777, such as 0660)" ]
 	[ "${lines[5]}" = "evd: $CONF:9: expected \"key = value\", a [section] or a comment, got \"just words\"" ]
-	[ "${lines[6]}" = "evd: $CONF:11: level: unknown level \"loud\" (expected one of: debug, info, warning, error)" ]
+	[ "${lines[6]}" = "evd: $CONF:11: level: unknown level \"loud\" (expected one of: error, warning, info, debug)" ]
 	[ "${lines[7]}" = "evd: configuration $CONF has 7 errors: test failed" ]
 }
 
@@ -114,6 +114,48 @@ conf() {
 	[ "${lines[0]}" = "evd: $BATS_TEST_TMPDIR/nope.ini: cannot open: No such file or directory" ]
 }
 
+@test "only a regular file is read: /dev/zero, a FIFO and a directory are refused at once with what they are" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	mkdir "$BATS_TEST_TMPDIR/dir"
+	for f in /dev/zero:"a character device" "$BATS_TEST_TMPDIR/fifo":"a FIFO" \
+		"$BATS_TEST_TMPDIR/dir":"a directory"; do
+		# A hang (reading /dev/zero for ever, waiting for a FIFO's
+		# writer) shows as status 124.
+		run --separate-stderr timeout 10 "$EVD_BIN" -t -c "${f%%:*}"
+		[ "$status" -eq 1 ]
+		[ "${stderr_lines[0]}" = "evd: ${f%%:*}: cannot read: it is ${f#*:}, not a regular file" ]
+		[ "${stderr_lines[1]}" = "evd: configuration ${f%%:*} has 1 error: test failed" ]
+	done
+}
+
+@test "a file over 1 MiB is refused before it is read; a SIGHUP with a 400 MB comment line does not grow evd's memory" {
+	# 1 MiB + 1 byte of valid lines: refused whole.
+	{ echo '[server]'; yes '; a comment of 32 characters....' | head -c $((1024 * 1024 - 9)); echo; } >"$CONF"
+	[ "$(stat -c %s "$CONF")" -eq $((1024 * 1024 + 1)) ]
+	run --separate-stderr "$EVD_BIN" -t -c "$CONF"
+	[ "$status" -eq 1 ]
+	[ "${stderr_lines[0]}" = "evd: $CONF: cannot read: the file is larger than 1048576 bytes (1 MiB), the most a configuration may hold" ]
+	truncate -s -1 "$CONF"
+	run --separate-stderr "$EVD_BIN" -t -q -c "$CONF"
+	[ "$status" -eq 0 ]
+
+	evd_start
+	hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$EVD_PID/status"; }
+	before=$(hwm)
+	# One comment line of 400 MB (sparse: NULs after "; ").
+	printf '; ' >"$EVD_CONF"
+	truncate -s 400M "$EVD_CONF"
+	kill -HUP "$EVD_PID"
+	wait_until 10 grep -q 'reload refused' "$EVD_LOG"
+	grep -qF "reload: $EVD_CONF: cannot read: the file is larger than 1048576 bytes (1 MiB)" "$EVD_LOG"
+	after=$(hwm)
+	echo "# peak RSS before ${before} kB, after ${after} kB" >&3
+	# Reading 1 MiB at most: far below 16 MiB of growth.
+	[ $((after - before)) -lt 16384 ]
+	evd_answers
+	evd_stop
+}
+
 @test "evd -t: a [server] user or [control] group that does not exist is an error with its line" {
 	conf '[server]' 'model = poll' 'user = evd-no-such-user' '[control]' 'group = evd-no-such-group'
 	run --separate-stderr "$EVD_BIN" -t -q -c "$CONF"
@@ -130,6 +172,38 @@ conf() {
 	run --separate-stderr "$EVD_BIN" -t -q -c "$CONF" -o server.user=nobody
 	[ "$status" -eq 1 ]
 	[ "${stderr_lines[0]}" = "evd: $CONF:5: group: no such group \"evd-no-such-group\" (create it, e.g. \`groupadd --system evd-no-such-group\`, or leave group empty)" ]
+}
+
+@test "evd -t: the unknown user and group errors are reported with every other error" {
+	conf '[server]' 'model = nope' 'user = evd-no-such-user' '[control]' 'group = evd-no-such-group' 'mode = 9999'
+	run --separate-stderr "$EVD_BIN" -t -q -c "$CONF"
+	[ "$status" -eq 1 ]
+	[ "${#stderr_lines[@]}" -eq 5 ]
+	[ "${stderr_lines[0]}" = "evd: $CONF:2: model: unknown model \"nope\" (expected one of: $MODELS)" ]
+	[ "${stderr_lines[1]}" = "evd: $CONF:6: mode: \"9999\" is not a file mode (expected octal 0000..0777, such as 0660)" ]
+	[ "${stderr_lines[2]}" = "evd: $CONF:3: user: no such user \"evd-no-such-user\" (create it, e.g. \`systemd-sysusers\` or \`adduser --system evd-no-such-user\`, or change the key)" ]
+	[ "${stderr_lines[3]}" = "evd: $CONF:5: group: no such group \"evd-no-such-group\" (create it, e.g. \`groupadd --system evd-no-such-group\`, or leave group empty)" ]
+	[ "${stderr_lines[4]}" = "evd: configuration $CONF has 4 errors: test failed" ]
+}
+
+@test "evd -t quotes a value that would not read back (\" ;\", #, a leading quote, blanks at the ends): its output, read again, is the same configuration" {
+	conf '[http]' 'body = "a ; b"' '[control]' "socket = \"$BATS_TEST_TMPDIR/e #1.sock\""
+	run --separate-stderr "$EVD_BIN" -t -c "$CONF"
+	[ "$status" -eq 0 ]
+	grep -qx "body = \"a ; b\"	; $CONF:2" <<<"$output"
+	grep -qx "socket = \"$BATS_TEST_TMPDIR/e #1.sock\"	; $CONF:4" <<<"$output"
+	first=$output
+	# The same from -o, with a quote and blanks at the ends.
+	run --separate-stderr "$EVD_BIN" -t -c "$CONF" -o 'http.body= say "hi" ; bye '
+	[ "$status" -eq 0 ]
+	grep -qx 'body = " say \\"hi\\" ; bye "	; -o http.body= say "hi" ; bye ' <<<"$output"
+	# Each output, read again, prints the same values.
+	for out in "$first" "$output"; do
+		printf '%s\n' "$out" >"$BATS_TEST_TMPDIR/again.ini"
+		run --separate-stderr "$EVD_BIN" -t -c "$BATS_TEST_TMPDIR/again.ini"
+		[ "$status" -eq 0 ]
+		diff <(sed 's/	;.*//' <<<"$out") <(sed 's/	;.*//' <<<"$output")
+	done
 }
 
 @test "-o overrides the file and is checked like it" {
@@ -317,4 +391,49 @@ evd: configuration $CONF is valid" ]
 	run "$EVCTL_BIN" -s "$EVD_SOCK" ping
 	[ "$status" -eq 0 ]
 	evd_stop
+}
+
+@test "evd --list-keys: every key evd -t prints, in its order, with its default and a line of help" {
+	run --separate-stderr "$EVD_BIN" --list-keys
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	keys=$output
+	run --separate-stderr "$EVD_BIN" -t -c /dev/null
+	[ "$status" -eq 0 ]
+	# section.key default, from evd -t's output of the defaults.
+	want=$(awk '/^\[/ { s = substr($0, 2, length($0) - 2) } / = / {
+		v = $0; sub(/^[^=]* = /, "", v); sub(/\t;.*/, "", v)
+		print s "." $1, (v == "" ? "\"\"" : v) }' <<<"$output")
+	got=$(awk '{ printf "%s ", $1; d = substr($0, 26, 18); sub(/ +$/, "", d); print d }' <<<"$keys")
+	diff <(echo "$want") <(echo "$got")
+	# Each line has help after the default.
+	while read -r line; do
+		[ "${#line}" -gt 44 ]
+	done <<<"$keys"
+	[ "$(wc -l <<<"$keys")" -eq "$(grep -c ' = ' <<<"$output")" ]
+}
+
+@test "golden files: evd -t over each conf/tests/*.ini and conf/examples/*.ini prints its .ok, byte for byte" {
+	run "$BATS_TEST_DIRNAME/../golden"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Every case ran: one TAP line each.
+	n=$(ls "$BATS_TEST_DIRNAME"/../../conf/tests/*.ini "$BATS_TEST_DIRNAME"/../../conf/examples/*.ini | wc -l)
+	[ "$(grep -c '^ok ' <<<"$output")" -eq "$n" ]
+	[ "$n" -ge 30 ]
+}
+
+@test "conf/examples: one per model, each valid without a warning and naming its model" {
+	examples=$BATS_TEST_DIRNAME/../../conf/examples
+	mapfile -t models < <("$EVD_BIN" --list-models | awk '{print $1}')
+	[ "${#models[@]}" -ge 12 ]
+	for m in "${models[@]}"; do
+		run --separate-stderr "$EVD_BIN" -t -q -c "$examples/$m.ini"
+		[ "$status" -eq 0 ] || { echo "$m: $stderr"; false; }
+		[ "$stderr" = "" ] || { echo "$m: $stderr"; false; }
+		run --separate-stderr "$EVD_BIN" -t -c "$examples/$m.ini"
+		grep -qx "model = $m	; $examples/$m.ini:[0-9]*" <<<"$output"
+	done
+	# No example for a model that does not exist.
+	[ "$(ls "$examples" | wc -l)" -eq "${#models[@]}" ]
 }

@@ -3,6 +3,7 @@
 
 bats_require_minimum_version 1.5.0
 load helpers
+load zmtp_helpers
 
 MODEL=${EVD_MODEL:-epoll}
 
@@ -651,5 +652,61 @@ http_refused() {
 		awk -v t="$(json_of "$output" elapsed_s)" 'BEGIN { exit !(t >= 0.2) }'
 	fi
 	awk -v p="$(stat_of latency_p50_us)" 'BEGIN { exit !(p >= 98000) }'
+	evd_stop
+}
+
+@test "$MODEL: zmtp: libzmq and pyzmq DEALER, REQ and ROUTER call every method; exact replies and counters" {
+	zmtp_require
+	evd_start server.protocol=zmtp
+	for client in c py; do
+		for type in dealer req router; do
+			run zc "$client" -t "$type" "$(ep)" "${CALLS[@]}"
+			echo "$client $type: $output"
+			[ "$status" -eq 0 ]
+			[ "$output" = "$REPLIES" ]
+		done
+	done
+	run zc c -n 200 "$(ep)" echo hello -- ping
+	[ "$status" -eq 0 ]
+	[ "$output" = "[OK] [hello]
+[OK]
+200 rounds" ]
+	run zc py --big 1048576 "$(ep)"
+	[ "$output" = "echo 1048576 ok" ]
+	wait_stat connections_closed 8
+	s=$("$EVCTL_BIN" -s "$EVD_SOCK" stats -o json)
+	[ "$(json_of "$s" connections_accepted)" -eq 8 ]
+	[ "$(json_of "$s" requests)" -eq $((36 + 400 + 1)) ]
+	[ "$(json_of "$s" responses_zmtp_ok)" -eq $((18 + 400 + 1)) ]
+	[ "$(json_of "$s" responses_zmtp_error)" -eq 18 ]
+	[ "$(json_of "$s" errors_protocol)" -eq 0 ]
+	[ "$(json_of "$s" protocol)" = zmtp ]
+	evd_stop
+}
+
+@test "$MODEL: zmtp: delay <ms> holds only its own connection where the model serves connections at once; a refused PUB disturbs nobody" {
+	zmtp_require
+	evd_start server.protocol=zmtp
+	run zc py --parallel 1 "$(ep)" delay 300
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "[OK]" ]
+	t1=$(awk '{print $4}' <<<"${lines[1]}")
+	awk -v t="$t1" 'BEGIN { exit !(t >= 0.3) }'
+	if [ -z "$(model_bound "$MODEL")" ]; then
+		# 20 at once: one after another they would take 20 x t1.
+		run zc py --parallel 20 "$(ep)" delay 300
+		echo "$output (one alone: $t1 s)"
+		[ "$status" -eq 0 ]
+		[ "${lines[1]%% in *}" = "20 replies" ]
+		t20=$(awk '{print $4}' <<<"${lines[1]}")
+		awk -v t="$t20" -v one="$t1" 'BEGIN { exit !(t >= 0.3 && t < 10 * one) }'
+	fi
+	run zc c -w -t pub -T 10000 "$(ep)"
+	[ "$status" -eq 0 ]
+	[ "$(grep -v CONNECT_DELAYED <<<"$output")" = "CONNECTED
+DISCONNECTED" ]
+	run zc c "$(ep)" ping
+	[ "$output" = "[OK]" ]
+	wait_stat errors_protocol 1
 	evd_stop
 }

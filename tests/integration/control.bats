@@ -129,7 +129,7 @@ files_are() {
 	[ "$status" -eq 2 ]
 	run "$EVCTL_BIN" stats -o yaml
 	[ "$status" -eq 2 ]
-	[ "${lines[0]}" = 'evctl: unknown format "yaml" (expected text, json or prometheus)' ]
+	[ "${lines[0]}" = 'evctl: unknown format "yaml" (expected text, json, prometheus, folded or svg)' ]
 	run "$EVCTL_BIN"
 	[ "$status" -eq 2 ]
 	evd_start
@@ -509,4 +509,20 @@ evd_start_in() {
 	evd_start_in "$BATS_TEST_TMPDIR" "$bindir:$sys"
 	grep -qF "; control socket $EVD_SOCK: try \`evctl -s $EVD_SOCK stats\`" "$EVD_LOG"
 	evd_stop
+}
+
+@test "evctl turned away before its line goes out (EPIPE on send) still prints evd's answer and exits 1" {
+	# refuser shuts its reading side before answering: evctl's send fails
+	# with EPIPE every time, as it does at random when evd's client slots
+	# are full and evd closes first.
+	sock=$BATS_TEST_TMPDIR/refuse.sock
+	line="ERROR too many control clients (at most 48 for users other than root and evd's own; 16 are kept for them); try again"
+	"$(dirname "$EVCLIENT_BIN")/refuser" "$sock" "$line" 30 &
+	pid=$!
+	wait_until 10 test -S "$sock"
+	run --separate-stderr "$EVCTL_BIN" -s "$sock" ping
+	wait "$pid"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "evctl: evd: $line" ]
+	[ "$output" = "" ]
 }

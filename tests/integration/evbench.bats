@@ -133,6 +133,97 @@ closed_port() {
 	evd_stop
 }
 
+@test "zmtp: closed loop, pipelined, open loop and conn-per-request: every reply verified, exact counts against evd" {
+	evd_start server.protocol=zmtp
+	# [echo, 200 bytes] -> [OK, 200 bytes]: 2 + 4 + 2 + 200 out, 4 + 202 back.
+	bench --proto zmtp --size 200 -c 10 -n 5000 "127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	no_errors
+	[ "$(j requests)" -eq 5000 ]
+	[ "$(j size)" -eq 200 ]
+	[ "$(j socket)" = dealer ]
+	[ "$(j connects)" -eq 10 ]
+	# Each connection: greeting 64 + READY 43 out, 64 + 30 in.
+	[ "$(j bytes_sent)" -eq $((5000 * 208 + 10 * 107)) ]
+	[ "$(j bytes_received)" -eq $((5000 * 206 + 10 * 94)) ]
+	wait_stat requests 5000
+	[ "$(stat_of responses_zmtp_ok)" -eq 5000 ]
+	[ "$(stat_of bytes_in)" -eq "$(j bytes_sent)" ]
+	[ "$(stat_of bytes_out)" -eq "$(j bytes_received)" ]
+	# REQ, pipelined 8 deep on 3 connections, 2 threads.
+	bench --proto zmtp --socket req --call "echo a bc" --pipeline 8 -c 3 \
+		-t 2 -n 1001 "127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	no_errors
+	[ "$(j requests)" -eq 1001 ]
+	[ "$(j call)" = "echo a bc" ]
+	conns=$((10 + $(j connects)))
+	wait_stat requests 6001
+	# Open loop.
+	bench --proto zmtp --call ping --rate 400 -d 1 -c 4 "127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	no_errors
+	[ "$(j requests)" -eq 400 ]
+	conns=$((conns + $(j connects)))
+	wait_stat requests 6401
+	# A connection per request: each one handshakes, calls once, closes.
+	wait_stat connections_closed "$conns"
+	bench --proto zmtp --call "delay 1" --conn-per-request -c 4 -n 200 \
+		"127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	no_errors
+	[ "$(j connects)" -eq 200 ]
+	wait_stat connections_closed $((conns + 200))
+	[ "$(stat_of requests)" -eq 6601 ]
+	[ "$(stat_of errors_protocol)" -eq 0 ]
+	evd_stop
+}
+
+@test "zmtp: a libzmq server (pyzmq ROUTER) sends its greeting in pieces: no request before its READY, every reply verified" {
+	/usr/bin/python3 -c 'import zmq' 2>/dev/null || skip "python3-zmq missing"
+	local out=$BATS_TEST_TMPDIR/serve.port
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/../tools/zmq_client.py" --serve >"$out" &
+	TOOL_PID=$!
+	wait_until 10 test -s "$out"
+	port=$(head -1 "$out")
+	for mode in "-c 1 -n 300" "-c 3 --pipeline 4 -n 300" "--conn-per-request -c 3 -n 100" \
+		"--rate 300 -d 0.5 -c 3"; do
+		# shellcheck disable=SC2086
+		bench --proto zmtp --size 30 $mode "127.0.0.1:$port"
+		echo "$mode: $J"
+		[ "$status" -eq 0 ]
+		no_errors
+	done
+	bench --proto zmtp --socket req --call "echo x y" -c 2 -n 100 "127.0.0.1:$port"
+	[ "$status" -eq 0 ]
+	[ "$(j requests)" -eq 100 ]
+}
+
+@test "zmtp: wrong replies are mismatches; a server that is not ZMTP fails every connect" {
+	# evd's echo returns the greeting and READY as they came (a fine
+	# handshake), then every request instead of its reply.
+	evd_start server.protocol=echo
+	bench --proto zmtp -c 2 -n 100 "127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 1 ]
+	[ "$(j requests)" -eq 0 ]
+	[ "$(j errors.mismatch)" -eq 100 ]
+	evd_stop
+	# HTTP answers the greeting with 400: the handshake fails.
+	evd_start server.protocol=http
+	bench --proto zmtp -c 2 -n 100 "127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 1 ]
+	[ "$(j requests)" -eq 0 ]
+	[ "$(j errors.connect)" -eq 100 ]
+	evd_stop
+	# An unknown method: ERR, a mismatch.
+	evd_start server.protocol=zmtp
+	bench --proto zmtp --call nope -n 10 "127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 1 ]
+	[ "$(j errors.mismatch)" -eq 10 ]
+	wait_stat responses_zmtp_error 10
+	evd_stop
+}
+
 @test "-d: a closed loop for a duration drains, and still agrees with evd" {
 	evd_start server.protocol=http
 	bench --proto http -c 4 -d 0.5 --pipeline 2 "127.0.0.1:$EVD_PORT"
@@ -489,7 +580,7 @@ http_req_len() {
 	run --separate-stderr "$EVBENCH" -h
 	[ "$status" -eq 0 ]
 	local opt
-	for opt in --proto --size --path --command -c -t -n -d --pipeline \
+	for opt in --proto --size --path --command --call --socket -c -t -n -d --pipeline \
 		--rate --conn-per-request --workers --actions --messages -T \
 		--timeout --json --csv "Exit status"; do
 		[[ $output == *"$opt"* ]] || { echo "missing $opt" >&2; return 1; }

@@ -39,6 +39,7 @@ workers
 syscalls
 top
 metrics
+profile
 reload
 ping
 version
@@ -59,7 +60,7 @@ help" ]
 }
 
 @test "unknown and abbreviated commands are usage errors that list the commands, before any connection" {
-	all='stats, workers, syscalls, top, metrics, reload, ping, version, raw or help'
+	all='stats, workers, syscalls, top, metrics, profile, reload, ping, version, raw or help'
 	none=$BATS_TEST_TMPDIR/none.sock
 	run -2 --separate-stderr "$EVCTL_BIN" -s "$none" frobnicate
 	[ "$stderr" = "evctl: unknown command \"frobnicate\" (expected $all)" ]

@@ -234,8 +234,9 @@ noread() {
 	per_conn=$((16 + 64 + 4))
 	[ "$model" = thread ] && per_conn=$((per_conn + 32))	# its stack
 	extra=8192
-	# uring: its provided-buffer ring (2048 x 8 KiB), touched as used.
-	[ "$model" = uring ] && extra=$((8192 + 16384))
+	# uring: its provided-buffer ring (at most 2048 x 2 KiB), touched as
+	# used (was 16 MiB: 2048 x 8 KiB; tightened with the ring).
+	[ "$model" = uring ] && extra=$((8192 + 4096))
 	echo "$model $proto: RSS ${before} -> ${after} KiB (+${grew}); clients pushed $sent B; evd read $in, wrote $outb"
 	echo "# $model $proto: $n clients that never read pushed $((sent >> 20)) MiB; evd RSS +$((grew / 1024)) MiB (bound $(((n * per_conn + extra) / 1024)) MiB)" >&3
 	[ "$(json_of "$out" connections)" -eq "$n" ]

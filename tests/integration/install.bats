@@ -205,7 +205,7 @@ deb_file() {
 	[ "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)" = /etc/evd.ini ]
 	# Linked libraries, and the user creation's tool.
 	run dpkg-deb -f "$deb" Depends
-	for d in libinih1 liburing2 libbpf1 libsystemd0 libcap2 libjson-c5 'systemd | systemd-standalone-sysusers | systemd-sysusers'; do
+	for d in liburing2 libbpf1 libsystemd0 libcap2 libjson-c5 'systemd | systemd-standalone-sysusers | systemd-sysusers'; do
 		[[ $output == *"$d"* ]] || { echo "Depends lacks $d: $output" >&2; false; }
 	done
 	# The postinst creates the user before it starts evd.

@@ -176,7 +176,7 @@ progress_or_over() {
 	ip netns exec "$NETNS" "$EVD_BIN" -c "$EVD_CONF" 2>"$EVD_LOG" &
 	EVD_PID=$!
 	wait_until 10 evd_answers
-	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	EVD_PORT=$(stat_of 'listen[0]' | sed 's/.*://')
 	out=$BATS_TEST_TMPDIR/h2load.out
 	# A fixed number of requests over 8 keep-alive connections; h2load
 	# reconnects after each Connection: close and counts every request
@@ -219,7 +219,7 @@ progress_or_over() {
 	ip netns exec "$NETNS" "$EVD_BIN" -c "$EVD_CONF" 2>"$EVD_LOG" &
 	EVD_PID=$!
 	wait_until 10 evd_answers
-	EVD_PORT=$(stat_of listen | sed 's/,.*//; s/.*://')
+	EVD_PORT=$(stat_of 'listen[0]' | sed 's/.*://')
 	local total=$(((${#steps[@]} + 1) * 8000))
 	in_netns "$EVCLIENT_BIN" -p "$EVD_PORT" -c 8 -n "$total" -m 1 -s 100 -T 240 \
 		>"$BATS_TEST_TMPDIR/load.json" 2>"$BATS_TEST_TMPDIR/load.err" &
@@ -507,7 +507,7 @@ drain_refuses() {
 	[ "$stderr" = "evctl: evd: ERROR reload failed: cannot listen on 127.0.0.1:$taken: Address already in use (another server holds that port: stop it or change listen in the config); still serving with the previous configuration" ]
 	grep -q "error: reload failed: cannot listen on 127.0.0.1:$taken" "$EVD_LOG"
 	[ "$(stat_of model)" = epoll ]
-	[ "$(stat_of listen)" = "127.0.0.1:$EVD_PORT" ]
+	[ "$(stat_of 'listen | join(",")')" = "127.0.0.1:$EVD_PORT" ]
 	run curl -s "http://127.0.0.1:$EVD_PORT/"
 	[ "$output" = "Hello, World!" ]
 	evd_stop
@@ -525,7 +525,7 @@ drain_refuses() {
 	"$EVD_BIN" -c "$EVD_CONF" 2>"$EVD_LOG" &
 	EVD_PID=$!
 	wait_until 10 evd_answers
-	EVD_PORT=$(stat_of listen | sed 's/.*://')
+	EVD_PORT=$(stat_of 'listen[0]' | sed 's/.*://')
 	low=
 	for p in $(seq 1023 -1 1000); do
 		ss -Htln "sport = :$p" | grep -q . || { low=$p; break; }
@@ -534,7 +534,7 @@ drain_refuses() {
 	run --separate-stderr "$EVCTL_BIN" -s "$EVD_SOCK" reload
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "evctl: evd: ERROR reload failed: cannot listen on 127.0.0.1:$low: Permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE); still serving with the previous configuration" ]
-	[ "$(stat_of listen)" = "127.0.0.1:$EVD_PORT" ]
+	[ "$(stat_of 'listen | join(",")')" = "127.0.0.1:$EVD_PORT" ]
 	evd_stop
 	rm -rf "$EVD_DIR"
 }

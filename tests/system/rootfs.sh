@@ -9,7 +9,7 @@ set -eu
 dir=${1:-${EVD_ROOTFS:-/var/cache/evd-test/bookworm}}
 mirror=${EVD_MIRROR:-http://deb.debian.org/debian}
 # What evd's package links against, and the clients the test uses inside.
-pkgs=systemd,systemd-sysv,dbus,libinih1,liburing2,libbpf1,libelf1,zlib1g,libcap2,libjson-c5,socat,curl,procps,jq
+pkgs=systemd,systemd-sysv,dbus,liburing2,libbpf1,libelf1,libdw1,zlib1g,libcap2,libjson-c5,socat,curl,procps,jq
 
 # The marker holds the package list: a new list makes a new root.
 if [ "$(cat "$dir/.evd-rootfs-ok" 2>/dev/null)" = "$pkgs" ]; then

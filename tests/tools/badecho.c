@@ -116,10 +116,10 @@ int main(int argc, char **argv)
 			host = optarg;
 			break;
 		case 'p':
-			port = (unsigned)strtoul(optarg, NULL, 10);
+			port = (unsigned)opt_num("-p", optarg, 0, 65535);
 			break;
 		case 'n':
-			every = strtoull(optarg, NULL, 10);
+			every = opt_num("-n", optarg, 1, UINT64_MAX);
 			break;
 		default:
 			goto usage;

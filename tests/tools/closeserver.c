@@ -18,6 +18,7 @@
  * is killed. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -115,6 +116,11 @@ static void serve(int fd, unsigned long k)
 	fflush(stdout);
 }
 
+static void serve_k(int fd, void *k)
+{
+	serve(fd, *(unsigned long *)k);
+}
+
 int main(int argc, char **argv)
 {
 	const char *host = "127.0.0.1";
@@ -125,17 +131,13 @@ int main(int argc, char **argv)
 	while ((ch = getopt(argc, argv, "k:H:p:h")) != -1) {
 		switch (ch) {
 		case 'k':
-			k = strtoul(optarg, NULL, 10);
-			if (k == 0) {
-				fprintf(stderr, PROG ": -k: a count from 1\n");
-				return 2;
-			}
+			k = (unsigned long)opt_num("-k", optarg, 1, ULONG_MAX);
 			break;
 		case 'H':
 			host = optarg;
 			break;
 		case 'p':
-			port = (unsigned)strtoul(optarg, NULL, 10);
+			port = (unsigned)opt_num("-p", optarg, 0, 65535);
 			break;
 		default:
 			fprintf(ch == 'h' ? stdout : stderr,
@@ -151,15 +153,5 @@ int main(int argc, char **argv)
 	lfd = listen_on(host, port);
 	if (lfd < 0)
 		return 1;
-	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED ||
-			    errno == EMFILE || errno == ENFILE)
-				continue;
-			fprintf(stderr, PROG ": accept: %s\n", strerror(errno));
-			return 1;
-		}
-		serve(fd, k);
-	}
+	return accept_forever(lfd, serve_k, &k);
 }

@@ -37,6 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../common/num.h"
+
 #define PROG "hostile"
 #define CONNS_MAX 100000
 #define PREFIX_MAX 65536
@@ -143,12 +145,11 @@ static size_t unescape(const char *s, char *out, size_t cap)
 
 static long num(const char *name, const char *v, long lo, long hi)
 {
-	char *end;
-	long n = strtol(v, &end, 10);
+	uint64_t n;
 
-	if (!*v || *end || n < lo || n > hi)
+	if (num_uint(v, (uint64_t)lo, (uint64_t)hi, &n) < 0)
 		die("%s: not a number in range", name);
-	return n;
+	return (long)n;
 }
 
 static void usage(void)
@@ -347,146 +348,226 @@ static void print_totals(const struct opts *o, const struct totals *t)
 }
 
 /* hold and noread: every connection in one poll() loop. */
-static int run_many(const struct opts *o)
-{
-	struct hconn *cs = calloc((size_t)o->conns, sizeof(*cs));
-	struct pollfd *pfd = calloc((size_t)o->conns, sizeof(*pfd));
-	struct totals t = { 0 };
-	uint64_t start = now_ns();
-	uint64_t end = start + (uint64_t)(o->limit_s * 1e9);
-	bool ready = false;
-	bool go = !o->go;
+struct many {
+	const struct opts *o;
+	struct hconn *cs;
+	struct pollfd *pfd;	/* parallel to cs */
+	struct totals t;
+	uint64_t end;		/* -T from the start */
+	bool go;		/* --go's file exists (or no --go) */
+	bool ready;		/* --ready's file was made */
 	char sink[65536];
+};
 
-	if (!cs || !pfd) {
-		fprintf(stderr, PROG ": out of memory\n");
-		return 1;
-	}
+/* How the connections stand before a poll. */
+struct census {
+	long open, pending, stalled;
+};
+
+/* Starts every connection (non-blocking connects). */
+static void open_all(struct many *m)
+{
+	const struct opts *o = m->o;
+
 	for (long i = 0; i < o->conns; i++) {
+		struct hconn *c = &m->cs[i];
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		c->fd = -1;
 		if (fd < 0) {
 			fprintf(stderr, PROG ": socket: %s (raise ulimit -n?)\n",
 				strerror(errno));
-			t.connect_errors++;
-			cs[i].fd = -1;
+			m->t.connect_errors++;
 			continue;
 		}
 		if (connect(fd, (struct sockaddr *)&o->addr, sizeof(o->addr)) < 0 &&
 		    errno != EINPROGRESS) {
 			close(fd);
-			t.connect_errors++;
-			cs[i].fd = -1;
+			m->t.connect_errors++;
 			continue;
 		}
-		cs[i].fd = fd;
-		cs[i].open = true;
-		cs[i].t_first = now_ns();
-		t.connections++;
+		c->fd = fd;
+		c->open = true;
+		c->t_first = now_ns();
+		m->t.connections++;
 	}
+}
+
+/* What connection c waits for (pfd), counted in n; returns the poll
+ * timeout in ms, at most timeout. */
+static int plan_one(struct many *m, long i, uint64_t now, int timeout,
+		    struct census *n)
+{
+	const struct opts *o = m->o;
+	struct hconn *c = &m->cs[i];
+	struct pollfd *p = &m->pfd[i];
+
+	p->fd = c->open ? c->fd : -1;
+	p->events = POLLIN;
+	p->revents = 0;
+	if (!c->open)
+		return timeout;
+	n->open++;
+	if (!c->connected || (m->go && c->off < o->prefix_len))
+		n->pending++;
+	if (!c->connected) {
+		p->events |= POLLOUT;
+	} else if (o->mode == MODE_NOREAD) {
+		if (c->sent >= o->max_bytes ||
+		    now - c->t_progress >= (uint64_t)o->stall_ms * 1000000u)
+			n->stalled++;
+		else
+			p->events = POLLOUT;
+	} else if (!m->go) {
+		;	/* nothing is sent before --go */
+	} else if (c->off < o->prefix_len) {
+		p->events |= POLLOUT;
+	} else if (o->trickle_ms) {
+		int ms = c->t_next > now ?
+			(int)((c->t_next - now) / 1000000u) + 1 : 0;
+		if (ms < timeout)
+			timeout = ms;
+	}
+	return timeout;
+}
+
+/* Fills pfd for the next poll and counts how the connections stand;
+ * returns the poll timeout in ms. */
+static int plan(struct many *m, uint64_t now, struct census *n)
+{
+	int timeout = m->go ? 100 : 20;	/* 20: to notice --go */
+
+	*n = (struct census){ 0 };
+	for (long i = 0; i < m->o->conns; i++)
+		timeout = plan_one(m, i, now, timeout, n);
+	if (m->o->mode == MODE_NOREAD && timeout > 50)
+		timeout = 50;	/* to notice a stall */
+	return timeout;
+}
+
+/* hold: every prefix is sent; noread: every connection is stalled. */
+static void check_ready(struct many *m, const struct census *n)
+{
+	const struct opts *o = m->o;
+
+	if (!m->ready && ((o->mode == MODE_HOLD && !n->pending) ||
+			  (o->mode == MODE_NOREAD && n->stalled == n->open))) {
+		make_ready(o);
+		m->ready = true;
+	}
+}
+
+/* c's connect finished.  Returns false if it failed (counted). */
+static bool on_connected(struct many *m, struct hconn *c, uint64_t now)
+{
+	int err = 0, one = 1;
+	socklen_t len = sizeof(err);
+
+	getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err) {
+		c->open = false;
+		close(c->fd);
+		m->t.connect_errors++;
+		m->t.connections--;
+		return false;
+	}
+	c->connected = true;
+	c->t_first = now;
+	c->t_progress = now;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return true;
+}
+
+/* What poll() found on connection i: connect, read (hold), the server's
+ * close, then what is due to send. */
+static void serve_one(struct many *m, long i, uint64_t now)
+{
+	const struct opts *o = m->o;
+	struct hconn *c = &m->cs[i];
+	short re = m->pfd[i].revents;
+
+	if (!c->open)
+		return;
+	if (!c->connected && (re & (POLLOUT | POLLERR | POLLHUP)) &&
+	    !on_connected(m, c, now))
+		return;
+	if (o->mode != MODE_NOREAD && (re & (POLLIN | POLLERR | POLLHUP))) {
+		ssize_t r = recv(c->fd, m->sink, sizeof(m->sink), MSG_DONTWAIT);
+		if (r > 0) {
+			m->t.bytes_received += (uint64_t)r;
+		} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+			server_closed(c, &m->t, r < 0);
+			return;
+		}
+	} else if (o->mode == MODE_NOREAD && (re & (POLLERR | POLLHUP))) {
+		server_closed(c, &m->t, true);
+		return;
+	}
+	if (c->connected && m->go)
+		pump_send(o, c, &m->t, now);
+}
+
+/* Polls until every connection is closed, -T, or a signal.  Returns 0, or
+ * 1 if poll() failed. */
+static int many_loop(struct many *m)
+{
+	const struct opts *o = m->o;
+
 	while (!stop) {
 		uint64_t now = now_ns();
-		long open = 0, pending = 0, stalled = 0;
-		int timeout = 100;
+		struct census n;
 
-		if (now >= end)
+		if (now >= m->end)
 			break;
-		if (!go && access(o->go, F_OK) == 0)
-			go = true;
-		if (!go)
-			timeout = 20;	/* to notice --go */
-		for (long i = 0; i < o->conns; i++) {
-			struct hconn *c = &cs[i];
-			pfd[i].fd = c->open ? c->fd : -1;
-			pfd[i].events = POLLIN;
-			pfd[i].revents = 0;
-			if (!c->open)
-				continue;
-			open++;
-			if (!c->connected || (go && c->off < o->prefix_len))
-				pending++;
-			if (!c->connected) {
-				pfd[i].events |= POLLOUT;
-				continue;
-			}
-			if (o->mode == MODE_NOREAD) {
-				if (c->sent >= o->max_bytes ||
-				    now - c->t_progress >= (uint64_t)o->stall_ms * 1000000u)
-					stalled++;
-				else
-					pfd[i].events = POLLOUT;
-			} else if (!go) {
-				continue;
-			} else if (c->off < o->prefix_len) {
-				pfd[i].events |= POLLOUT;
-			} else if (o->trickle_ms) {
-				int ms = c->t_next > now ?
-					(int)((c->t_next - now) / 1000000u) + 1 : 0;
-				if (ms < timeout)
-					timeout = ms;
-			}
-		}
-		if (!open)
+		if (!m->go && access(o->go, F_OK) == 0)
+			m->go = true;
+		int timeout = plan(m, now, &n);
+		if (!n.open)
 			break;
-		if (!ready && ((o->mode == MODE_HOLD && !pending) ||
-			       (o->mode == MODE_NOREAD && stalled == open))) {
-			make_ready(o);
-			ready = true;
-		}
-		if (o->mode == MODE_NOREAD && timeout > 50)
-			timeout = 50;	/* to notice a stall */
-		if (poll(pfd, (nfds_t)o->conns, timeout) < 0) {
+		check_ready(m, &n);
+		if (poll(m->pfd, (nfds_t)o->conns, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			perror(PROG ": poll");
 			return 1;
 		}
 		now = now_ns();
-		for (long i = 0; i < o->conns; i++) {
-			struct hconn *c = &cs[i];
-			short re = pfd[i].revents;
-			if (!c->open)
-				continue;
-			if (!c->connected && (re & (POLLOUT | POLLERR | POLLHUP))) {
-				int err = 0;
-				socklen_t len = sizeof(err);
-				getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-				if (err) {
-					c->open = false;
-					close(c->fd);
-					t.connect_errors++;
-					t.connections--;
-					continue;
-				}
-				c->connected = true;
-				c->t_first = now;
-				c->t_progress = now;
-				int one = 1;
-				setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one,
-					   sizeof(one));
-			}
-			if (o->mode != MODE_NOREAD && (re & (POLLIN | POLLERR | POLLHUP))) {
-				ssize_t r = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
-				if (r > 0) {
-					t.bytes_received += (uint64_t)r;
-				} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-					server_closed(c, &t, r < 0);
-					continue;
-				}
-			} else if (o->mode == MODE_NOREAD && (re & (POLLERR | POLLHUP))) {
-				server_closed(c, &t, true);
-				continue;
-			}
-			if (c->connected && go)
-				pump_send(o, c, &t, now);
-		}
+		for (long i = 0; i < o->conns; i++)
+			serve_one(m, i, now);
 	}
-	print_totals(o, &t);
-	for (long i = 0; i < o->conns; i++)
-		if (cs[i].open)
-			close(cs[i].fd);
-	free(cs);
-	free(pfd);
-	return t.connect_errors ? 1 : 0;
+	return 0;
+}
+
+static int run_many(const struct opts *o)
+{
+	struct many *m = calloc(1, sizeof(*m));
+	int rc = 1;
+
+	if (m) {
+		m->o = o;
+		m->end = now_ns() + (uint64_t)(o->limit_s * 1e9);
+		m->go = !o->go;
+		m->cs = calloc((size_t)o->conns, sizeof(*m->cs));
+		m->pfd = calloc((size_t)o->conns, sizeof(*m->pfd));
+	}
+	if (!m || !m->cs || !m->pfd) {
+		fprintf(stderr, PROG ": out of memory\n");
+		goto out;
+	}
+	open_all(m);
+	if (many_loop(m) != 0)
+		goto out;
+	print_totals(o, &m->t);
+	rc = m->t.connect_errors ? 1 : 0;
+out:
+	for (long i = 0; m && m->cs && i < o->conns; i++)
+		if (m->cs[i].open)
+			close(m->cs[i].fd);
+	if (m) {
+		free(m->cs);
+		free(m->pfd);
+	}
+	free(m);
+	return rc;
 }
 
 static int run_bytewise(const struct opts *o)

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../common/num.h"
+
 static volatile sig_atomic_t done;
 
 static void on_term(int sig)
@@ -39,13 +41,14 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char msg[4096];
+	uint64_t secs;
 
-	if (argc != 3 || atoi(argv[2]) <= 0 ||
+	if (argc != 3 || num_uint(argv[2], 1, 86400, &secs) < 0 ||
 	    strlen(argv[1]) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "usage: notifyrecv PATH SECONDS\n");
 		return 2;
 	}
-	long long deadline = now_ms() + 1000LL * atoi(argv[2]);
+	long long deadline = now_ms() + 1000LL * (long long)secs;
 	strcpy(sa.sun_path, argv[1]);
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	unlink(argv[1]);

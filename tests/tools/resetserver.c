@@ -55,6 +55,11 @@ static void reset_one(int fd, bool fin)
 	close(fd);
 }
 
+static void serve(int fd, void *fin)
+{
+	reset_one(fd, *(bool *)fin);
+}
+
 int main(int argc, char **argv)
 {
 	const char *host = "127.0.0.1";
@@ -71,7 +76,7 @@ int main(int argc, char **argv)
 			host = optarg;
 			break;
 		case 'p':
-			port = (unsigned)strtoul(optarg, NULL, 10);
+			port = (unsigned)opt_num("-p", optarg, 0, 65535);
 			break;
 		default:
 			fprintf(ch == 'h' ? stdout : stderr,
@@ -86,15 +91,5 @@ int main(int argc, char **argv)
 	lfd = listen_on(host, port);
 	if (lfd < 0)
 		return 1;
-	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED ||
-			    errno == EMFILE || errno == ENFILE)
-				continue;
-			fprintf(stderr, PROG ": accept: %s\n", strerror(errno));
-			return 1;
-		}
-		reset_one(fd, fin);
-	}
+	return accept_forever(lfd, serve, &fin);
 }

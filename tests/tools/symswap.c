@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../common/num.h"
+
 static volatile sig_atomic_t stop;
 
 static void on_term(int sig)
@@ -86,12 +88,15 @@ static int swap_dirs(const char *dir, const char *target_dir)
 
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: symswap DIR NAME TARGET SECONDS\n");
+	double secs;
+
+	if (argc != 5 || num_seconds(argv[4], 86400, &secs) < 0) {
+		fprintf(stderr, "usage: symswap DIR NAME TARGET SECONDS "
+			"(SECONDS above 0, at most 86400)\n");
 		return 2;
 	}
 	const char *dir = argv[1], *name = argv[2], *target = argv[3];
-	double end = now_s() + atof(argv[4]);
+	double end = now_s() + secs;
 	char target_dir[PATH_MAX];
 	long swaps = 0, moved = 0;
 

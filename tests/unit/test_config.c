@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../../daemon/config.h"
+#include "../../daemon/config_int.h"
 #include "../../daemon/model.h"
 #include "../../daemon/proto/proto.h"
 
@@ -28,10 +29,11 @@
 #define PREFORK_KEYS "accept_lock, reuseport"
 #define HTTP_KEYS "body, max_header_bytes, max_headers, max_body_bytes"
 #define RESP_KEYS "max_bulk_bytes, max_args"
+#define ZMTP_KEYS "max_frame, max_frames"
 #define CONTROL_KEYS "socket, mode, group"
-#define SECTION_LIST "[server], [prefork], [http], [resp], [control], [probes], " \
-		     "[log], [metrics]"
-#define PROTO_LIST "echo, http, resp"
+#define SECTION_LIST "[server], [prefork], [http], [resp], [zmtp], [control], " \
+		     "[probes], [log], [metrics]"
+#define PROTO_LIST "echo, http, resp, zmtp"
 /* Indexes of the keys in config.c's table (cfg.origin[] follows it). */
 enum {
 	K_LISTEN, K_PROTOCOL, K_MODEL, K_WORKERS, K_BACKLOG,
@@ -39,9 +41,9 @@ enum {
 	K_REQUEST_TIMEOUT, K_DRAIN_TIMEOUT, K_USER,
 	K_ACCEPT_LOCK, K_REUSEPORT,
 	K_BODY, K_MAX_HEADER_BYTES, K_MAX_HEADERS, K_MAX_BODY_BYTES,
-	K_MAX_BULK_BYTES, K_MAX_ARGS,
-	K_SOCKET, K_MODE, K_GROUP, K_SYSCALLS, K_TIMING, K_SAMPLE, K_LEVEL,
-	K_METRICS_LISTEN,
+	K_MAX_BULK_BYTES, K_MAX_ARGS, K_MAX_FRAME, K_MAX_FRAMES,
+	K_SOCKET, K_MODE, K_GROUP, K_SYSCALLS, K_TIMING, K_SAMPLE, K_PROFILE,
+	K_LEVEL, K_METRICS_LISTEN,
 	NKEYS
 };
 _Static_assert(NKEYS <= ARRAY_SIZE(((struct config *)0)->origin),
@@ -115,6 +117,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->probes_syscalls, b->probes_syscalls);
 	assert_int_equal(a->probes_timing, b->probes_timing);
 	assert_int_equal(a->probes_sample, b->probes_sample);
+	assert_int_equal(a->probes_profile, b->probes_profile);
 	assert_int_equal(a->log_level, b->log_level);
 }
 
@@ -232,6 +235,17 @@ static const struct sockaddr_in6 *sin6(const struct listen_addr *la)
 
 /* ---- defaults ----------------------------------------------------------- */
 
+/* Every row of the key table is sound (config_table_check() says what
+ * is not). */
+static void test_key_table(void **state)
+{
+	char why[256] = "";
+
+	(void)state;
+	if (config_table_check(why, sizeof(why)) != 0)
+		fail_msg("%s", why);
+}
+
 static void test_defaults(void **state)
 {
 	struct config cfg;
@@ -276,6 +290,7 @@ static void test_defaults(void **state)
 	assert_true(cfg.probes_timing);
 	assert_int_equal(cfg.probes_sample, 100);
 	assert_int_equal(cfg.probes_syscalls, PROBES_OFF);
+	assert_false(cfg.probes_profile);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
 	for (size_t i = 0; i < ARRAY_SIZE(cfg.origin); i++)
 		assert_string_equal(cfg.origin[i], "");
@@ -356,21 +371,26 @@ static void test_load_every_key(void **state)
 		"max_bulk_bytes = 1k\n"		/* 26 */
 		"max_args = 3\n"
 		"\n"
+		"[zmtp]\n"
+		"max_frame = 2k\n"		/* 30 */
+		"max_frames = 5\n"
+		"\n"
 		"[control]\n"
-		"socket = /tmp/evd-test.sock\n"	/* 30 */
+		"socket = /tmp/evd-test.sock\n"	/* 34 */
 		"mode = 0600\n"
-		"group = _evd-ctl\n"		/* 32 */
+		"group = _evd-ctl\n"		/* 36 */
 		"\n"
 		"[probes]\n"
-		"syscalls = auto\n"		/* 35 */
+		"syscalls = auto\n"		/* 39 */
 		"timing = no\n"
-		"sample = 15%\n"		/* 37 */
+		"sample = 15%\n"		/* 41 */
+		"profile = on\n"
 		"\n"
 		"[log]\n"
-		"level = debug\n"		/* 40 */
+		"level = debug\n"		/* 45 */
 		"\n"
 		"[metrics]\n"
-		"listen = [::1]:9477\n";	/* 43 */
+		"listen = [::1]:9477\n";	/* 48 */
 	struct config cfg;
 	struct config_errors errs;
 	char path[64], where[96];
@@ -420,21 +440,28 @@ static void test_load_every_key(void **state)
 	assert_int_equal(cfg.probes_syscalls, PROBES_AUTO);
 	assert_false(cfg.probes_timing);
 	assert_int_equal(cfg.probes_sample, 15);
+	assert_true(cfg.probes_profile);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
+	assert_int_equal(cfg.zmtp_max_frame, 2048);
+	assert_int_equal(cfg.zmtp_max_frames, 5);
 	assert_string_equal(cfg.metrics_listen.text, "[::1]:9477");
 	assert_int_equal(cfg.metrics_listen.len, sizeof(struct sockaddr_in6));
-	/* Where each key was set: keys in table order (28 keys), the rest of
+	/* Where each key was set: keys in table order (31 keys), the rest of
 	 * origin[] untouched. */
 	static const int lines[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-				     16, 17, 20, 21, 22, 23, 26, 27, 30, 31, 32,
-				     35, 36, 37, 40, 43 };
-	assert_int_equal(NKEYS, 28);
+				     16, 17, 20, 21, 22, 23, 26, 27, 30, 31,
+				     34, 35, 36, 39, 40, 41, 42, 45, 48 };
+	assert_int_equal(NKEYS, 31);
 	assert_int_equal(ARRAY_SIZE(lines), NKEYS);
 	assert_int_equal(lines[K_USER], 13);
-	assert_int_equal(lines[K_GROUP], 32);
-	assert_int_equal(lines[K_TIMING], 36);
-	assert_int_equal(lines[K_SAMPLE], 37);
-	assert_int_equal(lines[K_LEVEL], 40);
+	assert_int_equal(lines[K_MAX_FRAME], 30);
+	assert_int_equal(lines[K_MAX_FRAMES], 31);
+	assert_int_equal(lines[K_GROUP], 36);
+	assert_int_equal(lines[K_TIMING], 40);
+	assert_int_equal(lines[K_SAMPLE], 41);
+	assert_int_equal(lines[K_PROFILE], 42);
+	assert_int_equal(lines[K_LEVEL], 45);
+	assert_int_equal(lines[K_METRICS_LISTEN], 48);
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
 		snprintf(where, sizeof(where), "%s:%d", path, lines[i]);
 		assert_string_equal(cfg.origin[i], where);
@@ -494,7 +521,7 @@ static void test_load_bom_before_section(void **state)
 	assert_string_equal(cfg.model->name, "iterative");
 }
 
-/* An indented line is a key of its own, never inih's continuation of the
+/* An indented line is a key of its own, never a continuation of the
  * previous value. */
 static void test_load_indent_is_not_continuation(void **state)
 {
@@ -510,30 +537,31 @@ static void test_load_indent_is_not_continuation(void **state)
 	assert_int_equal(cfg.workers, 2);
 }
 
-/* 199 characters is the longest line accepted, after trimming. */
-static void test_load_line_199(void **state)
+/* CONFIG_MAX_LINE (1023) characters is the longest line accepted, after
+ * trimming. */
+static void test_load_line_longest(void **state)
 {
 	struct config cfg;
 	struct config_errors errs;
-	char text[512], path[64];
+	char text[2048], path[64];
 	int n;
 
 	(void)state;
-	/* "[control]\n" + a comment line of exactly 199 characters. */
-	n = snprintf(text, sizeof(text), "[control]\n;%0198d\n", 0);
-	assert_int_equal(n, 10 + 199 + 1);
+	/* "[control]\n" + a comment line of exactly 1023 characters. */
+	n = snprintf(text, sizeof(text), "[control]\n;%01022d\n", 0);
+	assert_int_equal(n, 10 + 1023 + 1);
 	assert_int_equal(load(text, &cfg, &errs, path, sizeof(path)), 0);
 	assert_int_equal(errs.n, 0);
 
-	/* A key line of exactly 199 characters, indented and with trailing
+	/* A key line of exactly 1023 characters, indented and with trailing
 	 * blanks that do not count. */
-	char sock[200];
+	char sock[1024];
 	memset(sock, 'a', sizeof(sock));
 	sock[0] = '/';
 	sock[107] = '\0';	/* 107 bytes: the longest path */
 	n = snprintf(text, sizeof(text), "[control]\n  socket = %s ; %.*s  \n",
-		     sock, 199 - 9 - 107 - 3, sock + 1);
-	assert_int_equal(n, 10 + 2 + 199 + 3);
+		     sock, 1023 - 9 - 107 - 3, sock + 108);
+	assert_int_equal(n, 10 + 2 + 1023 + 3);
 	assert_int_equal(load(text, &cfg, &errs, path, sizeof(path)), 0);
 	assert_int_equal(errs.n, 0);
 	assert_string_equal(cfg.control_socket, sock);
@@ -623,7 +651,7 @@ static void test_err_line_syntax(void **state)
 	EXPECT_ERRORS("[server]\nmodel poll\n",
 		      "2: expected \"key = value\", a [section] or a comment, "
 		      "got \"model poll\"");
-	/* inih would take ':' as a separator: evd accepts only '='. */
+	/* Some ini readers take ':' as a separator: evd accepts only '='. */
 	EXPECT_ERRORS("[server]\nmodel: poll\n",
 		      "2: expected \"key = value\", a [section] or a comment, "
 		      "got \"model: poll\"");
@@ -636,24 +664,24 @@ static void test_err_line_syntax(void **state)
 
 static void test_err_line_too_long(void **state)
 {
-	char text[512];
+	char text[2048];
 	int n;
 
 	(void)state;
-	/* 200 characters of comment. */
-	n = snprintf(text, sizeof(text), "[server]\n;%0199d\nmodel = x\n", 0);
-	assert_int_equal(n, 9 + 201 + 10);
+	/* 1024 characters of comment. */
+	n = snprintf(text, sizeof(text), "[server]\n;%01023d\nmodel = x\n", 0);
+	assert_int_equal(n, 9 + 1025 + 10);
 	const char *const want[] = {
-		"2: line is 200 characters long (at most 199)",
+		"2: line is 1024 characters long (at most 1023)",
 		"3: model: unknown model \"x\" (expected one of: "
 		MODEL_LIST ")",
 	};
 	expect_errors_n(text, (size_t)n, true, want, 2);
 
 	/* A long line is rejected whole, not split into pieces. */
-	n = snprintf(text, sizeof(text), "[server]\nmodel = poll%0300d\n", 0);
+	n = snprintf(text, sizeof(text), "[server]\nmodel = poll%01100d\n", 0);
 	const char *const want2[] = {
-		"2: line is 312 characters long (at most 199)",
+		"2: line is 1112 characters long (at most 1023)",
 	};
 	expect_errors_n(text, (size_t)n, true, want2, 1);
 }
@@ -694,6 +722,76 @@ static void test_err_cannot_open(void **state)
 	assert_string_equal(errs.msg[0], want);
 }
 
+/* Only a regular file (or /dev/null) is read: a directory and another
+ * character device are refused with what they are (/dev/zero would never
+ * end a line). */
+static void test_err_not_regular(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = { 0 };
+	char dir[] = "/tmp/evd-test-dirXXXXXX", want[256];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, dir, &errs), -1);
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof(want), "%s: cannot read: it is a directory, not a "
+		 "regular file", dir);
+	assert_string_equal(errs.msg[0], want);
+	assert_int_equal(rmdir(dir), 0);
+
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(config_load(&cfg, "/dev/zero", &errs), -1);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.msg[0], "/dev/zero: cannot read: it is a "
+			    "character device, not a regular file");
+
+	/* /dev/null reads as an empty file. */
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(config_load(&cfg, "/dev/null", &errs), 0);
+	assert_int_equal(errs.n, 0);
+}
+
+/* At most CONFIG_FILE_MAX bytes (1 MiB): one more is refused whole, before
+ * any line is read. */
+static void test_err_file_too_large(void **state)
+{
+	struct config cfg;
+	struct config_errors errs;
+	char path[64], want[256];
+	char *text = malloc(CONFIG_FILE_MAX + 2);
+
+	(void)state;
+	assert_non_null(text);
+	/* 1 MiB of 64-character comment lines, then one key. */
+	memset(text, 0, CONFIG_FILE_MAX + 2);
+	for (size_t i = 0; i < CONFIG_FILE_MAX; i += 64) {
+		memset(text + i, 'c', 63);
+		text[i] = ';';
+		text[i + 63] = '\n';
+	}
+	static const char key[] = "[server]\nmodel = poll\n";
+	memcpy(text + CONFIG_FILE_MAX - 64 * 2, key, sizeof(key) - 1);
+	text[CONFIG_FILE_MAX - 64 * 2 + sizeof(key) - 1] = ';';
+	assert_int_equal(load_n(text, CONFIG_FILE_MAX, &cfg, &errs, path,
+				sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+	assert_string_equal(cfg.model->name, "poll");
+
+	text[CONFIG_FILE_MAX] = '\n';
+	assert_int_equal(load_n(text, CONFIG_FILE_MAX + 1, &cfg, &errs, path,
+				sizeof(path)), -1);
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof(want), "%s: cannot read: the file is larger than "
+		 "1048576 bytes (1 MiB), the most a configuration may hold",
+		 path);
+	assert_string_equal(errs.msg[0], want);
+	/* Nothing of it was applied. */
+	assert_string_equal(cfg.model->name, "epoll");
+	free(text);
+}
+
 static void test_err_many_in_one_file(void **state)
 {
 	(void)state;
@@ -717,8 +815,8 @@ static void test_err_many_in_one_file(void **state)
 		      "0000..0777, such as 0660)",
 		      "8: expected \"key = value\", a [section] or a comment, "
 		      "got \"oops\"",
-		      "10: level: unknown level \"loud\" (expected one of: debug, "
-		      "info, warning, error)");
+		      "10: level: unknown level \"loud\" (expected one of: error, "
+		      "warning, info, debug)");
 }
 
 static void test_err_too_many(void **state)
@@ -1042,8 +1140,8 @@ static void test_log_level(void **state)
 		assert_int_equal(cfg.log_level, levels[i]);
 	}
 	expect_value_error("log", "level", "warn",
-			   "unknown level \"warn\" (expected one of: debug, info, "
-			   "warning, error)");
+			   "unknown level \"warn\" (expected one of: error, "
+			   "warning, info, debug)");
 }
 
 static void test_pin_workers(void **state)
@@ -1183,7 +1281,7 @@ static void test_set_valid(void **state)
 	assert_int_equal(config_set(&cfg, "log.level=", &errs), -1);
 	assert_int_equal(errs.n, 1);
 	assert_string_equal(errs.msg[0], "-o log.level=: level: unknown level "
-			    "\"\" (expected one of: debug, info, warning, error)");
+			    "\"\" (expected one of: error, warning, info, debug)");
 	assert_string_equal(cfg.model->name, "select");
 	assert_string_equal(cfg.control_socket, "run/x.sock");
 	assert_int_equal(cfg.nlisten, 2);
@@ -1207,13 +1305,17 @@ static void test_set_valid(void **state)
 	assert_int_equal(K_DRAIN_TIMEOUT, 10);
 	assert_int_equal(K_USER, 11);
 	assert_int_equal(K_ACCEPT_LOCK, 12);
-	assert_int_equal(K_SOCKET, 20);
-	assert_int_equal(K_MODE, 21);
-	assert_int_equal(K_GROUP, 22);
-	assert_int_equal(K_SYSCALLS, 23);
-	assert_int_equal(K_TIMING, 24);
-	assert_int_equal(K_SAMPLE, 25);
-	assert_int_equal(K_LEVEL, 26);
+	assert_int_equal(K_MAX_FRAME, 20);
+	assert_int_equal(K_MAX_FRAMES, 21);
+	assert_int_equal(K_SOCKET, 22);
+	assert_int_equal(K_MODE, 23);
+	assert_int_equal(K_GROUP, 24);
+	assert_int_equal(K_SYSCALLS, 25);
+	assert_int_equal(K_TIMING, 26);
+	assert_int_equal(K_SAMPLE, 27);
+	assert_int_equal(K_PROFILE, 28);
+	assert_int_equal(K_LEVEL, 29);
+
 	assert_string_equal(cfg.origin[K_PIN_WORKERS],
 			    "-o server.pin_workers=yes");
 	assert_string_equal(cfg.origin[K_DELAY], "");
@@ -1588,6 +1690,10 @@ static void test_print_defaults(void **state)
 			    "max_bulk_bytes = 8k\t; default\n"
 			    "max_args = 64\t; default\n"
 			    "\n"
+			    "[zmtp]\n"
+			    "max_frame = 1m\t; default\n"
+			    "max_frames = 64\t; default\n"
+			    "\n"
 			    "[control]\n"
 			    "socket = /run/evd/evd.sock\t; default\n"
 			    "mode = 0660\t; default\n"
@@ -1597,6 +1703,7 @@ static void test_print_defaults(void **state)
 			    "syscalls = off\t; default\n"
 			    "timing = yes\t; default\n"
 			    "sample = 100%\t; default\n"
+			    "profile = off\t; default\n"
 			    "\n"
 			    "[log]\n"
 			    "level = info\t; default\n"
@@ -1612,7 +1719,7 @@ static void test_probes_syscalls(void **state)
 	static const char *const names[] = { "off", "on", "auto" };
 	struct config cfg;
 	struct config_errors errs;
-	char set[128], out[4096];
+	char set[160], out[4096];
 
 	(void)state;
 	config_defaults(&cfg);
@@ -1626,7 +1733,8 @@ static void test_probes_syscalls(void **state)
 		print_to(&cfg, out, sizeof(out));
 		snprintf(set, sizeof(set), "\n[probes]\nsyscalls = %s\t; "
 			 "-o probes.syscalls=%s\ntiming = yes\t; default\n"
-			 "sample = 100%%\t; default\n\n[log]\n", names[i],
+			 "sample = 100%%\t; default\nprofile = off\t; "
+			 "default\n\n[log]\n", names[i],
 			 names[i]);
 		assert_non_null(strstr(out, set));
 	}
@@ -1637,6 +1745,35 @@ static void test_probes_syscalls(void **state)
 			    "unknown value \"yes\" (expected one of: off, on, "
 			    "auto)");
 	assert_int_equal(cfg.probes_syscalls, PROBES_AUTO);
+}
+
+/* [probes] profile: off or on; anything else names both. */
+static void test_probes_profile(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = { 0 };
+	char out[4096];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(config_set(&cfg, "probes.profile=on", &errs), 0);
+	assert_true(cfg.probes_profile);
+	print_to(&cfg, out, sizeof(out));
+	assert_non_null(strstr(out, "\nprofile = on\t; -o probes.profile=on\n"));
+	assert_int_equal(config_set(&cfg, "probes.profile=off", &errs), 0);
+	assert_false(cfg.probes_profile);
+	static const char *const bad[] = { "yes", "On", "", "auto", "on " };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char set[64], want[160];
+		memset(&errs, 0, sizeof(errs));
+		snprintf(set, sizeof(set), "probes.profile=%s", bad[i]);
+		assert_int_equal(config_set(&cfg, set, &errs), -1);
+		assert_int_equal(errs.n, 1);
+		snprintf(want, sizeof(want), "-o %s: profile: unknown value "
+			 "\"%s\" (expected one of: off, on)", set, bad[i]);
+		assert_string_equal(errs.msg[0], want);
+		assert_false(cfg.probes_profile);
+	}
 }
 
 /* [probes] sample: N% or N, 1..100; anything else names the range. */
@@ -1688,6 +1825,63 @@ static void round_trip(const struct config *cfg)
 	assert_config_equal(&back, cfg);
 }
 
+/* "section.key" of every key, from what evd -t prints for the defaults;
+ * returns how many. */
+static size_t every_key(char (*out)[64], size_t max)
+{
+	struct config cfg;
+	char text[8192], section[32] = "";
+	size_t n = 0;
+
+	config_defaults(&cfg);
+	print_to(&cfg, text, sizeof(text));
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		if (line[0] == '[')
+			snprintf(section, sizeof(section), "%.*s",
+				 (int)strcspn(line + 1, "]"), line + 1);
+		else if (strstr(line, " = ") && n < max)
+			snprintf(out[n++], 64, "%s.%.*s", section,
+				 (int)strcspn(line, " "), line);
+	}
+	return n;
+}
+
+/* Values that read back only quoted (blanks at either end, a comment
+ * character, a leading quote, a newline from -o), and some that need no
+ * quotes, tried on every key: each one a key accepts prints as a value
+ * that reads back the same. */
+static void test_print_round_trip_quoted(void **state)
+{
+	static const char *const values[] = {
+		"a ; b", "a;b", ";", " ;", "x ;", "#x", "a # b", "a#b",
+		" lead", "trail ", "\ttab", "tab\t", " ", "  both  ",
+		"\"q\"", "\"", "x\"", "\"a ; b\"", "back\\slash", "a\\",
+		"\\\"", "both ; \"q\" \\ end ", "nl\nnl", "\n", "=", "a = b",
+		"[x]", "\"unterminated", "'single'", "\xc3\xa9t\xc3\xa9",
+		"/tmp/evd a ; b.sock", "8k", "10%", "yes", "0", "127.0.0.1:0",
+	};
+	char keys[64][64], set[512];
+	size_t nkeys = every_key(keys, ARRAY_SIZE(keys));
+	unsigned accepted = 0;
+
+	(void)state;
+	assert_int_equal(nkeys, NKEYS);
+	for (size_t k = 0; k < nkeys; k++) {
+		for (size_t i = 0; i < ARRAY_SIZE(values); i++) {
+			struct config cfg;
+			struct config_errors errs = { 0 };
+			config_defaults(&cfg);
+			snprintf(set, sizeof(set), "%s=%s", keys[k], values[i]);
+			if (config_set(&cfg, set, &errs) != 0)
+				continue;
+			accepted++;
+			round_trip(&cfg);
+		}
+	}
+	/* body and socket take every value above; other keys a few. */
+	assert_true(accepted >= 2 * ARRAY_SIZE(values));
+}
+
 static void test_print_round_trip(void **state)
 {
 	static const char *const sets[] = {
@@ -1717,6 +1911,7 @@ static void test_print_round_trip(void **state)
 		"probes.syscalls=auto",
 		"probes.timing=no",
 		"probes.sample=5",
+		"probes.profile=on",
 	};
 	struct config cfg;
 	struct config_errors errs = { 0 };
@@ -1750,7 +1945,8 @@ static void test_print_round_trip(void **state)
 			       "\n[probes]\nsyscalls = auto\t; -o "
 			       "probes.syscalls=auto\n"
 			       "timing = no\t; -o probes.timing=no\n"
-			       "sample = 5%\t; -o probes.sample=5\n\n[log]\n"
+			       "sample = 5%\t; -o probes.sample=5\n"
+			       "profile = on\t; -o probes.profile=on\n\n[log]\n"
 			       "level = error\t; -o log.level=error\n"));
 	assert_non_null(strstr(out, "\n[http]\nbody = <p>Hi, \"you\" & =all=</p>"
 			       "\t; -o http.body=<p>Hi, \"you\" & =all=</p>\n"
@@ -1760,7 +1956,7 @@ static void test_print_round_trip(void **state)
 			       "max_body_bytes = 0\t; -o http.max_body_bytes=0\n"
 			       "\n[resp]\nmax_bulk_bytes = 15k\t; -o "
 			       "resp.max_bulk_bytes=15k\nmax_args = 1\t; -o "
-			       "resp.max_args=1\n\n[control]\n"));
+			       "resp.max_args=1\n\n[zmtp]\n"));
 	round_trip(&cfg);
 	/* Every lock prints as it reads. */
 	for (int l = 0; l < ACCEPT_LOCK_MAX; l++) {
@@ -1844,7 +2040,7 @@ static void test_delay(void **state)
 static void test_http_body(void **state)
 {
 	struct config cfg;
-	char text[300], body[200];
+	char text[400], body[CONFIG_BODY_MAX + 2];
 
 	(void)state;
 	expect_value_ok("http", "body", "Hi", &cfg);
@@ -1872,17 +2068,51 @@ static void test_http_body(void **state)
 	assert_int_equal(cfg.http_max_headers, 100);
 	assert_int_equal(cfg.http_max_body_bytes, 1048576);
 
-	/* The longest: a line of 199 characters, "body = " and 192 bytes. */
+	/* Quoted: blanks at the ends, " ;", '#', quotes and \\ \\" \\n. */
+	expect_value_ok("http", "body", "\" a ; \\\"b\\\" # \\\\ \\n \"  ; c",
+			&cfg);
+	assert_string_equal(cfg.http_body, " a ; \"b\" # \\ \n ");
+	assert_int_equal(cfg.http_body_len, 15);
+	expect_value_ok("http", "body", "\"\"", &cfg);
+	assert_int_equal(cfg.http_body_len, 0);
+	/* Not quoted: a quote inside is only a quote. */
+	expect_value_ok("http", "body", "say \"hi\"", &cfg);
+	assert_string_equal(cfg.http_body, "say \"hi\"");
+
+	/* The longest: CONFIG_BODY_MAX bytes. */
 	memset(body, 'b', sizeof(body));
-	body[192] = '\0';
+	body[CONFIG_BODY_MAX] = '\0';
 	expect_value_ok("http", "body", body, &cfg);
 	assert_string_equal(cfg.http_body, body);
-	assert_int_equal(cfg.http_body_len, 192);
-	body[193 - 1] = 'c';
-	body[193] = '\0';
+	assert_int_equal(cfg.http_body_len, CONFIG_BODY_MAX);
+	body[CONFIG_BODY_MAX] = 'c';
+	body[CONFIG_BODY_MAX + 1] = '\0';
 	snprintf(text, sizeof(text), "[http]\nbody = %s\n", body);
-	const char *const w[] = { "2: line is 200 characters long (at most 199)" };
+	const char *const w[] = { "2: body: 256 bytes long (at most 255)" };
 	expect_errors_n(text, strlen(text), true, w, 1);
+}
+
+/* A quoted value: its closing quote, its escapes, nothing after it but a
+ * comment. */
+static void test_quoted_errors(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("[http]\nbody = \"abc\n",
+		      "2: body: quoted value without its closing \"");
+	EXPECT_ERRORS("[http]\nbody = \"a\\\"\n",
+		      "2: body: quoted value without its closing \"");
+	EXPECT_ERRORS("[http]\nbody = \"a\\tb\"\n",
+		      "2: body: unknown escape in a quoted value (\\\" \\\\ "
+		      "and \\n are the escapes)");
+	EXPECT_ERRORS("[http]\nbody = \"a\" b\n",
+		      "2: body: text after the closing quote (a comment starts "
+		      "with ; or #)");
+	/* A comment after the quote needs no blank; the value is still
+	 * checked. */
+	EXPECT_ERRORS("[http]\nmax_headers = \"0\";x\nmax_body_bytes = \"x\" # c\n",
+		      "2: max_headers: 0 is out of range (expected 1..1000)",
+		      "3: max_body_bytes: \"x\" is not a size (expected bytes, "
+		      "or a number with k or m, such as 64k)");
 }
 
 static void test_http_max_header_bytes(void **state)
@@ -2005,9 +2235,9 @@ static void test_resp_max_bulk_bytes(void **state)
 	 * its framing. */
 	assert_int_equal(CONFIG_IN_BUFFER - 1024, 15360);
 	expect_value_error("resp", "max_bulk_bytes", "0",
-			   "0 is too small (at least 1)");
+			   "0 is too small (at least 1 byte)");
 	expect_value_error("resp", "max_bulk_bytes", "0k",
-			   "0k is too small (at least 1)");
+			   "0k is too small (at least 1 byte)");
 	expect_value_error("resp", "max_bulk_bytes", "15361",
 			   "15361 is out of range (at most 15360 bytes)");
 	expect_value_error("resp", "max_bulk_bytes", "16k",
@@ -2042,6 +2272,55 @@ static void test_resp_max_args(void **state)
 			   "\"1k\" is not a whole number (expected 1..1024)");
 	expect_value_error("resp", "max_args", "",
 			   "\"\" is not a whole number (expected 1..1024)");
+}
+
+/* [zmtp] max_frame: a size, 1 byte to 1g. */
+static void test_zmtp_max_frame(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(cfg.zmtp_max_frame, 1024 * 1024);
+	assert_int_equal(cfg.zmtp_max_frames, 64);
+	expect_value_ok("zmtp", "max_frame", "1", &cfg);
+	assert_int_equal(cfg.zmtp_max_frame, 1);
+	expect_value_ok("zmtp", "max_frame", "1024m", &cfg);
+	assert_int_equal(cfg.zmtp_max_frame, 1024ull * 1024 * 1024);
+	assert_int_equal(cfg.zmtp_max_frames, 64);
+	expect_value_error("zmtp", "max_frame", "0",
+			   "0 is too small (at least 1 byte)");
+	expect_value_error("zmtp", "max_frame", "1025m",
+			   "1025m is out of range (at most 1073741824 bytes)");
+	expect_value_error("zmtp", "max_frame", "1mb",
+			   "\"1mb\" is not a size (expected bytes, or a number "
+			   "with k or m, such as 64k)");
+}
+
+/* [zmtp] max_frames: 1 .. 65536. */
+static void test_zmtp_max_frames(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	expect_value_ok("zmtp", "max_frames", "1", &cfg);
+	assert_int_equal(cfg.zmtp_max_frames, 1);
+	expect_value_ok("zmtp", "max_frames", "65536", &cfg);
+	assert_int_equal(cfg.zmtp_max_frames, 65536);
+	expect_value_error("zmtp", "max_frames", "0",
+			   "0 is out of range (expected 1..65536)");
+	expect_value_error("zmtp", "max_frames", "65537",
+			   "65537 is out of range (expected 1..65536)");
+	expect_value_error("zmtp", "max_frames", "2k",
+			   "\"2k\" is not a whole number (expected 1..65536)");
+}
+
+static void test_zmtp_section(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("[zmtp]\nmax_frame_bytes = 1k\n",
+		      "2: unknown key \"max_frame_bytes\" in [zmtp] (expected "
+		      "one of: " ZMTP_KEYS ")");
 }
 
 static void test_http_resp_sections(void **state)
@@ -2109,7 +2388,7 @@ static void test_http_resp_sections(void **state)
 
 static void test_protocols_ok(void **state)
 {
-	static const char *const names[] = { "echo", "http", "resp" };
+	static const char *const names[] = { "echo", "http", "resp", "zmtp" };
 	struct config cfg;
 
 	(void)state;
@@ -2122,7 +2401,6 @@ static void test_protocols_ok(void **state)
 	assert_null(evd_protos[ARRAY_SIZE(names)]);
 }
 
-/* -o for each new key: the value, where it was set, and the errors. */
 /* [metrics] listen: off ("") by default; one address, IPv4 or [IPv6];
  * anything else an error with its line. */
 static void test_metrics_listen(void **state)
@@ -2167,6 +2445,7 @@ static void test_metrics_listen(void **state)
 		      "listen)");
 }
 
+/* -o for each new key: the value, where it was set, and the errors. */
 static void test_set_new_keys(void **state)
 {
 	static const struct {
@@ -2180,6 +2459,8 @@ static void test_set_new_keys(void **state)
 		{ "http.max_body_bytes=5m", K_MAX_BODY_BYTES },
 		{ "resp.max_bulk_bytes=100", K_MAX_BULK_BYTES },
 		{ "resp.max_args=2", K_MAX_ARGS },
+		{ "zmtp.max_frame=64k", K_MAX_FRAME },
+		{ "zmtp.max_frames=8", K_MAX_FRAMES },
 		{ "server.request_timeout=30s", K_REQUEST_TIMEOUT },
 		{ "server.drain_timeout=500ms", K_DRAIN_TIMEOUT },
 		{ "server.user=evd", K_USER },
@@ -2211,7 +2492,7 @@ static void test_set_new_keys(void **state)
 		"-o http.max_body_bytes=2g: max_body_bytes: \"2g\" is not a size "
 		"(expected bytes, or a number with k or m, such as 64k)",
 		"-o resp.max_bulk_bytes=0: max_bulk_bytes: 0 is too small (at "
-		"least 1)",
+		"least 1 byte)",
 		"-o resp.max_args=0: max_args: 0 is out of range (expected "
 		"1..1024)",
 		"-o http.max_args=3: unknown key \"max_args\" in [http] (expected "
@@ -2289,20 +2570,28 @@ static void test_set_new_keys(void **state)
 	assert_string_equal(cfg.origin[K_USER], "-o server.user=evd");
 	assert_string_equal(cfg.origin[K_GROUP], "-o control.group=evd-ctl");
 
-	/* The longest -o body: 199 characters in all. */
-	char a[CONFIG_MAX_LINE + 2];
+	/* The longest -o body: CONFIG_BODY_MAX bytes; one more is refused. */
+	char a[10 + CONFIG_BODY_MAX + 2];
 	memset(a, 'x', sizeof(a));
 	memcpy(a, "http.body=", 10);
-	a[CONFIG_MAX_LINE] = '\0';
+	a[10 + CONFIG_BODY_MAX] = '\0';
 	assert_int_equal(config_set(&cfg, a, &errs), 0);
-	assert_int_equal(cfg.http_body_len, CONFIG_MAX_LINE - 10);
+	assert_int_equal(cfg.http_body_len, CONFIG_BODY_MAX);
 	assert_string_equal(cfg.http_body, a + 10);
-	a[CONFIG_MAX_LINE] = 'x';
-	a[CONFIG_MAX_LINE + 1] = '\0';
+	a[10 + CONFIG_BODY_MAX] = 'x';
+	a[10 + CONFIG_BODY_MAX + 1] = '\0';
 	assert_int_equal(config_set(&cfg, a, &errs), -1);
 	assert_string_equal(errs.msg[errs.n - 1], "-o http.body=xxxxxxxxxxxxxxx"
+			    "xxxxxxxxxxxxxxx: body: 256 bytes long (at most 255)");
+	assert_int_equal(cfg.http_body_len, CONFIG_BODY_MAX);
+	/* An -o assignment is at most CONFIG_MAX_LINE characters. */
+	char b[CONFIG_MAX_LINE + 2];
+	memset(b, 'x', sizeof(b));
+	memcpy(b, "http.body=", 10);
+	b[CONFIG_MAX_LINE + 1] = '\0';
+	assert_int_equal(config_set(&cfg, b, &errs), -1);
+	assert_string_equal(errs.msg[errs.n - 1], "-o http.body=xxxxxxxxxxxxxxx"
 			    "xxxxxxxxxxxxxxx...: too long");
-	assert_int_equal(cfg.http_body_len, CONFIG_MAX_LINE - 10);
 }
 
 /* [server] delay, [http] and [resp] shape every model: never a warning. */
@@ -2345,8 +2634,12 @@ static void test_print_new_keys(void **state)
 		{ "resp.max_bulk_bytes=1", "\nmax_bulk_bytes = 1\t; " },
 		{ "http.max_headers=0999", "\nmax_headers = 999\t; " },
 		{ "resp.max_args=01024", "\nmax_args = 1024\t; " },
+		{ "zmtp.max_frame=1048576", "\nmax_frame = 1m\t; " },
+		{ "zmtp.max_frame=1073741824", "\nmax_frame = 1024m\t; " },
+		{ "zmtp.max_frame=1025", "\nmax_frame = 1025\t; " },
+		{ "zmtp.max_frames=065536", "\nmax_frames = 65536\t; " },
 		{ "http.body=", "\nbody = \t; -o http.body=\n" },
-		{ "http.body=a;b #c [d] =e", "\nbody = a;b #c [d] =e\t; " },
+		{ "http.body=a;b #c [d] =e", "\nbody = \"a;b #c [d] =e\"\t; " },
 		{ "server.request_timeout=0", "\nrequest_timeout = 0ms\t; " },
 		{ "server.request_timeout=3600000ms",
 		  "\nrequest_timeout = 3600s\t; " },
@@ -2757,6 +3050,10 @@ static void test_compare_every_key(void **state)
 		  "resp.max_bulk_bytes", RELOAD_SERVING },
 		{ K_MAX_ARGS, "resp.max_args=2", "resp.max_args",
 		  RELOAD_SERVING },
+		{ K_MAX_FRAME, "zmtp.max_frame=4k", "zmtp.max_frame",
+		  RELOAD_SERVING },
+		{ K_MAX_FRAMES, "zmtp.max_frames=3", "zmtp.max_frames",
+		  RELOAD_SERVING },
 		{ K_SOCKET, "control.socket=/tmp/e.sock", "control.socket",
 		  RELOAD_RESTART },
 		{ K_MODE, "control.mode=0600", "control.mode", RELOAD_RESTART },
@@ -2766,6 +3063,8 @@ static void test_compare_every_key(void **state)
 		  RELOAD_LIVE },
 		{ K_TIMING, "probes.timing=no", "probes.timing", RELOAD_LIVE },
 		{ K_SAMPLE, "probes.sample=10%", "probes.sample", RELOAD_LIVE },
+		{ K_PROFILE, "probes.profile=on", "probes.profile",
+		  RELOAD_RESTART },
 		{ K_LEVEL, "log.level=warning", "log.level", RELOAD_LIVE },
 		{ K_METRICS_LISTEN, "metrics.listen=127.0.0.1:9477",
 		  "metrics.listen", RELOAD_RESTART },
@@ -2812,7 +3111,7 @@ static void test_compare_every_key(void **state)
 			    "probes.sample, log.level");
 	assert_string_equal(names[RELOAD_RESTART], "server.user, "
 			    "control.socket, control.mode, control.group, "
-			    "metrics.listen");
+			    "probes.profile, metrics.listen");
 	assert_string_equal(names[RELOAD_LIVE], want[RELOAD_LIVE]);
 	assert_string_equal(names[RELOAD_RESTART], want[RELOAD_RESTART]);
 	assert_true(strlen(want[RELOAD_SERVING]) > 255);
@@ -2903,8 +3202,8 @@ static void test_config_read(void **state)
 			    "not a valid user name (lower-case letters, digits, "
 			    "'_' and '-', not starting with a digit or '-')");
 	assert_string_equal(errs.msg[3], "-o log.level=loud: level: unknown "
-			    "level \"loud\" (expected one of: debug, info, "
-			    "warning, error)");
+			    "level \"loud\" (expected one of: error, warning, "
+			    "info, debug)");
 	/* Errors only in the overrides fail too. */
 	assert_int_equal(unlink(path), 0);
 	write_tmp(path, sizeof(path), text, sizeof(text) - 1);
@@ -3185,6 +3484,7 @@ static void test_parse_listen_one(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_key_table),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_workers_resolved),
 		cmocka_unit_test(test_load_every_key),
@@ -3192,7 +3492,7 @@ int main(void)
 		cmocka_unit_test(test_load_whitespace_comments_bom),
 		cmocka_unit_test(test_load_bom_before_section),
 		cmocka_unit_test(test_load_indent_is_not_continuation),
-		cmocka_unit_test(test_load_line_199),
+		cmocka_unit_test(test_load_line_longest),
 		cmocka_unit_test(test_err_unknown_section),
 		cmocka_unit_test(test_err_malformed_section),
 		cmocka_unit_test(test_err_unknown_key),
@@ -3202,6 +3502,8 @@ int main(void)
 		cmocka_unit_test(test_err_line_too_long),
 		cmocka_unit_test(test_err_nul_byte),
 		cmocka_unit_test(test_err_cannot_open),
+		cmocka_unit_test(test_err_not_regular),
+		cmocka_unit_test(test_err_file_too_large),
 		cmocka_unit_test(test_err_many_in_one_file),
 		cmocka_unit_test(test_err_too_many),
 		cmocka_unit_test(test_err_long_path),
@@ -3233,14 +3535,20 @@ int main(void)
 		cmocka_unit_test(test_print_defaults),
 		cmocka_unit_test(test_probes_syscalls),
 		cmocka_unit_test(test_probes_sample),
+		cmocka_unit_test(test_probes_profile),
 		cmocka_unit_test(test_print_round_trip),
+		cmocka_unit_test(test_print_round_trip_quoted),
 		cmocka_unit_test(test_delay),
 		cmocka_unit_test(test_http_body),
+		cmocka_unit_test(test_quoted_errors),
 		cmocka_unit_test(test_http_max_header_bytes),
 		cmocka_unit_test(test_http_max_headers),
 		cmocka_unit_test(test_http_max_body_bytes),
 		cmocka_unit_test(test_resp_max_bulk_bytes),
 		cmocka_unit_test(test_resp_max_args),
+		cmocka_unit_test(test_zmtp_max_frame),
+		cmocka_unit_test(test_zmtp_max_frames),
+		cmocka_unit_test(test_zmtp_section),
 		cmocka_unit_test(test_http_resp_sections),
 		cmocka_unit_test(test_protocols_ok),
 		cmocka_unit_test(test_set_new_keys),

@@ -95,6 +95,8 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	conn_close(f->c);
+	/* The buffer pool's clock would count in conn_list_expire(). */
+	conn_io_trim();
 	free(f->pat);
 	free(f->rbuf);
 	if (f->peer >= 0)
@@ -323,6 +325,7 @@ static void test_backpressure(void **state)
 	assert_int_equal(want, CONN_WANT_WRITE);
 	assert_int_equal(buf_used(&f->c->in), CONN_IN_SIZE);
 	assert_true(buf_used(&f->c->out) > 0);
+	assert_non_null(f->c->io);	/* in flight: the buffers stay */
 	/* Requests count only once their response is sent. */
 	uint64_t out_now = counter(f, STAT_bytes_out);
 	assert_true(counter(f, STAT_requests) <= count_newlines(pat, out_now));
@@ -372,6 +375,7 @@ static void test_backpressure(void **state)
 	peer_write(f, "again\n");
 	assert_int_equal(conn_on_readable(f->c), CONN_WANT_READ);
 	peer_expect(f, "again\n");
+	assert_null(f->c->io);	/* all sent: given back */
 }
 
 /* ---- end of stream and errors ----------------------------------------------- */
@@ -692,7 +696,9 @@ static void test_request_clock(void **state)
 	conn_list_touch(&l, c);
 	peer_expect(f, "more");
 	assert_int_equal(c->rq_start, start);
-	/* idle_timeout off: the request deadline alone, 6 s away. */
+	/* idle_timeout off: the request deadline alone, 6 s away (the
+	 * buffer pool's clock, which would count too, emptied). */
+	conn_io_trim();
 	assert_int_equal(conn_list_expire(&l, 0, start + 4000 * MS, forget, &fg),
 			 6000);
 	assert_int_equal(conn_list_next_due(&l, 0), start + 10000 * MS);
@@ -704,6 +710,7 @@ static void test_request_clock(void **state)
 	assert_false(conn_request_waits(c));
 	assert_null(l.rq_head);
 	assert_int_equal(c->rq_start, 0);
+	conn_io_trim();
 	assert_int_equal(conn_list_expire(&l, 0, start + 20000 * MS, forget, &fg),
 			 -1);
 	/* The next request has a clock of its own; due, it is closed. */
@@ -712,6 +719,7 @@ static void test_request_clock(void **state)
 	conn_list_touch(&l, c);
 	peer_expect(f, "next");
 	start = c->rq_start;
+	conn_io_trim();
 	assert_int_equal(conn_list_expire(&l, 0, start + 10000 * MS - 1, forget,
 					  &fg), 1);
 	assert_int_equal(conn_list_expire(&l, 0, start + 10000 * MS, forget, &fg),
@@ -723,6 +731,186 @@ static void test_request_clock(void **state)
 	assert_null(l.rq_head);
 	assert_int_equal(counter(f, STAT_err_timeout), 1);
 	assert_int_equal(counter(f, STAT_closed), 1);
+}
+
+/* ---- buffers lent while a request or reply is in flight ------------------ */
+
+static size_t peer_read_all(struct fx *f, char *buf, size_t cap);
+
+/* An idle non-blocking connection holds no buffers: it takes a block from
+ * the thread's pool to read, and gives it back once the reply is sent (echo
+ * answers a partial line at once: nothing stays).  test_backpressure: output
+ * the peer does not read keeps it. */
+static void test_buffers_lent(void **state)
+{
+	struct fx *f = *state;
+	struct conn *c = f->c;
+
+	conn_io_trim();
+	assert_null(c->io);
+	assert_null(c->in.data);
+	assert_null(c->out.data);
+	assert_int_equal(c->in.cap, CONN_IN_SIZE);
+	/* Nothing to read: the block goes back at once. */
+	assert_int_equal(conn_on_readable(c), CONN_WANT_READ);
+	assert_null(c->io);
+	assert_int_equal(conn_io_pooled(), 1);
+	/* A whole line: answered, sent, and given back to the pool. */
+	peer_write(f, "abc\n");
+	assert_int_equal(conn_on_readable(c), CONN_WANT_READ);
+	peer_expect(f, "abc\n");
+	assert_null(c->io);
+	assert_int_equal(conn_io_pooled(), 1);
+	/* Two lines and half a third. */
+	peer_write(f, "de\nf\ngh");
+	conn_on_readable(c);
+	peer_expect(f, "de\nf\ngh");
+	assert_null(c->io);
+	assert_int_equal(counter(f, STAT_requests), 3);
+	assert_int_equal(conn_io_pooled(), 1);	/* the same block each time */
+	peer_write(f, "\n");
+	conn_on_readable(c);
+	peer_expect(f, "\n");
+	assert_null(c->io);
+	assert_int_equal(counter(f, STAT_requests), 4);
+	assert_int_equal(counter(f, STAT_err_nomem), 0);
+}
+
+/* http: a head not yet whole keeps the buffer (its bytes wait there); the
+ * reply sent, it goes back. */
+static void test_buffers_partial_head(void **state)
+{
+	struct fx *f = *state;
+	struct conn *c = f->c;
+	char buf[512];
+
+	conn_io_trim();
+	peer_write(f, "GET / HTTP/1.1\r\nHo");
+	assert_int_equal(conn_on_readable(c), CONN_WANT_READ);
+	assert_non_null(c->io);
+	assert_int_equal(buf_used(&c->in), 18);
+	assert_int_equal(conn_io_pooled(), 0);
+	peer_write(f, "st: x\r\n\r\n");
+	assert_int_equal(conn_on_readable(c), CONN_WANT_READ);
+	size_t n = peer_read_all(f, buf, sizeof(buf));
+	assert_true(n > 17);
+	assert_memory_equal(buf, "HTTP/1.1 200 OK\r\n", 17);
+	assert_null(c->io);
+	assert_int_equal(conn_io_pooled(), 1);
+	assert_int_equal(counter(f, STAT_requests), 1);
+}
+
+/* A blocking connection (or one pinned) keeps its block for its life. */
+static void test_buffers_pinned(void **state)
+{
+	struct fx *f = *state;
+	int sv[2];
+
+	conn_io_trim();
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	struct conn *b = conn_new(sv[0], &f->srv, f->slot, true);
+	assert_non_null(b);
+	assert_non_null(b->io);
+	assert_ptr_equal(b->in.data, b->io->in);
+	assert_ptr_equal(b->out.data, b->io->out);
+	assert_true(conn_pin_buffers(f->c));
+	struct conn_io *io = f->c->io;
+	assert_non_null(io);
+	peer_write(f, "x\n");
+	assert_int_equal(conn_on_readable(f->c), CONN_WANT_READ);
+	peer_expect(f, "x\n");
+	assert_ptr_equal(f->c->io, io);
+	assert_int_equal(conn_io_pooled(), 0);
+	/* The blocking one's buffers are part of its allocation: not pooled
+	 * (the thread that served it may end); the pinned one's go back to
+	 * the pool when it closes. */
+	assert_true((char *)b->io > (char *)b &&
+		    (char *)b->io < (char *)b + sizeof(*b) + 4096);
+	conn_close(b);
+	assert_int_equal(conn_io_pooled(), 0);
+	conn_close(f->c);
+	f->c = NULL;
+	assert_int_equal(conn_io_pooled(), 1);
+	close(sv[1]);
+}
+
+/* conn_new_at: the connection, its state and its buffers in the caller's
+ * memory, nothing allocated or pooled; too small a region is refused. */
+static void test_conn_new_at(void **state)
+{
+	struct fx *f = *state;
+	static _Alignas(4096) unsigned char mem[CONN_AT_SIZE];
+	int sv[2];
+
+	conn_io_trim();
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_null(conn_new_at(sv[0], &f->srv, f->slot, mem, 1024));
+	assert_int_equal(counter(f, STAT_err_nomem), 1);
+	assert_int_equal(counter(f, STAT_refused), 1);
+	assert_int_equal(fcntl(sv[0], F_GETFD), -1);	/* closed */
+	close(sv[1]);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	struct conn *c = conn_new_at(sv[0], &f->srv, f->slot, mem, sizeof(mem));
+	assert_ptr_equal(c, (struct conn *)mem);
+	assert_true((unsigned char *)c->in.data > mem &&
+		    (unsigned char *)c->out.data + CONN_OUT_SIZE <= mem + sizeof(mem));
+	/* The input starts on the first page: a short exchange writes two. */
+	assert_true((unsigned char *)c->in.data < mem + 4096);
+	assert_int_equal(write(sv[1], "hi\n", 3), 3);
+	shutdown(sv[1], SHUT_WR);
+	conn_serve_blocking(&f->srv, c);	/* counts it closed */
+	char buf[8];
+	assert_int_equal(read(sv[1], buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "hi\n", 3);
+	assert_int_equal(counter(f, STAT_requests), 1);
+	assert_int_equal(counter(f, STAT_closed), 1);
+	assert_int_equal(conn_io_pooled(), 0);
+	/* The socket is left to the process's exit. */
+	assert_true(fcntl(sv[0], F_GETFD) >= 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* The pool keeps blocks for reuse, last in first out, and frees those no
+ * connection took during a whole CONN_IO_DECAY_MS period. */
+static void test_pool_decay(void **state)
+{
+	const uint64_t t0 = 5000 * MS, period = CONN_IO_DECAY_MS * MS;
+	struct conn_io *io[3];
+
+	(void)state;
+	conn_io_trim();
+	assert_int_equal(conn_io_decay(t0), 0);	/* empty: nothing due */
+	for (int i = 0; i < 3; i++)
+		assert_non_null(io[i] = conn_io_get());
+	for (int i = 0; i < 3; i++)
+		conn_io_put(io[i]);
+	assert_int_equal(conn_io_pooled(), 3);
+	assert_ptr_equal(conn_io_get(), io[2]);	/* the latest first */
+	conn_io_put(io[2]);
+	/* The period starts at the first check. */
+	assert_int_equal(conn_io_decay(t0), t0 + period);
+	assert_int_equal(conn_io_decay_due(), t0 + period);
+	/* One taken (and returned) during it: one stays, two go. */
+	struct conn_io *x = conn_io_get();
+	conn_io_put(x);
+	assert_int_equal(conn_io_decay(t0 + period - 1), t0 + period);
+	assert_int_equal(conn_io_pooled(), 3);
+	assert_int_equal(conn_io_decay(t0 + period), t0 + 2 * period);
+	assert_int_equal(conn_io_pooled(), 1);
+	/* Untouched for a period: none stays, nothing more is due. */
+	assert_int_equal(conn_io_decay(t0 + 2 * period), 0);
+	assert_int_equal(conn_io_pooled(), 0);
+	assert_int_equal(conn_io_decay_due(), 0);
+	/* At most CONN_IO_POOL_MAX are kept. */
+	static struct conn_io *many[CONN_IO_POOL_MAX + 2];
+	for (unsigned i = 0; i < ARRAY_SIZE(many); i++)
+		assert_non_null(many[i] = conn_io_get());
+	for (unsigned i = 0; i < ARRAY_SIZE(many); i++)
+		conn_io_put(many[i]);
+	assert_int_equal(conn_io_pooled(), CONN_IO_POOL_MAX);
+	assert_int_equal(conn_io_trim(), CONN_IO_POOL_MAX);
+	assert_int_equal(conn_io_pooled(), 0);
 }
 
 /* ---- delayed responses -------------------------------------------------------- */
@@ -1184,7 +1372,7 @@ static void test_http_replies_counted(void **state)
 	static const enum stat_id zero[] = {
 		STAT_http_1xx, STAT_http_3xx, STAT_http_5xx, STAT_resp_status,
 		STAT_resp_error, STAT_resp_integer, STAT_resp_bulk,
-		STAT_resp_array,
+		STAT_resp_array, STAT_zmtp_ok, STAT_zmtp_error,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(zero); i++)
 		assert_int_equal(counter(f, zero[i]), 0);
@@ -1321,6 +1509,13 @@ int main(void)
 						setup_http, teardown),
 		cmocka_unit_test_setup_teardown(test_http_delay_then_close,
 						setup_http, teardown),
+		cmocka_unit_test_setup_teardown(test_buffers_lent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buffers_pinned, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_conn_new_at, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buffers_partial_head,
+						setup_http, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_decay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_clock, setup,
 						teardown),
 	};

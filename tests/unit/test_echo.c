@@ -142,7 +142,7 @@ static void test_echo_registered(void **state)
 	assert_non_null(p->feed);
 	assert_null(proto_find("Echo"));
 	assert_null(proto_find(""));
-	assert_string_equal(proto_names(), "echo, http, resp");
+	assert_string_equal(proto_names(), "echo, http, resp, zmtp");
 }
 
 static void test_echo_copies_line(void **state)

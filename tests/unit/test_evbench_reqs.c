@@ -282,6 +282,135 @@ static void test_resp_requests(void **state)
 	}
 }
 
+/* ---- ZMTP (bench/zmtp_client.c) ----------------------------------------- */
+
+/* The opening and evd's answer to it, byte for byte. */
+static const char SERVER_HELLO[] =
+	"\xff\0\0\0\0\0\0\0\0\x7f\x03\x01NULL\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+	"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+	"\x04\x1c\x05READY\x0bSocket-Type\0\0\0\x06ROUTER";
+
+static void test_zmtp_handshake(void **state)
+{
+	char hello[ZMTP_HELLO_MAX];
+	size_t n = sizeof(SERVER_HELLO) - 1;
+
+	(void)state;
+	assert_int_equal(zmtp_hello(false, hello), 64 + 43);
+	assert_memory_equal(hello, "\xff\0\0\0\0\0\0\0\0\x7f\x03\x01NULL", 16);
+	assert_memory_equal(hello + 64, "\x04\x29\x05READY\x0bSocket-Type"
+			    "\0\0\0\x06" "DEALER\x08Identity\0\0\0\0", 43);
+	assert_int_equal(zmtp_hello(true, hello), 64 + 40);
+	assert_memory_equal(hello + 64, "\x04\x26\x05READY\x0bSocket-Type"
+			    "\0\0\0\x03REQ\x08Identity\0\0\0\0", 40);
+	/* Every prefix is "more", the whole is its length. */
+	for (size_t k = 0; k < n; k++) {
+		char *p = exact(SERVER_HELLO, k);
+		assert_int_equal(zmtp_handshake_len(p, k), 0);
+		free(p);
+	}
+	char *p = exact(SERVER_HELLO, n);
+	assert_int_equal(zmtp_handshake_len(p, n), 94);
+	/* Refusals: not ZMTP, 2.0, PLAIN, an ERROR instead of READY. */
+	p[0] = 'H';
+	assert_int_equal(zmtp_handshake_len(p, 1), -1);
+	p[0] = (char)0xff;
+	p[10] = 2;
+	assert_int_equal(zmtp_handshake_len(p, 11), -1);
+	p[10] = 3;
+	memcpy(p + 12, "PLAIN", 5);
+	assert_int_equal(zmtp_handshake_len(p, n), -1);
+	memcpy(p + 12, "NULL\0", 5);
+	memcpy(p + 64, "\x04\x08\x05" "ERROR\x01x", 10);
+	assert_int_equal(zmtp_handshake_len(p, 74), -1);
+	free(p);
+}
+
+/* Requests by key, and which replies pass: frames compared by flags and
+ * bytes, a long size encoding as good as a short one. */
+static void test_zmtp_requests(void **state)
+{
+	struct bench_opts o = base_opts(BP_ZMTP);
+	struct reqspec s;
+	char err[256], req[64];
+
+	(void)state;
+	o.size = 3;
+	assert_int_equal(reqspec_init(&s, &o, err, sizeof(err)), 0);
+	assert_int_equal(zmtp_request_len(&s), 6 + 5);
+	zmtp_request_fill(&s, 1, req);
+	assert_memory_equal(req, "\x01\x04" "echo\x00\x03" "bcd", 11);
+	assert_true(zmtp_reply_ok(&s, 1, "\x01\x02OK\x00\x03" "bcd", 9));
+	assert_true(zmtp_reply_ok(&s, 1, "\x01\x02OK\x02\0\0\0\0\0\0\0\x03"
+				  "bcd", 16));
+	assert_false(zmtp_reply_ok(&s, 2, "\x01\x02OK\x00\x03" "bcd", 9));
+	assert_false(zmtp_reply_ok(&s, 1, "\x01\x02OK\x01\x03" "bcd", 9));
+	assert_false(zmtp_reply_ok(&s, 1, "\x00\x02OK", 4));
+	assert_false(zmtp_reply_ok(&s, 1, "\x01\x03" "ERR\x00\x03" "bcd", 10));
+	reqspec_free(&s);
+
+	o.zmtp_req = true;
+	assert_int_equal(reqspec_init(&s, &o, err, sizeof(err)), 0);
+	zmtp_request_fill(&s, 0, req);
+	assert_memory_equal(req, "\x01\x00\x01\x04" "echo\x00\x03" "abc", 13);
+	assert_true(zmtp_reply_ok(&s, 0, "\x01\x00\x01\x02OK\x00\x03" "abc",
+				  11));
+	assert_false(zmtp_reply_ok(&s, 0, "\x01\x02OK\x00\x03" "abc", 9));
+	reqspec_free(&s);
+
+	static const struct {
+		const char *call;
+		const char *req;
+		size_t req_len;
+		const char *reply;
+		size_t reply_len;
+		bool ok;
+	} calls[] = {
+		{ "ping", "\x00\x04ping", 6, "\x00\x02OK", 4, true },
+		{ "ping", "\x00\x04ping", 6, "\x01\x02OK\x00\x00", 6, false },
+		{ " echo a  b ", "\x01\x04" "echo\x01\x01" "a\x00\x01" "b", 12,
+		  "\x01\x02OK\x01\x01" "a\x00\x01" "b", 10, true },
+		{ "delay 5", "\x01\x05" "delay\x00\x01" "5", 10, "\x00\x02OK", 4,
+		  true },
+		{ "stats x", "\x01\x05" "stats\x00\x01x", 10,
+		  "\x01\x02OK\x00\x03" "any", 9, true },
+		{ "stats x", "\x01\x05" "stats\x00\x01x", 10,
+		  "\x01\x03" "ERR\x00\x01" "e", 8, false },
+	};
+	o.zmtp_req = false;
+	for (size_t i = 0; i < ARRAY_SIZE(calls); i++) {
+		o.call = calls[i].call;
+		assert_int_equal(reqspec_init(&s, &o, err, sizeof(err)), 0);
+		assert_int_equal(zmtp_request_len(&s), calls[i].req_len);
+		zmtp_request_fill(&s, 7, req);
+		assert_memory_equal(req, calls[i].req, calls[i].req_len);
+		assert_int_equal(zmtp_reply_ok(&s, 7, calls[i].reply,
+					       calls[i].reply_len), calls[i].ok);
+		reqspec_free(&s);
+	}
+}
+
+static void test_zmtp_messages(void **state)
+{
+	static const char two[] = "\x01\x02OK\x02\0\0\0\0\0\0\x01\x00";
+	bool cmd;
+	char *big = malloc(2 + 9 + 256);
+
+	(void)state;
+	assert_non_null(big);
+	assert_int_equal(zmtp_message_len("\x04\x05\x04PONG", 7, &cmd), 7);
+	assert_true(cmd);
+	for (size_t k = 0; k < 15; k++)
+		assert_int_equal(zmtp_message_len(two, k, &cmd), 0);
+	memcpy(big, two, 13);
+	memset(big + 13, 'x', 254);
+	assert_int_equal(zmtp_message_len(big, 13 + 256, &cmd), 13 + 256);
+	assert_false(cmd);
+	assert_int_equal(zmtp_message_len("\x01\x00\x04\x00", 4, &cmd), -1);
+	assert_int_equal(zmtp_message_len("\x08\x00", 2, &cmd), -1);
+	free(big);
+}
+
 /* ---- the command line --------------------------------------------------- */
 
 /* Parses a command line given as one string of space-separated words. */
@@ -351,6 +480,17 @@ static void test_opts_modes(void **state)
 	assert_int_equal(o.size, 4096);
 	assert_int_equal(o.output, OUT_JSON);
 
+	assert_int_equal(parse("--proto zmtp --size 200 --socket req "
+			       "127.0.0.1:1", &o, err, sizeof(err)), 0);
+	assert_int_equal(o.proto, BP_ZMTP);
+	assert_int_equal(o.size, 200);
+	assert_true(o.zmtp_req);
+	assert_null(o.call);
+	assert_int_equal(parse("--proto zmtp --call ping 127.0.0.1:1", &o, err,
+			       sizeof(err)), 0);
+	assert_non_null(o.call);	/* (in parse()'s freed copy) */
+	assert_false(o.zmtp_req);
+
 	assert_int_equal(parse("-h", &o, err, sizeof(err)), 1);
 }
 
@@ -389,6 +529,14 @@ static void test_opts_errors(void **state)
 		{ "--json=1 127.0.0.1:1", "--json takes no value" },
 		{ "127.0.0.1:1 -c", "-c needs a value" },
 		{ "--rate 0.4 -d 1 127.0.0.1:1", "less than one request" },
+		{ "--call ping 127.0.0.1:1", "--call and --socket are for" },
+		{ "--socket req 127.0.0.1:1", "--call and --socket are for" },
+		{ "--proto zmtp --socket router 127.0.0.1:1",
+		  "--socket: dealer or req" },
+		{ "--proto zmtp --call ping --size 5 127.0.0.1:1",
+		  "--call and --size: choose one" },
+		{ "--proto zmtp --call \x01 127.0.0.1:1", "--call: words" },
+		{ "--proto smtp 127.0.0.1:1", "not one of: echo, http, resp, zmtp" },
 	};
 	struct bench_opts o;
 	char err[512];
@@ -418,6 +566,9 @@ int main(void)
 		cmocka_unit_test(test_resp_deep),
 		cmocka_unit_test(test_requests),
 		cmocka_unit_test(test_resp_requests),
+		cmocka_unit_test(test_zmtp_handshake),
+		cmocka_unit_test(test_zmtp_requests),
+		cmocka_unit_test(test_zmtp_messages),
 		cmocka_unit_test(test_opts_modes),
 		cmocka_unit_test(test_opts_errors),
 	};

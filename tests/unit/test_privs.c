@@ -59,6 +59,11 @@ static void test_needed(void **state)
 	config_with(&cfg, "probes.syscalls=auto", "server.listen=0.0.0.0:443",
 		    NULL);
 	assert_int_equal(privs_needed(&cfg), PROBES | NET_BIND);
+	/* The stack profiler attaches at runtime: the same two. */
+	config_with(&cfg, "probes.profile=on", NULL);
+	assert_int_equal(privs_needed(&cfg), PROBES);
+	config_with(&cfg, "probes.profile=on", "probes.syscalls=on", NULL);
+	assert_int_equal(privs_needed(&cfg), PROBES);
 }
 
 static void test_caps_text(void **state)

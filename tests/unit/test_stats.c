@@ -52,7 +52,8 @@ static void test_all_keys(void **state)
 		"responses_http_4xx", "responses_http_5xx",
 		"responses_resp_status", "responses_resp_error",
 		"responses_resp_integer", "responses_resp_bulk",
-		"responses_resp_array",
+		"responses_resp_array", "responses_zmtp_ok",
+		"responses_zmtp_error",
 	};
 
 	(void)state;
@@ -85,6 +86,8 @@ static void test_reply_kinds_map(void **state)
 		{ REPLY_RESP_INTEGER, STAT_resp_integer },
 		{ REPLY_RESP_BULK, STAT_resp_bulk },
 		{ REPLY_RESP_ARRAY, STAT_resp_array },
+		{ REPLY_ZMTP_OK, STAT_zmtp_ok },
+		{ REPLY_ZMTP_ERROR, STAT_zmtp_error },
 	};
 
 	(void)state;
