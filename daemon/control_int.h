@@ -2,7 +2,9 @@
  * evd, which sees only control.h):
  *   control.c     the socket, its clients, the command table and dispatch,
  *                 the thread's poll loop, the public control_* calls
- *   ctl_stats.c   stats, workers, ping, version: counters, CPU time, rates
+ *   ctl_stats.c   stats, workers, ping, version: counters, CPU time, rates;
+ *                 the text of /metrics (served by metrics.c from the poll
+ *                 loop when [metrics] listen is set)
  *   ctl_probes.c  syscalls: the eBPF probes' commands and sampling windows
  *   lifecycle.c   signals, drain, reload (and its hand-over with the main
  *                 thread), the systemd watchdog and status line
