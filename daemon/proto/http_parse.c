@@ -8,7 +8,8 @@
  * Content-Length, 1*DIGIT without leading zeros, never a list;
  * Transfer-Encoding exactly "chunked" and never next to a Content-Length;
  * no bare CR or LF, NUL, obs-fold or whitespace before a colon; exactly one
- * valid Host.  README "HTTP: what evd refuses" lists each rule and why.
+ * valid Host.  docs/protocols.md ("What evd refuses that RFC 9112
+ * would allow, and why") lists each rule and why.
  *
  * Fast where requests are ordinary: field values and request-targets are
  * scanned 16 bytes at a time (http_chars.h), "GET " and "HTTP/1.x\r\n" are
