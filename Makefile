@@ -8,7 +8,8 @@
 #                   unit tests (ASan+UBSan) and integration tests; the last
 #                   line reads "N passed, N failed"
 #   make test-busy  make test with stress-ng --cpu 2 running beside it
-#   make fuzz       each libFuzzer target (HTTP, RESP, ZMTP, control lines) for
+#   make fuzz       each libFuzzer target (HTTP, RESP, ZMTP, control lines,
+#                   config files, /metrics requests) for
 #                   FUZZ_TIME seconds (default 30) on a copy of its corpus
 #   make clean      remove build products
 #
@@ -49,6 +50,7 @@ LIB_SRCS := daemon/config.c daemon/config_file.c daemon/config_values.c \
             daemon/conn.c daemon/conn_io.c daemon/control.c daemon/ctl_stats.c \
             daemon/ctl_probes.c daemon/lifecycle.c daemon/ctl_parse.c daemon/ctl_socket.c \
             daemon/timer.c daemon/paths.c \
+            daemon/metrics.c daemon/metrics_http.c daemon/metrics_text.c \
             daemon/evloop.c \
             daemon/children.c daemon/notify.c daemon/privs.c \
             daemon/ctl_profile.c \
@@ -135,7 +137,8 @@ FUZZ_ctl   := tests/fuzz/fuzz_ctl.c daemon/ctl_parse.c
 FUZZ_zmtp  := tests/fuzz/fuzz_zmtp.c daemon/proto/zmtp.c daemon/proto/zmtp_rpc.c
 FUZZ_config := tests/fuzz/fuzz_config.c daemon/config.c daemon/config_file.c \
                daemon/config_values.c daemon/log.c common/num.c
-FUZZERS    := http resp ctl zmtp config
+FUZZ_metrics := tests/fuzz/fuzz_metrics.c daemon/metrics_http.c
+FUZZERS    := http resp ctl zmtp config metrics
 
 $(BUILD)/fuzz/fuzz_%: $$(FUZZ_$$*)
 	$(call msg,FUZZ-CC,$@)

@@ -1,6 +1,7 @@
-/* evctl metrics: everything in one Prometheus text, what evd's /metrics
- * endpoint is to serve: stats with the latency histogram, the workers, and
- * the system calls when the probes count. */
+/* evctl metrics: everything in one Prometheus text, the families evd's
+ * /metrics endpoint ([metrics] listen, daemon/metrics_text.c) serves: stats
+ * with the latency histogram, the workers, and the system calls when the
+ * probes count. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -158,6 +158,26 @@ static void print_sample(const struct config *cfg, FILE *out)
 	fprintf(out, "%u%%", cfg->probes_sample);
 }
 
+/* [metrics] listen: one HOST:PORT, or "" (off). */
+static int key_metrics_listen(struct config *cfg, const char *v, char *why,
+			      size_t whylen)
+{
+	memset(&cfg->metrics_listen, 0, sizeof(cfg->metrics_listen));
+	if (strchr(v, ','))
+		return config_why(why, whylen, "one address only (\"%s\" is "
+				  "a list)", v);
+	if (*v && parse_listen_one(v, &cfg->metrics_listen, why, whylen) < 0) {
+		memset(&cfg->metrics_listen, 0, sizeof(cfg->metrics_listen));
+		return -1;
+	}
+	return 0;
+}
+
+static void print_metrics_listen(const struct config *cfg, FILE *out)
+{
+	fputs(cfg->metrics_listen.len ? cfg->metrics_listen.text : "", out);
+}
+
 /* ---- the table --------------------------------------------------------- */
 
 const char *const accept_lock_names[ACCEPT_LOCK_MAX] = {
@@ -266,6 +286,10 @@ static const struct key keys[] = {
 	{ "log", "level", "info", KT_ENUM, F(log_level), NAMES(log_level_names),
 	  .what = "level", .reload = RELOAD_LIVE,
 	  .help = "the least severe messages logged" },
+	{ "metrics", "listen", "",
+	  CUSTOM(key_metrics_listen, print_metrics_listen),
+	  .reload = RELOAD_RESTART,
+	  .help = "serve Prometheus text at /metrics: HOST:PORT; empty: off" },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

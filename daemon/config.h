@@ -114,6 +114,8 @@ struct config {
 	enum probes_profile probes_profile; /* loads at start */
 	/* [log] */
 	enum log_level log_level;
+	/* [metrics] */
+	struct listen_addr metrics_listen;	/* len 0: off */
 
 	/* Where each key was last set ("" = default), for messages. */
 	char origin[CONFIG_MAX_KEYS][256];

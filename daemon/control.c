@@ -19,6 +19,7 @@
 
 #include "ctl_profile.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "probes/probes.h"
 #include "server.h"
@@ -520,12 +521,13 @@ static void ctl_due(struct control *ctl, uint64_t now)
 }
 
 /* The control thread: one poll() over the quit, signal and wake
- * descriptors, the socket and the clients, between the deadlines of
- * ctl_timeout(), until control_stop() writes quitfd. */
+ * descriptors, the socket and the clients, then /metrics' socket and its
+ * scrapers, between the deadlines of ctl_timeout(), until control_stop()
+ * writes quitfd. */
 static void *control_main(void *arg)
 {
 	struct control *ctl = arg;
-	struct pollfd pfd[4 + CTL_CLIENTS_MAX];
+	struct pollfd pfd[4 + CTL_CLIENTS_MAX + METRICS_POLLFDS];
 	int map[4 + CTL_CLIENTS_MAX];
 	sigset_t all;
 
@@ -547,11 +549,13 @@ static void *control_main(void *arg)
 		uint64_t now = now_ns();
 		int timeout = ctl_timeout(ctl, now);
 		unsigned n = ctl_pollfds(ctl, pfd, map, now, &timeout);
+		/* The scrapers after evctl's clients. */
+		unsigned mn = metrics_poll(ctl->metrics, pfd + n, now, &timeout);
 
 		/* Between two rounds the main thread may swap the serving
 		 * side (a reload). */
 		pthread_rwlock_unlock(&ctl->srv->swap_lock);
-		int r = poll(pfd, n, timeout);
+		int r = poll(pfd, n + mn, timeout);
 		pthread_rwlock_rdlock(&ctl->srv->swap_lock);
 		if (r < 0 && errno != EINTR) {
 			log_error("control thread: poll");
@@ -568,6 +572,7 @@ static void *control_main(void *arg)
 			client_accept(ctl, now);
 		/* No revents to read when poll() timed out or failed. */
 		ctl_clients(ctl, pfd, map, r > 0 ? n : 4, now);
+		metrics_events(ctl->metrics, pfd + n, r > 0 ? mn : 0, now);
 		ctl_due(ctl, now);
 	}
 	pthread_rwlock_unlock(&ctl->srv->swap_lock);
@@ -656,6 +661,14 @@ struct control *control_open(struct server *srv, char *err, size_t errlen)
 		ctl->cl[i].fd = -1;
 	if (bind_socket(ctl, err, errlen) < 0)
 		goto fail;
+	if (srv->cfg->metrics_listen.len) {
+		ctl->metrics = metrics_open(&srv->cfg->metrics_listen,
+					    ctl_metrics_body, ctl, err, errlen);
+		if (!ctl->metrics)
+			goto fail;
+		log_info("metrics: serving http://%s/metrics",
+			 metrics_address(ctl->metrics));
+	}
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -718,6 +731,7 @@ void control_forget(struct control *ctl)
 		return;
 	probes_forget(ctl->probes);
 	ctl_profile_forget(ctl->prof);
+	metrics_forget(ctl->metrics);
 	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
 		if (ctl->cl[i].fd >= 0)
 			close(ctl->cl[i].fd);
@@ -775,6 +789,7 @@ void control_stop(struct control *ctl)
 		client_write(c, now_ns());	/* what fits, without waiting */
 		client_close(c);
 	}
+	metrics_close(ctl->metrics);
 	if (ctl->lfd >= 0) {
 		char why[512];
 		close(ctl->lfd);

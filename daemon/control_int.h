@@ -2,7 +2,9 @@
  * evd, which sees only control.h):
  *   control.c     the socket, its clients, the command table and dispatch,
  *                 the thread's poll loop, the public control_* calls
- *   ctl_stats.c   stats, workers, ping, version: counters, CPU time, rates
+ *   ctl_stats.c   stats, workers, ping, version: counters, CPU time, rates;
+ *                 the text of /metrics (served by metrics.c from the poll
+ *                 loop when [metrics] listen is set)
  *   ctl_probes.c  syscalls: the eBPF probes' commands and sampling windows
  *   lifecycle.c   signals, drain, reload (and its hand-over with the main
  *                 thread), the systemd watchdog and status line
@@ -76,6 +78,7 @@ struct control {
 	uint64_t sc_window_start;	/* when the last window opened */
 	double cpu_user, cpu_sys;	/* the last CPU times shown */
 	struct stats_total *tot;	/* scratch for totals(): this thread's */
+	struct metrics *metrics;	/* [metrics] listen, or NULL */
 	uint64_t accept_pause;		/* no accept before (EMFILE) */
 	uint64_t next_emfile_log;
 
@@ -154,6 +157,12 @@ double ctl_request_rate(const struct control *ctl, uint64_t requests,
 /* Takes this second's requests sample; the next is due a second later. */
 void ctl_sample_rate(struct control *ctl, uint64_t now);
 
+struct prom_out;
+
+/* The text of /metrics ([metrics] listen): what evctl metrics prints, from
+ * this thread's view (a metrics_body_fn; arg is the control). */
+void ctl_metrics_body(void *arg, const struct prom_out *o);
+
 void cmd_stats(struct control *ctl, struct out *o, int argc, char **argv);
 void cmd_ping(struct control *ctl, struct out *o, int argc, char **argv);
 void cmd_version(struct control *ctl, struct out *o, int argc, char **argv);
@@ -163,6 +172,9 @@ void cmd_workers(struct control *ctl, struct out *o, int argc, char **argv);
 
 /* Requests served since start (every model, every worker). */
 uint64_t ctl_requests_now(const struct control *ctl);
+
+/* Requests served while the probes counted, since the last reset. */
+uint64_t ctl_sc_requests(const struct control *ctl);
 
 /* Sampling: the first window opens now (attached for sc_sample %). */
 void ctl_sc_open_window(struct control *ctl, uint64_t now);

@@ -22,7 +22,7 @@ uint64_t ctl_requests_now(const struct control *ctl)
 }
 
 /* Requests served while the probes counted, since the last reset. */
-static uint64_t sc_requests(const struct control *ctl)
+uint64_t ctl_sc_requests(const struct control *ctl)
 {
 	return ctl->sc_requests + (probes_enabled(ctl->probes) ?
 				   ctl_requests_now(ctl) - ctl->sc_requests_at : 0);
@@ -45,7 +45,7 @@ static void sc_header(struct control *ctl, struct out *o)
 	out_printf(o, "sample %u\n", ctl->sc_sample);
 	out_printf(o, "seconds %.3f\n",
 		   (double)probes_counted_ns(ctl->probes) / 1e9);
-	out_printf(o, "requests %" PRIu64 "\n", sc_requests(ctl));
+	out_printf(o, "requests %" PRIu64 "\n", ctl_sc_requests(ctl));
 	out_printf(o, "untracked_processes %" PRIu64 "\n",
 		   probes_untracked(ctl->probes));
 	out_printf(o, "per_thread %s\n",

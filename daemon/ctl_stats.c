@@ -1,5 +1,6 @@
 /* The control commands that read counters: stats (with /proc CPU times
- * and the request rate), workers, ping, version. */
+ * and the request rate), workers, ping, version; and the text of /metrics
+ * ([metrics] listen). */
 #include "control_int.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
+#include "metrics.h"
 #include "server.h"
 #include "util.h"
 #include "version.h"
@@ -127,6 +129,19 @@ static void serving_cpu(const struct server *srv, double *user, double *sys)
 	}
 }
 
+/* serving_cpu(), never less than the last shown: a worker process's time
+ * leaves /proc before its reaping adds it to RUSAGE_CHILDREN. */
+static void cpu_now(struct control *ctl, double *user, double *sys)
+{
+	serving_cpu(ctl->srv, user, sys);
+	if (*user < ctl->cpu_user)
+		*user = ctl->cpu_user;
+	if (*sys < ctl->cpu_sys)
+		*sys = ctl->cpu_sys;
+	ctl->cpu_user = *user;
+	ctl->cpu_sys = *sys;
+}
+
 double ctl_request_rate(const struct control *ctl, uint64_t requests,
 			   uint64_t now)
 {
@@ -176,15 +191,7 @@ void cmd_stats(struct control *ctl, struct out *o, int argc,
 	double user, sys;
 
 	listeners_text(srv, listen, sizeof(listen));
-	serving_cpu(srv, &user, &sys);
-	/* A worker process's time leaves /proc before its reaping adds it
-	 * to RUSAGE_CHILDREN: never show the total going back. */
-	if (user < ctl->cpu_user)
-		user = ctl->cpu_user;
-	if (sys < ctl->cpu_sys)
-		sys = ctl->cpu_sys;
-	ctl->cpu_user = user;
-	ctl->cpu_sys = sys;
+	cpu_now(ctl, &user, &sys);
 	uint64_t now = now_ns();
 	const struct hist_layout hl = stats_hist_layout;
 
@@ -276,4 +283,20 @@ void ctl_sample_rate(struct control *ctl, uint64_t now)
 		(struct rate_sample){ .t = now, .requests = ctl_requests_now(ctl) };
 	ctl->nrate++;
 	ctl->next_sample = now + 1000000000ull;
+}
+
+/* ---- /metrics ------------------------------------------------------------------ */
+
+void ctl_metrics_body(void *arg, const struct prom_out *o)
+{
+	struct control *ctl = arg;
+	struct metrics_src src = { .srv = ctl->srv, .uptime_s = uptime_s(ctl) };
+
+	if (ctl->probes && ctl->sc_on) {
+		src.probes = ctl->probes;
+		src.sc_requests = ctl_sc_requests(ctl);
+	}
+	cpu_now(ctl, &src.cpu_user, &src.cpu_sys);
+	src.tot = ctl_totals(ctl);
+	metrics_text(o, &src);
 }

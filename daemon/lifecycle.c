@@ -259,6 +259,7 @@ static void on_reload(struct control *ctl, struct reload_outcome *out)
 		memcpy(next->control_group, cur->control_group,
 		       sizeof(next->control_group));
 		memcpy(next->user, cur->user, sizeof(next->user));
+		next->metrics_listen = cur->metrics_listen;
 	}
 	if (changed & (1u << RELOAD_LIVE)) {
 		reload_live(ctl, cur, next);

@@ -40,8 +40,8 @@ conf() {
 	diff <(sed 's/	;.*//' <<<"$output") <("$EVD_BIN" -t -c /dev/null 2>/dev/null | sed 's/	;.*//')
 	# Every key once, in the documented order, under its section.
 	[ "$(grep ' = ' <<<"$output" | sed 's/ = .*//' | tr '\n' ' ')" = \
-		"listen protocol model workers backlog max_connections idle_timeout pin_workers delay request_timeout drain_timeout user accept_lock reuseport body max_header_bytes max_headers max_body_bytes max_bulk_bytes max_args max_frame max_frames socket mode group syscalls timing sample profile level " ]
-	[ "$(grep '^\[' <<<"$output" | tr '\n' ' ')" = "[server] [prefork] [http] [resp] [zmtp] [control] [probes] [log] " ]
+		"listen protocol model workers backlog max_connections idle_timeout pin_workers delay request_timeout drain_timeout user accept_lock reuseport body max_header_bytes max_headers max_body_bytes max_bulk_bytes max_args max_frame max_frames socket mode group syscalls timing sample profile level listen " ]
+	[ "$(grep '^\[' <<<"$output" | tr '\n' ' ')" = "[server] [prefork] [http] [resp] [zmtp] [control] [probes] [log] [metrics] " ]
 }
 
 @test "evd -t marks defaults and prints a file that evd -t accepts again" {
@@ -74,7 +74,7 @@ conf() {
 	[ "${lines[0]}" = "evd: $CONF:2: unknown key \"modle\" in [server] (expected one of: listen, protocol, model, workers, backlog, max_connections, idle_timeout, pin_workers, delay, request_timeout, drain_timeout, user)" ]
 	[ "${lines[1]}" = "evd: $CONF:3: backlog: 0 is out of range (expected 1..65535)" ]
 	[ "${lines[2]}" = "evd: $CONF:4: idle_timeout: \"5\" is not a duration (expected a number with a unit, ms or s, such as 250ms or 60s)" ]
-	[ "${lines[3]}" = "evd: $CONF:5: unknown section [bogus] (expected one of: [server], [prefork], [http], [resp], [zmtp], [control], [probes], [log])" ]
+	[ "${lines[3]}" = "evd: $CONF:5: unknown section [bogus] (expected one of: [server], [prefork], [http], [resp], [zmtp], [control], [probes], [log], [metrics])" ]
 	[ "${lines[4]}" = "evd: $CONF:8: mode: \"0888\" is not a file mode (expected octal 0000..0777, such as 0660)" ]
 	[ "${lines[5]}" = "evd: $CONF:9: expected \"key = value\", a [section] or a comment, got \"just words\"" ]
 	[ "${lines[6]}" = "evd: $CONF:11: level: unknown level \"loud\" (expected one of: error, warning, info, debug)" ]

@@ -372,24 +372,14 @@ prom_query_is() {
 	[ "$(prom_query "$1")" = "$2" ]
 }
 
-@test "a real Prometheus scrapes evctl metrics (over a socat bridge until evd serves /metrics) and answers queries" {
+@test "a real Prometheus scrapes evd's own /metrics ([metrics] listen) and answers queries" {
 	command -v prometheus >/dev/null || skip "prometheus is missing (packaging/deps.sh --test installs it)"
-	command -v socat >/dev/null || skip "socat is missing"
-	evd_start server.delay=20ms
-	# The bridge: each HTTP request gets evctl metrics as the body.
-	bridge=$BATS_TEST_TMPDIR/bridge.sh
-	cat >"$bridge" <<-EOF
-		#!/bin/sh
-		while read -r line; do [ -z "\$(printf %s "\$line" | tr -d '\\r')" ] && break; done
-		body=\$('$EVCTL_BIN' -s '$EVD_SOCK' metrics)
-		printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain; version=0.0.4\\r\\nContent-Length: %d\\r\\n\\r\\n%s\\n' "\$((\${#body} + 1))" "\$body"
-	EOF
-	chmod +x "$bridge"
-	BRIDGE_PORT=$(free_port)
-	socat "TCP-LISTEN:$BRIDGE_PORT,bind=127.0.0.1,reuseaddr,fork" "EXEC:$bridge" &
-	PROM_PIDS=$!
-	wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$BRIDGE_PORT"
-	run -0 curl -sf "http://127.0.0.1:$BRIDGE_PORT/metrics"
+	evd_start server.delay=20ms metrics.listen=127.0.0.1:0
+	murl=$(sed -n 's,.*info: metrics: serving \(http://127\.0\.0\.1:[0-9]*/metrics\)$,\1,p' "$EVD_LOG")
+	[ -n "$murl" ] || { cat "$EVD_LOG" >&2; false; }
+	mtarget=${murl#http://}
+	mtarget=${mtarget%/metrics}
+	run -0 curl -sf "$murl"
 	grep -q '^evd_requests_total{model="epoll",protocol="echo"} 0$' <<<"$output"
 	# Prometheus on loopback, scraping every 2 s (a scrape that takes
 	# longer, on a loaded machine, fails and marks every series stale
@@ -402,7 +392,7 @@ prom_query_is() {
 		scrape_configs:
 		  - job_name: evd
 		    static_configs:
-		      - targets: ['127.0.0.1:$BRIDGE_PORT']
+		      - targets: ['$mtarget']
 	EOF
 	prometheus --config.file="$BATS_TEST_TMPDIR/prometheus.yml" \
 		--storage.tsdb.path="$BATS_TEST_TMPDIR/tsdb" \

@@ -24,7 +24,8 @@ wait_until() {
 }
 
 # evd_config FILE [KEY=VALUE...] writes a config with listen on port 0 and
-# its sections ([server], [prefork], [http], [resp], [zmtp], [control], [log])
+# its sections ([server], [prefork], [http], [resp], [zmtp], [control],
+# [probes], [log], [metrics])
 # filled from SECTION.KEY=VALUE arguments.
 evd_config() {
 	local file=$1 kv section
@@ -34,7 +35,7 @@ evd_config() {
 	for kv in "$@"; do
 		keys[${kv%%=*}]=${kv#*=}
 	done
-	for section in server prefork http resp zmtp control probes log; do
+	for section in server prefork http resp zmtp control probes log metrics; do
 		echo "[$section]"
 		for kv in "${!keys[@]}"; do
 			case $kv in "$section".*) echo "${kv#*.} = ${keys[$kv]}" ;; esac

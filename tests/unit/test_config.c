@@ -32,7 +32,7 @@
 #define ZMTP_KEYS "max_frame, max_frames"
 #define CONTROL_KEYS "socket, mode, group"
 #define SECTION_LIST "[server], [prefork], [http], [resp], [zmtp], [control], " \
-		     "[probes], [log]"
+		     "[probes], [log], [metrics]"
 #define PROTO_LIST "echo, http, resp, zmtp"
 /* Indexes of the keys in config.c's table (cfg.origin[] follows it). */
 enum {
@@ -43,7 +43,7 @@ enum {
 	K_BODY, K_MAX_HEADER_BYTES, K_MAX_HEADERS, K_MAX_BODY_BYTES,
 	K_MAX_BULK_BYTES, K_MAX_ARGS, K_MAX_FRAME, K_MAX_FRAMES,
 	K_SOCKET, K_MODE, K_GROUP, K_SYSCALLS, K_TIMING, K_SAMPLE, K_PROFILE,
-	K_LEVEL,
+	K_LEVEL, K_METRICS_LISTEN,
 	NKEYS
 };
 _Static_assert(NKEYS <= ARRAY_SIZE(((struct config *)0)->origin),
@@ -387,7 +387,10 @@ static void test_load_every_key(void **state)
 		"profile = on\n"
 		"\n"
 		"[log]\n"
-		"level = debug\n";		/* 45 */
+		"level = debug\n"		/* 45 */
+		"\n"
+		"[metrics]\n"
+		"listen = [::1]:9477\n";	/* 48 */
 	struct config cfg;
 	struct config_errors errs;
 	char path[64], where[96];
@@ -441,12 +444,14 @@ static void test_load_every_key(void **state)
 	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
 	assert_int_equal(cfg.zmtp_max_frame, 2048);
 	assert_int_equal(cfg.zmtp_max_frames, 5);
-	/* Where each key was set: keys in table order (30 keys), the rest of
+	assert_string_equal(cfg.metrics_listen.text, "[::1]:9477");
+	assert_int_equal(cfg.metrics_listen.len, sizeof(struct sockaddr_in6));
+	/* Where each key was set: keys in table order (31 keys), the rest of
 	 * origin[] untouched. */
 	static const int lines[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
 				     16, 17, 20, 21, 22, 23, 26, 27, 30, 31,
-				     34, 35, 36, 39, 40, 41, 42, 45 };
-	assert_int_equal(NKEYS, 30);
+				     34, 35, 36, 39, 40, 41, 42, 45, 48 };
+	assert_int_equal(NKEYS, 31);
 	assert_int_equal(ARRAY_SIZE(lines), NKEYS);
 	assert_int_equal(lines[K_USER], 13);
 	assert_int_equal(lines[K_MAX_FRAME], 30);
@@ -456,6 +461,7 @@ static void test_load_every_key(void **state)
 	assert_int_equal(lines[K_SAMPLE], 41);
 	assert_int_equal(lines[K_PROFILE], 42);
 	assert_int_equal(lines[K_LEVEL], 45);
+	assert_int_equal(lines[K_METRICS_LISTEN], 48);
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
 		snprintf(where, sizeof(where), "%s:%d", path, lines[i]);
 		assert_string_equal(cfg.origin[i], where);
@@ -1700,7 +1706,10 @@ static void test_print_defaults(void **state)
 			    "profile = off\t; default\n"
 			    "\n"
 			    "[log]\n"
-			    "level = info\t; default\n");
+			    "level = info\t; default\n"
+			    "\n"
+			    "[metrics]\n"
+			    "listen = \t; default\n");
 }
 
 /* [probes] syscalls: off (the default), on, auto; anything else is an
@@ -2392,6 +2401,50 @@ static void test_protocols_ok(void **state)
 	assert_null(evd_protos[ARRAY_SIZE(names)]);
 }
 
+/* [metrics] listen: off ("") by default; one address, IPv4 or [IPv6];
+ * anything else an error with its line. */
+static void test_metrics_listen(void **state)
+{
+	static const struct {
+		const char *set, *text;
+		int family;
+	} ok[] = {
+		{ "metrics.listen=127.0.0.1:9477", "127.0.0.1:9477", AF_INET },
+		{ "metrics.listen=[::1]:9477", "[::1]:9477", AF_INET6 },
+		{ "metrics.listen=*:9477", "*:9477", AF_INET },
+		{ "metrics.listen=127.0.0.1:0", "127.0.0.1:0", AF_INET },
+	};
+	struct config cfg;
+	struct config_errors errs = { 0 };
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(cfg.metrics_listen.len, 0);
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		config_defaults(&cfg);
+		assert_int_equal(config_set(&cfg, ok[i].set, &errs), 0);
+		assert_string_equal(cfg.metrics_listen.text, ok[i].text);
+		assert_int_equal(cfg.metrics_listen.ss.ss_family, ok[i].family);
+		assert_true(cfg.metrics_listen.len > 0);
+		/* And back to off. */
+		assert_int_equal(config_set(&cfg, "metrics.listen=", &errs), 0);
+		assert_int_equal(cfg.metrics_listen.len, 0);
+	}
+	assert_int_equal(errs.n, 0);
+	EXPECT_ERRORS("[metrics]\nlisten = 9477\n",
+		      "2: listen: \"9477\" is not an address (expected "
+		      "HOST:PORT such as 127.0.0.1:7777, *:7777 or [::1]:7777)");
+	EXPECT_ERRORS("[metrics]\nlisten = localhost:9477\n",
+		      "2: listen: \"localhost\" is not a numeric IPv4 address "
+		      "(write IPv6 as [::1]:7777)");
+	EXPECT_ERRORS("[metrics]\nlisten = 127.0.0.1:9477, 127.0.0.1:9478\n",
+		      "2: listen: one address only (\"127.0.0.1:9477, "
+		      "127.0.0.1:9478\" is a list)");
+	EXPECT_ERRORS("[metrics]\nport = 9477\n",
+		      "2: unknown key \"port\" in [metrics] (expected one of: "
+		      "listen)");
+}
+
 /* -o for each new key: the value, where it was set, and the errors. */
 static void test_set_new_keys(void **state)
 {
@@ -3013,6 +3066,8 @@ static void test_compare_every_key(void **state)
 		{ K_PROFILE, "probes.profile=on", "probes.profile",
 		  RELOAD_RESTART },
 		{ K_LEVEL, "log.level=warning", "log.level", RELOAD_LIVE },
+		{ K_METRICS_LISTEN, "metrics.listen=127.0.0.1:9477",
+		  "metrics.listen", RELOAD_RESTART },
 	};
 	struct config a, b;
 	struct config_errors errs = { 0 };
@@ -3056,7 +3111,7 @@ static void test_compare_every_key(void **state)
 			    "probes.sample, log.level");
 	assert_string_equal(names[RELOAD_RESTART], "server.user, "
 			    "control.socket, control.mode, control.group, "
-			    "probes.profile");
+			    "probes.profile, metrics.listen");
 	assert_string_equal(names[RELOAD_LIVE], want[RELOAD_LIVE]);
 	assert_string_equal(names[RELOAD_RESTART], want[RELOAD_RESTART]);
 	assert_true(strlen(want[RELOAD_SERVING]) > 255);
@@ -3504,6 +3559,7 @@ int main(void)
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_control_group),
 		cmocka_unit_test(test_finish_quiet_on_service_keys),
+		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_compare_examples),
 		cmocka_unit_test(test_compare_every_key),
 		cmocka_unit_test(test_config_read),
