@@ -287,7 +287,7 @@ static const struct key keys[] = {
 	  .what = "level", .reload = RELOAD_LIVE,
 	  .help = "the least severe messages logged" },
 	{ "metrics", "listen", "",
-	  CUSTOM(key_metrics_listen, print_metrics_listen),
+	  CUSTOM(key_metrics_listen, print_metrics_listen), F(metrics_listen),
 	  .reload = RELOAD_RESTART,
 	  .help = "serve Prometheus text at /metrics: HOST:PORT; empty: off" },
 };
@@ -325,6 +325,8 @@ static const char *row_problem(const struct key *k)
 		return "text needs aux and max below its field's size";
 	if (k->type == KT_CUSTOM && (!k->parse || !k->print))
 		return "a custom key needs parse() and print()";
+	if (k->reload == RELOAD_RESTART && !k->size)
+		return "a restart-only key needs its field (config_keep)";
 	if ((num || k->type == KT_DURATION) && k->min > k->max)
 		return "min above max";
 	if (!k->help || !k->help[0])
@@ -639,6 +641,21 @@ unsigned config_compare(const struct config *a, const struct config *b,
 			 used ? ", " : "", keys[i].section, keys[i].name);
 	}
 	return classes;
+}
+
+void config_keep(struct config *next, const struct config *cur,
+		 enum config_reload r)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+		if (k->reload != r)
+			continue;
+		memcpy((char *)next + k->off, (const char *)cur + k->off,
+		       k->size);
+		if (k->aux)
+			memcpy((char *)next + k->aux, (const char *)cur + k->aux,
+			       sizeof(size_t));
+	}
 }
 
 int config_read(struct config *cfg, const char *path, char *const *overrides,

@@ -165,6 +165,12 @@ void config_list_keys(FILE *out);
 /* Writes the effective configuration as a valid ini file. */
 void config_print(const struct config *cfg, FILE *out);
 
+/* Copies into next the value in cur of every key that class r applies
+ * (RELOAD_RESTART: what a reload keeps running until evd restarts), from
+ * the key table: no list to forget a key in. */
+void config_keep(struct config *next, const struct config *cur,
+		 enum config_reload r);
+
 /*
  * Compares two configurations key by key.  Returns a mask of
  * 1 << enum config_reload for the classes with a changed key, and lists

@@ -253,13 +253,7 @@ static void on_reload(struct control *ctl, struct reload_outcome *out)
 			  "value", names[RELOAD_RESTART]);
 		snprintf(out->not_applied, sizeof(out->not_applied), "%s",
 			 names[RELOAD_RESTART]);
-		memcpy(next->control_socket, cur->control_socket,
-		       sizeof(next->control_socket));
-		next->control_mode = cur->control_mode;
-		memcpy(next->control_group, cur->control_group,
-		       sizeof(next->control_group));
-		memcpy(next->user, cur->user, sizeof(next->user));
-		next->metrics_listen = cur->metrics_listen;
+		config_keep(next, cur, RELOAD_RESTART);
 	}
 	if (changed & (1u << RELOAD_LIVE)) {
 		reload_live(ctl, cur, next);

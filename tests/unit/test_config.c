@@ -2401,6 +2401,38 @@ static void test_protocols_ok(void **state)
 	assert_null(evd_protos[ARRAY_SIZE(names)]);
 }
 
+/* config_keep(): every restart-only key takes the running value, from the
+ * table (profile and metrics.listen included); the others stay new. */
+static void test_config_keep_restart(void **state)
+{
+	struct config cur, next;
+	struct config_errors errs = { 0 };
+	char names[CONFIG_RELOAD_MAX][CONFIG_NAMES_MAX];
+	static const char *const sets[] = {
+		"control.socket=/tmp/other.sock", "control.mode=0600",
+		"control.group=nogroup", "server.user=nobody",
+		"probes.profile=on", "metrics.listen=127.0.0.1:9477",
+		"log.level=debug",
+	};
+
+	(void)state;
+	config_defaults(&cur);
+	config_defaults(&next);
+	for (size_t i = 0; i < ARRAY_SIZE(sets); i++)
+		assert_int_equal(config_set(&next, sets[i], &errs), 0);
+	unsigned changed = config_compare(&cur, &next, names);
+	assert_true(changed & (1u << RELOAD_RESTART));
+	assert_string_equal(names[RELOAD_RESTART], "server.user, "
+			    "control.socket, control.mode, control.group, "
+			    "probes.profile, metrics.listen");
+	config_keep(&next, &cur, RELOAD_RESTART);
+	changed = config_compare(&cur, &next, names);
+	assert_int_equal(changed, 1u << RELOAD_LIVE);
+	assert_string_equal(names[RELOAD_LIVE], "log.level");
+	assert_int_equal(next.probes_profile, PROFILE_OFF);
+	assert_int_equal(next.metrics_listen.len, 0);
+}
+
 /* [metrics] listen: off ("") by default; one address, IPv4 or [IPv6];
  * anything else an error with its line. */
 static void test_metrics_listen(void **state)
@@ -3560,6 +3592,7 @@ int main(void)
 		cmocka_unit_test(test_control_group),
 		cmocka_unit_test(test_finish_quiet_on_service_keys),
 		cmocka_unit_test(test_metrics_listen),
+		cmocka_unit_test(test_config_keep_restart),
 		cmocka_unit_test(test_compare_examples),
 		cmocka_unit_test(test_compare_every_key),
 		cmocka_unit_test(test_config_read),
