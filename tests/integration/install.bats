@@ -1,7 +1,8 @@
 # make install (packaging/install.mk) into a temporary DESTDIR: the exact
 # file list with modes, the unit's paths, an edited evd.ini that survives a
 # second install; the man pages (no groff warning, every key of `evd -t`
-# documented) and the units (systemd-analyze verify).
+# documented in evd.ini(5), every option of `evbench --help` in evbench(1))
+# and the units (systemd-analyze verify).
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -128,6 +129,47 @@ ExecReload=/usr/local/bin/evctl reload" ]
 	# The reload section names the three ways a change applies.
 	man -l "$TOP/packaging/man/evd.ini.5" 2>/dev/null | grep -q 'the serving side restarts'
 	man -l "$TOP/packaging/man/evd.ini.5" 2>/dev/null | grep -q 'at the next start only'
+}
+
+# man_option_headings PAGE: the options PAGE's OPTIONS section documents,
+# as the tags of its .TP and .TQ items there (".BI "\-c, \-\-connections " N"
+# gives -c and --connections), sorted, one a line.
+man_option_headings() {
+	awk '/^\.SH / { on = ($2 == "OPTIONS"); next }
+		on && /^\.(TP|TQ)$/ { getline; if ($0 ~ /^\.B/) print }' "$1" |
+		sed 's/\\-/-/g; s/"//g' | grep -oE -- '(^|[ ,])--?[a-zA-Z0-9][a-z-]*' |
+		tr -d ' ,' | LC_ALL=C sort -u
+}
+
+@test "evbench(1) documents every option of evbench --help, and only those, and renders without a warning" {
+	local help page=$TOP/packaging/man/evbench.1
+	help=$("$BIN_DIR/evbench" --help)
+	# The options that start a line of the help ("-c, --connections N",
+	# "--proto ...") against the man page's option items.
+	want=$(grep -oE -- '^ +(-[a-zA-Z0-9]|--[a-z][a-z-]*)(, +--[a-z][a-z-]*)?' <<<"$help" |
+		tr -s ' ,' '\n' | grep . | LC_ALL=C sort -u)
+	[ "$(wc -l <<<"$want")" -ge 20 ]
+	got=$(man_option_headings "$page")
+	[ "$got" = "$want" ] || { diff <(echo "$want") <(echo "$got") >&2; false; }
+	# Every --option the help mentions anywhere, escaped as roff wants it.
+	local opt missing=
+	for opt in $(grep -oE -- '--[a-z][a-z-]+' <<<"$help" | LC_ALL=C sort -u); do
+		grep -qF -- "${opt//-/\\-}" "$page" || missing="$missing $opt"
+	done
+	[ -z "$missing" ] || { echo "not in evbench.1:$missing" >&2; false; }
+	# The help's sections, error kinds and examples are there.
+	local text word line
+	text=$(MANWIDTH=200 man -l "$page" 2>/dev/null)
+	for word in Protocol Load Limits Output COUNTING 'EXIT STATUS' EXAMPLES \
+		'SEE ALSO' connect reset timeout mismatch eof status; do
+		grep -qw -- "$word" <<<"$text" || { echo "no $word" >&2; false; }
+	done
+	while IFS= read -r line; do
+		grep -qxF -- "       $line" <<<"$text" || { echo "example missing: $line" >&2; false; }
+	done < <(sed -n '/^Examples:/,$p' <<<"$help" | sed -n 's/^  \(evbench .*\)/\1/p')
+	run --separate-stderr man --warnings -l "$page"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
 }
 
 @test "the installed units pass systemd-analyze verify" {
