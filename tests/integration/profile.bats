@@ -124,13 +124,18 @@ send_path() {
 	printf '%s\n' "(^|;)$1$via"'[^ ]*;__sys_sendto_\[k\];tcp_sendmsg_\[k\];tcp_sendmsg_locked_\[k\]'
 }
 
-# near SAMPLES HZ CPU_NS: samples within 20 % of HZ x the CPU seconds.
+# near SAMPLES HZ CPU_NS: samples at most 20 % over HZ x the CPU seconds
+# (nothing but evd's time is sampled) and at least half of it (evd is
+# sampled while it runs).  Not closer below: on a loaded VM the sampling
+# timer fires late or the kernel lowers perf_event_max_sample_rate, while
+# the CPU time, charged by the tick, still counts: 79 % was seen at 997 Hz
+# with a CI run beside.
 near() {
 	local want
 	want=$(awk -v hz="$2" -v ns="$3" 'BEGIN { printf "%.0f", hz * ns / 1e9 }')
 	echo "samples $1, expected $want (${2} Hz x $(awk -v ns="$3" 'BEGIN { print ns / 1e9 }') s of CPU)" >&2
 	[ "$want" -ge 100 ]
-	awk -v got="$1" -v want="$want" 'BEGIN { d = got - want; if (d < 0) d = -d; exit !(d <= 0.2 * want) }'
+	awk -v got="$1" -v want="$want" 'BEGIN { exit !(got <= 1.2 * want && got >= 0.5 * want) }'
 }
 
 @test "profile = off (the default): evctl profile says how to turn it on; exit 1" {
@@ -325,7 +330,7 @@ near() {
 	evd_stop
 }
 
-@test "on-CPU, epoll: the request path and the kernel's send path; samples = Hz x CPU time within 20 %; the SVG and JSON of the same profile" {
+@test "on-CPU, epoll: the request path and the kernel's send path; samples = Hz x CPU time (at most 20 % over, at least half); the SVG and JSON of the same profile" {
 	cpu_profile epoll 499
 	local n
 	n=$(total "$dir/cpu.folded")
@@ -357,7 +362,7 @@ near() {
 	evd_stop
 }
 
-@test "on-CPU, prefork --workers: each worker under its own root frame; samples = Hz x CPU time within 20 %" {
+@test "on-CPU, prefork --workers: each worker under its own root frame; samples = Hz x CPU time (at most 20 % over, at least half)" {
 	# 997 Hz: the HTTP parser is under 1 % of a prefork worker's samples
 	# (the rest is recv and send, a sleep and a wake-up per request: 5 of
 	# 714 in one run); at 499 Hz a busy machine's ~440 samples hold ~3 of
