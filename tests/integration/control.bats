@@ -93,7 +93,8 @@ files_are() {
 	for i in $(seq 1 1000); do
 		rc=$(cat "$dir/$i.rc")
 		if [ "$rc" -eq 0 ]; then
-			[ "$(jq -r .pid "$dir/$i.out")" = "$EVD_PID" ]
+			[ "$(jq -r .pid "$dir/$i.out")" = "$EVD_PID" ] ||
+				{ echo "client $i: exit 0, stdout:" >&2; cat "$dir/$i.out" "$dir/$i.err" >&2; false; }
 			ok=$((ok + 1))
 		else
 			[ "$rc" -eq 1 ]
