@@ -4,9 +4,10 @@
 # targets with other CFLAGS, so it never mixes with the normal build.
 #
 #   make test-asan   evd, evctl, evbench and the test tools with ASan+UBSan
-#                    (UBSan halting); the unit tests and the WHOLE
-#                    integration suite against them; any sanitizer report
-#                    in evd's log fails the test (helpers.bash)
+#                    (UBSan halting); the WHOLE integration suite against
+#                    them; any sanitizer report in evd's log fails the test
+#                    (helpers.bash).  The unit tests are ASan+UBSan builds
+#                    in every build (make test runs them)
 #   make test-tsan   evd with TSan; conformance.bats for the threaded
 #                    models (TSAN_MODELS) and reload.bats
 #   make valgrind    every model under valgrind memcheck with echo + HTTP
@@ -41,7 +42,7 @@ define san_build
 endef
 
 asan-build:
-	$(call san_build,$(ASAN_BUILD),$(ASAN_CFLAGS),$(call san_extra,$(ASAN_BUILD),$(UNIT_BINS)))
+	$(call san_build,$(ASAN_BUILD),$(ASAN_CFLAGS),$(call san_extra,$(ASAN_BUILD)))
 
 tsan-build:
 	$(call san_build,$(TSAN_BUILD),$(TSAN_CFLAGS),$(call san_extra,$(TSAN_BUILD)))
@@ -51,7 +52,7 @@ vg-build:
 
 test-asan: asan-build
 	$(Q)ASAN_OPTIONS=$(ASAN_OPTIONS_RUN) UBSAN_OPTIONS=$(UBSAN_OPTIONS_RUN) \
-		BUILD=$(ASAN_BUILD) BINDIR=$(ASAN_BUILD)/bin tests/run unit integration
+		BUILD=$(ASAN_BUILD) BINDIR=$(ASAN_BUILD)/bin tests/run integration
 
 test-tsan: tsan-build
 	$(Q)TSAN_OPTIONS=$(TSAN_OPTIONS_RUN) BUILD=$(TSAN_BUILD) \
