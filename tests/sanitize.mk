@@ -21,7 +21,9 @@ TSAN_BUILD  := $(SAN_DIR)/tsan
 VG_BUILD    := $(SAN_DIR)/valgrind
 ASAN_CFLAGS := -O1 -g $(SAN)
 TSAN_CFLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
-VG_CFLAGS   := -O1 -g
+# Valgrind follows a forked child through glibc's fork() only
+# (daemon/server_fork.c).
+VG_CFLAGS   := -O1 -g -DEVD_PLAIN_FORK
 # Halt at the first report, with a non-zero status; leaks are errors.
 ASAN_OPTIONS_RUN := detect_leaks=1:abort_on_error=1:halt_on_error=1
 UBSAN_OPTIONS_RUN := print_stacktrace=1:halt_on_error=1

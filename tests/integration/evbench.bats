@@ -365,14 +365,24 @@ http_req_len() {
 	[ "$(j retried)" -eq 0 ]
 }
 
+# active_worker: the pid of a prefork worker holding a connection, if any.
+active_worker() {
+	local p
+	p=$(workers_json | jq -r '[.[] | select(.role == "worker" and .active == 1)][0].pid')
+	[ -n "$p" ] && [ "$p" != null ] && echo "$p"
+}
+
 @test "a draining evd worker (prefork, SIGTERM): Connection: close, evbench reconnects, no error" {
 	evd_start server.protocol=http server.model=prefork server.workers=2
-	timeout 60 "$EVBENCH" --json --proto http -c 2 -d 3 --pipeline 4 \
+	timeout 60 "$EVBENCH" --json --proto http -c 2 -d 10 --pipeline 4 \
 		"127.0.0.1:$EVD_PORT" >"$BATS_TEST_TMPDIR/b.json" &
 	local bpid=$! wpid
-	# Each worker serves one connection at a time: take one that has one.
-	wait_until 10 stat_gt requests 1000
-	wpid=$(workers_json | jq -r '[.[] | select(.role == "worker" and .active == 1)][0].pid')
+	# Each worker serves one connection at a time: take one that has one,
+	# once it has served (the load runs 10 s: a slow machine still finds
+	# it running).
+	wait_until 20 stat_gt requests 100
+	wait_until 20 active_worker
+	wpid=$(active_worker)
 	[ -n "$wpid" ] && [ "$wpid" != null ]
 	kill -TERM "$wpid"
 	wait "$bpid"
