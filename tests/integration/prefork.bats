@@ -420,6 +420,13 @@ new_pid() {
 	# Each replacement killed at once: backoff doubles from 100 ms.
 	for k in 1 2 3; do
 		delay=$((100 << (k - 1)))
+		# The streak needs the kill within the worker's first second;
+		# a loaded machine (an ASan build beside another suite) can find
+		# the replacement later than that: then the backoff cannot show.
+		age=$(age_ms "$pid")
+		if [ "$age" -ge 600 ]; then
+			skip "replacement $k found $age ms after it started (needs < 1 s)"
+		fi
 		kill -KILL "$pid"
 		t0=$(date +%s%N)
 		# Meanwhile the other worker serves.
