@@ -278,6 +278,8 @@ stat_in_ct() {
 	[ -r /sys/kernel/btf/vmlinux ] || skip "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
 	# Without the drop-in, the refusal names it where the package put it
 	# (not under /usr/share/doc, which slim images remove).
+	in_ct systemctl start evd
+	wait_ct 15 evctl ping
 	run in_ct evctl syscalls on
 	[ "$status" -eq 1 ]
 	[[ $output == *"install -D -m 644 /usr/share/evd/evd-probes.conf /etc/systemd/system/evd.service.d/probes.conf && systemctl daemon-reload && systemctl restart evd"* ]]
