@@ -55,7 +55,7 @@ idle() {
 	local model=$1 ready=$BATS_TEST_TMPDIR/ready
 	# ASan's redzones and quarantine are part of every allocation: an
 	# ASan build's RSS says nothing of evd's own memory per connection.
-	if grep -qa __asan_init "$EVD_BIN"; then
+	if evd_built_with asan; then
 		skip "an ASan build: RSS per connection includes ASan's own memory"
 	fi
 	evd_start server.model="$model" server.protocol=http server.workers=1 \

@@ -38,7 +38,7 @@ reload_to() {
 @test "fork: a connection's process maps no library but libc, libm and ld.so, and holds only its socket" {
 	# A sanitizer build forks through glibc (server_fork.c BARE_FORK): the
 	# runtime must follow the child, so its libraries stay mapped.
-	if grep -qaE '__asan_init|__tsan_init' "$EVD_BIN"; then
+	if evd_built_with asan tsan; then
 		skip "a sanitizer build forks through glibc (BARE_FORK off)"
 	fi
 	evd_start server.model=fork

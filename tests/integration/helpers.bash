@@ -227,3 +227,13 @@ workers_alive() {
 		grep -qF -- "$EVD_CONF" "/proc/$pid/cmdline" 2>/dev/null || return 1
 	done < <(workers_json | jq -r '.[] | "\(.pid) \(.tid)"')
 }
+
+# evd_built_with asan|tsan...: true when $EVD_BIN is a build with one of
+# those sanitizers (their runtime's init symbol is in the binary).
+evd_built_with() {
+	local s pat=
+	for s in "$@"; do
+		pat="${pat:+$pat|}__${s}_init"
+	done
+	grep -qaE "$pat" "$EVD_BIN"
+}

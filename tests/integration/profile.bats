@@ -118,7 +118,7 @@ cpu_profile() {
 # TCP send path.
 send_path() {
 	local via=$2
-	if grep -q __asan_init "$EVD_BIN"; then
+	if evd_built_with asan; then
 		via=';.*'
 	fi
 	printf '%s\n' "(^|;)$1$via"'[^ ]*;__sys_sendto_\[k\];tcp_sendmsg_\[k\];tcp_sendmsg_locked_\[k\]'
