@@ -550,14 +550,17 @@ static ssize_t parse_fields(const char *buf, const char *end,
 	while (p < end) {
 		struct fline f;
 
+		bool empty = *p == '\r' && end - p >= 2 && p[1] == '\n';
+
 		r = 0;
-		if (*p != '\r' && nh < max)
+		if (!empty && nh < max)
 			r = (ssize_t)fast_line(buf, p, end, &f);
-		if (r == 0) {
+		if (!empty && r == 0) {
 			req->nheaders = nh;
 			r = field_line(buf, end, lim, req, p, &f);
 		}
 		if (r == 0) {
+			req->nheaders = nh;
 			req->parsed = (size_t)(p - buf);
 			if (req->minor_version == 1 && req->nhost == 0)
 				return fail(req, HTTP_ERR_HOST_MISSING);
