@@ -77,13 +77,36 @@ static inline unsigned mask_of(__m128i x)
 }
 
 /* Bytes of x other than ASCII letters and '-' (most field names): OR-ing
- * 0x20 makes a letter lower case and nothing else one. */
-static inline unsigned name_mask(__m128i x)
+ * 0x20 makes a letter lower case and nothing else one; adding 0x1f then
+ * takes 'a'..'z' to 0x80..0x99, the only bytes below -102 as signed. */
+static inline unsigned name_ok(__m128i x)
 {
-	__m128i letter = in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z');
+	__m128i l = _mm_add_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)),
+				 _mm_set1_epi8(0x1f));
+	__m128i letter = _mm_cmplt_epi8(l, _mm_set1_epi8(-102));
 	__m128i dash = _mm_cmpeq_epi8(x, _mm_set1_epi8('-'));
 
-	return mask_of(_mm_or_si128(letter, dash)) ^ 0xffffu;
+	return mask_of(_mm_or_si128(letter, dash));
+}
+
+static inline unsigned name_mask(__m128i x)
+{
+	return name_ok(x) ^ 0xffffu;
+}
+
+/* Bytes of x in 0x20..0x7e (SP and VCHAR): adding 1 takes those, and
+ * only those, above 0x20 as signed bytes; vchar_mask() the others (CTLs,
+ * DEL, obs-text). */
+static inline unsigned vchar_ok(__m128i x)
+{
+	__m128i y = _mm_add_epi8(x, _mm_set1_epi8(1));
+
+	return mask_of(_mm_cmpgt_epi8(y, _mm_set1_epi8(0x20)));
+}
+
+static inline unsigned vchar_mask(__m128i x)
+{
+	return vchar_ok(x) ^ 0xffffu;
 }
 
 /* Bytes of x below 0x20 or equal to 0x7f, as a bit mask. */
@@ -146,6 +169,13 @@ static inline const char *scan_name_bytes(const char *p, const char *end)
 	return p;
 }
 
+static inline const char *scan_vchar_bytes(const char *p, const char *end)
+{
+	while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f)
+		p++;
+	return p;
+}
+
 static inline const char *scan_target_bytes(const char *p, const char *end)
 {
 	while (p < end && (unsigned char)*p > 0x20 &&
@@ -161,11 +191,44 @@ HTTP_SCAN(scan_ctl, ctl_mask)
 /* scan_target(lo, p, end): the first byte of [p, end) outside 0x21..0x7e
  * or '#', or end. */
 HTTP_SCAN(scan_target, target_mask)
+/* scan_vchar(lo, p, end): the first byte of [p, end) outside 0x20..0x7e
+ * (a CTL, DEL or obs-text), or end. */
+HTTP_SCAN(scan_vchar, vchar_mask)
 /* scan_name(lo, p, end): the first byte of [p, end) other than an ASCII
  * letter or '-', or end: the end of most field names. */
 HTTP_SCAN(scan_name, name_mask)
 
 #ifdef HTTP_SCAN_SSE2
+/*
+ * The 32 bytes from p, inside [lo, end), as two masks: *name has bit i set
+ * where p[i] is neither an ASCII letter nor '-', *ctl where p[i] is
+ * outside 0x20..0x7e.  Returns how many bytes they describe: 32, fewer
+ * when end is nearer (the bits past it are 0), or 0 when [lo, end) is
+ * shorter than 32 bytes (both masks 0).  Near end, the 32 bytes that end
+ * at end are loaded: nothing is read outside [lo, end).
+ */
+static inline unsigned line_masks(const char *lo, const char *p,
+				  const char *end, uint32_t *name,
+				  uint32_t *ctl)
+{
+	const char *q = p;
+	unsigned shift = 0;
+
+	*name = *ctl = 0;
+	if (end - p < 32) {
+		if (end - lo < 32)
+			return 0;
+		q = end - 32;
+		shift = (unsigned)(p - q);
+	}
+	__m128i a = _mm_loadu_si128((const __m128i *)q);
+	__m128i b = _mm_loadu_si128((const __m128i *)(q + 16));
+
+	*name = ~(name_ok(a) | name_ok(b) << 16) >> shift;
+	*ctl = ~(vchar_ok(a) | vchar_ok(b) << 16) >> shift;
+	return 32 - shift;
+}
+
 /*
  * Whether v[0..n), inside [lo, end), is a lower-case host name or IPv4
  * address with an optional port, [a-z0-9.-]* [":" *DIGIT], checked 16
@@ -203,6 +266,16 @@ static inline bool host_simple(const char *lo, const char *v, size_t n,
 	return !colon || !(all & ~((colon << 1) - 1) & ~(digit >> shift));
 }
 #else
+/* Without SSE2 the parser reads every line the general way. */
+static inline unsigned line_masks(const char *lo, const char *p,
+				  const char *end, uint32_t *name,
+				  uint32_t *ctl)
+{
+	(void)lo, (void)p, (void)end;
+	*name = *ctl = 0;
+	return 0;
+}
+
 static inline bool host_simple(const char *lo, const char *v, size_t n,
 			       const char *end)
 {

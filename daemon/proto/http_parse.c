@@ -11,9 +11,12 @@
  * valid Host.  docs/protocols.md ("What evd refuses that RFC 9112
  * would allow, and why") lists each rule and why.
  *
- * Fast where requests are ordinary: field values and request-targets are
- * scanned 16 bytes at a time (http_chars.h), "GET " and "HTTP/1.x\r\n" are
- * compared as words, known field names by length and then as words. */
+ * Fast where requests are ordinary: a field line of the usual form (name
+ * of letters and '-', ": ", printable value) is read from two masks of its
+ * first 32 bytes (fast_line); other lines the general way, field values
+ * and request-targets scanned 16 bytes at a time (http_chars.h); "GET "
+ * and "HTTP/1.x\r\n" are compared as words, known field names by length
+ * and then as words. */
 #include "http_parse.h"
 
 #include "http_chars.h"
@@ -357,6 +360,9 @@ static enum http_err host(struct http_request *req, const char *lo,
 	return HTTP_ERR_NONE;
 }
 
+/* The lengths of the names field() looks at, as bits. */
+#define FIELD_LENGTHS (1u << 4 | 1u << 6 | 1u << 10 | 1u << 14 | 1u << 17)
+
 /* Applies one complete field; returns why it is refused, or NONE.  Names
  * are told apart by length first, then compared as words. */
 static enum http_err field(struct http_request *req, const char *lo,
@@ -429,6 +435,104 @@ static ssize_t odd_line(struct http_request *req,
 	return fail(req, *p == '\0' ? HTTP_ERR_NUL : HTTP_ERR_FIELD_NAME);
 }
 
+/* A field line's name and value, without OWS. */
+struct fline {
+	size_t nlen;
+	const char *v;
+	size_t vlen;
+};
+
+/*
+ * The usual field line at p: a name of letters and '-', ": ", a value of
+ * bytes 0x21..0x7e and SP that does not start with SP, CRLF.  Returns its
+ * length with the CRLF and fills *f; 0 when the line is anything else
+ * (another form, an error, not all there yet): field_line() then reads
+ * it.  [lo, end) is readable.
+ */
+static inline size_t fast_line(const char *lo, const char *p, const char *end,
+			       struct fline *f)
+{
+	uint32_t name, ctl;
+	unsigned avail = line_masks(lo, p, end, &name, &ctl);
+
+	if (!name)
+		return 0;	/* no 32 bytes, or a name that fills them */
+	unsigned i = (unsigned)__builtin_ctz(name);
+	if (i == 0 || i + 2 >= avail || ld2(p + i) != ld2(": ") ||
+	    p[i + 2] == ' ')
+		return 0;
+	const char *e, *s = p + i + 2;
+	ctl >>= i + 2;
+	if (ctl)
+		e = s + __builtin_ctz(ctl);
+	else if (avail == 32)
+		e = scan_vchar(lo, p + 32, end);
+	else
+		return 0;
+	if (e == s || end - e < 2 || ld2(e) != ld2("\r\n"))
+		return 0;
+	const char *t = e;
+	while (t[-1] == ' ')
+		t--;
+	*f = (struct fline){ i, s, (size_t)(t - s) };
+	return (size_t)(e - p) + 2;
+}
+
+/*
+ * The line at p the general way: returns its length with *f filled for a
+ * field line, 0 for the empty line (its CRLF complete), -2 when it is not
+ * all there, -1 when it is refused.
+ */
+static ssize_t field_line(const char *buf, const char *end,
+			  const struct http_limits *lim,
+			  struct http_request *req, const char *line,
+			  struct fline *f)
+{
+	const char *p = line;
+	ssize_t r;
+
+	if (!hc(*p, HC_TCHAR)) {
+		r = odd_line(req, lim, p, end);
+		return r == 2 ? 0 : r;
+	}
+	if (req->nheaders >= lim->max_headers)
+		return fail(req, HTTP_ERR_TOO_MANY_HEADERS);
+	/* Letters and '-' 16 at a time, then any other tchar. */
+	p = scan_name(buf, p + 1, end);
+	if (p < end && *p != ':')
+		p = scan_token(p, end);
+	if (p == end)
+		return -2;
+	if (*p != ':')
+		return bad_name(req, p);
+	f->nlen = (size_t)(p - line);
+
+	/* ": value" is the usual form (a byte above SP is no OWS). */
+	if (end - p > 2 && p[1] == ' ' && (unsigned char)p[2] > ' ') {
+		p += 2;
+	} else {
+		do
+			p++;
+		while (p < end && is_ows(*p));
+	}
+	const char *v = p;
+	p = scan_ctl(buf, p, end);
+	while (p < end && *p == '\t')
+		p = scan_ctl(buf, p + 1, end);
+	if (p == end)
+		return -2;
+	r = crlf(req, p, end);
+	if (r != 2)
+		return r;
+	/* The value holds no CTL but HT: a byte up to SP is OWS. */
+	const char *vend = p;
+	while (vend > v && (unsigned char)vend[-1] <= ' ')
+		vend--;
+	f->v = v;
+	f->vlen = (size_t)(vend - v);
+	return p + 2 - line;
+}
+
 /*
  * The field lines from buf + req->parsed on, up to the empty line.
  * Returns the head's length, -2 (req->parsed then where the incomplete
@@ -438,67 +542,46 @@ static ssize_t parse_fields(const char *buf, const char *end,
 			    const struct http_limits *lim,
 			    struct http_request *req)
 {
-	const char *p = buf + req->parsed, *line = p;
+	const char *p = buf + req->parsed;
+	const unsigned max = lim->max_headers;
+	unsigned nh = req->nheaders;
 	ssize_t r = -2;
 
-	for (; p < end; line = p) {
-		if (!hc(*p, HC_TCHAR)) {
-			r = odd_line(req, lim, p, end);
-			if (r != 2)
-				break;
-			req->parsed = (size_t)(line - buf);
+	while (p < end) {
+		struct fline f;
+
+		bool empty = *p == '\r' && end - p >= 2 && p[1] == '\n';
+
+		r = 0;
+		if (!empty && nh < max)
+			r = (ssize_t)fast_line(buf, p, end, &f);
+		if (!empty && r == 0) {
+			req->nheaders = nh;
+			r = field_line(buf, end, lim, req, p, &f);
+		}
+		if (r == 0) {
+			req->nheaders = nh;
+			req->parsed = (size_t)(p - buf);
 			if (req->minor_version == 1 && req->nhost == 0)
 				return fail(req, HTTP_ERR_HOST_MISSING);
 			return p + 2 - buf;
 		}
-		if (req->nheaders >= lim->max_headers) {
-			r = fail(req, HTTP_ERR_TOO_MANY_HEADERS);
+		if (r < 0)
 			break;
+		if (f.nlen < 32 && (FIELD_LENGTHS >> f.nlen & 1)) {
+			enum http_err e = field(req, buf, end, p, f.nlen, f.v,
+						f.vlen);
+			if (e != HTTP_ERR_NONE) {
+				r = fail(req, e);
+				break;
+			}
 		}
-		/* Letters and '-' 16 at a time, then any other tchar. */
-		p = scan_name(buf, p + 1, end);
-		if (p < end && *p != ':')
-			p = scan_token(p, end);
-		if (p == end)
-			break;
-		if (*p != ':') {
-			r = bad_name(req, p);
-			break;
-		}
-		size_t nlen = (size_t)(p - line);
-
-		/* ": value" is the usual form (a byte above SP is no OWS). */
-		if (end - p > 2 && p[1] == ' ' && (unsigned char)p[2] > ' ') {
-			p += 2;
-		} else {
-			do
-				p++;
-			while (p < end && is_ows(*p));
-		}
-		const char *v = p;
-		p = scan_ctl(buf, p, end);
-		while (p < end && *p == '\t')
-			p = scan_ctl(buf, p + 1, end);
-		if (p == end)
-			break;
-		r = crlf(req, p, end);
-		if (r != 2)
-			break;
-		/* The value holds no CTL but HT: a byte up to SP is OWS. */
-		const char *vend = p;
-		while (vend > v && (unsigned char)vend[-1] <= ' ')
-			vend--;
-		enum http_err e = field(req, buf, end, line, nlen, v,
-					(size_t)(vend - v));
-		if (e != HTTP_ERR_NONE) {
-			r = fail(req, e);
-			break;
-		}
-		req->nheaders++;
-		p += 2;
+		nh++;
+		p += r;
 		r = -2;		/* if the input ends here */
 	}
-	req->parsed = (size_t)(line - buf);
+	req->nheaders = nh;
+	req->parsed = (size_t)(p - buf);
 	return r;
 }
 

@@ -23,10 +23,18 @@ const char *const resp_perr_text[PERR_MAX] = {
 _Static_assert(sizeof(resp_perr_text) / sizeof(resp_perr_text[0]) == PERR_MAX,
 	       "one message per protocol error");
 
+/* Bytes that separate inline tokens (BLANK) and that end an unquoted
+ * one (STOP: a separator redis-cli splits on, or a quote), one load each. */
+enum { BLANK = 1, STOP = 2 };
+static const unsigned char inline_class[256] = {
+	[' '] = BLANK | STOP, ['\t'] = BLANK | STOP, ['\n'] = BLANK | STOP,
+	['\r'] = BLANK | STOP, ['\v'] = BLANK, ['\f'] = BLANK,
+	['"'] = STOP, ['\''] = STOP,
+};
+
 static bool is_blank(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
-	       c == '\r';
+	return inline_class[(unsigned char)c] & BLANK;
 }
 
 /*
@@ -116,8 +124,7 @@ static const char *inline_token(const char *p, const char *end, char *dst,
 	if (!dst) {
 		/* Measuring: a token without quotes is the usual case. */
 		const char *s = p;
-		while (s < end && *s != ' ' && *s != '\t' && *s != '\n' &&
-		       *s != '\r' && *s != '"' && *s != '\'')
+		while (s < end && !(inline_class[(unsigned char)*s] & STOP))
 			s++;
 		if (s == end || (*s != '"' && *s != '\'')) {
 			*len = (size_t)(s - p);

@@ -1847,6 +1847,84 @@ static void test_parse_resume(void **state)
 	assert_int_equal(part.minor_version, 1);
 }
 
+/* Parses in[0..n) whole from a guarded copy; returns the result. */
+static ssize_t parse_whole(struct http *h, const char *in, size_t n,
+			   const struct http_limits *lim,
+			   struct http_request *req)
+{
+	const char *p = guarded_copy(&h->in, in, n);
+
+	http_request_init(req);
+	return http_parse_request(p, n, lim, req);
+}
+
+/* Field lines of the usual form ("name: value", letters and '-', printable
+ * ASCII) and lines of every other form side by side, values longer than
+ * 32 bytes, trailing SP: each field counts and applies, the same whether
+ * the head is whole or still growing; errors inside long lines are the
+ * same as anywhere else. */
+static void test_parse_field_forms(void **state)
+{
+	static const char in[] = "GET / HTTP/1.1\r\nHost: example.com\r\n"
+		"User-Agent: a-client-with-a-long-name/1.2.3 (x; y)\r\n"
+		"Content-Length: 7   \r\n"
+		"X-Obs: caf\xc3\xa9 ok\r\n"
+		"X-Tab: a\tb\r\n"
+		"connection:keep-alive\r\n"
+		"upgrade-insecure-requests-and-more: 1\r\n"
+		"Expect:  100-continue\r\n"
+		"\r\nBODY";
+	const size_t head = sizeof(in) - 5;
+	struct http *h = *state;
+	struct http_request req;
+
+	assert_int_equal(parse_whole(h, in, sizeof(in) - 1, &limits, &req),
+			 head);
+	assert_int_equal(req.nheaders, 8);
+	assert_int_equal(req.nhost, 1);
+	assert_true(req.has_content_length);
+	assert_int_equal(req.content_length, 7);
+	assert_true(req.conn_keep_alive);
+	assert_true(req.expect_continue);
+	for (size_t n = 0; n < head; n++)
+		assert_int_equal(parse_whole(h, in, n, &limits, &req), -2);
+
+	static const struct {
+		const char *line;	/* after the request line and Host */
+		enum http_err err;
+	} bad[] = {
+		{ "X-Long-Value: 0123456789abcdef0123456789\x01z\r\n", HTTP_ERR_CTL },
+		{ "X-Long-Value: 0123456789abcdef0123456789\rz\r\n", HTTP_ERR_BARE_CR },
+		{ "X-Long-Value: 0123456789abcdef0123456789\nz\r\n", HTTP_ERR_BARE_LF },
+		{ "X-Long-Value: 0123456789abcdef0123456789\x7f\r\n", HTTP_ERR_CTL },
+		{ "Content-Length: 07\r\n", HTTP_ERR_CL_INVALID },
+		{ "Content-Length: 1\r\nContent-Length: 1\r\n", HTTP_ERR_CL_DUP },
+		{ "Host: y\r\n", HTTP_ERR_HOST_DUP },
+		{ "Transfer-Encoding: gzip\r\n", HTTP_ERR_TE_UNSUPPORTED },
+		{ "X-Name-With-A-Space : v\r\n", HTTP_ERR_FIELD_NAME_WS },
+	};
+	char buf[256];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int n = snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\nHost: x\r\n"
+				 "%s\r\n", bad[i].line);
+		assert_int_equal(parse_whole(h, buf, (size_t)n, &limits, &req), -1);
+		assert_int_equal(req.err, bad[i].err);
+	}
+
+	/* The header limit holds on the usual form too. */
+	struct http_limits two = limits;
+	two.max_headers = 2;
+	static const char three[] = "GET / HTTP/1.1\r\nHost: x\r\n"
+		"Accept: */*\r\nUser-Agent: test\r\n\r\n";
+	assert_int_equal(parse_whole(h, three, sizeof(three) - 1, &two, &req), -1);
+	assert_int_equal(req.err, HTTP_ERR_TOO_MANY_HEADERS);
+	assert_int_equal(req.parsed, sizeof("GET / HTTP/1.1\r\nHost: x\r\n"
+					    "Accept: */*\r\n") - 1);
+	assert_int_equal(parse_whole(h, three, sizeof(three) - 1, &limits, &req),
+			 sizeof(three) - 1);
+	assert_int_equal(req.nheaders, 3);
+}
+
 /* The chunked decoder by itself: consumed counts, done, limits. */
 static void test_parse_chunked(void **state)
 {
@@ -1917,6 +1995,7 @@ int main(void)
 		T(test_http_date_cached),
 		T(test_parse_request_fields),
 		T(test_parse_resume),
+		T(test_parse_field_forms),
 		T(test_parse_chunked),
 	};
 #undef T
