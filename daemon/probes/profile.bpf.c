@@ -401,7 +401,9 @@ int BPF_PROG(off_cpu, bool preempt, struct task_struct *prev,
 	if (!is_member(tgid))
 		return 0;
 	struct blocked *b = bpf_task_storage_get(&blocked, next, 0, 0);
-	if (!b || !b->ts)
+	/* A time stamp of an earlier profile's (gen) is not this block's
+	 * start: the thread ran and blocked again, unseen, in between. */
+	if (!b || !b->ts || b->gen != gen)
 		return 0;
 	__u64 ns = bpf_ktime_get_ns() - b->ts;
 	b->ts = 0;

@@ -427,6 +427,40 @@ near() {
 	evd_stop
 }
 
+@test "off-CPU, two profiles in a row: the second counts no time from before it (a block seen starting in the first)" {
+	require_profiler
+	[ -x "$EVBENCH" ] || skip "$EVBENCH not built (make bench-tools)"
+	dir=$BATS_TEST_TMPDIR
+	evd_start probes.profile=on server.protocol=http server.model=epoll
+	# A load throughout: evd's one serving thread blocks and wakes all the
+	# time, in the profiles and between them.
+	"$EVBENCH" --proto http --path /delay/20 --rate 100 -c 10 -t 1 -d 12 \
+		--timeout 2 "127.0.0.1:$EVD_PORT" >"$dir/bench.txt" &
+	local bench=$!
+	wait_until 10 served_some
+	run -0 --separate-stderr prof --off-cpu --seconds 2 -o json
+	local t0=$SECONDS
+	# Long enough between the two that a time stamp left from the first
+	# would show: 5 s and more of one thread's time in a 2 s profile.
+	sleep 5
+	run -0 --separate-stderr prof --off-cpu --seconds 2 -o json
+	local total secs
+	total=$(jq .total <<<"$output")
+	secs=$(jq .seconds <<<"$output")
+	echo "second profile: ${total} us blocked in ${secs} s, $((SECONDS - t0)) s after the first" >&2
+	wait "$bench"
+	# One serving thread: at most the profile's length, plus the block in
+	# progress when it started (a 20 ms delay, or a preemption: 1 s is a
+	# wide margin); counted from the first profile it would be >= 5 s.
+	[ "$total" -gt 0 ]
+	awk -v t="$total" -v s="$secs" 'BEGIN { exit !(t <= (s + 1) * 1e6) }'
+	evd_stop
+}
+
+served_some() {
+	[ "$(stat_of requests)" -gt 0 ]
+}
+
 @test "Ctrl-C ends a profile early and still writes it" {
 	require_profiler
 	dir=$BATS_TEST_TMPDIR
