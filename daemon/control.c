@@ -789,6 +789,19 @@ void control_set_profile(struct control *ctl, struct ctl_profile *prof)
 	ctl_profile_set_loop(prof, ctl->loop);
 }
 
+/* The socket's directory and the thread's own descriptors (the signal,
+ * quit and wake descriptors), closed. */
+static void close_own(struct control *ctl)
+{
+	ctl_socket_forget(&ctl->sock);
+	if (ctl->sigfd >= 0)
+		close(ctl->sigfd);
+	if (ctl->quitfd >= 0)
+		close(ctl->quitfd);
+	if (ctl->wakefd >= 0)
+		close(ctl->wakefd);
+}
+
 void control_forget(struct control *ctl)
 {
 	if (!ctl)
@@ -801,13 +814,7 @@ void control_forget(struct control *ctl)
 			close(ctl->cl[i].fd);
 	if (ctl->lfd >= 0)
 		close(ctl->lfd);
-	ctl_socket_forget(&ctl->sock);
-	if (ctl->sigfd >= 0)
-		close(ctl->sigfd);
-	if (ctl->quitfd >= 0)
-		close(ctl->quitfd);
-	if (ctl->wakefd >= 0)
-		close(ctl->wakefd);
+	close_own(ctl);
 	evloop_abandon(ctl->loop);
 }
 
@@ -864,13 +871,7 @@ void control_stop(struct control *ctl)
 		if (ctl_socket_remove(&ctl->sock, why, sizeof(why)) <= 0)
 			log_warnx("%s", why);
 	}
-	ctl_socket_forget(&ctl->sock);
-	if (ctl->sigfd >= 0)
-		close(ctl->sigfd);
-	if (ctl->quitfd >= 0)
-		close(ctl->quitfd);
-	if (ctl->wakefd >= 0)
-		close(ctl->wakefd);
+	close_own(ctl);
 	free(ctl->pending);
 	free(ctl->tot);
 	pthread_mutex_destroy(&ctl->lock);

@@ -1,10 +1,22 @@
-/* BPF map walks (bpfmap.h). */
+/* What the probes' loaders share (bpfmap.h). */
 #include "bpfmap.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
+
+int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return rc;
+}
 
 int bpfmap_walk(int fd, size_t key_size, void *value, unsigned max_entries,
 		bpfmap_fn *fn, void *arg)

@@ -1,11 +1,16 @@
-/* Walking and emptying BPF hash maps from user space, shared by the
- * syscall probes (probes.c) and the stack profiler (profile.c).  Both are
- * bounded: entries the kernel adds or evicts during a walk cannot keep it
- * going. */
+/* What the loaders of the syscall probes (probes.c) and the stack
+ * profiler (profile.c) share: walking and emptying BPF hash maps from user
+ * space, bounded (entries the kernel adds or evicts during a walk cannot
+ * keep it going), and their error messages. */
 #ifndef EVD_PROBES_BPFMAP_H
 #define EVD_PROBES_BPFMAP_H
 
 #include <stddef.h>
+
+/* Formats the message into err (errlen bytes) and returns rc: a helper's
+ * "fill err, return -errno", in one statement. */
+int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #define BPFMAP_KEY_MAX 64	/* bytes in a key */
 

@@ -59,19 +59,6 @@ struct probes {
 	unsigned nignore;
 };
 
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 /* libbpf's messages go to the debug log: a failed load explains itself
  * with [log] level = debug. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -334,9 +321,10 @@ static int load_buffers(struct probes *p, struct syscalls_bpf *skel,
 /* Attaches the fork and exit tracepoints (the skeleton owns the links). */
 static int attach_tasks(struct syscalls_bpf *skel, char *err, size_t errlen)
 {
+	struct bpf_program *on_exit = skel->progs.on_task_exit;
 	struct bpf_link *fork_link = bpf_program__attach(skel->progs.on_fork);
-	struct bpf_link *exit_link =
-		fork_link ? bpf_program__attach(skel->progs.on_task_exit) : NULL;
+	struct bpf_link *exit_link = fork_link ? bpf_program__attach(on_exit)
+					       : NULL;
 
 	if (!exit_link) {
 		int rc = -errno;
@@ -367,9 +355,9 @@ static int seed_members(struct probes *p, char *err, size_t errlen)
 			       "of its own (pid %d, %u on the host) and has "
 			       "worker processes already: the probes cannot "
 			       "tell the host their pids; load them at startup "
-			       "with [probes] syscalls = on or auto, or run evd "
-			       "in the host's pid namespace", (int)getpid(),
-			       ktgid);
+			       "with [probes] syscalls = on or auto, or run "
+			       "evd in the host's pid namespace",
+			       (int)getpid(), ktgid);
 	/* Threads named before the load: the calling one is the only one
 	 * whose host tid is known in a pid namespace (the control thread
 	 * loads them at runtime, and names itself). */

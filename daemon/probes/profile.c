@@ -48,19 +48,6 @@ struct profile {
 	uint32_t ignored[PF_IGNORE_MAX];	/* mirror of ignore_tids */
 };
 
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 struct profile *profile_new(void)
 {
 	return calloc(1, sizeof(struct profile));
