@@ -114,6 +114,14 @@ bool evctl_sleep(double s, volatile int *stop);
 
 /* ---- ctl/reply.c: reply parsing ----------------------------------------- */
 
+/*
+ * The next "KEY VALUE" line of a reply, split in place at its first space
+ * (lines without one are passed over): 1 with *key and *value set, 0 at
+ * the END line, -1 when the reply ends without one.  *save is NULL on the
+ * first call, which passes reply (NULL after), as for strtok_r.
+ */
+int next_pair(char *reply, char **save, char **key, char **value);
+
 /* Calls fn(key, value, arg) for each "key value" line before END
  * (modifies reply). */
 void each_pair(char *reply, void (*fn)(const char *k, const char *v,
@@ -161,6 +169,12 @@ struct worker_row {
 /* Parses a workers reply (modifies it) into *rows (malloc'd, the caller
  * frees).  Returns the row count, or -1. */
 long workers_parse(char *reply, struct worker_row **rows);
+
+struct prom_worker;
+
+/* The n rows as common/prom.h's workers, malloc'd (the caller frees); NULL
+ * when out of memory, or when n is 0. */
+struct prom_worker *workers_prom_rows(const struct worker_row *rows, long n);
 
 /* ---- ctl/out.c: output helpers ---------------------------------------- */
 

@@ -20,18 +20,8 @@ static int metrics_workers(struct evctl *e, const struct prom_ident *id)
 
 	if (n < 0)
 		rc = bad_reply(e);
-	else if (n > 0 && !(pw = calloc((size_t)n, sizeof(*pw))))
+	else if (n > 0 && !(pw = workers_prom_rows(rows, n)))
 		rc = EXIT_NO_DAEMON;
-	for (long i = 0; rc == EXIT_OK && i < n; i++)
-		pw[i] = (struct prom_worker){
-			.id = rows[i].id, .role = rows[i].role,
-			.state = rows[i].state, .pid = rows[i].pid,
-			.tid = rows[i].tid, .accepted = rows[i].accepted,
-			.requests = rows[i].requests,
-			.bytes_in = rows[i].bytes_in,
-			.bytes_out = rows[i].bytes_out,
-			.restarts = rows[i].restarts, .active = rows[i].active,
-		};
 	if (rc == EXIT_OK)
 		prom_workers(&out, id, pw, (size_t)n);
 	free(pw);

@@ -4,6 +4,23 @@
 
 #include "evctl.h"
 
+int next_pair(char *reply, char **save, char **key, char **value)
+{
+	for (char *line = strtok_r(reply, "\n", save); line;
+	     line = strtok_r(NULL, "\n", save)) {
+		if (!strcmp(line, CTL_WIRE_END))
+			return 0;
+		char *sp = strchr(line, ' ');
+		if (!sp)
+			continue;
+		*sp = '\0';
+		*key = line;
+		*value = sp + 1;
+		return 1;
+	}
+	return -1;
+}
+
 void each_pair(char *reply, void (*fn)(const char *k, const char *v,
 				       void *arg), void *arg)
 {
@@ -158,20 +175,12 @@ static bool stats_line(struct stats_reply *s, char *key, char *v)
 
 int stats_parse(char *reply, struct stats_reply *s)
 {
-	char *save = NULL;
+	char *save = NULL, *key, *value;
 
 	memset(s, 0, sizeof(*s));
-	for (char *line = strtok_r(reply, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (!strcmp(line, CTL_WIRE_END))
-			break;
-		char *sp = strchr(line, ' ');
-		if (!sp)
-			continue;
-		*sp = '\0';
-		if (!stats_line(s, line, sp + 1))
+	for (char *r = reply; next_pair(r, &save, &key, &value) > 0; r = NULL)
+		if (!stats_line(s, key, value))
 			return -1;
-	}
 	s->tot.lat_max_ns = (uint64_t)(s->max_us * 1e3 + 0.5);
 	return s->model[0] ? 0 : -1;
 }
@@ -219,27 +228,21 @@ static void worker_set(struct worker_row *r, char **w, const int *col)
 
 long workers_parse(char *reply, struct worker_row **rows)
 {
-	char *save = NULL;
-	int col[CTL_WF_MAX], ncols = 0;
+	char *save = NULL, *line, *rest;
+	int col[CTL_WF_MAX], ncols = 0, more;
 	long n = 0;
 
 	*rows = NULL;
-	for (char *line = strtok_r(reply, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
+	for (char *r = reply; (more = next_pair(r, &save, &line, &rest)) > 0;
+	     r = NULL) {
 		char *w[64];
-		if (!strcmp(line, CTL_WIRE_END))
-			return ncols ? n : -1;
-		char *sp = strchr(line, ' ');
-		if (!sp)
-			continue;
-		*sp = '\0';
 		if (!strcmp(line, CTL_WIRE_FIELDS)) {
-			if (!workers_header(sp + 1, col, &ncols))
+			if (!workers_header(rest, col, &ncols))
 				return -1;
 			continue;
 		}
 		if (strcmp(line, CTL_ROW_WORKER) || !ncols ||
-		    split_words(sp + 1, w, 64) != ncols)
+		    split_words(rest, w, 64) != ncols)
 			return -1;
 		if (n % 64 == 0) {
 			struct worker_row *v = realloc(*rows, (size_t)(n + 64) *
@@ -251,5 +254,5 @@ long workers_parse(char *reply, struct worker_row **rows)
 		memset(&(*rows)[n], 0, sizeof(**rows));
 		worker_set(&(*rows)[n++], w, col);
 	}
-	return -1;
+	return more == 0 && ncols ? n : -1;
 }

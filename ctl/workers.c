@@ -13,16 +13,10 @@
  * wide, the others 10, right-aligned. */
 static void text_table(char *reply)
 {
-	char *save = NULL, *w[TABLE_COLS];
+	char *save = NULL, *w[TABLE_COLS], *kind, *rest;
 
-	for (char *line = strtok_r(reply, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (!strcmp(line, CTL_WIRE_END))
-			break;
-		char *sp = strchr(line, ' ');
-		if (!sp)
-			continue;
-		int n = split_words(sp + 1, w, TABLE_COLS);
+	for (char *r = reply; next_pair(r, &save, &kind, &rest) > 0; r = NULL) {
+		int n = split_words(rest, w, TABLE_COLS);
 		for (int i = 0; i < n; i++)
 			printf(i ? " %10s" : "%4s", w[i]);
 		putchar('\n');
@@ -33,25 +27,18 @@ static void text_table(char *reply)
  * order evd sends them, numbers as numbers. */
 static int json_table(struct evctl *e, char *reply)
 {
-	char *save = NULL, *fields[TABLE_COLS], *w[TABLE_COLS];
+	char *save = NULL, *fields[TABLE_COLS], *w[TABLE_COLS], *kind, *rest;
 	int nf = 0;
 	struct json_object *o = json_schema_object();
 	struct json_object *rows = json_object_new_array();
 
 	json_object_object_add(o, "workers", rows);
-	for (char *line = strtok_r(reply, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (!strcmp(line, CTL_WIRE_END))
-			break;
-		char *sp = strchr(line, ' ');
-		if (!sp)
-			continue;
-		*sp = '\0';
-		if (!strcmp(line, CTL_WIRE_FIELDS)) {
-			nf = split_words(sp + 1, fields, TABLE_COLS);
+	for (char *r = reply; next_pair(r, &save, &kind, &rest) > 0; r = NULL) {
+		if (!strcmp(kind, CTL_WIRE_FIELDS)) {
+			nf = split_words(rest, fields, TABLE_COLS);
 			continue;
 		}
-		int n = split_words(sp + 1, w, TABLE_COLS);
+		int n = split_words(rest, w, TABLE_COLS);
 		if (n != nf) {
 			json_object_put(o);
 			return bad_reply(e);
@@ -66,6 +53,23 @@ static int json_table(struct evctl *e, char *reply)
 	return EXIT_OK;
 }
 
+struct prom_worker *workers_prom_rows(const struct worker_row *rows, long n)
+{
+	struct prom_worker *pw = n > 0 ? calloc((size_t)n, sizeof(*pw)) : NULL;
+
+	for (long i = 0; pw && i < n; i++)
+		pw[i] = (struct prom_worker){
+			.id = rows[i].id, .role = rows[i].role,
+			.state = rows[i].state, .pid = rows[i].pid,
+			.tid = rows[i].tid, .accepted = rows[i].accepted,
+			.requests = rows[i].requests,
+			.bytes_in = rows[i].bytes_in,
+			.bytes_out = rows[i].bytes_out,
+			.restarts = rows[i].restarts, .active = rows[i].active,
+		};
+	return pw;
+}
+
 static int workers_prom(struct evctl *e, char *reply)
 {
 	struct stats_reply s;
@@ -74,20 +78,9 @@ static int workers_prom(struct evctl *e, char *reply)
 	int rc = n < 0 ? bad_reply(e) : evctl_stats(e, false, &s);
 	struct prom_worker *pw = NULL;
 
-	if (rc == EXIT_OK && n > 0 && !(pw = calloc((size_t)n, sizeof(*pw))))
+	if (rc == EXIT_OK && n > 0 && !(pw = workers_prom_rows(rows, n)))
 		rc = EXIT_NO_DAEMON;
 	if (rc == EXIT_OK) {
-		for (long i = 0; i < n; i++)
-			pw[i] = (struct prom_worker){
-				.id = rows[i].id, .role = rows[i].role,
-				.state = rows[i].state, .pid = rows[i].pid,
-				.tid = rows[i].tid, .accepted = rows[i].accepted,
-				.requests = rows[i].requests,
-				.bytes_in = rows[i].bytes_in,
-				.bytes_out = rows[i].bytes_out,
-				.restarts = rows[i].restarts,
-				.active = rows[i].active,
-			};
 		const struct prom_out out = { prom_stdout, NULL };
 		const struct prom_ident id = { s.model, s.protocol };
 		prom_workers(&out, &id, pw, (size_t)n);

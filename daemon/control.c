@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -213,11 +212,32 @@ static bool execute(struct control *ctl, struct out *o, char *line,
 
 /* ---- clients ------------------------------------------------------------------ */
 
-static void client_close(struct client *c)
+static void client_close(struct control *ctl, struct client *c)
 {
+	if (ctl->loop) {
+		evloop_set(ctl->loop, c->fd, 0, NULL, NULL);
+		evloop_timer_del(ctl->loop, &c->idle);
+	}
 	close(c->fd);
 	c->fd = -1;
 	out_free(&c->out);
+}
+
+void ctl_client_idle(struct control *ctl, struct client *c, uint64_t when)
+{
+	if (when == UINT64_MAX)
+		evloop_timer_del(ctl->loop, &c->idle);
+	else
+		evloop_timer_add(ctl->loop, &c->idle, when);
+}
+
+/* Idle for CTL_IDLE_MS: closed, whatever it has left to say. */
+static void on_idle(struct timer *t, void *arg)
+{
+	struct client *c = arg;
+
+	(void)t;
+	client_close(c->ctl, c);
 }
 
 /* A free slot for a new client, or NULL with the refusal in *why: the last
@@ -262,46 +282,74 @@ static uid_t peer_uid(int fd)
 	return cred.uid;
 }
 
-static void client_accept(struct control *ctl, uint64_t now)
+/* Out of descriptors: the socket is not watched for a while (a pending
+ * client would wake the loop at once, again and again); CT_ACCEPT
+ * watches it again. */
+static void accept_pause(struct control *ctl, int e, uint64_t now)
 {
+	evloop_set(ctl->loop, ctl->lfd, 0, NULL, NULL);
+	ctl_at(ctl, CT_ACCEPT, now + 100000000ull);
+	if (now >= ctl->next_emfile_log) {
+		log_warnx("control socket: accept: %s; evctl clients wait "
+			  "until descriptors free up", strerror(e));
+		ctl->next_emfile_log = now + 10000000000ull;
+	}
+}
+
+/* Takes slot c for fd, or refuses fd with the reason (closed). */
+static void client_open(struct control *ctl, int fd, uint64_t now)
+{
+	uid_t uid = peer_uid(fd);
+	bool privileged = uid == 0 || uid == geteuid();
+	const char *why = NULL;
+	struct client *c = client_slot(ctl, privileged, &why);
+
+	if (!c) {
+		ssize_t w = send(fd, why, strlen(why),
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)w;
+		close(fd);
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->ctl = ctl;
+	c->uid = uid;
+	c->privileged = privileged;
+	timer_init(&c->idle, on_idle, c);
+	ctl_client_idle(ctl, c, now + CTL_IDLE_MS * 1000000ull);
+	ctl_client_update(ctl, c);
+}
+
+static void on_accept(struct evloop *loop, int lfd, unsigned events,
+		      void *arg)
+{
+	struct control *ctl = arg;
+	uint64_t now = now_ns();
+
+	(void)loop;
+	(void)events;
 	for (;;) {
-		int fd = accept4(ctl->lfd, NULL, NULL,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			int e = errno;
-			if (e == EMFILE || e == ENFILE) {
-				ctl->accept_pause = now + 100000000ull;
-				if (now >= ctl->next_emfile_log) {
-					log_warnx("control socket: accept: %s; "
-						  "evctl clients wait until "
-						  "descriptors free up",
-						  strerror(e));
-					ctl->next_emfile_log = now +
-						10000000000ull;
-				}
-			} else if (e != EAGAIN && e != EINTR &&
-				   e != ECONNABORTED) {
+			if (e == EMFILE || e == ENFILE)
+				accept_pause(ctl, e, now);
+			else if (e != EAGAIN && e != EINTR &&
+				 e != ECONNABORTED)
 				log_warn("control socket: accept");
-			}
 			return;
 		}
-		uid_t uid = peer_uid(fd);
-		bool privileged = uid == 0 || uid == geteuid();
-		const char *why = NULL;
-		struct client *c = client_slot(ctl, privileged, &why);
-		if (!c) {
-			ssize_t w = send(fd, why, strlen(why),
-					 MSG_NOSIGNAL | MSG_DONTWAIT);
-			(void)w;
-			close(fd);
-			continue;
-		}
-		memset(c, 0, sizeof(*c));
-		c->fd = fd;
-		c->deadline = now + CTL_IDLE_MS * 1000000ull;
-		c->uid = uid;
-		c->privileged = privileged;
+		client_open(ctl, fd, now);
 	}
+}
+
+/* CT_ACCEPT: the pause after EMFILE is over. */
+static void accept_again(struct control *ctl, uint64_t now)
+{
+	(void)now;
+	if (evloop_set(ctl->loop, ctl->lfd, EV_READ, on_accept, ctl) < 0)
+		log_warn("control socket: cannot watch it again");
 }
 
 /* True when the n bytes at p are spaces and tabs only. */
@@ -335,7 +383,8 @@ void ctl_client_lines(struct control *ctl, struct client *c)
 			len--;
 		/* A command is activity; a blank line is not. */
 		if (!blank(c->in + start, len))
-			c->deadline = now_ns() + CTL_IDLE_MS * 1000000ull;
+			ctl_client_idle(ctl, c, now_ns() +
+					CTL_IDLE_MS * 1000000ull);
 		if (execute(ctl, &c->out, c->in + start, len, c))
 			c->closing = true;
 		start = next;
@@ -358,7 +407,7 @@ void ctl_client_lines(struct control *ctl, struct client *c)
 		c->inlen = 0;
 }
 
-static void client_read(struct control *ctl, struct client *c, uint64_t now)
+static void client_read(struct control *ctl, struct client *c)
 {
 	ssize_t n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
 
@@ -375,13 +424,13 @@ static void client_read(struct control *ctl, struct client *c, uint64_t now)
 		/* Not activity yet: only a command line is (ctl_client_lines()). */
 		c->inlen += (size_t)n;
 	}
-	(void)now;
 	ctl_client_lines(ctl, c);
 	if (c->eof && !c->wait_reload)
 		c->closing = true;	/* after the reply it waits for */
 }
 
-static void client_write(struct client *c, uint64_t now)
+/* Sends what fits of c's output (c is closing when the peer failed). */
+static void client_write(struct control *ctl, struct client *c, uint64_t now)
 {
 	while (c->out.off < c->out.len) {
 		ssize_t n = send(c->fd, c->out.data + c->out.off,
@@ -394,141 +443,167 @@ static void client_write(struct client *c, uint64_t now)
 			return;
 		}
 		c->out.off += (size_t)n;
-		c->deadline = now + CTL_IDLE_MS * 1000000ull;
+		if (ctl->loop)
+			ctl_client_idle(ctl, c, now + CTL_IDLE_MS * 1000000ull);
 	}
 	c->out.off = c->out.len = 0;
 }
+
+static void on_client(struct evloop *loop, int fd, unsigned events,
+		      void *arg);
+
+void ctl_client_update(struct control *ctl, struct client *c)
+{
+	if (c->out.len > c->out.off)
+		client_write(ctl, c, now_ns());
+	if (!c->closing && !c->wait_reload && c->inlen &&
+	    c->out.len < CTL_OUT_MAX / 2) {
+		ctl_client_lines(ctl, c);
+		if (c->out.len > c->out.off)
+			client_write(ctl, c, now_ns());
+	}
+	bool pending = c->out.len > c->out.off;
+	if (c->closing && !pending && !c->wait_reload) {
+		client_close(ctl, c);
+		return;
+	}
+	/* Hang-ups always: one that waits for its reload and has nothing to
+	 * read or write is told when its peer is gone. */
+	unsigned mask = EV_HUP | (pending ? EV_WRITE : 0);
+	if (!c->closing && !c->eof && c->out.len < CTL_OUT_MAX / 2)
+		mask |= EV_READ;
+	if (evloop_set(ctl->loop, c->fd, mask, on_client, c) < 0)
+		client_close(ctl, c);
+}
+
+static void on_client(struct evloop *loop, int fd, unsigned events,
+		      void *arg)
+{
+	struct client *c = arg;
+	struct control *ctl = c->ctl;
+
+	(void)loop;
+	(void)fd;
+	if (c->wait_reload && (events & EV_HUP)) {
+		/* Gone while it waited for its reload: no one to answer. */
+		client_close(ctl, c);
+		return;
+	}
+	if (events & EV_READ)
+		client_read(ctl, c);
+	ctl_client_update(ctl, c);
+}
+
 /* ---- the thread ---------------------------------------------------------------- */
-static int ms_until(uint64_t when, uint64_t now)
+
+/* CT_SAMPLE: the rate sample, and a look at the serving side, which may
+ * wind down of its own accord (a model that failed). */
+static void ctl_tick(struct control *ctl, uint64_t now)
 {
-	if (when <= now)
-		return 0;
-	uint64_t ms = (when - now + 999999) / 1000000;
-	return ms > 60000 ? 60000 : (int)ms;
+	ctl_sample_rate(ctl, now);
+	if (!timer_armed(&ctl->jobs[CT_KICK].t))
+		ctl_kick(ctl, now);
 }
 
-/* The earliest of the thread's deadlines, as a poll() timeout in ms (at
- * most a minute): the rate sample, the drain's kick and deadline, the
- * status line, the watchdog, the probes' sampling window.  Kicks the
- * serving side when a kick is due. */
-static int ctl_timeout(struct control *ctl, uint64_t now)
-{
-	uint64_t due[] = { ctl->next_sample, ctl->next_status,
-			   ctl->wd_usec ? ctl->next_wd : UINT64_MAX,
-			   ctl->sc_window ? ctl->sc_window : UINT64_MAX,
-			   UINT64_MAX, UINT64_MAX };
+/* What each timed job runs (its timer fired; the job re-arms it). */
+static void (*const job_fn[CT_MAX])(struct control *ctl, uint64_t now) = {
+	[CT_SAMPLE] = ctl_tick,
+	[CT_STATUS] = ctl_status_update,
+	[CT_WATCHDOG] = ctl_watchdog_check,
+	[CT_SC_WINDOW] = ctl_sc_window,
+	[CT_KICK] = ctl_kick,
+	[CT_DRAIN] = ctl_drain_check,
+	[CT_ACCEPT] = accept_again,
+};
 
-	if (server_winding_down(ctl->srv)) {
-		/* Blocking models notice only when interrupted. */
-		if (ctl->next_kick <= now) {
-			server_kick(ctl->srv);
-			ctl->next_kick = now + KICK_INTERVAL_MS * 1000000ull;
-		}
-		due[4] = ctl->next_kick;
-		if (ctl->drain_deadline)
-			due[5] = ctl->drain_deadline;
+static void on_job(struct timer *t, void *arg)
+{
+	struct ctl_job *j = arg;
+
+	(void)t;
+	job_fn[j->id](j->ctl, now_ns());
+}
+
+void ctl_at(struct control *ctl, enum ctl_job_id id, uint64_t when)
+{
+	if (when)
+		evloop_timer_add(ctl->loop, &ctl->jobs[id].t, when);
+	else
+		evloop_timer_del(ctl->loop, &ctl->jobs[id].t);
+}
+
+static void on_quit(struct evloop *loop, int fd, unsigned events, void *arg)
+{
+	struct control *ctl = arg;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	ctl->quit = true;
+}
+
+static void on_signal(struct evloop *loop, int fd, unsigned events, void *arg)
+{
+	(void)loop;
+	(void)fd;
+	(void)events;
+	ctl_on_signal(arg);
+}
+
+static void on_wake(struct evloop *loop, int fd, unsigned events, void *arg)
+{
+	(void)loop;
+	(void)fd;
+	(void)events;
+	ctl_reply_waiters(arg, now_ns());
+}
+
+/* Between two rounds of the loop (while it sleeps) the main thread may
+ * swap the serving side (a reload); the rounds hold swap_lock. */
+static void sleep_begins(struct evloop *loop, void *arg)
+{
+	struct control *ctl = arg;
+
+	(void)loop;
+	pthread_rwlock_unlock(&ctl->srv->swap_lock);
+}
+
+static void sleep_ends(struct evloop *loop, void *arg)
+{
+	struct control *ctl = arg;
+
+	(void)loop;
+	pthread_rwlock_rdlock(&ctl->srv->swap_lock);
+}
+
+/* The thread's descriptors and timers on its loop (the clients join as
+ * they come).  0, or -errno. */
+static int loop_init(struct control *ctl)
+{
+	struct evloop *loop = ctl->loop;
+	int rc;
+
+	for (int i = 0; i < CT_MAX; i++) {
+		ctl->jobs[i] = (struct ctl_job){ .ctl = ctl, .id = i };
+		timer_init(&ctl->jobs[i].t, on_job, &ctl->jobs[i]);
 	}
-	int timeout = 60000;
-	for (size_t i = 0; i < ARRAY_SIZE(due); i++)
-		if (due[i] != UINT64_MAX && ms_until(due[i], now) < timeout)
-			timeout = ms_until(due[i], now);
-	return timeout;
+	evloop_set_sleep(loop, sleep_begins, sleep_ends, ctl);
+	if ((rc = evloop_timer_reserve(loop, CT_MAX + CTL_CLIENTS_MAX +
+				       METRICS_TIMERS + CTL_PROFILE_TIMERS)) ||
+	    (rc = evloop_set(loop, ctl->quitfd, EV_READ, on_quit, ctl)) ||
+	    (rc = evloop_set(loop, ctl->sigfd, EV_READ, on_signal, ctl)) ||
+	    (rc = evloop_set(loop, ctl->wakefd, EV_READ, on_wake, ctl)) ||
+	    (rc = evloop_set(loop, ctl->lfd, EV_READ, on_accept, ctl)))
+		return rc;
+	return metrics_attach(ctl->metrics, loop);
 }
 
-/* Fills pfd (the quit, signal and wake descriptors, the socket, then the
- * clients; map[i] is the client of pfd[i]) and lowers *timeout to the
- * clients' deadlines and an accept pause.  Returns the entries used. */
-static unsigned ctl_pollfds(struct control *ctl, struct pollfd *pfd, int *map,
-			    uint64_t now, int *timeout)
-{
-	unsigned n = 0;
-
-	pfd[n++] = (struct pollfd){ .fd = ctl->quitfd, .events = POLLIN };
-	pfd[n++] = (struct pollfd){ .fd = ctl->sigfd, .events = POLLIN };
-	pfd[n++] = (struct pollfd){ .fd = ctl->wakefd, .events = POLLIN };
-	/* Out of descriptors: the socket waits a little (a pending client
-	 * would wake poll at once, again and again). */
-	bool paused = now < ctl->accept_pause;
-	pfd[n++] = (struct pollfd){ .fd = paused ? -1 : ctl->lfd,
-				    .events = POLLIN };
-	if (paused && ms_until(ctl->accept_pause, now) < *timeout)
-		*timeout = ms_until(ctl->accept_pause, now);
-	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
-		struct client *c = &ctl->cl[i];
-		if (c->fd < 0)
-			continue;
-		short ev = 0;
-		if (!c->closing && !c->eof && c->out.len < CTL_OUT_MAX / 2)
-			ev |= POLLIN;
-		if (c->out.len > c->out.off)
-			ev |= POLLOUT;
-		int left = ms_until(c->deadline, now);
-		if (left < *timeout)
-			*timeout = left;
-		map[n] = i;
-		pfd[n++] = (struct pollfd){ .fd = c->fd, .events = ev };
-	}
-	return n;
-}
-
-/* The clients poll() found ready (pfd[4..n)): read, write, run lines;
- * then closes those done or past their deadline. */
-static void ctl_clients(struct control *ctl, const struct pollfd *pfd,
-			const int *map, unsigned n, uint64_t now)
-{
-	for (unsigned i = 4; i < n; i++) {
-		struct client *c = &ctl->cl[map[i]];
-		if (c->wait_reload && (pfd[i].revents & (POLLHUP | POLLERR))) {
-			/* Gone while it waited for its reload: no one to
-			 * answer (and POLLHUP would wake us at once, again
-			 * and again). */
-			client_close(c);
-			continue;
-		}
-		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-			client_read(ctl, c, now);
-		if (c->out.len > c->out.off)
-			client_write(c, now);
-		if (!c->closing && !c->wait_reload && c->inlen &&
-		    c->out.len < CTL_OUT_MAX / 2)
-			ctl_client_lines(ctl, c);
-	}
-	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
-		struct client *c = &ctl->cl[i];
-		if (c->fd < 0)
-			continue;
-		bool flushed = c->out.len == c->out.off;
-		if ((c->closing && flushed && !c->wait_reload) ||
-		    c->deadline <= now)
-			client_close(c);
-	}
-}
-
-/* What is due by now: the rate sample, the drain's deadline, the status
- * line, the watchdog, the probes' sampling window. */
-static void ctl_due(struct control *ctl, uint64_t now)
-{
-	if (now >= ctl->next_sample)
-		ctl_sample_rate(ctl, now);
-	if (ctl->drain_deadline && now >= ctl->drain_deadline)
-		ctl_drain_check(ctl, now);
-	if (now >= ctl->next_status)
-		ctl_status_update(ctl, now);
-	if (ctl->wd_usec && now >= ctl->next_wd)
-		ctl_watchdog_check(ctl, now);
-	if (ctl->sc_window && now >= ctl->sc_window)
-		ctl_sc_window(ctl, now);
-}
-
-/* The control thread: one poll() over the quit, signal and wake
- * descriptors, the socket and the clients, then /metrics' socket and its
- * scrapers, between the deadlines of ctl_timeout(), until control_stop()
- * writes quitfd. */
+/* The control thread: its event loop (the quit, signal and wake
+ * descriptors, the socket and its clients, /metrics and its scrapers; the
+ * timed jobs), until control_stop() writes quitfd. */
 static void *control_main(void *arg)
 {
 	struct control *ctl = arg;
-	struct pollfd pfd[4 + CTL_CLIENTS_MAX + METRICS_POLLFDS];
-	int map[4 + CTL_CLIENTS_MAX];
 	sigset_t all;
 
 	/* Signals are for the serving side (SIGCHLD, SIGKICK) or read here
@@ -545,35 +620,13 @@ static void *control_main(void *arg)
 	ctl->wd_usec = notify_watchdog_usec();
 	if (ctl->wd_usec)
 		ctl_watchdog_check(ctl, now_ns());
-	for (;;) {
-		uint64_t now = now_ns();
-		int timeout = ctl_timeout(ctl, now);
-		unsigned n = ctl_pollfds(ctl, pfd, map, now, &timeout);
-		/* The scrapers after evctl's clients. */
-		unsigned mn = metrics_poll(ctl->metrics, pfd + n, now, &timeout);
-
-		/* Between two rounds the main thread may swap the serving
-		 * side (a reload). */
-		pthread_rwlock_unlock(&ctl->srv->swap_lock);
-		int r = poll(pfd, n + mn, timeout);
-		pthread_rwlock_rdlock(&ctl->srv->swap_lock);
-		if (r < 0 && errno != EINTR) {
-			log_error("control thread: poll");
+	while (!ctl->quit) {
+		int r = evloop_once(ctl->loop, -1);
+		if (r < 0 && r != -EINTR) {
+			errno = -r;
+			log_error("control thread: epoll_wait");
 			break;
 		}
-		now = now_ns();
-		if (r > 0 && pfd[0].revents)
-			break;
-		if (r > 0 && pfd[1].revents)
-			ctl_on_signal(ctl);
-		if (r > 0 && pfd[2].revents)
-			ctl_reply_waiters(ctl, now);
-		if (r > 0 && pfd[3].revents)
-			client_accept(ctl, now);
-		/* No revents to read when poll() timed out or failed. */
-		ctl_clients(ctl, pfd, map, r > 0 ? n : 4, now);
-		metrics_events(ctl->metrics, pfd + n, r > 0 ? mn : 0, now);
-		ctl_due(ctl, now);
 	}
 	pthread_rwlock_unlock(&ctl->srv->swap_lock);
 	return NULL;
@@ -659,6 +712,11 @@ struct control *control_open(struct server *srv, char *err, size_t errlen)
 	}
 	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
 		ctl->cl[i].fd = -1;
+	ctl->loop = evloop_new();
+	if (!ctl->loop) {
+		snprintf(err, errlen, "control thread: %s", strerror(errno));
+		goto fail;
+	}
 	if (bind_socket(ctl, err, errlen) < 0)
 		goto fail;
 	if (srv->cfg->metrics_listen.len) {
@@ -679,6 +737,11 @@ struct control *control_open(struct server *srv, char *err, size_t errlen)
 	ctl->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (ctl->sigfd < 0 || ctl->quitfd < 0 || ctl->wakefd < 0) {
 		snprintf(err, errlen, "control thread: %s", strerror(errno));
+		goto fail;
+	}
+	int rc = loop_init(ctl);
+	if (rc < 0) {
+		snprintf(err, errlen, "control thread: %s", strerror(-rc));
 		goto fail;
 	}
 	return ctl;
@@ -723,6 +786,20 @@ int control_run(struct control *ctl, char *err, size_t errlen)
 void control_set_profile(struct control *ctl, struct ctl_profile *prof)
 {
 	ctl->prof = prof;
+	ctl_profile_set_loop(prof, ctl->loop);
+}
+
+/* The socket's directory and the thread's own descriptors (the signal,
+ * quit and wake descriptors), closed. */
+static void close_own(struct control *ctl)
+{
+	ctl_socket_forget(&ctl->sock);
+	if (ctl->sigfd >= 0)
+		close(ctl->sigfd);
+	if (ctl->quitfd >= 0)
+		close(ctl->quitfd);
+	if (ctl->wakefd >= 0)
+		close(ctl->wakefd);
 }
 
 void control_forget(struct control *ctl)
@@ -737,13 +814,8 @@ void control_forget(struct control *ctl)
 			close(ctl->cl[i].fd);
 	if (ctl->lfd >= 0)
 		close(ctl->lfd);
-	ctl_socket_forget(&ctl->sock);
-	if (ctl->sigfd >= 0)
-		close(ctl->sigfd);
-	if (ctl->quitfd >= 0)
-		close(ctl->quitfd);
-	if (ctl->wakefd >= 0)
-		close(ctl->wakefd);
+	close_own(ctl);
+	evloop_abandon(ctl->loop);
 }
 
 int control_stack(struct control *ctl, void **lo, size_t *len)
@@ -786,23 +858,20 @@ void control_stop(struct control *ctl)
 		else if (c->wait_reload)
 			out_printf(&c->out, "ERROR reload not applied: evd is "
 				   "stopping\n");
-		client_write(c, now_ns());	/* what fits, without waiting */
-		client_close(c);
+		client_write(ctl, c, now_ns());	/* what fits, without waiting */
+		client_close(ctl, c);
 	}
 	metrics_close(ctl->metrics);
+	ctl_profile_set_loop(ctl->prof, NULL);
+	evloop_free(ctl->loop);
+	ctl->loop = NULL;
 	if (ctl->lfd >= 0) {
 		char why[512];
 		close(ctl->lfd);
 		if (ctl_socket_remove(&ctl->sock, why, sizeof(why)) <= 0)
 			log_warnx("%s", why);
 	}
-	ctl_socket_forget(&ctl->sock);
-	if (ctl->sigfd >= 0)
-		close(ctl->sigfd);
-	if (ctl->quitfd >= 0)
-		close(ctl->quitfd);
-	if (ctl->wakefd >= 0)
-		close(ctl->wakefd);
+	close_own(ctl);
 	free(ctl->pending);
 	free(ctl->tot);
 	pthread_mutex_destroy(&ctl->lock);

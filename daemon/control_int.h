@@ -1,10 +1,12 @@
 /* The control thread's insides, shared by its rooms (not for the rest of
  * evd, which sees only control.h):
  *   control.c     the socket, its clients, the command table and dispatch,
- *                 the thread's poll loop, the public control_* calls
+ *                 the thread's event loop (evloop.h: every descriptor a
+ *                 file event, every deadline a timer), the public
+ *                 control_* calls
  *   ctl_stats.c   stats, workers, ping, version: counters, CPU time, rates;
- *                 the text of /metrics (served by metrics.c from the poll
- *                 loop when [metrics] listen is set)
+ *                 the text of /metrics (served by metrics.c from the
+ *                 event loop when [metrics] listen is set)
  *   ctl_probes.c  syscalls: the eBPF probes' commands and sampling windows
  *   lifecycle.c   signals, drain, reload (and its hand-over with the main
  *                 thread), the systemd watchdog and status line
@@ -22,6 +24,7 @@
 #include "config.h"
 #include "control.h"
 #include "ctl_socket.h"
+#include "evloop.h"
 
 #define RATE_SAMPLES 8		/* one per second */
 #define KICK_INTERVAL_MS 50
@@ -35,15 +38,18 @@ struct out {
 	bool overflow;
 };
 
+struct control;
+
 struct client {
 	int fd;			/* -1: free */
+	struct control *ctl;
 	char in[CTL_LINE_MAX + 2];
 	size_t inlen;
 	struct out out;
 	bool eof;		/* peer sent everything it will send */
 	bool discarding;	/* dropping the rest of an over-long line */
 	bool closing;		/* close once out is flushed */
-	uint64_t deadline;
+	struct timer idle;	/* closed when it fires (ctl_client_idle()) */
 	uid_t uid;		/* the peer, from SO_PEERCRED */
 	bool privileged;	/* root or evd's own user: may change state */
 	unsigned wait_reload;	/* waits for the outcome of this reload
@@ -55,16 +61,37 @@ struct rate_sample {
 	uint64_t requests;
 };
 
+/* The control thread's timed jobs: each a timer on its loop, armed by
+ * ctl_at() and run by the function of its row in control.c's table. */
+enum ctl_job_id {
+	CT_SAMPLE,		/* ctl_tick(): the rate sample, a second apart */
+	CT_STATUS,		/* ctl_status_update(): STATUS= to systemd */
+	CT_WATCHDOG,		/* ctl_watchdog_check(): WATCHDOG=1 */
+	CT_SC_WINDOW,		/* ctl_sc_window(): a sampling window turns */
+	CT_KICK,		/* ctl_kick(): the serving side winds down */
+	CT_DRAIN,		/* ctl_drain_check(): drain_timeout is over */
+	CT_ACCEPT,		/* the socket is watched again (after EMFILE) */
+	CT_MAX
+};
+
+struct ctl_job {
+	struct timer t;
+	struct control *ctl;
+	enum ctl_job_id id;
+};
+
 struct control {
 	struct server *srv;
 	struct ctl_socket sock;		/* lfd's file and directory */
 	int lfd, sigfd, quitfd;
 	pthread_t thread;
 	bool started;
+	struct evloop *loop;		/* the thread's: every fd and deadline */
+	bool quit;			/* quitfd was written: the thread ends */
+	struct ctl_job jobs[CT_MAX];
 	struct client cl[CTL_CLIENTS_MAX];
 	struct rate_sample rate[RATE_SAMPLES];
 	unsigned nrate;
-	uint64_t next_sample, next_kick;
 	/* The syscall probes; requests served while they were attached. */
 	struct probes *probes;
 	struct ctl_profile *prof;	/* `profile` (ctl_profile.c) */
@@ -79,7 +106,6 @@ struct control {
 	double cpu_user, cpu_sys;	/* the last CPU times shown */
 	struct stats_total *tot;	/* scratch for totals(): this thread's */
 	struct metrics *metrics;	/* [metrics] listen, or NULL */
-	uint64_t accept_pause;		/* no accept before (EMFILE) */
 	uint64_t next_emfile_log;
 
 	/* Reloading and draining.  The lock orders the hand-over between
@@ -104,8 +130,7 @@ struct control {
 	unsigned drain_gen;		/* the run being drained */
 
 	/* systemd: STATUS= every few seconds, WATCHDOG=1 while serving. */
-	uint64_t next_status;
-	uint64_t wd_usec, next_wd;
+	uint64_t wd_usec;
 	uint64_t wd_accepted;		/* accepted at the previous check */
 	bool wd_backlog;		/* connections waited at the last check */
 	bool wd_stuck;
@@ -143,6 +168,17 @@ void out_printf(struct out *o, const char *fmt, ...)
 /* Runs the complete lines c has buffered, while its output has room. */
 void ctl_client_lines(struct control *ctl, struct client *c);
 
+/* Writes what c has to say, closes it when done, and watches it for what
+ * it waits for next: after anything that may change c's state. */
+void ctl_client_update(struct control *ctl, struct client *c);
+
+/* c is closed at when unless active before (UINT64_MAX: never). */
+void ctl_client_idle(struct control *ctl, struct client *c, uint64_t when);
+
+/* Arms the job id for when (0: disarms it).  Never fails: control_open()
+ * reserves a timer for each job and client. */
+void ctl_at(struct control *ctl, enum ctl_job_id id, uint64_t when);
+
 /* ---- ctl_stats.c -------------------------------------------------------- */
 
 /* Every counter since start, summed into the control thread's scratch
@@ -154,7 +190,8 @@ const struct stats_total *ctl_totals(const struct control *ctl);
 double ctl_request_rate(const struct control *ctl, uint64_t requests,
 			uint64_t now);
 
-/* Takes this second's requests sample; the next is due a second later. */
+/* Takes this second's requests sample (the next is due a second later:
+ * CT_SAMPLE). */
 void ctl_sample_rate(struct control *ctl, uint64_t now);
 
 struct prom_out;
@@ -197,6 +234,10 @@ void cmd_syscalls(struct control *ctl, struct out *o, int argc, char **argv);
 /* SIGTERM, SIGINT and SIGHUP, read from the signalfd (logs). */
 void ctl_on_signal(struct control *ctl);
 
+/* While the serving side winds down, kicks it (blocking models notice
+ * only when interrupted) and again KICK_INTERVAL_MS later (CT_KICK). */
+void ctl_kick(struct control *ctl, uint64_t now);
+
 /* drain_timeout is over for the run being drained: stop it (logs). */
 void ctl_drain_check(struct control *ctl, uint64_t now);
 
@@ -206,10 +247,12 @@ void ctl_reply_waiters(struct control *ctl, uint64_t now);
 /* Answers c, which waited for a reload that is now over. */
 void ctl_reload_waited(struct control *ctl, struct client *c);
 
-/* STATUS= to systemd; the next is due STATUS_INTERVAL_MS later. */
+/* STATUS= to systemd; the next is due STATUS_INTERVAL_MS later
+ * (CT_STATUS). */
 void ctl_status_update(struct control *ctl, uint64_t now);
 
-/* WATCHDOG=1 unless the serving side is stuck (logs the change). */
+/* WATCHDOG=1 unless the serving side is stuck (logs the change); the
+ * next check half a watchdog period later (CT_WATCHDOG). */
 void ctl_watchdog_check(struct control *ctl, uint64_t now);
 
 void cmd_reload(struct control *ctl, struct out *o, int argc, char **argv);

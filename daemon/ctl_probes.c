@@ -319,11 +319,18 @@ static int probes_switch(struct control *ctl, bool on, char *err,
 /* Sampling: one period, of which the probes are attached sc_sample %. */
 #define SC_PERIOD_NS 1000000000ull
 
+/* Sampling: the next attach or detach is at when (0: none). */
+static void sc_window_at(struct control *ctl, uint64_t when)
+{
+	ctl->sc_window = when;
+	ctl_at(ctl, CT_SC_WINDOW, when);
+}
+
 /* Sampling: the window that opens now (the probes are attached). */
 void ctl_sc_open_window(struct control *ctl, uint64_t now)
 {
 	ctl->sc_window_start = now;
-	ctl->sc_window = now + SC_PERIOD_NS * ctl->sc_sample / 100;
+	sc_window_at(ctl, now + SC_PERIOD_NS * ctl->sc_sample / 100);
 }
 
 /* Turns the probes on (attached now: for good, or for the window that
@@ -331,7 +338,7 @@ void ctl_sc_open_window(struct control *ctl, uint64_t now)
 int ctl_sc_set(struct control *ctl, bool on, uint64_t now, char *err,
 		  size_t errlen)
 {
-	ctl->sc_window = 0;
+	sc_window_at(ctl, 0);
 	if (probes_switch(ctl, on, err, errlen) < 0) {
 		ctl->sc_on = false;
 		return -1;
@@ -356,9 +363,8 @@ void ctl_sc_window(struct control *ctl, uint64_t now)
 	}
 	if (probes_switch(ctl, false, err, sizeof(err)) < 0)
 		return;		/* detaching does not fail */
-	ctl->sc_window = ctl->sc_window_start + SC_PERIOD_NS;
-	if (ctl->sc_window <= now)
-		ctl->sc_window = now + 1;
+	uint64_t next = ctl->sc_window_start + SC_PERIOD_NS;
+	sc_window_at(ctl, next <= now ? now + 1 : next);
 }
 
 /* [probes] sample changed to pct: windows from now on. */

@@ -19,6 +19,7 @@
 #include "../common/folded.h"
 #include "../common/ksyms.h"
 #include "../common/symbolize.h"
+#include "evloop.h"
 #include "log.h"
 #include "probes/probes.h"
 #include "probes/profile.h"
@@ -76,6 +77,8 @@ struct ctl_profile {
 	char why[384];
 	int kallsyms_fd;		/* opened before the privilege drop */
 	bool ctl_ignored;		/* the control thread is left out */
+	struct evloop *loop;		/* the control thread's */
+	struct timer end;		/* on loop: the running profile ends */
 
 	pthread_mutex_t lock;		/* what follows */
 	enum prof_state state;
@@ -90,6 +93,14 @@ struct ctl_profile {
 
 /* ---- setup ----------------------------------------------------------- */
 
+static void on_end(struct timer *t, void *arg);
+
+void ctl_profile_set_loop(struct ctl_profile *cp, struct evloop *loop)
+{
+	if (cp)
+		cp->loop = loop;
+}
+
 struct ctl_profile *ctl_profile_new(struct server *srv, struct probes *probes,
 				    bool on)
 {
@@ -100,6 +111,7 @@ struct ctl_profile *ctl_profile_new(struct server *srv, struct probes *probes,
 		return NULL;
 	cp->srv = srv;
 	cp->kallsyms_fd = -1;
+	timer_init(&cp->end, on_end, cp);
 	pthread_mutex_init(&cp->lock, NULL);
 	cp->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (on && cp->wakefd < 0) {
@@ -503,7 +515,8 @@ out:
 
 /* ---- the profile's thread ------------------------------------------------ */
 
-/* Waits until deadline (CLOCK_MONOTONIC ns) or a request; returns it
+/* Waits until deadline (CLOCK_MONOTONIC ns; UINT64_MAX: none) or a
+ * request; returns it
  * (WANT_NONE at the deadline) and clears it.  A result kept waits for
  * QUIT or CANCEL only (a STOP that came as the profile ended is moot). */
 static enum want wait_until(struct ctl_profile *cp, uint64_t deadline,
@@ -516,9 +529,10 @@ static enum want wait_until(struct ctl_profile *cp, uint64_t deadline,
 		uint64_t now = now_ns();
 		if (now >= deadline)
 			return WANT_NONE;
-		uint64_t ms = (deadline - now + 999999) / 1000000;
+		uint64_t ms = deadline - now > 60000000000ull ? 60000 :
+			      (deadline - now + 999999) / 1000000;
 		struct pollfd pfd = { .fd = cp->wakefd, .events = POLLIN };
-		if (poll(&pfd, 1, ms > 60000 ? 60000 : (int)ms) > 0) {
+		if (poll(&pfd, 1, (int)ms) > 0) {
 			uint64_t v;
 			ssize_t n = read(cp->wakefd, &v, sizeof(v));
 			(void)n;
@@ -569,7 +583,8 @@ static void *session(void *arg)
 	/* Its waiting is not evd's. */
 	if (profile_ignore_thread(cp->kern, true) < 0)
 		log_warnx("profile: cannot leave its own thread out");
-	enum want w = wait_until(cp, cp->meta.ends_ns, false);
+	/* The control thread's timer (on_end) or `stop` ends it. */
+	enum want w = wait_until(cp, UINT64_MAX, false);
 	profile_stop(cp->kern);
 	pthread_mutex_lock(&cp->lock);
 	cp->meta.seconds = (double)(now_ns() - cp->meta.started_ns) / 1e9;
@@ -589,6 +604,30 @@ static void *session(void *arg)
 }
 
 /* ---- commands -------------------------------------------------------------- */
+
+/* Asks the profile's thread to stop a running profile; false when none
+ * runs. */
+static bool ask_stop(struct ctl_profile *cp)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&cp->lock);
+	bool running = cp->state == PS_RUNNING;
+	pthread_mutex_unlock(&cp->lock);
+	if (!running)
+		return false;
+	atomic_store(&cp->want, WANT_STOP);
+	ssize_t n = write(cp->wakefd, &one, sizeof(one));
+	(void)n;
+	return true;
+}
+
+/* The control thread's timer: the running profile's time is up. */
+static void on_end(struct timer *t, void *arg)
+{
+	(void)t;
+	ask_stop(arg);
+}
 
 /* A reply being written (open_memstream). */
 struct reply {
@@ -686,6 +725,11 @@ static bool launch(struct ctl_profile *cp, FILE *f, const struct profile_opts *o
 	char err[256] = "";
 	uint64_t secs = m->ends_ns;
 
+	if (!cp->loop || evloop_timer_reserve(cp->loop, 1) < 0) {
+		fprintf(f, "ERROR cannot start the profile: the control thread "
+			"cannot time it\n");
+		return false;
+	}
 	if (!cp->ctl_ignored)
 		cp->ctl_ignored = profile_ignore_thread(cp->kern, true) == 0;
 	snprintf(m->model, sizeof(m->model), "%s", cp->srv->model->name);
@@ -708,6 +752,8 @@ static bool launch(struct ctl_profile *cp, FILE *f, const struct profile_opts *o
 		return false;
 	}
 	cp->joinable = true;
+	/* Room reserved (control_open()): arming cannot fail. */
+	evloop_timer_add(cp->loop, &cp->end, m->ends_ns);
 	if (m->mode == PROFILE_CPU)
 		log_info("profile started: on-CPU for %" PRIu64 " s at %u Hz%s",
 			 secs, m->hz, m->per_thread ? ", per thread" : "");
@@ -835,20 +881,13 @@ out:
 
 static void cmd_stop(struct ctl_profile *cp, FILE *f, int argc, char **argv)
 {
-	uint64_t one = 1;
-
 	(void)argc;
 	(void)argv;
-	pthread_mutex_lock(&cp->lock);
-	bool running = cp->state == PS_RUNNING;
-	pthread_mutex_unlock(&cp->lock);
-	if (!running) {
+	if (!ask_stop(cp)) {
 		fprintf(f, "ERROR no profile is running\n");
 		return;
 	}
-	atomic_store(&cp->want, WANT_STOP);
-	ssize_t n = write(cp->wakefd, &one, sizeof(one));
-	(void)n;
+	evloop_timer_del(cp->loop, &cp->end);
 	fprintf(f, "state stopping\nEND\n");
 }
 
@@ -858,6 +897,7 @@ static void cmd_cancel(struct ctl_profile *cp, FILE *f, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
+	evloop_timer_del(cp->loop, &cp->end);
 	session_end(cp, WANT_CANCEL);
 	pthread_mutex_lock(&cp->lock);
 	cp->state = PS_IDLE;

@@ -5,8 +5,9 @@
  * Where the work happens: the kernel side is loaded by evd at startup,
  * before it drops its privileges ([probes] profile = on), together with a
  * descriptor of /proc/kallsyms opened while evd may still read kernel
- * addresses.  A profile's thread attaches, waits, detaches, reads the
- * counts once and names every frame: user frames from each process's
+ * addresses.  The control thread attaches and, at the end (a timer on its
+ * loop) or on `stop`, hands over to the profile's thread, which detaches,
+ * reads the counts once and names every frame: user frames from each process's
  * /proc/PID/maps through libdw (evd can read its own processes' maps and
  * binaries; evctl, possibly unprivileged, cannot), kernel frames from
  * kallsyms.  It keeps the result as folded stacks until the next profile
@@ -30,6 +31,7 @@
 
 #include <stdbool.h>
 
+struct evloop;
 struct server;
 struct probes;
 struct ctl_profile;
@@ -38,6 +40,7 @@ struct ctl_profile;
 #define PROFILE_PAGE_BYTES (256u << 10)	/* stack lines in one reply */
 #define PROFILE_OUT_MAX (8u << 20)	/* all stack lines of a result */
 #define PROFILE_MIN_BLOCK_US_MAX 10000000ull
+#define CTL_PROFILE_TIMERS 1		/* armed on the control loop */
 #define CTL_PROFILE_USAGE "profile start cpu SECONDS HZ [workers] | " \
 	"profile start offcpu SECONDS MIN_BLOCK_US [workers] | " \
 	"profile status|stop|cancel | profile read OFFSET"
@@ -57,6 +60,10 @@ void ctl_profile_free(struct ctl_profile *cp);
 /* In a child just forked: closes its copies of a profile's attachments.
  * Accepts NULL. */
 void ctl_profile_forget(struct ctl_profile *cp);
+
+/* The control thread's loop, which times a profile's end (NULL: none,
+ * before the loop is freed).  Accepts a NULL cp. */
+void ctl_profile_set_loop(struct ctl_profile *cp, struct evloop *loop);
 
 /* The control thread: the reply to "profile ARGS..." (argv without
  * "profile"), malloc'd; NULL when out of memory. */

@@ -282,7 +282,7 @@ void ctl_sample_rate(struct control *ctl, uint64_t now)
 	ctl->rate[ctl->nrate % RATE_SAMPLES] =
 		(struct rate_sample){ .t = now, .requests = ctl_requests_now(ctl) };
 	ctl->nrate++;
-	ctl->next_sample = now + 1000000000ull;
+	ctl_at(ctl, CT_SAMPLE, now + 1000000000ull);
 }
 
 /* ---- /metrics ------------------------------------------------------------------ */

@@ -21,6 +21,8 @@ struct evloop {
 	struct file_event *fe;	/* indexed by fd */
 	int nfe;
 	struct timer_heap timers;
+	ev_sleep_fn *before, *after;
+	void *sleep_arg;
 	struct epoll_event events[EVENTS_MAX];
 };
 
@@ -44,7 +46,8 @@ void evloop_free(struct evloop *loop)
 {
 	if (!loop)
 		return;
-	close(loop->epfd);
+	if (loop->epfd >= 0)
+		close(loop->epfd);
 	timer_heap_free(&loop->timers);
 	free(loop->fe);
 	free(loop);
@@ -91,6 +94,22 @@ int evloop_set(struct evloop *loop, int fd, unsigned mask, ev_io_fn *fn,
 	return 0;
 }
 
+void evloop_abandon(struct evloop *loop)
+{
+	if (loop && loop->epfd >= 0) {
+		close(loop->epfd);
+		loop->epfd = -1;
+	}
+}
+
+void evloop_set_sleep(struct evloop *loop, ev_sleep_fn *before,
+		      ev_sleep_fn *after, void *arg)
+{
+	loop->before = before;
+	loop->after = after;
+	loop->sleep_arg = arg;
+}
+
 void evloop_forget(struct evloop *loop, int fd)
 {
 	if (fd >= 0 && fd < loop->nfe)
@@ -112,14 +131,23 @@ void evloop_timer_del(struct evloop *loop, struct timer *t)
 	timer_del(&loop->timers, t);
 }
 
+int evloop_timer_reserve(struct evloop *loop, uint32_t n)
+{
+	return timer_reserve(&loop->timers, n);
+}
+
 int evloop_once(struct evloop *loop, int max_wait_ms)
 {
 	int timeout = timer_ms_until(&loop->timers, now_ns(), max_wait_ms);
+	if (loop->before)
+		loop->before(loop, loop->sleep_arg);
 	int n = epoll_wait(loop->epfd, loop->events, EVENTS_MAX, timeout);
-	int ran = 0;
+	int e = errno, ran = 0;
+	if (loop->after)
+		loop->after(loop, loop->sleep_arg);
 
 	if (n < 0)
-		return -errno;
+		return -e;
 	for (int i = 0; i < n; i++) {
 		int fd = loop->events[i].data.fd;
 		uint32_t ev = loop->events[i].events;
@@ -128,8 +156,9 @@ int evloop_once(struct evloop *loop, int max_wait_ms)
 		if (!fe->mask)
 			continue;
 		unsigned what = (ev & (EPOLLIN | EPOLLERR | EPOLLHUP) ? EV_READ : 0) |
-				(ev & EPOLLOUT ? EV_WRITE : 0);
-		fe->fn(loop, fd, what & (fe->mask | EV_READ), fe->arg);
+				(ev & EPOLLOUT ? EV_WRITE : 0) |
+				(ev & (EPOLLERR | EPOLLHUP) ? EV_HUP : 0);
+		fe->fn(loop, fd, what & (fe->mask | EV_READ | EV_HUP), fe->arg);
 		ran++;
 	}
 	ran += (int)timer_run(&loop->timers, now_ns());

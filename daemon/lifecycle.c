@@ -57,9 +57,18 @@ static void drain_start(struct control *ctl, uint64_t now)
 	} else {
 		atomic_store(&srv->draining, true);
 		ctl->drain_deadline = now + ms * 1000000ull;
+		ctl_at(ctl, CT_DRAIN, ctl->drain_deadline);
 	}
 	server_kick(srv);
-	ctl->next_kick = now + KICK_INTERVAL_MS * 1000000ull;
+	ctl_at(ctl, CT_KICK, now + KICK_INTERVAL_MS * 1000000ull);
+}
+
+void ctl_kick(struct control *ctl, uint64_t now)
+{
+	if (!server_winding_down(ctl->srv))
+		return;
+	server_kick(ctl->srv);
+	ctl_at(ctl, CT_KICK, now + KICK_INTERVAL_MS * 1000000ull);
 }
 
 /* The drain took longer than drain_timeout: close what is left.  Only
@@ -232,8 +241,10 @@ static bool reload_restart(struct control *ctl, struct config *next,
  * nothing; live keys apply at once; a change of any serving key drains the
  * current run, and the main thread starts the next one with the new
  * configuration on the same listening sockets (control_reload_done() says
- * how that went). */
-static void on_reload(struct control *ctl, struct reload_outcome *out)
+ * how that went).  Returns what it came to (out->result; out says why and
+ * which keys wait for a restart). */
+static enum reload_result on_reload(struct control *ctl,
+				    struct reload_outcome *out)
 {
 	struct server *srv = ctl->srv;
 	struct config *cur = (struct config *)srv->cfg;
@@ -268,13 +279,13 @@ static void on_reload(struct control *ctl, struct reload_outcome *out)
 	}
 	if (reload_restart(ctl, next, names[RELOAD_SERVING], out)) {
 		/* The main thread says READY=1 once the new run starts. */
-		out->result = RL_RESTARTING;
-		return;
+		return out->result = RL_RESTARTING;
 	}
 	out->result = RL_REFUSED;
 ready:
 	notify_ready();
 	ctl_status_update(ctl, now_ns());
+	return out->result;
 }
 
 /* The reply to reload: at once, or (restarting) the client waits. */
@@ -292,7 +303,7 @@ static void cmd_reload_reply(struct control *ctl, struct out *o,
 		snprintf(ctl->not_applied, sizeof(ctl->not_applied), "%s",
 			 r->not_applied);
 		c->wait_reload = ctl->reload_seq;
-		c->deadline = UINT64_MAX;
+		ctl_client_idle(ctl, c, UINT64_MAX);
 		return;
 	}
 	out_printf(o, "reload %s\n", word[r->result]);
@@ -334,7 +345,7 @@ void ctl_reply_waiters(struct control *ctl, uint64_t now)
 		    (int)(ctl->reload_done - c->wait_reload) < 0)
 			continue;
 		ctl_reload_waited(ctl, c);
-		c->deadline = now + CTL_IDLE_MS * 1000000ull;
+		ctl_client_idle(ctl, c, now + CTL_IDLE_MS * 1000000ull);
 	}
 	pthread_mutex_unlock(&ctl->lock);
 	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
@@ -345,6 +356,9 @@ void ctl_reply_waiters(struct control *ctl, uint64_t now)
 		if (c->eof)
 			c->closing = true;
 	}
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
+		if (ctl->cl[i].fd >= 0)
+			ctl_client_update(ctl, &ctl->cl[i]);
 }
 
 void ctl_on_signal(struct control *ctl)
@@ -400,7 +414,7 @@ void ctl_watchdog_check(struct control *ctl, uint64_t now)
 	const struct stats_total *t = ctl_totals(ctl);
 	uint64_t accepted = t->c[STAT_accepted] + t->c[STAT_refused];
 
-	ctl->next_wd = now + ctl->wd_usec * 1000 / 2;
+	ctl_at(ctl, CT_WATCHDOG, now + ctl->wd_usec * 1000 / 2);
 	bool backlog = !server_winding_down(srv) && accept_queue(srv) > 0;
 	bool stuck = backlog && ctl->wd_backlog && accepted == ctl->wd_accepted;
 	ctl->wd_accepted = accepted;
@@ -424,7 +438,7 @@ void ctl_status_update(struct control *ctl, uint64_t now)
 	struct server *srv = ctl->srv;
 	const struct stats_total *t = ctl_totals(ctl);
 
-	ctl->next_status = now + STATUS_INTERVAL_MS * 1000000ull;
+	ctl_at(ctl, CT_STATUS, now + STATUS_INTERVAL_MS * 1000000ull);
 	notify_status("%s %s: %" PRIu64 " connections, %.1f requests/s, %"
 		      PRIu64 " requests since start%s", srv->proto->name,
 		      srv->model->name, t->c[STAT_accepted] - t->c[STAT_closed],

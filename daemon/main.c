@@ -333,99 +333,122 @@ static int run_models(struct server *srv, struct control *ctl,
 	}
 }
 
+/* What evd holds while it serves, torn down in reverse by serve(). */
+struct evd {
+	struct server srv;
+	struct control *ctl;
+	struct probes *probes;
+	struct ctl_profile *prof;
+};
+
+/* The control socket, the listeners, the probes and profiler, the
+ * scoreboard; then privileges drop and the control thread starts.
+ * 0, or -1 (logged). */
+static int start(struct evd *e, struct config *cfg, const char *path,
+		 char **overrides, int noverrides)
+{
+	struct server *srv = &e->srv;
+	char err[512];
+
+	e->ctl = control_open(srv, err, sizeof(err));
+	if (!e->ctl) {
+		log_errorx("%s", err);
+		return -1;
+	}
+	srv->ctl = e->ctl;
+	control_set_reload(e->ctl, path, overrides, noverrides);
+	if (open_listeners(srv, err, sizeof(err)) < 0) {
+		log_errorx("%s", err);
+		return -1;
+	}
+	/* Before any worker exists and before privileges could drop. */
+	e->probes = probes_new();
+	if (!e->probes) {
+		log_errorx("cannot initialise: out of memory");
+		return -1;
+	}
+	if (start_probes(e->probes, cfg) < 0)
+		return -1;
+	control_set_probes(e->ctl, e->probes);
+	e->prof = ctl_profile_new(srv, e->probes, cfg->probes_profile);
+	if (!e->prof) {
+		log_errorx("cannot initialise: out of memory");
+		return -1;
+	}
+	control_set_profile(e->ctl, e->prof);
+	srv->sb = scoreboard_create(srv->model->slots(cfg));
+	if (!srv->sb) {
+		log_error("cannot map the scoreboard");
+		return -1;
+	}
+	/* Listeners, control socket and probes exist; no other thread or
+	 * process yet, so all of them inherit what is left. */
+	if (drop_privileges(cfg) < 0)
+		return -1;
+	if (control_run(e->ctl, err, sizeof(err)) < 0) {
+		log_errorx("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Serves cfg (freed here) until evd is to exit; the exit status. */
 static int serve(struct config *cfg, const char *path, char **overrides,
 		 int noverrides)
 {
-	struct server srv;
-	struct control *ctl = NULL;
-	struct probes *probes = NULL;
-	struct ctl_profile *prof = NULL;
-	char err[512];
+	struct evd e = { .ctl = NULL };
+	struct server *srv = &e.srv;
 	int rc = 1;
 
 	log_set_level(cfg->log_level);
 	raise_nofile();
-	if (server_init(&srv, cfg) < 0) {
+	if (server_init(srv, cfg) < 0) {
 		log_errorx("cannot initialise: out of memory");
 		free(cfg);
 		return 1;
 	}
 	server_signals_init();
 	block_signals();
-
-	ctl = control_open(&srv, err, sizeof(err));
-	if (!ctl) {
-		log_errorx("%s", err);
+	if (start(&e, cfg, path, overrides, noverrides) < 0)
 		goto out;
-	}
-	srv.ctl = ctl;
-	control_set_reload(ctl, path, overrides, noverrides);
-	if (open_listeners(&srv, err, sizeof(err)) < 0) {
-		log_errorx("%s", err);
-		goto out;
-	}
-	/* Before any worker exists and before privileges could drop. */
-	probes = probes_new();
-	if (!probes) {
-		log_errorx("cannot initialise: out of memory");
-		goto out;
-	}
-	if (start_probes(probes, cfg) < 0)
-		goto out;
-	control_set_probes(ctl, probes);
-	if (!(prof = ctl_profile_new(&srv, probes, cfg->probes_profile))) {
-		log_errorx("cannot initialise: out of memory");
-		goto out;
-	}
-	control_set_profile(ctl, prof);
-	srv.sb = scoreboard_create(srv.model->slots(cfg));
-	if (!srv.sb) {
-		log_error("cannot map the scoreboard");
-		goto out;
-	}
-	/* Listeners, control socket and probes exist; no other thread or
-	 * process yet, so all of them inherit what is left. */
-	if (drop_privileges(cfg) < 0)
-		goto out;
-	if (control_run(ctl, err, sizeof(err)) < 0) {
-		log_errorx("%s", err);
-		goto out;
-	}
-	log_serving(&srv, "evd " EVD_VERSION " serving");
+	log_serving(srv, "evd " EVD_VERSION " serving");
 
 	server_worker_sigmask();
-	if (server_kick_register(&srv) < 0) {
+	if (server_kick_register(srv) < 0) {
 		log_errorx("cannot initialise: out of memory");
 		goto out;
 	}
 	/* The sockets listen: connections queue until the model accepts. */
 	notify_ready();
-	rc = run_models(&srv, ctl, &cfg);
-	server_kick_unregister(&srv);
+	rc = run_models(srv, e.ctl, &cfg);
+	server_kick_unregister(srv);
 out:
-	atomic_store(&srv.exiting, true);
-	atomic_store(&srv.stopping, true);
+	atomic_store(&srv->exiting, true);
+	atomic_store(&srv->stopping, true);
 	notify_stopping();
-	control_stop(ctl);
-	ctl_profile_free(prof);
-	probes_free(probes);
-	scoreboard_destroy(srv.sb);
-	server_fini(&srv);
+	control_stop(e.ctl);
+	ctl_profile_free(e.prof);
+	probes_free(e.probes);
+	scoreboard_destroy(srv->sb);
+	server_fini(srv);
 	free(cfg);
 	if (rc == 0)
 		log_info("stopped");
 	return rc;
 }
 
-int main(int argc, char **argv)
-{
-	struct config *cfg;
-	const char *path = DEFAULT_CONFIG;
+/* evd's command line. */
+struct opts {
+	const char *path;
 	char *overrides[MAX_OVERRIDES];
-	int noverrides = 0;
-	bool check_only = false, quiet = false;
-	int opt;
+	int noverrides;
+	bool check_only, quiet;
+};
 
+/* Reads the options into o; -1 to go on, else the exit status (a
+ * question answered, such as --version, or a usage error). */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -433,25 +456,26 @@ int main(int argc, char **argv)
 		{ "list-keys", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
-	log_init("evd");
+	int opt;
+
 	while ((opt = getopt_long(argc, argv, "c:o:tqfVh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			path = optarg;
+			o->path = optarg;
 			break;
 		case 'o':
-			if (noverrides == MAX_OVERRIDES) {
+			if (o->noverrides == MAX_OVERRIDES) {
 				fprintf(stderr, "evd: too many -o options (at most "
 					"%d)\n", MAX_OVERRIDES);
 				return 2;
 			}
-			overrides[noverrides++] = optarg;
+			o->overrides[o->noverrides++] = optarg;
 			break;
 		case 't':
-			check_only = true;
+			o->check_only = true;
 			break;
 		case 'q':
-			quiet = true;
+			o->quiet = true;
 			break;
 		case 'f':
 			break;
@@ -479,26 +503,40 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (quiet && !check_only) {
+	if (o->quiet && !o->check_only) {
 		fprintf(stderr, "evd: -q goes with -t (evd -t -q -c FILE)\n");
 		return 2;
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .path = DEFAULT_CONFIG };
+	struct config *cfg;
+
+	log_init("evd");
+	int rc = parse_args(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
 	cfg = malloc(sizeof(*cfg));
 	if (!cfg) {
 		fprintf(stderr, "evd: out of memory\n");
 		return 1;
 	}
-	if (load_config(cfg, path, overrides, noverrides, check_only) < 0) {
+	if (load_config(cfg, o.path, o.overrides, o.noverrides,
+			o.check_only) < 0) {
 		free(cfg);
-		return check_only ? 1 : EXIT_CONFIG;
+		return o.check_only ? 1 : EXIT_CONFIG;
 	}
-	if (check_only) {
-		if (!quiet) {
+	if (o.check_only) {
+		if (!o.quiet) {
 			config_print(cfg, stdout);
-			fprintf(stderr, "evd: configuration %s is valid\n", path);
+			fprintf(stderr, "evd: configuration %s is valid\n",
+				o.path);
 		}
 		free(cfg);
 		return 0;
 	}
-	return serve(cfg, path, overrides, noverrides);
+	return serve(cfg, o.path, o.overrides, o.noverrides);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "evloop.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "util.h"
@@ -26,10 +27,14 @@
 
 enum mstate { M_FREE, M_READ, M_WRITE, M_LINGER };
 
+struct metrics;
+
 struct mclient {
 	int fd;
 	enum mstate state;
-	uint64_t seq, deadline;	/* seq: the order of accepts */
+	uint64_t seq;		/* the order of accepts */
+	struct timer deadline;	/* closed when it fires */
+	struct metrics *m;
 	size_t inlen;
 	char in[MH_HEAD_MAX];
 	char *out;		/* the reply, sent from off to len */
@@ -41,9 +46,10 @@ struct metrics {
 	char addr[64];
 	metrics_body_fn *body;
 	void *arg;
-	uint64_t accept_pause, next_emfile_log;
+	uint64_t next_emfile_log;
 	uint64_t accepts;
-	int pmap[METRICS_POLLFDS];	/* poll entry -> client */
+	struct evloop *loop;		/* the control thread's */
+	struct timer accept_pause;	/* accepting again (after EMFILE) */
 	struct mclient cl[METRICS_CLIENTS_MAX];
 };
 
@@ -77,16 +83,12 @@ static void mbuf_write(void *arg, const char *s, size_t n)
 	b->len += n;
 }
 
-static int ms_until(uint64_t when, uint64_t now)
-{
-	if (when <= now)
-		return 0;
-	uint64_t ms = (when - now + MS - 1) / MS;
-	return ms > 60000 ? 60000 : (int)ms;
-}
-
 static void client_close(struct mclient *c)
 {
+	if (c->m->loop) {
+		evloop_set(c->m->loop, c->fd, 0, NULL, NULL);
+		evloop_timer_del(c->m->loop, &c->deadline);
+	}
 	close(c->fd);
 	free(c->out);
 	c->fd = -1;
@@ -183,8 +185,9 @@ static void client_write(struct mclient *c, uint64_t now)
 	c->out = NULL;
 	shutdown(c->fd, SHUT_WR);
 	c->state = M_LINGER;
-	if (c->deadline > now + METRICS_LINGER_MS * MS)
-		c->deadline = now + METRICS_LINGER_MS * MS;
+	if (c->deadline.when > now + METRICS_LINGER_MS * MS)
+		evloop_timer_add(c->m->loop, &c->deadline,
+				 now + METRICS_LINGER_MS * MS);
 }
 
 /* A slot for a new client: a free one; else one made free by closing a
@@ -211,28 +214,86 @@ static struct mclient *free_slot(struct metrics *m)
 	return c;
 }
 
+static void on_client(struct evloop *loop, int fd, unsigned events,
+		      void *arg);
+
+/* The client's deadline is over: closed, whatever it was doing. */
+static void on_deadline(struct timer *t, void *arg)
+{
+	(void)t;
+	client_close(arg);
+}
+
+/* Watches c for what its state waits for: the reply's room (WRITE), else
+ * the request or what follows the reply (READ). */
+static void client_watch(struct mclient *c)
+{
+	if (c->state == M_FREE)
+		return;
+	unsigned mask = c->state == M_WRITE ? EV_WRITE : EV_READ;
+	if (evloop_set(c->m->loop, c->fd, mask, on_client, c) < 0)
+		client_close(c);
+}
+
+static void on_client(struct evloop *loop, int fd, unsigned events,
+		      void *arg)
+{
+	struct mclient *c = arg;
+
+	(void)loop;
+	(void)fd;
+	if (c->state != M_WRITE && (events & EV_READ))
+		client_read(c->m, c);
+	if (c->state == M_WRITE)
+		client_write(c, now_ns());
+	client_watch(c);
+}
+
+static void on_accept(struct evloop *loop, int fd, unsigned events,
+		      void *arg);
+
+/* Out of descriptors a while ago: the socket is watched again. */
+static void on_accept_pause(struct timer *t, void *arg)
+{
+	struct metrics *m = arg;
+
+	(void)t;
+	if (evloop_set(m->loop, m->lfd, EV_READ, on_accept, m) < 0)
+		log_warn("metrics: cannot watch the socket again");
+}
+
+/* Out of descriptors: the socket is not watched for ACCEPT_PAUSE_NS (a
+ * pending client would wake the loop at once, again and again). */
+static void accept_pause(struct metrics *m, int e, uint64_t now)
+{
+	evloop_set(m->loop, m->lfd, 0, NULL, NULL);
+	evloop_timer_add(m->loop, &m->accept_pause, now + ACCEPT_PAUSE_NS);
+	if (now >= m->next_emfile_log) {
+		log_warnx("metrics: accept: %s; scrapers wait until "
+			  "descriptors free up", strerror(e));
+		m->next_emfile_log = now + 10000 * MS;
+	}
+}
+
 /* Accepts what waits, at most ACCEPT_BATCH per round: a flood of
  * connections cannot keep the thread from evctl's clients. */
-static void client_accept(struct metrics *m, uint64_t now)
+static void on_accept(struct evloop *loop, int lfd, unsigned events,
+		      void *arg)
 {
+	struct metrics *m = arg;
+	uint64_t now = now_ns();
+
+	(void)loop;
+	(void)events;
 	for (int k = 0; k < ACCEPT_BATCH; k++) {
-		int fd = accept4(m->lfd, NULL, NULL,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			int e = errno;
-			if (e == EMFILE || e == ENFILE) {
-				m->accept_pause = now + ACCEPT_PAUSE_NS;
-				if (now >= m->next_emfile_log) {
-					log_warnx("metrics: accept: %s; "
-						  "scrapers wait until "
-						  "descriptors free up",
-						  strerror(e));
-					m->next_emfile_log = now + 10000 * MS;
-				}
-			} else if (e != EAGAIN && e != EINTR &&
-				   e != ECONNABORTED) {
+			if (e == EMFILE || e == ENFILE)
+				accept_pause(m, e, now);
+			else if (e != EAGAIN && e != EINTR &&
+				 e != ECONNABORTED)
 				log_warn("metrics: accept");
-			}
 			return;
 		}
 		struct mclient *c = free_slot(m);
@@ -241,57 +302,26 @@ static void client_accept(struct metrics *m, uint64_t now)
 			continue;
 		}
 		*c = (struct mclient){ .fd = fd, .state = M_READ,
-				       .seq = ++m->accepts,
-				       .deadline = now + METRICS_TIMEOUT_MS * MS };
+				       .seq = ++m->accepts, .m = m };
+		timer_init(&c->deadline, on_deadline, c);
+		if (evloop_timer_add(m->loop, &c->deadline,
+				     now + METRICS_TIMEOUT_MS * MS) < 0) {
+			close(fd);
+			c->state = M_FREE;
+			c->fd = -1;
+			continue;
+		}
+		client_watch(c);
 	}
 }
 
-unsigned metrics_poll(struct metrics *m, struct pollfd *pfd, uint64_t now,
-		      int *timeout_ms)
+int metrics_attach(struct metrics *m, struct evloop *loop)
 {
-	unsigned n = 0;
-
 	if (!m)
 		return 0;
-	bool paused = now < m->accept_pause;
-	if (paused && ms_until(m->accept_pause, now) < *timeout_ms)
-		*timeout_ms = ms_until(m->accept_pause, now);
-	m->pmap[n] = -1;
-	pfd[n++] = (struct pollfd){ .fd = paused ? -1 : m->lfd,
-				    .events = POLLIN };
-	for (int i = 0; i < METRICS_CLIENTS_MAX; i++) {
-		const struct mclient *c = &m->cl[i];
-		if (c->state == M_FREE)
-			continue;
-		if (ms_until(c->deadline, now) < *timeout_ms)
-			*timeout_ms = ms_until(c->deadline, now);
-		m->pmap[n] = i;
-		pfd[n++] = (struct pollfd){
-			.fd = c->fd,
-			.events = c->state == M_WRITE ? POLLOUT : POLLIN,
-		};
-	}
-	return n;
-}
-
-void metrics_events(struct metrics *m, const struct pollfd *pfd, unsigned n,
-		    uint64_t now)
-{
-	if (!m)
-		return;
-	if (n > 0 && pfd[0].revents)
-		client_accept(m, now);
-	for (unsigned k = 1; k < n; k++) {
-		struct mclient *c = &m->cl[m->pmap[k]];
-		if (c->state != M_WRITE &&
-		    (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
-			client_read(m, c);
-		if (c->state == M_WRITE)
-			client_write(c, now);
-	}
-	for (int i = 0; i < METRICS_CLIENTS_MAX; i++)
-		if (m->cl[i].state != M_FREE && m->cl[i].deadline <= now)
-			client_close(&m->cl[i]);
+	m->loop = loop;
+	timer_init(&m->accept_pause, on_accept_pause, m);
+	return evloop_set(loop, m->lfd, EV_READ, on_accept, m);
 }
 
 /* "ADDR:PORT" or "[ADDR]:PORT" of a bound socket. */
@@ -359,8 +389,12 @@ struct metrics *metrics_open(const struct listen_addr *la,
 		free(m);
 		return NULL;
 	}
-	for (int i = 0; i < METRICS_CLIENTS_MAX; i++)
+	for (int i = 0; i < METRICS_CLIENTS_MAX; i++) {
 		m->cl[i].fd = -1;
+		m->cl[i].m = m;
+		timer_init(&m->cl[i].deadline, on_deadline, &m->cl[i]);
+	}
+	timer_init(&m->accept_pause, on_accept_pause, m);
 	m->body = body;
 	m->arg = arg;
 	bound_text(m->lfd, m->addr, sizeof(m->addr), la->text);
@@ -389,6 +423,10 @@ void metrics_close(struct metrics *m)
 	for (int i = 0; i < METRICS_CLIENTS_MAX; i++)
 		if (m->cl[i].state != M_FREE)
 			client_close(&m->cl[i]);
+	if (m->loop) {
+		evloop_forget(m->loop, m->lfd);
+		evloop_timer_del(m->loop, &m->accept_pause);
+	}
 	close(m->lfd);
 	free(m);
 }

@@ -1,5 +1,5 @@
 /* [metrics] listen: evd's Prometheus text at /metrics over HTTP, served by
- * the control thread from its poll loop (never by the serving side).  One
+ * the control thread from its event loop (never by the serving side).  One
  * request per connection; at most METRICS_CLIENTS_MAX at once (beyond,
  * a new one takes the slot of the one that waited longest without a whole
  * request, or is closed at accept when every client is being answered);
@@ -9,7 +9,6 @@
 #ifndef EVD_METRICS_H
 #define EVD_METRICS_H
 
-#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,7 +21,7 @@ struct metrics;
 #define METRICS_TIMEOUT_MS 10000	/* from accept to close */
 #define METRICS_LINGER_MS 1000		/* reading what follows a reply */
 #define METRICS_BODY_MAX (16u << 20)	/* bytes of metrics text */
-#define METRICS_POLLFDS (1 + METRICS_CLIENTS_MAX)
+#define METRICS_TIMERS (1 + METRICS_CLIENTS_MAX)
 
 /* Writes the metrics text through o (called once per GET or HEAD). */
 typedef void metrics_body_fn(void *arg, const struct prom_out *o);
@@ -38,18 +37,15 @@ struct metrics *metrics_open(const struct listen_addr *la,
 /* The bound address ("127.0.0.1:9477", the port resolved when 0). */
 const char *metrics_address(const struct metrics *m);
 
-/*
- * Adds the listening socket and every client to pfd (room for
- * METRICS_POLLFDS entries) and lowers *timeout_ms to the next deadline.
- * Returns the number of entries added; 0 for a NULL m.
- */
-unsigned metrics_poll(struct metrics *m, struct pollfd *pfd, uint64_t now,
-		      int *timeout_ms);
+struct evloop;
 
-/* After poll(2), with the n entries metrics_poll() added: accepts, reads,
- * answers, and closes finished or expired clients. */
-void metrics_events(struct metrics *m, const struct pollfd *pfd, unsigned n,
-		    uint64_t now);
+/*
+ * Serves m from loop (the control thread's, which then runs every call on
+ * m): the listening socket, then each client, with a timer for its
+ * deadline (at most METRICS_TIMERS armed at once).  0, or -errno; 0 for a
+ * NULL m.  metrics_close() must come before the loop's evloop_free().
+ */
+int metrics_attach(struct metrics *m, struct evloop *loop);
 
 /* In a forked child: closes the descriptors, frees nothing.  Accepts NULL. */
 void metrics_forget(struct metrics *m);

@@ -46,18 +46,24 @@ static void sift_down(struct timer_heap *h, uint32_t i)
 	place(h, i, t);
 }
 
+int timer_reserve(struct timer_heap *h, uint32_t n)
+{
+	if (n <= h->cap)
+		return 0;
+	struct timer **v = realloc(h->v, n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	h->v = v;
+	h->cap = n;
+	return 0;
+}
+
 int timer_add(struct timer_heap *h, struct timer *t, uint64_t when)
 {
 	if (timer_armed(t))
 		timer_del(h, t);
-	if (h->n == h->cap) {
-		uint32_t cap = h->cap ? h->cap * 2 : 64;
-		struct timer **v = realloc(h->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		h->v = v;
-		h->cap = cap;
-	}
+	if (h->n == h->cap && timer_reserve(h, h->cap ? h->cap * 2 : 64) < 0)
+		return -ENOMEM;
 	t->when = when;
 	t->seq = h->seq++;
 	place(h, h->n++, t);

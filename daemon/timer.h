@@ -42,6 +42,9 @@ static inline bool timer_armed(const struct timer *t)
 
 /* Arms (or re-arms) t for when.  Returns 0, or -ENOMEM. */
 int timer_add(struct timer_heap *h, struct timer *t, uint64_t when);
+/* Room for n armed timers: timer_add() does not fail while at most n are
+ * armed.  0, or -ENOMEM. */
+int timer_reserve(struct timer_heap *h, uint32_t n);
 /* Disarms t if armed. */
 void timer_del(struct timer_heap *h, struct timer *t);
 /* Milliseconds (rounded up) until the first deadline, 0 if one is due,

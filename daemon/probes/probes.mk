@@ -52,7 +52,7 @@ PROBE_SRCS := daemon/probes/probes_none.c daemon/probes/profile_none.c \
               common/symbolize_none.c
 else
 PROBE_SRCS := daemon/probes/probes.c daemon/probes/profile.c \
-              common/symbolize.c
+              daemon/probes/bpfmap.c common/symbolize.c
 PROBE_LIBS := -ldw -lbpf -lelf -lz
 CPPFLAGS   += -I$(PROBES_DIR)
 # These rules come before the Makefile's own: keep its default goal.

@@ -277,7 +277,7 @@ perf_agrees() {
 		for _ in $(seq 500); do
 			# Every connection closed and its process or thread gone.
 			[ "$("$1" -s "$2" stats -o json | jq .connections_closed)" = 10 ] &&
-				[ "$("$1" -s "$2" workers -o json | jq length)" = '"$ntids"' ] && break
+				[ "$("$1" -s "$2" workers -o json | jq ".workers | length")" = '"$ntids"' ] && break
 			sleep 0.02
 		done
 		"$1" -s "$2" syscalls -o json >"$5/evd.json"

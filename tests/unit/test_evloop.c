@@ -6,11 +6,13 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include "../../daemon/evloop.h"
@@ -318,6 +320,127 @@ static void test_interrupted(void **state)
 	evloop_free(loop);
 }
 
+/* EV_HUP alone keeps a descriptor registered for nothing but its peer's
+ * hang-up (how the control thread watches a client that waits, with
+ * nothing to read or write): silent while the peer lives, EV_HUP when it
+ * is gone. */
+static void test_hup_only(void **state)
+{
+	struct evloop *loop = evloop_new();
+	struct seen s = { 0 };
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+				    SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(evloop_set(loop, sv[0], EV_HUP, record_io, &s), 0);
+	assert_int_equal(evloop_mask(loop, sv[0]), EV_HUP);
+	/* Data to read is not reported to a watcher of hang-ups. */
+	assert_int_equal(write(sv[1], "x", 1), 1);
+	assert_int_equal(evloop_once(loop, 0), 0);
+	/* A half close (the peer's write side) is not a hang-up either. */
+	assert_int_equal(shutdown(sv[1], SHUT_WR), 0);
+	assert_int_equal(evloop_once(loop, 0), 0);
+	close(sv[1]);
+	assert_int_equal(evloop_once(loop, 1000), 1);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(s.events, EV_READ | EV_HUP);
+	evloop_free(loop);
+	close(sv[0]);
+}
+
+struct sleeps {
+	unsigned before, after;
+	bool asleep;		/* between before and after */
+	bool io_asleep;		/* a callback ran between them */
+};
+
+static void sleep_before(struct evloop *loop, void *arg)
+{
+	struct sleeps *z = arg;
+
+	(void)loop;
+	z->before++;
+	z->asleep = true;
+}
+
+static void sleep_after(struct evloop *loop, void *arg)
+{
+	struct sleeps *z = arg;
+
+	(void)loop;
+	z->after++;
+	z->asleep = false;
+}
+
+static struct sleeps *zz;
+
+static void io_checks_sleep(struct evloop *loop, int fd, unsigned ev,
+			    void *arg)
+{
+	(void)loop;
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (zz->asleep)
+		zz->io_asleep = true;
+}
+
+/* The hooks run once around each wait, the callbacks outside them; an
+ * interrupted wait still calls after. */
+static void test_sleep_hooks(void **state)
+{
+	struct evloop *loop = evloop_new();
+	struct sleeps z = { 0 };
+	int p[2];
+
+	(void)state;
+	zz = &z;
+	assert_int_equal(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	evloop_set_sleep(loop, sleep_before, sleep_after, &z);
+	assert_int_equal(evloop_once(loop, 0), 0);
+	assert_int_equal(z.before, 1);
+	assert_int_equal(z.after, 1);
+	assert_int_equal(evloop_set(loop, p[1], EV_WRITE, io_checks_sleep, NULL),
+			 0);
+	assert_int_equal(evloop_once(loop, 1000), 1);
+	assert_int_equal(z.before, 2);
+	assert_int_equal(z.after, 2);
+	assert_false(z.io_asleep);
+	assert_false(z.asleep);
+	evloop_set_sleep(loop, NULL, NULL, NULL);
+	assert_int_equal(evloop_once(loop, 0), 1);
+	assert_int_equal(z.before, 2);
+	evloop_free(loop);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void count_fire(struct timer *t, void *arg)
+{
+	(void)t;
+	(*(unsigned *)arg)++;
+}
+
+/* Reserved room: 300 timers armed, every one fires once. */
+static void test_timer_reserve(void **state)
+{
+	struct evloop *loop = evloop_new();
+	static struct timer t[300];
+	unsigned ran = 0;
+
+	(void)state;
+	assert_int_equal(evloop_timer_reserve(loop, 300), 0);
+	assert_int_equal(evloop_timer_reserve(loop, 10), 0);	/* no shrink */
+	for (unsigned i = 0; i < 300; i++) {
+		timer_init(&t[i], count_fire, &ran);
+		assert_int_equal(evloop_timer_add(loop, &t[i], now_ns()), 0);
+	}
+	assert_int_equal(evloop_once(loop, 0), 300);
+	assert_int_equal(ran, 300);
+	evloop_free(loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +453,9 @@ int main(void)
 		cmocka_unit_test(test_timers),
 		cmocka_unit_test(test_timer_rearms),
 		cmocka_unit_test(test_interrupted),
+		cmocka_unit_test(test_hup_only),
+		cmocka_unit_test(test_sleep_hooks),
+		cmocka_unit_test(test_timer_reserve),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
