@@ -112,7 +112,11 @@ def f002($runs):
       ["With \($s), one request per round trip (S3) gave \($one.throughput_rps | commas) requests/s; \($depth) pipelined per write (\($p.scenario)) gave \($p.throughput_rps | commas): \(ratio($p.throughput_rps; $one.throughput_rps) | x)\(if $p.client_bound then " (the client's core was saturated: the server could do more)" else "" end).",
        "System calls per request fell from \($one.syscalls_per_req | sig3) (\($one | sc_names(3))) to \($p.syscalls_per_req | sig3) (\($p | sc_names(3))): \(ratio($one.syscalls_per_req; $p.syscalls_per_req) | x) fewer.",
        (if $w > 0 then "evd wrote \($w * $depth | sig3) times per batch of \($depth): all the replies parsed from one read go out in one write, as Japronto does." else null end),
-       "CPU per request fell from \($one | us) to \($p | us) µs (\(ratio($one | cpu_total; $p | cpu_total) | x)): the gain is the system calls and wake-ups shared by a batch, not faster parsing.",
+       (ratio($one | cpu_total; $p | cpu_total)) as $cr | (ratio($one.syscalls_per_req; $p.syscalls_per_req)) as $sr
+       | "CPU per request fell from \($one | us) to \($p | us) µs (\($cr | x))"
+         + (if $cr == null or $sr == null then "."
+            elif $cr >= 0.5 * $sr then ", in step with the system calls: the gain is the calls (and the wake-ups) a batch shares, not faster parsing; the seed's 10× is \(ratio($p.throughput_rps; $one.throughput_rps) | x) here."
+            else ", much less than the system calls fell: per-request work other than the calls (parsing, building replies) is what is left." end),
        ("S10" as $c | ($runs | run_of("nginx"; "S10 wrk")) as $n
         | if ($n | ok) then "nginx, 24 deep through wrk: \($n.throughput_rps | commas) requests/s at \($n | us) µs per request (its system calls are not measured: no probe)." else null end),
        (if ($p.cpu_user_us_per_req // 0) > 0 then "On one core that is a capacity of \($p.capacity_rps | commas) requests/s (1 / CPU per request); the seed's Japronto made 1,214,440 on one core of a c4.2xlarge." else null end)])
@@ -156,7 +160,7 @@ def f003($runs):
        "That is \($lo | own_pct | sig3) % of its core; the other \(100 - ($lo | own_pct // 0) | sig3) % it waited — every request spends 50 ms on a timer, none of it on the CPU\(if $hi.rate != $lo.rate then "; at \($hi.rate | commas) req/s it was \($hi | own_pct | sig3) % busy at \($hi | us) µs per request (p50 \($hi.latency_us.p50 | ms | sig3), p90 \($hi.latency_us.p90 | ms | sig3), p99 \($hi.latency_us.p99 | ms | sig3) ms)" else "" end).",
        "At the seed's rates: " + f003_scen($runs; "S11"; 50) + ".",
        (if ($s12 | length) > 0 then "With the seed's second handler (/delay/50,25,50, 125 ms of waits in sequence, S12): " + f003_scen($runs; "S12"; 125) + "."
-        else "The 125 ms handler (S12) was not run or not served \(need("S12"))." end),
+        else "The 125 ms handler (S12) did not run here: add `-s S12` with an evd that serves /delay/50,25,50 (the Notes say why it was skipped)." end),
        "The seed saw aiohttp hold 3,000 req/s and Tornado give up at 1,200–1,500: a Python loop's CPU per request is what ran out. Here \($m)'s \($hi | us) µs per request at \($hi.rate | commas) req/s puts its CPU limit near \($hi.capacity_rps | commas) req/s on one core, \(if ($hi.capacity_rps // 0) > 3000 then "above the seed's rates: a knee among them is not the CPU" else "within the seed's rates: the CPU is the knee" end)."])
     end;
 
@@ -203,7 +207,8 @@ def f000($runs):
     | ($r | map(select(.server == $m)) | last) as $e
     | para("000 — what does each layer cost per call?";
       [(if $z1 != null then "libzmq alone (one thread, recv and send on a ROUTER) costs \($z1 | us) µs of CPU and \($z1.syscalls_per_req | sig3) system calls per call" else "The libzmq reference servers did not run (make bench-zmq)" end)
-       + (if $z1 != null and $z2 != null then "; adding zmq_poll costs \((($z2 | cpu_total) - ($z1 | cpu_total)) | sig3) µs" else "" end)
+       + (if $z1 != null and $z2 != null then ((($z2 | cpu_total) - ($z1 | cpu_total))) as $d
+          | if ($d | fabs) < 0.05 * ($z1 | cpu_total) then "; adding zmq_poll costs nothing measurable (\($d | sig3) µs)" else "; adding zmq_poll costs \($d | sig3) µs" end else "" end)
        + (if $z1 != null and $z3 != null then "; handing each call to a worker thread over inproc costs \((($z3 | cpu_total) - ($z1 | cpu_total)) | sig3) µs and \($z3.syscalls_per_req - $z1.syscalls_per_req | sig3) more system calls" else "" end) + ".",
        (if $e != null then "evd \($m) — transport, ZMTP framing and the RPC dispatch in one loop — costs \($e | us) µs and \($e.syscalls_per_req | sig3) system calls per call, at \($e.throughput_rps | commas) calls/s" + (if $z1 != null then " against libzmq's \($z1.throughput_rps | commas) (\(cmp_hi($e.throughput_rps; $z1.throughput_rps)))" else "" end) + "." else null end),
        "The seed's aiozmq RPC (2,469 RPS) against its raw zmq loop (9,895) put 3/4 of a call's time in Python's RPC packing and dispatch; here the dispatch is a table lookup inside the parser, and what is left per call is the system calls."])
@@ -231,7 +236,7 @@ def t001($runs):
      "prefork": ["0.04151", "0.00004", "0.33203", "0.00122"], "prethread": ["0.42452", "0.00170", "0.98197", "0.00114"],
      "select-prethread": ["0.23038", "0.00119", "0.63557", "0.00121"], "async": ["0.18910", "0.00099", "0.43914", "0.00069"]} as $seed
   | [$runs[] | select(.scenario == "S8" or .scenario == "S9" or .case == "S1 w1000")] as $r
-  | ["Seed 001 (Python 3 servers and client, a Sakura VPS, Westmere CPU; \"Linux\" table, seconds per connection): connect / send-recv at 100 and 1,000 concurrent workers, beside evd's S8 (W = 100, A = \($r | map(select(.scenario == "S8")) | first | .command | capture("--actions (?<a>[0-9]+)").a // "?"), 50 exchanges of 16 bytes), S9 (connect + close) and S1 at W = 1,000, in ms per connection.",
+  | ["Seed 001 (Python 3 servers and client, a Sakura VPS, Westmere CPU; \"Linux\" table, seconds per connection): connect / send-recv at 100 and 1,000 concurrent workers, beside evd's S8 (W = 100, A = \($r | map(select(.scenario == "S8")) | first | (.command // "") | capture("--actions (?<a>[0-9]+)")? | .a // "?"), 50 exchanges of 16 bytes), S9 (connect + close) and S1 at W = 1,000, in ms per connection.",
      "",
      (["model (seed's name)", "seed W=100 connect s", "seed W=100 send/recv s", "seed W=1000 connect s", "seed W=1000 send/recv s",
        "S8 connect ms", "S8 exchanges ms", "S9 connect ms", "S1 w1000 connect ms", "S1 w1000 exchanges ms"] | md_row),
@@ -276,10 +281,10 @@ def t004($runs):
   [$runs[] | select((.scenario == "S13" or .scenario == "S2") and ok)] as $r
   | ["Seed 004 (Python 2 servers and client, an i3-3220 at 3.3 GHz, 1 Gb/s; connect, 100 bytes each way, close), connections/s: raw epoll **20,118**; the event library **13,107**, then **18,125** simplified to one process; Redis ae **19,152–37,816**, unstable, with connection loss; the library with a thread pool **800** (100 Mb/s). evd here (S2: echo of 100 bytes; S13: RESP PING):",
      "",
-     (["server", "scenario", "conn/s", "errors", "CPU µs/conn", "capacity on one core (conn/s)", "ctx switches/conn", "server core %", "client core %", "client-bound"] | md_row),
+     (["server", "scenario", "conn/s", "errors", "CPU µs/conn", "capacity on one core (conn/s)", "ctx switches/conn", "server core busy % (own)", "client core busy % (own)", "client-bound"] | md_row),
      (["---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---"] | md_row),
      ($r[] | [.server, .scenario, (.throughput_rps | commas), (.errors // 0), (. | us), (.capacity_rps | commas), (ctx | sig3),
-              (.server_busy_pct | sig3), (.client_busy_pct | sig3), (if .client_bound then "yes" else "no" end)] | md_row)]
+              "\(.server_busy_pct | sig3) (\(.server_own_pct | sig3))", "\(.client_busy_pct | sig3) (\(.client_own_pct | sig3))", (if .client_bound then "yes" else "no" end)] | md_row)]
   | join("\n");
 
 def seed_tables:
@@ -294,7 +299,7 @@ def seed_tables:
 # The run metrics of issue 17, one line per run.
 def table_metrics:
   ([["#", "server", "case", "req/s", "CPU user µs/req", "CPU sys µs/req", "capacity req/s", "syscalls/req (top 8 by name)",
-     "vol. ctx/req", "invol. ctx/req", "server core %", "client core %", "RSS MiB", "bound"] | md_row,
+     "vol. ctx/req", "invol. ctx/req", "server core busy % (own)", "client core busy % (own)", "RSS MiB", "bound"] | md_row,
     (["---:", "---", "---", "---:", "---:", "---:", "---:", "---", "---:", "---:", "---:", "---:", "---:", "---"] | md_row)]
    + [.[] | [.id, .server, .case, (.throughput_rps | commas), (.cpu_user_us_per_req | sig3), (.cpu_sys_us_per_req | sig3),
              (.capacity_rps | commas),
@@ -302,7 +307,7 @@ def table_metrics:
               else "\(.syscalls_per_req | sig3): " + sc_names(8) end),
              (.ctx_vol_per_req | sig3) + (if .model | IN("fork", "thread") then "≥" else "" end),
              (.ctx_invol_per_req | sig3) + (if .model | IN("fork", "thread") then "≥" else "" end),
-             (.server_busy_pct | sig3), (.client_busy_pct | sig3),
+             "\(.server_busy_pct | sig3) (\(.server_own_pct | sig3))", "\(.client_busy_pct | sig3) (\(.client_own_pct | sig3))",
              (.rss_kb | if . == null then "–" else . / 1024 | sig3 end),
              (if .client_bound then "client" else "" end)] | md_row])
   | join("\n");

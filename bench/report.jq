@@ -148,6 +148,8 @@ def extra_metrics($b; $a; $basis; $span; $clk):
       server_busy_pct: $sb,
       client_busy_pct: $cb,
       client_bound: ($cb != null and $sb != null and $cb >= 90 and $sb < 90),
+      server_own_pct: (if $span != null and $span > 0 and ($a.cpu_user | num) != null and ($b.cpu_user | num) != null
+                       then ((($a.cpu_user - $b.cpu_user) + ($a.cpu_sys - $b.cpu_sys)) / $span * 100 | round_to(1)) else null end),
       rss_kb: ($a.rss_kb | num),
       threads: ($a.threads | num)
     };
@@ -201,6 +203,7 @@ def record($m; $b; $a; $meta):
       syscalls_per_req: (if $basis and $sc != null then ($sc / $basis) else null end)
     }
   | . + extra_metrics($b; $a; $basis; $span; ($meta.clk_tck // 100))
+  | .client_own_pct = (if (.client_cpu_s | num) != null and (.wall_s // 0) > 0 then (.client_cpu_s / .wall_s * 100 | round_to(1)) else null end)
   | .capacity_rps = (if .cpu_user_us_per_req != null and .cpu_sys_us_per_req != null
                         and (.cpu_user_us_per_req + .cpu_sys_us_per_req) > 0
                      then (1e6 / (.cpu_user_us_per_req + .cpu_sys_us_per_req) | round) else null end);

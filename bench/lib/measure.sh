@@ -46,3 +46,14 @@ proc_extra() {
 		"${v:-null}" "${n:-null}" "${rss:-null}" "$(wc -w <<<"$pids")" "${#tasks[@]}" \
 		"$( [ "$srv" -ge 0 ] && echo "$srv" || echo null)" "$( [ "$cli" -ge 0 ] && echo "$cli" || echo null)"
 }
+
+# children_cpu_delta FILE0 FILE1: seconds of CPU (user + sys) that this
+# shell's waited-for children used between two `times` outputs (the second
+# line of each: "0m1.234s 0m0.567s"), or null.
+children_cpu_delta() {
+	awk 'FNR == 2 {
+		t = 0
+		for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); t += a[1] * 60 + a[2] }
+		v[FILENAME == ARGV[1] ? 0 : 1] = t
+	} END { if (1 in v && 0 in v) printf "%.3f\n", v[1] - v[0]; else print "null" }' "$1" "$2"
+}

@@ -41,6 +41,7 @@ evbench_connect_only() {
 # /delay/50,25,50 with 400 or 404).
 http_path_ok() {
 	local line=''
+	# shellcheck disable=SC2016  # expanded by the inner bash
 	line=$(timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
 		printf "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" "$2" >&3
 		IFS= read -r l <&3; printf "%s" "$l"' _ "$SRV_PORT" "$1" 2>/dev/null) || true
