@@ -63,7 +63,7 @@ evd_of_run_gone() {
 	run bench/compare -m epol
 	[ "$status" -eq 2 ]
 	[[ $output == *"unknown model 'epol'"* ]]
-	run bench/compare -s S9
+	run bench/compare -s S14
 	[ "$status" -eq 2 ]
 }
 
