@@ -14,7 +14,9 @@
  *            flight, and a reply's latency runs from its intended time;
  *   cpr      claims one request, connects, sends it, reads the reply,
  *            closes, claims the next (seed 004);
- *   seed001  connects A times one after another, M exchanges each.
+ *   seed001  connects A times one after another, M exchanges each; with
+ *            M = 0 it closes as soon as connected, and the connection is
+ *            what is counted (claimed 1 while it is being made).
  *
  * With --proto zmtp a connection first sends its greeting and READY and
  * sends no request before the server's have come (protos.c: zmtp_open(),
@@ -137,7 +139,8 @@ static void hard_stop(struct worker *w)
 		if (r->mode == MODE_OPEN)
 			n += backlog(c);
 		if (r->mode == MODE_SEED001)
-			n += c->actions_left * r->o->messages;
+			n += c->actions_left * (r->o->connect_only ? 1 :
+						r->o->messages);
 		w->res.c.errors[ERR_TIMEOUT] += n;
 		slot_done(w, c);
 	}

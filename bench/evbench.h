@@ -83,6 +83,7 @@ struct bench_opts {
 	bool zmtp_req;		/* zmtp: --socket req */
 
 	uint64_t workers, actions, messages;	/* seed001 */
+	bool connect_only;	/* seed001 with --messages 0: connect, close */
 	bool progress;		/* stderr is a terminal */
 };
 

@@ -95,7 +95,13 @@ static const char usage_text[] =
 "  --messages M            each with M request/reply exchanges (default 50).\n"
 "                          Reports the mean connect time and the mean time of\n"
 "                          a connection's M exchanges (the seed's send/recv\n"
-"                          column), in ms. Any of the three selects the mode\n"
+"                          column), in ms. Any of the three selects the mode.\n"
+"                          --messages 0: connect and close, nothing sent (the\n"
+"                          seed's client loop, range(50, 1), ran no exchange):\n"
+"                          the unit is the connection, not the request (see\n"
+"                          Counting); zmtp still exchanges its greeting, part\n"
+"                          of connecting. No --pipeline, --size, --path,\n"
+"                          --command or --call with it: nothing is sent\n"
 "\n"
 "Limits:\n"
 "  -T, --limit SECS        hard limit for the whole run (default 60, or\n"
@@ -116,7 +122,10 @@ static const char usage_text[] =
 "                          connect_us{...} and connections_per_s; seed001\n"
 "                          adds workers, actions, messages, connect_us{...},\n"
 "                          connect_ms_mean, exchange_ms_mean and\n"
-"                          connections_per_s\n"
+"                          connections_per_s. Every object has \"unit\":\n"
+"                          \"requests\", or \"connections\" with --messages 0\n"
+"                          (then requests and throughput_rps are 0, and\n"
+"                          connections_per_s is the rate)\n"
 "  --csv                   a header line and one row: the same fields\n"
 "                          flattened (errors_connect, latency_us_p50, ...);\n"
 "                          every column in every mode, empty where it does not\n"
@@ -135,6 +144,9 @@ static const char usage_text[] =
 "Latency percentiles come from a log-linear histogram (0.8 % error) of every\n"
 "complete reply, per thread, merged at the end; max and mean are exact.\n"
 "duration_s runs from the start to the last reply.\n"
+"With --messages 0 the connection is the unit: connects + errors = W x A,\n"
+"each failed connection counting once (connect, or timeout at -T); requests\n"
+"is 0, and the seed's send/recv mean is the time of close(2) alone.\n"
 "\n"
 "  -h, --help              this help\n"
 "\n"
@@ -147,7 +159,8 @@ static const char usage_text[] =
 "  evbench --proto http --path /delay/50 --rate 1000 -c 200 -d 10 127.0.0.1:8080\n"
 "  evbench --conn-per-request -c 20 -n 50000 127.0.0.1:7777\n"
 "  evbench --proto zmtp --size 200 -c 10 -n 100000 127.0.0.1:5555\n"
-"  evbench --workers 100 --actions 100 --messages 50 127.0.0.1:7777\n";
+"  evbench --workers 100 --actions 100 --messages 50 127.0.0.1:7777\n"
+"  evbench --workers 100 --actions 100 --messages 0 127.0.0.1:7777\n";
 
 void opts_usage(FILE *out)
 {
@@ -328,7 +341,7 @@ static const struct num_opt num_opts[] = {
 	  GIVEN(seed) },
 	{ OPT_ACTIONS, "--actions", NK_COUNT, FIELD(actions), 1, COUNT_MAX,
 	  GIVEN(seed) },
-	{ OPT_MESSAGES, "--messages", NK_COUNT, FIELD(messages), 1, COUNT_MAX,
+	{ OPT_MESSAGES, "--messages", NK_COUNT, FIELD(messages), 0, COUNT_MAX,
 	  GIVEN(seed) },
 	{ 'T', "-T", NK_SECONDS, FIELD(limit_s), 0, SECONDS_MAX, GIVEN(limit) },
 	{ OPT_TIMEOUT, "--timeout", NK_SECONDS, FIELD(timeout_s), 0,
@@ -373,6 +386,36 @@ static int check_proto_opts(const struct bench_opts *o, const struct given *g,
 	return 0;
 }
 
+/* seed001 mode: its counts, and --messages 0 (connect and close) refusing
+ * the options that shape a request it never sends. */
+static int check_seed001(struct bench_opts *o, const struct given *g,
+			 char *err, size_t errlen)
+{
+	if (o->messages == 0) {
+		if (g->pipeline)
+			return fail(err, errlen, "--messages 0 connects and "
+				    "closes without sending: no --pipeline");
+		if (g->size || g->path || g->command || g->call)
+			return fail(err, errlen, "--messages 0 connects and "
+				    "closes without sending: no --size, --path, "
+				    "--command or --call (they shape a request)");
+	} else if (g->pipeline && o->pipeline > 1) {
+		return fail(err, errlen, "seed001 mode exchanges one request "
+			    "at a time: no --pipeline");
+	}
+	o->mode = MODE_SEED001;
+	o->connect_only = o->messages == 0;
+	o->conns = o->workers;
+	if (o->actions > COUNT_MAX / o->workers)
+		return fail(err, errlen, "--workers x --actions is too large");
+	o->requests = o->workers * o->actions * o->messages;
+	if ((o->messages && o->requests / o->workers / o->actions !=
+			    o->messages) || o->requests > COUNT_MAX)
+		return fail(err, errlen, "--workers x --actions x --messages "
+			    "is too large");
+	return 0;
+}
+
 /* Picks the mode and checks what only the whole command line can tell. */
 static int check_opts(struct bench_opts *o, const struct given *g, char *err,
 		      size_t errlen)
@@ -394,16 +437,8 @@ static int check_opts(struct bench_opts *o, const struct given *g, char *err,
 				    "--actions, --messages) sets the "
 				    "connections and requests itself: no -c, "
 				    "-n or -d");
-		if (g->pipeline && o->pipeline > 1)
-			return fail(err, errlen, "seed001 mode exchanges one "
-				    "request at a time: no --pipeline");
-		o->mode = MODE_SEED001;
-		o->conns = o->workers;
-		o->requests = o->workers * o->actions * o->messages;
-		if (o->requests / o->workers / o->actions != o->messages ||
-		    o->requests > COUNT_MAX)
-			return fail(err, errlen, "--workers x --actions x "
-				    "--messages is too large");
+		if (check_seed001(o, g, err, errlen) < 0)
+			return -1;
 	} else if (g->cpr) {
 		if (o->pipeline > 1)
 			return fail(err, errlen, "--conn-per-request sends one "

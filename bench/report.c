@@ -109,6 +109,13 @@ static double exchange_ms_mean(const struct bench_result *r)
 				      0;
 }
 
+/* What the run counts, and so what its rate is per: "requests", or
+ * "connections" for --messages 0 (connect and close, nothing sent). */
+static const char *unit(const struct bench_opts *o)
+{
+	return o->connect_only ? "connections" : "requests";
+}
+
 /* ---- the table ----------------------------------------------------------- */
 
 /* A duration given in microseconds, in the unit that suits it. */
@@ -151,7 +158,10 @@ void report_table(FILE *out, const struct bench_opts *o,
 	fprintf(out, "evbench: %s %s", bench_mode_names[o->mode],
 		o->mode == MODE_SEED001 || o->mode == MODE_CPR ? "mode" :
 								   "loop");
-	if (o->proto == BP_ECHO)
+	if (o->connect_only)
+		fprintf(out, ", connect and close (--messages 0), %s",
+			bench_proto_names[o->proto]);
+	else if (o->proto == BP_ECHO)
 		fprintf(out, ", echo %" PRIu64 " bytes", o->size);
 	else if (o->proto == BP_HTTP)
 		fprintf(out, ", http GET %s", o->path);
@@ -181,8 +191,14 @@ void report_table(FILE *out, const struct bench_opts *o,
 			o->rate, o->duration_s);
 	fprintf(out, "  %-13s %.3f s%s\n", "duration", r->elapsed_s,
 		r->limit_hit ? " (stopped by the hard limit -T)" : "");
-	fprintf(out, "  %-13s %" PRIu64 " (%.1f/s)\n", "requests", c->requests,
-		per_s(c->requests, r->elapsed_s));
+	if (o->connect_only)
+		fprintf(out, "  %-13s %" PRIu64 " (%.1f/s), each connect + "
+			"close, no request sent\n  %-13s 0 (the unit is the "
+			"connection)\n", "connections", c->connects,
+			per_s(c->connects, r->elapsed_s), "requests");
+	else
+		fprintf(out, "  %-13s %" PRIu64 " (%.1f/s)\n", "requests",
+			c->requests, per_s(c->requests, r->elapsed_s));
 	fprintf(out, "  %-13s %" PRIu64 " sent, %" PRIu64 " received\n",
 		"bytes", c->bytes_sent, c->bytes_received);
 	fprintf(out, "  %-13s %" PRIu64, "errors", result_errors(r));
@@ -194,13 +210,19 @@ void report_table(FILE *out, const struct bench_opts *o,
 		fprintf(out, "  %-13s %" PRIu64 " (sent again on a new connection "
 			"after a reply with Connection: close)\n", "retried",
 			c->retried);
-	table_lat(out, "latency", &r->lat);
-	if (has_connect_hist(o)) {
+	if (!o->connect_only)
+		table_lat(out, "latency", &r->lat);
+	if (has_connect_hist(o) && !o->connect_only)
 		fprintf(out, "  %-13s %" PRIu64 " (%.1f/s)\n", "connections",
 			c->connects, per_s(c->connects, r->elapsed_s));
+	if (has_connect_hist(o))
 		table_lat(out, "connect", &r->connect);
-	}
-	if (o->mode == MODE_SEED001)
+	if (o->connect_only)
+		fprintf(out, "  %-13s connect %.5f ms, send/recv %.5f ms (no "
+			"exchange: close(2) alone), total %.5f ms\n",
+			"seed001 means", connect_ms_mean(r), exchange_ms_mean(r),
+			connect_ms_mean(r) + exchange_ms_mean(r));
+	else if (o->mode == MODE_SEED001)
 		fprintf(out, "  %-13s connect %.5f ms, send/recv %.5f ms (%"
 			PRIu64 " exchanges), total %.5f ms\n", "seed001 means",
 			connect_ms_mean(r), exchange_ms_mean(r), o->messages,
@@ -236,8 +258,9 @@ void report_json(FILE *out, const struct bench_opts *o,
 {
 	const struct bench_counts *c = &r->c;
 
-	fprintf(out, "{\"mode\":\"%s\",\"proto\":\"%s\",\"target\":",
-		bench_mode_names[o->mode], bench_proto_names[o->proto]);
+	fprintf(out, "{\"mode\":\"%s\",\"unit\":\"%s\",\"proto\":\"%s\","
+		"\"target\":", bench_mode_names[o->mode], unit(o),
+		bench_proto_names[o->proto]);
 	json_str(out, o->target);
 	if (o->proto == BP_ECHO)
 		fprintf(out, ",\"size\":%" PRIu64, o->size);
@@ -315,7 +338,8 @@ void report_csv(FILE *out, const struct bench_opts *o,
 	fputs(",connects,retried,limit_hit", out);
 	for (unsigned i = 0; i < 6; i++)
 		fprintf(out, ",connect_us_%s", lat_cols[i]);
-	fputs(",connect_ms_mean,exchange_ms_mean,connections_per_s\n", out);
+	fputs(",connect_ms_mean,exchange_ms_mean,connections_per_s,unit\n",
+	      out);
 
 	fprintf(out, "%s,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f,%.6f,%"
 		PRIu64 ",%" PRIu64 ",%" PRIu64, bench_mode_names[o->mode],
@@ -335,7 +359,8 @@ void report_csv(FILE *out, const struct bench_opts *o,
 	else
 		fputs(",,", out);
 	if (conn)
-		fprintf(out, ",%.3f\n", per_s(c->connects, r->elapsed_s));
+		fprintf(out, ",%.3f", per_s(c->connects, r->elapsed_s));
 	else
-		fputs(",\n", out);
+		fputc(',', out);
+	fprintf(out, ",%s\n", unit(o));
 }

@@ -273,6 +273,22 @@ int slot_open_send(struct worker *w, struct slot *c)
 
 /* ---- connecting ---------------------------------------------------------- */
 
+/* seed001 with --messages 0: the connection is made (and the handshake
+ * done, zmtp); close it, timing close(2) as the seed's send/recv column
+ * did, and let the loop start the next (never recursively). */
+static void connect_only_done(struct worker *w, struct slot *c)
+{
+	uint64_t t0 = now_ns();
+
+	c->claimed = 0;
+	slot_close(c);
+	w->now = now_ns();
+	w->res.c.exchange_ns += w->now - t0;
+	w->res.c.exchange_blocks++;
+	c->state = CS_IDLE;
+	slot_enqueue(w, c);
+}
+
 /* The connection is ready for requests: what the mode sends first. */
 void slot_ready(struct worker *w, struct slot *c)
 {
@@ -287,6 +303,10 @@ void slot_ready(struct worker *w, struct slot *c)
 		rc = send_round(w, c, c->claimed);
 		break;
 	case MODE_SEED001:
+		if (r->o->connect_only) {
+			connect_only_done(w, c);
+			return;
+		}
 		c->t_exch0 = w->now;
 		rc = send_round(w, c, 1);
 		break;
@@ -399,7 +419,9 @@ void slot_start(struct worker *w, struct slot *c)
 			return;
 		}
 		c->actions_left--;
-		c->claimed = r->o->messages;
+		/* --messages 0: the connection itself is what is claimed
+		 * (a failed one counts once). */
+		c->claimed = r->o->connect_only ? 1 : r->o->messages;
 		break;
 	case MODE_OPEN:
 		if (backlog(c) == 0) {

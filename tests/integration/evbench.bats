@@ -283,6 +283,81 @@ closed_port() {
 	evd_stop
 }
 
+@test "seed 001, --messages 0: W*A connections, each connect + close, no request on either side" {
+	evd_start
+	bench --workers 4 --actions 25 --messages 0 "127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	[ "$(j mode)" = seed001 ]
+	[ "$(j unit)" = connections ]
+	[ "$(j messages)" -eq 0 ]
+	[ "$(j connects)" -eq 100 ]
+	[ "$(j requests)" -eq 0 ]
+	[ "$(j 'throughput_rps == 0')" = true ]
+	[ "$(j bytes_sent)" -eq 0 ]
+	[ "$(j bytes_received)" -eq 0 ]
+	no_errors
+	[ "$(j 'connections_per_s > 0 and .connect_ms_mean > 0')" = true ]
+	[ "$(j 'connect_us.p50 > 0')" = true ]
+	# evd accepted every one, served no request, got and sent no byte.
+	wait_stat connections_closed 100
+	[ "$(stat_of connections_accepted)" -eq 100 ]
+	[ "$(stat_of requests)" -eq 0 ]
+	[ "$(stat_of bytes_in)" -eq 0 ]
+	[ "$(stat_of bytes_out)" -eq 0 ]
+	# The table says what was counted; several threads share the workers.
+	run --separate-stderr "$EVBENCH" -t 2 --workers 3 --actions 4 --messages 0 \
+		"127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == "evbench: seed001 mode, connect and close (--messages 0), echo, 127.0.0.1:$EVD_PORT" ]]
+	grep -qE '^  connections +12 \([0-9.]+/s\), each connect \+ close, no request sent$' <<<"$output"
+	grep -qxE '  requests +0 \(the unit is the connection\)' <<<"$output"
+	! grep -qE '^  latency ' <<<"$output"
+	wait_stat connections_closed 112
+	[ "$(stat_of requests)" -eq 0 ]
+	# CSV: the unit in its own column, last.
+	run --separate-stderr "$EVBENCH" --csv --workers 2 --actions 2 --messages 0 \
+		"127.0.0.1:$EVD_PORT"
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == *,connections_per_s,unit ]]
+	[[ ${lines[1]} == seed001,echo,*,connections ]]
+	wait_stat connections_closed 116
+	evd_stop
+}
+
+@test "seed 001, --messages 0 against a closed port: each connection fails once; every other mode says requests" {
+	closed_port
+	bench --workers 2 --actions 3 --messages 0 "127.0.0.1:$CLOSED_PORT"
+	[ "$status" -eq 1 ]
+	[ "$(j unit)" = connections ]
+	[ "$(j errors.connect)" -eq 6 ]
+	[ "$(j 'errors | del(.connect) | add')" -eq 0 ]
+	[ "$(j connects)" -eq 0 ]
+	bench --workers 2 --actions 3 --messages 1 "127.0.0.1:$CLOSED_PORT"
+	[ "$(j unit)" = requests ]
+	bench -c 1 -n 2 "127.0.0.1:$CLOSED_PORT"
+	[ "$(j unit)" = requests ]
+}
+
+@test "seed 001, --messages 0: what would shape a request is a usage error (exit 2)" {
+	local bad
+	for bad in "--pipeline 1" "--pipeline 4" "--size 10" "--proto http --path /x" \
+		"--proto resp --command PING" "--proto zmtp --call ping" "-c 3" "-n 5" \
+		"-d 1" "--rate 10 -d 1" "--conn-per-request"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "$EVBENCH" --messages 0 $bad 127.0.0.1:1
+		[ "$status" -eq 2 ] || { echo "--messages 0 $bad: status $status" >&2; return 1; }
+		[ -z "$output" ]
+		[[ $stderr == "evbench: "* ]]
+	done
+	run --separate-stderr "$EVBENCH" --messages 0 --pipeline 1 127.0.0.1:1
+	[[ $stderr == *"--messages 0 connects and closes without sending: no --pipeline"* ]]
+	run --separate-stderr "$EVBENCH" --messages 0 --size 10 127.0.0.1:1
+	[[ $stderr == *"no --size, --path, --command or --call (they shape a request)"* ]]
+	run --separate-stderr "$EVBENCH" --messages -1 127.0.0.1:1
+	[ "$status" -eq 2 ]
+	[[ $stderr == *'--messages: "-1" is not a number from 0 to '* ]]
+}
+
 # ---- HTTP Connection: close ----------------------------------------------------
 
 # answered N: closeserver has answered N requests in all, exactly (it prints
