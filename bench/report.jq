@@ -41,13 +41,14 @@ def lat_keys: ["p50", "p90", "p99", "p999", "max", "mean"];
 
 def norm_latency: . as $l | reduce lat_keys[] as $k ({}; .[$k] = (($l // {})[$k] | num));
 
-# evbench --json (one object).
+# evbench --json (one object).  With --messages 0 (connect + close) its
+# unit is connections: they are the run's requests, per connection.
 def metrics_evbench:
   if type != "object" or (has("requests") | not) then {}
-  else {
-    requests: (.requests | num),
+  else (.unit == "connections") as $conn | {
+    requests: (if $conn then (.connects | num) else (.requests | num) end),
     duration_s: (.duration_s | num),
-    throughput_rps: (.throughput_rps | num),
+    throughput_rps: (if $conn then (.connections_per_s | num) else (.throughput_rps | num) end),
     latency_us: (.latency_us | norm_latency),
     errors: ([(.errors // {})[] | num // 0] | add // 0),
     errors_detail: (.errors // {}),
