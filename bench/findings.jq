@@ -54,6 +54,14 @@ def vs_time($runs; $a; $b; $c):
          else " \($b) was \((($ta - $tb) / $ta * 100) | round) % quicker." end)
     end;
 
+# Which of $a and $b answered a connection sooner (5 % apart or more) in
+# each case of $cs: {a: [cases], b: [cases], level: [cases]}.
+def wins($runs; $a; $b; $cs):
+  [$cs[] as $k | ($runs | run_of($a; $k) | tot_ms) as $ta | ($runs | run_of($b; $k) | tot_ms) as $tb
+   | select($ta != null and $tb != null)
+   | {k: $k, w: (if $ta < 0.95 * $tb then "a" elif $tb < 0.95 * $ta then "b" else "level" end)}]
+  | {a: [.[] | select(.w == "a") | .k], b: [.[] | select(.w == "b") | .k], level: [.[] | select(.w == "level") | .k]};
+
 def f001_select($runs):
   [s001_cases[] as $c | select(($runs | has_case("select"; $c)) and ($runs | has_case("epoll"; $c))) | $c] as $cs
   | if ($cs | length) == 0 then para("001 — why does epoll lose to select?"; ["Needs select and epoll on S8, S9 or S1 \(need("S8,S9 -m select,epoll"))."])
@@ -85,10 +93,17 @@ def f001_prefork($runs):
     | para("001 — why is prefork fast, in Python and in C?";
       [($cs[] as $k | vs_time($runs; "prefork"; "epoll"; $k)),
        "In \($c) prefork's \($p.workers // "?") workers cost \($p | us) µs of CPU and \($p | ctx | sig3) context switches per exchange (\($p.ctx_vol_per_req | sig3) voluntary: a worker blocks in recv and is woken), against epoll's \($e | us) µs and \($e | ctx | sig3).",
-       (if ($p | tot_ms) <= ($e | tot_ms) * 1.05
-        then "In C prefork is fast too: each worker sleeps in the kernel until its socket is ready, so a wake-up is its whole overhead, and \($p.workers // "its") workers serve that many connections with no event loop at all."
-        else "In C prefork is slower than epoll here: its wake-ups (\($p | ctx | sig3) switches per exchange) cost more than one loop that never sleeps while work is queued."
-        end),
+       (wins($runs; "prefork"; "epoll"; $cs)) as $w
+       | (if ($w.a | length) > 0 then "In C prefork is quicker than epoll in \($w.a | join(", "))"
+            + (if ($w.a | index("S9 connect")) != null then ((($runs | run_of("prefork"; "S9 connect")) as $p9 | ($runs | run_of("epoll"; "S9 connect")) as $e9
+                 | " — on connect-only load a connection cost prefork \($p9 | us) µs and \($p9.syscalls_per_req | sig3) system calls (\($p9 | sc_names(6))) against epoll's \($e9 | us) µs and \($e9.syscalls_per_req | sig3) (\($e9 | sc_names(6)))"
+                   + (if ($p9 | cpu_total) != null and ($e9 | cpu_total) != null and ($p9 | cpu_total) > ($e9 | cpu_total)
+                      then ": more CPU per connection, yet sooner; the connect time is mostly the wait in the accept queue, and \($p.workers // "its") workers blocked in accept() likely take the next connection with one wake-up, where epoll first finishes the other events of its pass"
+                      else ": less work per connection, and \($p.workers // "its") workers take connections side by side" end)))
+               else "" end) + "."
+          else null end),
+       (if ($w.b | length) > 0 then "It is slower in \($w.b | join(", ")): there every exchange costs a worker a wake-up (\($p | ctx | sig3) switches per exchange), more than one loop that never sleeps while work is queued."
+        else "Where connections carry exchanges it is not slower either: a worker sleeping in the kernel until its socket is ready pays one wake-up per exchange, and no event loop." end),
        "In the seed (Python) prefork ranked 3rd at W = 100 and 1st at W = 1,000: there every event-loop model ran interpreted code per event, while prefork's workers waited in C, in the kernel; in C the loop's per-event code is \($e.cpu_user_us_per_req | sig3) µs of user time per exchange here, so that advantage shrinks to the wake-ups."])
     end;
 
@@ -145,12 +160,15 @@ def f003_scen($runs; $scen; $handler_ms):
      | if $k == $top then {s: $s, held: true, top: $top, p99: $t.latency_us.p99}
        else {s: $s, held: false, k: $k, top: $top, p99: $t.latency_us.p99, model: $t.model, workers: $t.workers,
              fail: ([$mine[] | select(.rate > ($k // 0))] | first)} end] as $v
+  | ([$runs[] | .other_cpu_pct | select(. != null)] | sort | if length > 0 then .[length / 2 | floor] else null end) as $other
   | ([$v[] | select(.held) | .s] | join(", ")) as $held
   | [(if $held != "" then "\($held) held every rate up to \($v | map(.top) | max | commas) req/s with p99 ≤ \($handler_ms * 2) ms" else null end),
      ($v[] | select(.held | not)
       | "\(.s) did not: \(if .k == null then "p99 over \($handler_ms * 2) ms from the first rate" else "p99 ≤ \($handler_ms * 2) ms up to \(.k | commas) req/s" end), then \(.fail.latency_us.p99 | ms | sig3) ms at \(.fail.rate | commas)\(.fail | mark)"
         + (if (.model | blocking_model) and (.workers // 0) > 0
            then " — \(.workers) blocking workers, each held \($handler_ms) ms per request, serve at most \(.workers) / \($handler_ms / 1000) = \(.workers * 1000 / $handler_ms | commas) req/s: the knee is the pool size, not the CPU"
+           elif (.fail | own_pct) != null and (.fail | own_pct) < 50 and ($other // 0) >= 10
+           then " — its own CPU was \(.fail | own_pct | round) % of its core at that rate while other processes took a median \($other | round) % of it in this run: the late replies waited for the machine, not for the model"
            else "" end))]
   | join("; ");
 
