@@ -118,7 +118,7 @@ def f001_async($runs):
        | if ($a | cpu_total) == null or ($e | cpu_total) == null then null
          elif ($d | fabs) < 0.05 * ($e | cpu_total) then "The library layer costs nothing measurable in C (within 5 % of CPU per request); the seed's gap between asyncio and its epoll server was Python code per event (tasks, futures, callbacks), not the system calls, which are the same."
          elif $d > 0 then "The library layer costs \($d | sig3) µs per request here (\($d / ($e | cpu_total) * 100 | round) %): dispatch through callbacks and its timer bookkeeping; in the seed that layer was Python (tasks, futures), far dearer per event."
-         else "The library is \(- $d | sig3) µs per request cheaper here than the raw loop: the two loops differ in how they batch events, not in the system calls, which match." end])
+         else "The library is \(- $d | sig3) µs per request cheaper here than the raw loop (user \($a.cpu_user_us_per_req | sig3) against \($e.cpu_user_us_per_req | sig3) µs, system \($a.cpu_sys_us_per_req | sig3) against \($e.cpu_sys_us_per_req | sig3)): with the same system calls, the difference is time spent in them and between them, not the layer's cost\(if ([$a.other_cpu_pct, $e.other_cpu_pct] | map(. // 0) | max) >= 10 then "; other processes took \($a.other_cpu_pct // 0 | round) % and \($e.other_cpu_pct // 0 | round) % of the core during these two runs, so a difference this size may be the machine's" else "" end)." end])
     end;
 
 # ---- seed 002 -----------------------------------------------------------------
@@ -165,8 +165,10 @@ def f003_scen($runs; $scen; $handler_ms):
   | [(if $held != "" then "\($held) held every rate up to \($v | map(.top) | max | commas) req/s with p99 ≤ \($handler_ms * 2) ms" else null end),
      ($v[] | select(.held | not)
       | "\(.s) did not: \(if .k == null then "p99 over \($handler_ms * 2) ms from the first rate" else "p99 ≤ \($handler_ms * 2) ms up to \(.k | commas) req/s" end), then \(.fail.latency_us.p99 | ms | sig3) ms at \(.fail.rate | commas)\(.fail | mark)"
-        + (if (.model | blocking_model) and (.workers // 0) > 0
+        + (if (.model | blocking_model) and (.workers // 0) > 0 and .fail.rate >= 0.9 * (.workers * 1000 / $handler_ms)
            then " — \(.workers) blocking workers, each held \($handler_ms) ms per request, serve at most \(.workers) / \($handler_ms / 1000) = \(.workers * 1000 / $handler_ms | commas) req/s: the knee is the pool size, not the CPU"
+           elif (.model | blocking_model) and (.workers // 0) > 0
+           then " — below the \(.workers * 1000 / $handler_ms | commas) req/s that \(.workers) blocking workers held \($handler_ms) ms each could serve, so the pool is not the whole reason: its own CPU was \(.fail | own_pct | sig3) % of its core\(if ($other // 0) >= 10 then " while other processes took a median \($other | round) %" else "" end), and \(.fail.ctx_vol_per_req | sig3) voluntary context switches per request"
            elif (.fail | own_pct) != null and (.fail | own_pct) < 50 and ($other // 0) >= 10
            then " — its own CPU was \(.fail | own_pct | round) % of its core at that rate while other processes took a median \($other | round) % of it in this run: the late replies waited for the machine, not for the model"
            else "" end))]
