@@ -567,6 +567,14 @@ unsigned conn_drain(struct conn *c)
 
 void conn_release(struct conn *c)
 {
+	uint32_t ms;
+
+	/* A chain of waits (HTTP /delay/50,25,50): the next one starts
+	 * now, as a handler calls its next backend once the last answered. */
+	if (!c->failed && c->proto->rewait && c->proto->rewait(c->state, &ms)) {
+		c->hold_until = now_ns() + (uint64_t)ms * 1000000u;
+		return;
+	}
 	c->held = false;
 	if (!c->failed)
 		process(c);	/* input that waited behind the held response */

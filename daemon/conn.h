@@ -191,7 +191,11 @@ unsigned conn_drain(struct conn *c);
 
 /* The held response is due: release it and send (returns conn_want()).
  * conn_release() releases it and processes the input that waited, without
- * I/O: for a thread that must not send, or a model that sends itself. */
+ * I/O: for a thread that must not send, or a model that sends itself.
+ * When the protocol chains waits (proto rewait: HTTP /delay/50,25,50) the
+ * response stays held for the next one: hold_until moves on and
+ * CONN_WANT_TIMER stays, so the model arms its timer again (a blocking
+ * model sleeps again). */
 unsigned conn_on_timer(struct conn *c);
 void conn_release(struct conn *c);
 

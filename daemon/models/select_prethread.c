@@ -279,13 +279,17 @@ static void mux_drop(struct mux *m, struct conn *c)
 static void hand_off(struct mux *m, struct conn *c);
 
 /* A delayed response is due: release it (no I/O here) and let the pool
- * send it. */
+ * send it, or, when it waits again (a chain of waits), keep it. */
 static void on_delay(struct timer *t, void *arg)
 {
 	struct conn *c = conn_of_timer(t);
+	struct mux *m = arg;
 
 	conn_release(c);
-	hand_off(arg, c);
+	/* The next wait of a chain: still the mux's, on its timer. */
+	if (c->held && timer_add(&m->timers, &c->timer, c->hold_until) == 0)
+		return;
+	hand_off(m, c);
 }
 
 static void hand_off(struct mux *m, struct conn *c)

@@ -2,6 +2,9 @@
  *
  *   /              200 with [http] body
  *   /delay/<ms>    200 with [http] body, due <ms> later (0..60000, else 400)
+ *   /delay/<ms>,<ms>,...  the same after 1 to HTTP_DELAY_WAITS waits one
+ *                  after another (a handler calling backends in sequence):
+ *                  each 0..60000, 60000 in all (see http_delay_parse())
  *   anything else  404; methods other than GET and HEAD 405 (Allow: GET, HEAD)
  *
  * The query string is ignored for routing; an absolute-form target
@@ -43,7 +46,7 @@
 #include "http_parse.h"
 #include "proto.h"
 
-#define DELAY_MAX_MS 60000u
+#define DELAY_MAX_MS HTTP_DELAY_MAX_MS
 
 enum phase {
 	PH_HEAD,	/* reading a request head */
@@ -69,7 +72,9 @@ struct reply {
 	bool close;		/* close once it is sent */
 	bool error;		/* the request broke the protocol */
 	uint8_t conn_hdr;
-	uint32_t delay_ms;
+	uint32_t delay_ms;	/* the first wait */
+	uint8_t nmore;		/* /delay/a,b,c: the waits after it */
+	uint16_t more[HTTP_DELAY_WAITS - 1];
 };
 
 struct http_state {
@@ -84,7 +89,12 @@ struct http_state {
 	struct reply pending;	/* the response owed once the body is read */
 	size_t pending_len;
 	bool draining;		/* the server stops: answer one more, close */
+	/* The held response's waits still to come (http_rewait()). */
+	uint8_t nmore, imore;
+	uint16_t more[HTTP_DELAY_WAITS - 1];
 };
+
+_Static_assert(DELAY_MAX_MS <= UINT16_MAX, "a wait fits in a uint16_t");
 
 /* ---- Date ----------------------------------------------------------------- */
 
@@ -354,9 +364,14 @@ emit(struct http_state *st, struct buf *out, const struct reply *r,
 	proto_count(res, (enum proto_reply)(REPLY_HTTP_1XX + r->status / 100 - 1));
 	if (r->error)
 		res->error = true;
+	/* The chain of waits is this response's alone (none: nmore 0). */
+	st->nmore = r->nmore;
+	st->imore = 0;
 	if (r->delay_ms) {
 		res->delay_ms = r->delay_ms;
 		res->delay_off = off;
+		if (r->nmore)
+			memcpy(st->more, r->more, r->nmore * sizeof(*r->more));
 	}
 	if (r->close) {
 		res->close = true;
@@ -441,7 +456,8 @@ static bool target_path(const char *t, size_t n, const char **path,
 	return true;
 }
 
-/* "/delay/<ms>": 1 to 5 digits, at most DELAY_MAX_MS.  -1 if invalid. */
+/* One wait: 1 to 5 digits (leading zeros allowed), at most DELAY_MAX_MS.
+ * -1 if invalid. */
 static long delay_value(const char *s, size_t n)
 {
 	long v = 0;
@@ -454,6 +470,68 @@ static long delay_value(const char *s, size_t n)
 		v = v * 10 + (s[i] - '0');
 	}
 	return v <= (long)DELAY_MAX_MS ? v : -1;
+}
+
+int http_delay_parse(const char *s, size_t n,
+		     uint32_t waits[HTTP_DELAY_WAITS])
+{
+	const char *end = s + n;
+	uint32_t sum = 0;
+	int k = 0;
+
+	for (;;) {
+		const char *comma = memchr(s, ',', (size_t)(end - s));
+		const char *e = comma ? comma : end;
+		if (k == HTTP_DELAY_WAITS)
+			return -HTTP_DELAY_TOO_MANY;
+		long v = delay_value(s, (size_t)(e - s));
+		/* "/delay/" alone is today's bad wait; an empty one in a
+		 * list says so. */
+		if (v < 0)
+			return e == s && (comma || k) ? -HTTP_DELAY_EMPTY :
+							-HTTP_DELAY_BAD_WAIT;
+		waits[k++] = (uint32_t)v;
+		sum += (uint32_t)v;
+		if (sum > DELAY_MAX_MS)
+			return -HTTP_DELAY_TOO_LONG;
+		if (!comma)
+			return k;
+		s = comma + 1;
+	}
+}
+
+/* The body of a 400 for /delay/..., by http_delay_parse()'s error. */
+static const char *const delay_errors[HTTP_DELAY_ERR_MAX] = {
+	[HTTP_DELAY_BAD_WAIT] = "invalid delay (0 to 60000 ms)",
+	[HTTP_DELAY_EMPTY] = "invalid delay: an empty wait "
+			     "(/delay/MS or /delay/MS,MS,...)",
+	[HTTP_DELAY_TOO_MANY] = "invalid delay: more than 8 waits",
+	[HTTP_DELAY_TOO_LONG] = "invalid delay: the waits add up to more "
+				"than 60000 ms",
+};
+_Static_assert(HTTP_DELAY_WAITS == 8, "delay_errors says 8");
+
+/* The reply's waits from the digits after "/delay/": the first nonzero one
+ * is its delay, the other nonzero ones follow it (a zero wait is a backend
+ * that answers at once).  0, or http_delay_parse()'s -error. */
+static int delay_route(const char *s, size_t n, struct reply *r)
+{
+	uint32_t w[HTTP_DELAY_WAITS];
+	int k = http_delay_parse(s, n, w);
+
+	if (k < 0)
+		return k;
+	r->delay_ms = 0;
+	r->nmore = 0;
+	for (int i = 0; i < k; i++) {
+		if (!w[i])
+			continue;
+		if (!r->delay_ms)
+			r->delay_ms = w[i];
+		else
+			r->more[r->nmore++] = (uint16_t)w[i];
+	}
+	return 0;
 }
 
 static void set_body(struct reply *r, const char *s, size_t n, bool nl)
@@ -495,15 +573,14 @@ static void route(const struct http_state *st, const struct http_request *req,
 	}
 	if (n >= sizeof(delay_prefix) - 1 &&
 	    memcmp(path, delay_prefix, sizeof(delay_prefix) - 1) == 0) {
-		long ms = delay_value(path + sizeof(delay_prefix) - 1,
-				      n - (sizeof(delay_prefix) - 1));
-		if (ms < 0) {
-			static const char bad[] = "invalid delay (0 to 60000 ms)";
-			closing_reply(st, 400, bad, sizeof(bad) - 1, head, r);
+		int rc = delay_route(path + sizeof(delay_prefix) - 1,
+				     n - (sizeof(delay_prefix) - 1), r);
+		if (rc < 0) {
+			const char *bad = delay_errors[-rc];
+			closing_reply(st, 400, bad, strlen(bad), head, r);
 			return;
 		}
 		set_body(r, st->body, st->body_len, false);
-		r->delay_ms = (uint32_t)ms;
 		return;
 	}
 	r->status = 404;
@@ -700,6 +777,17 @@ static size_t http_feed(void *state, const char *in, size_t len,
 	return pos;
 }
 
+/* The held response's wait is over: the next of its chain, if any. */
+static bool http_rewait(void *state, uint32_t *ms)
+{
+	struct http_state *st = state;
+
+	if (st->imore >= st->nmore)
+		return false;
+	*ms = st->more[st->imore++];
+	return true;
+}
+
 /* The server drains: the next response closes the connection cleanly
  * (Connection: close), so a client under load loses no request. */
 static bool http_drain(void *state)
@@ -712,10 +800,11 @@ static bool http_drain(void *state)
 
 const struct evd_proto evd_proto_http = {
 	.name = "http",
-	.summary = "HTTP/1.1 GET and HEAD: /, /delay/<ms>; keep-alive, "
-		   "pipelining",
+	.summary = "HTTP/1.1 GET and HEAD: /, /delay/<ms>[,<ms>...]; "
+		   "keep-alive, pipelining",
 	.state_size = sizeof(struct http_state),
 	.init = http_init,
 	.feed = http_feed,
 	.drain = http_drain,
+	.rewait = http_rewait,
 };

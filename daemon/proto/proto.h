@@ -82,6 +82,13 @@ struct evd_proto {
 	 * idle connection is closed at once.
 	 */
 	bool (*drain)(void *state);
+	/*
+	 * Optional: the held response's wait is over.  True, with *ms > 0,
+	 * when it waits again before it is due (HTTP's /delay/50,25,50: the
+	 * next backend of a chain, called in sequence); false when it is due
+	 * now.  Only called while a response is held.
+	 */
+	bool (*rewait)(void *state, uint32_t *ms);
 };
 
 extern const struct evd_proto *const evd_protos[];

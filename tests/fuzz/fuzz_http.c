@@ -15,7 +15,8 @@
  *    the parser built without its SSE2 scans;
  *  - the chunked decoder gives the same result byte by byte as at once;
  *  - feed() consumes at most its input, never writes past out's capacity,
- *    reports delay offsets inside what it wrote, and produces exactly the
+ *    reports delay offsets inside what it wrote, chains of waits within
+ *    their bounds (rewait()), and produces exactly the
  *    same bytes and counts however the input is split and however small
  *    the output buffer (down to the largest response). */
 #include <stddef.h>
@@ -49,6 +50,23 @@ ssize_t http_parse_request_scalar(const char *buf, size_t len,
 static time_t fixed_clock(void)
 {
 	return 784111777;
+}
+
+/* After feed(): a delayed response's further waits (/delay/a,b,...) are
+ * each 1..60000 ms, at most HTTP_DELAY_WAITS in all with the first, their
+ * sum at most 60000; a response not delayed has none. */
+static void check_rewaits(void *st, uint32_t first)
+{
+	uint32_t ms, total = first;
+	unsigned n = first ? 1 : 0;
+
+	while (evd_proto_http.rewait(st, &ms)) {
+		CHECK(first != 0);
+		CHECK(ms > 0 && ms <= HTTP_DELAY_MAX_MS);
+		total += ms;
+		CHECK(++n <= HTTP_DELAY_WAITS);
+	}
+	CHECK(total <= HTTP_DELAY_MAX_MS);
 }
 
 /* ---- the parser ------------------------------------------------------------ */
@@ -215,6 +233,7 @@ static void run_proto(const struct config *cfg, const char *d, size_t n,
 				CHECK(res.delay_ms <= 60000);
 				CHECK(res.requests > 0);
 			}
+			check_rewaits(state.bytes, res.delay_ms);
 			unsigned sum = 0;
 			for (int k = REPLY_HTTP_2XX; k <= REPLY_HTTP_5XX; k++)
 				sum += res.replies[k];

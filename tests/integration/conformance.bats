@@ -655,6 +655,87 @@ http_refused() {
 	evd_stop
 }
 
+# ms_since T0: milliseconds since T0 (date +%s%N).
+ms_since() {
+	echo $((($(date +%s%N) - $1) / 1000000))
+}
+
+# http_norm: evd's responses with the Date and Server values replaced by X.
+http_norm() {
+	sed -e $'s/^Date: .* GMT\r$/Date: X\r/' -e $'s/^Server: evd\\/.*\r$/Server: X\r/'
+}
+
+@test "$MODEL: http: /delay/50,25,50 waits on three backends in sequence: exact bytes, no earlier than the sum; strict list" {
+	evd_start server.protocol=http
+	local ok=$'HTTP/1.1 200 OK\r\nServer: X\r\nDate: X\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n'
+	# Pipelined on one connection: 125 ms, then 125 ms (HEAD), then at
+	# once (zeros are backends that answer at once), in order.
+	local t0 out took
+	t0=$(date +%s%N)
+	out=$(http_exchange 'GET /delay/50,25,50 HTTP/1.1\r\nHost: a\r\n\r\nHEAD /delay/50,25,50?q=1 HTTP/1.1\r\nHost: a\r\n\r\nGET /delay/0,0,0 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' | http_norm)
+	took=$(ms_since "$t0")
+	echo "took ${took} ms; got: $out" >&2
+	[ "$out" = "$ok"$'\r\nHello, World!'"$ok"$'\r\n'"$ok"$'Connection: close\r\n\r\nHello, World!' ]
+	[ "$took" -ge 250 ]
+	# One request alone, timed to its first byte by curl.
+	run curl -s -o "$BATS_TEST_TMPDIR/body" -w '%{http_code} %{time_starttransfer}' \
+		"http://127.0.0.1:$EVD_PORT/delay/50,25,50"
+	[ "${output%% *}" = 200 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/body")" = "Hello, World!" ]
+	awk -v t="${output#* }" 'BEGIN { exit !(t >= 0.125) }'
+	# The list is strict: each refusal is a 400 that names the problem
+	# and closes, as /delay/N's.
+	http_refused 'GET /delay/1,,2 HTTP/1.1\r\nHost: a\r\n\r\n' 'invalid delay: an empty wait (/delay/MS or /delay/MS,MS,...)'
+	http_refused 'GET /delay/1, HTTP/1.1\r\nHost: a\r\n\r\n' 'invalid delay: an empty wait (/delay/MS or /delay/MS,MS,...)'
+	http_refused 'GET /delay/,1 HTTP/1.1\r\nHost: a\r\n\r\n' 'invalid delay: an empty wait (/delay/MS or /delay/MS,MS,...)'
+	http_refused 'GET /delay/1,2,3,4,5,6,7,8,9 HTTP/1.1\r\nHost: a\r\n\r\n' 'invalid delay: more than 8 waits'
+	http_refused 'GET /delay/30000,30001 HTTP/1.1\r\nHost: a\r\n\r\n' 'invalid delay: the waits add up to more than 60000 ms'
+	http_refused 'GET /delay/5,60001 HTTP/1.1\r\nHost: a\r\n\r\n' 'invalid delay (0 to 60000 ms)'
+	http_refused 'GET /delay/5,x HTTP/1.1\r\nHost: a\r\n\r\n' 'invalid delay (0 to 60000 ms)'
+	http_refused 'GET /delay/5;6 HTTP/1.1\r\nHost: a\r\n\r\n' 'invalid delay (0 to 60000 ms)'
+	# Today's /delay/N is unchanged.
+	http_refused 'GET /delay/60001 HTTP/1.1\r\nHost: a\r\n\r\n' 'invalid delay (0 to 60000 ms)'
+	http_refused 'GET /delay/ HTTP/1.1\r\nHost: a\r\n\r\n' 'invalid delay (0 to 60000 ms)'
+	# 3 pipelined, curl's, 10 refused.
+	wait_stat requests 14
+	[ "$(stat_of responses_http_2xx)" -eq 4 ]
+	[ "$(stat_of responses_http_4xx)" -eq 10 ]
+	[ "$(stat_of errors_protocol)" -eq 10 ]
+	evd_stop
+}
+
+@test "$MODEL: http: while /delay/2000,2000 waits, another connection is answered (all but iterative); the delayed one comes no earlier than 4 s" {
+	evd_start server.protocol=http
+	local req=$'GET /delay/2000,2000 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'
+	local t0 line took
+	exec 7<>"/dev/tcp/127.0.0.1/$EVD_PORT"
+	t0=$(date +%s%N)
+	printf '%s' "$req" >&7
+	# evd has the whole request: it waits now.
+	wait_stat bytes_in "${#req}"
+	if [ "$MODEL" != iterative ]; then
+		run curl -s -w ' %{http_code}' "http://127.0.0.1:$EVD_PORT/"
+		[ "$output" = "Hello, World! 200" ]
+		wait_stat requests 1
+		# The delayed one is still pending: nothing to read yet.
+		# (requests counts a response once sent.)
+		! read -r -t 0 -u 7
+		[ "$(stat_of requests)" -eq 1 ]
+	fi
+	read -r -t 30 -u 7 line
+	took=$(ms_since "$t0")
+	echo "delayed answer after ${took} ms" >&2
+	[ "$line" = $'HTTP/1.1 200 OK\r' ]
+	[ "$took" -ge 4000 ]
+	exec 7>&-
+	if [ "$MODEL" = iterative ]; then
+		run curl -s -w ' %{http_code}' "http://127.0.0.1:$EVD_PORT/"
+		[ "$output" = "Hello, World! 200" ]
+	fi
+	wait_stat requests 2
+	evd_stop
+}
+
 @test "$MODEL: zmtp: libzmq and pyzmq DEALER, REQ and ROUTER call every method; exact replies and counters" {
 	zmtp_require
 	evd_start server.protocol=zmtp
