@@ -211,6 +211,7 @@ integration: all $(TOOL_BINS)
 # The benchmark tools and harness (evbench, make bench, bench-quick).
 -include bench/bench.mk
 -include bench/compare.mk
+-include bench/flames.mk
 
 # Sanitizer suites, valgrind, soak (test-asan, test-tsan, valgrind, soak).
 -include tests/sanitize.mk
