@@ -154,21 +154,26 @@ def f003_scen($runs; $scen; $handler_ms):
   | ($rs | servers) as $ss
   | ($handler_ms * 2000) as $limit
   | [$ss[] as $s | [$rs[] | select(.server == $s)] as $mine
-     | knee_rate($mine; $limit) as $k
      | ($mine | map(.rate) | max) as $top
      | ($mine | map(select(.rate == $top)) | last) as $t
-     | if $k == $top then {s: $s, held: true, top: $top, p99: $t.latency_us.p99}
-       else {s: $s, held: false, k: $k, top: $top, p99: $t.latency_us.p99, model: $t.model, workers: $t.workers,
-             fail: ([$mine[] | select(.rate > ($k // 0))] | first)} end] as $v
+     # The rates missed: an error, no reply in time, or p99 over the limit.
+     | [($mine | map(.rate) | unique)[] as $r | ($mine | map(select(.rate == $r)) | last)
+        | select(.status != "ok" or .latency_us.p99 == null or .latency_us.p99 > $limit)] as $missed
+     | if ($missed | length) == 0 then {s: $s, held: true, top: $top, p99: $t.latency_us.p99}
+       else {s: $s, held: false, top: $top, model: $t.model, workers: $t.workers, missed: $missed,
+             fail: ($missed | first)} end] as $v
   | ([$runs[] | .other_cpu_pct | select(. != null)] | sort | if length > 0 then .[length / 2 | floor] else null end) as $other
   | ([$v[] | select(.held) | .s] | join(", ")) as $held
   | [(if $held != "" then "\($held) held every rate up to \($v | map(.top) | max | commas) req/s with p99 ≤ \($handler_ms * 2) ms" else null end),
      ($v[] | select(.held | not)
-      | "\(.s) did not: \(if .k == null then "p99 over \($handler_ms * 2) ms from the first rate" else "p99 ≤ \($handler_ms * 2) ms up to \(.k | commas) req/s" end), then \(.fail.latency_us.p99 | ms | sig3) ms at \(.fail.rate | commas)\(.fail | mark)"
-        + (if (.model | blocking_model) and (.workers // 0) > 0 and .fail.rate >= 0.9 * (.workers * 1000 / $handler_ms)
-           then " — \(.workers) blocking workers, each held \($handler_ms) ms per request, serve at most \(.workers) / \($handler_ms / 1000) = \(.workers * 1000 / $handler_ms | commas) req/s: the knee is the pool size, not the CPU"
-           elif (.model | blocking_model) and (.workers // 0) > 0
-           then " — below the \(.workers * 1000 / $handler_ms | commas) req/s that \(.workers) blocking workers held \($handler_ms) ms each could serve, so the pool is not the whole reason: its own CPU was \(.fail | own_pct | sig3) % of its core\(if ($other // 0) >= 10 then " while other processes took a median \($other | round) %" else "" end), and \(.fail.ctx_vol_per_req | sig3) voluntary context switches per request"
+      | "\(.s) missed " + ([.missed[] | "\(.rate | commas) req/s (p99 \(.latency_us.p99 | ms | sig3) ms\(mark))"] | join(", ")) + " of the \($rs | map(.rate) | unique | length) rates"
+        + (if (.model | blocking_model) and (.workers // 0) > 0
+           then (.workers * 1000 / $handler_ms) as $bound
+             | ([.missed[] | select(.rate >= 0.9 * $bound) | .rate | commas] | join(", ")) as $above
+             | ([.missed[] | select(.rate < 0.9 * $bound)] | first) as $below
+             | " — \(.workers) blocking workers held \($handler_ms) ms each serve at most \(.workers) / \($handler_ms / 1000) = \($bound | commas) req/s"
+               + (if $above != "" then ": at \($above) req/s the pool size is the knee, not the CPU" else "" end)
+               + (if $below != null then "\(if $above != "" then "; " else ": " end)at \($below.rate | commas) req/s, below that bound, the pool is not the whole reason: its own CPU was \($below | own_pct | sig3) % of its core\(if ($other // 0) >= 10 then " while other processes took a median \($other | round) %" else "" end), with \($below.ctx_vol_per_req | sig3) voluntary context switches per request" else "" end)
            elif (.fail | own_pct) != null and (.fail | own_pct) < 50 and ($other // 0) >= 10
            then " — its own CPU was \(.fail | own_pct | round) % of its core at that rate while other processes took a median \($other | round) % of it in this run: the late replies waited for the machine, not for the model"
            else "" end))]
