@@ -102,7 +102,7 @@ def f001_prefork($runs):
                       else ": less work per connection, and \($p.workers // "its") workers take connections side by side" end)))
                else "" end) + "."
           else null end),
-       (if ($w.b | length) > 0 then "It is slower in \($w.b | join(", ")): there every exchange costs a worker a wake-up (\($p | ctx | sig3) switches per exchange), more than one loop that never sleeps while work is queued."
+       (if ($w.b | length) > 0 then "It is slower in \($w.b | join(", ")): there each exchange or connection costs a worker a wake-up (\($p | ctx | sig3) switches per exchange in \($c)), more than one loop that never sleeps while work is queued."
         else "Where connections carry exchanges it is not slower either: a worker sleeping in the kernel until its socket is ready pays one wake-up per exchange, and no event loop." end),
        "In the seed (Python) prefork ranked 3rd at W = 100 and 1st at W = 1,000: there every event-loop model ran interpreted code per event, while prefork's workers waited in C, in the kernel; in C the loop's per-event code is \($e.cpu_user_us_per_req | sig3) µs of user time per exchange here, so that advantage shrinks to the wake-ups."])
     end;
