@@ -69,7 +69,7 @@ evd_of_run_gone() {
 
 @test "one model, one scenario: report, charts, raw data, nothing left running" {
 	need_s3_client
-	run timeout 120 bench/compare -m epoll -s S3 -d 1 --no-nginx --no-redis -o "$OUT"
+	run timeout 120 bench/compare -m epoll -s S3 -d 1 --no-nginx --no-redis --no-flames -o "$OUT"
 	echo "$output"
 	[ "$status" -eq 0 ]
 
@@ -125,7 +125,7 @@ evd_of_run_gone() {
 
 @test "stopped halfway, the harness stops evd and the client, and reports what it has" {
 	need_s3_client
-	timeout 120 bench/compare -m epoll,poll -s S3 -d 3 --no-nginx --no-redis -o "$OUT" \
+	timeout 120 bench/compare -m epoll,poll -s S3 -d 3 --no-nginx --no-redis --no-flames -o "$OUT" \
 		>"$BATS_TEST_TMPDIR/log" 2>&1 &
 	CMP_PID=$!
 	# Once the first run is recorded, the next one is under way.
@@ -179,7 +179,7 @@ echo '<svg xmlns="http://www.w3.org/2000/svg"/>' >"$out/flames/epoll.svg"
 printf '# Flame graphs\n\n![epoll](flames/epoll.svg)\n' >"$out/flames.md"
 SH
 	chmod +x "$fake"
-	FLAMES_BIN=$fake run timeout 120 bench/compare -m epoll -s S3 -d 1 --no-nginx --no-redis -o "$OUT"
+	FLAMES_BIN=$fake run timeout 120 bench/compare -m epoll -s S3 -d 1 --no-nginx --no-redis --no-flames -o "$OUT"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	grep -qxF '## Flame graphs' "$OUT/report.md"
