@@ -179,7 +179,7 @@ echo '<svg xmlns="http://www.w3.org/2000/svg"/>' >"$out/flames/epoll.svg"
 printf '# Flame graphs\n\n![epoll](flames/epoll.svg)\n' >"$out/flames.md"
 SH
 	chmod +x "$fake"
-	FLAMES_BIN=$fake run timeout 120 bench/compare -m epoll -s S3 -d 1 --no-nginx --no-redis --no-flames -o "$OUT"
+	FLAMES_BIN=$fake run timeout 120 bench/compare -m epoll -s S3 -d 1 --no-nginx --no-redis -o "$OUT"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	grep -qxF '## Flame graphs' "$OUT/report.md"
