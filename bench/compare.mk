@@ -3,7 +3,10 @@
 # (which builds $(BINDIR)/evbench).
 #
 #   make bench         every model and scenario, nginx and redis-server
-#                      (about 20 minutes on two cores; at most 25)
+#                      (at most --max-time, 23 minutes: on two cores the
+#                      last models' runs are skipped, and the report says so)
+#   make bench-seeds   the seeds' models and scenarios in one bounded run,
+#                      the command that wrote bench/example/ (about 22 minutes)
 #   make bench-quick   four models, short runs (about 2 minutes; at most 3)
 #   make bench BENCH_FLAGS="-m epoll,uring -s S3,S4"   (bench/compare --help)
 #
@@ -25,6 +28,17 @@ bench-deps:
 
 bench: bench-deps $(BENCH_BINS)
 	$(Q)ZMQREF_BIN=$(ZMQREF) bench/compare --bindir $(BINDIR) $(BENCH_FLAGS)
+
+# The models the seeds compare (001: select, epoll, prefork, prethread,
+# select + prethread, asyncio; 004: the library and the thread pool) on
+# every scenario but S4 (S10 is seed 002's shape) and S6, with runs short
+# enough to fit --max-time with bench/flames at the end.
+BENCH_SEEDS_FLAGS := -m select,epoll,prefork,prethread,select-prethread,async \
+	-s S1,S2,S3,S5,S7,S8,S9,S10,S11,S12,S13 -d 3 --step 3 --s8-actions 20 \
+	--s7-calls 2000 --s1-workers 1000 --rates 1000,4000,16000,64000
+.PHONY: bench-seeds
+bench-seeds: bench-deps $(BENCH_BINS)
+	$(Q)ZMQREF_BIN=$(ZMQREF) bench/compare --bindir $(BINDIR) $(BENCH_SEEDS_FLAGS) $(BENCH_FLAGS)
 
 bench-quick: bench-deps $(BENCH_BINS)
 	$(Q)ZMQREF_BIN=$(ZMQREF) bench/compare --quick --bindir $(BINDIR) $(BENCH_FLAGS)

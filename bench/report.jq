@@ -41,13 +41,14 @@ def lat_keys: ["p50", "p90", "p99", "p999", "max", "mean"];
 
 def norm_latency: . as $l | reduce lat_keys[] as $k ({}; .[$k] = (($l // {})[$k] | num));
 
-# evbench --json (one object).
+# evbench --json (one object).  With --messages 0 (connect + close) its
+# unit is connections: they are the run's requests, per connection.
 def metrics_evbench:
   if type != "object" or (has("requests") | not) then {}
-  else {
-    requests: (.requests | num),
+  else (.unit == "connections") as $conn | {
+    requests: (if $conn then (.connects | num) else (.requests | num) end),
     duration_s: (.duration_s | num),
-    throughput_rps: (.throughput_rps | num),
+    throughput_rps: (if $conn then (.connections_per_s | num) else (.throughput_rps | num) end),
     latency_us: (.latency_us | norm_latency),
     errors: ([(.errors // {})[] | num // 0] | add // 0),
     errors_detail: (.errors // {}),
@@ -107,6 +108,12 @@ def total_calls:
      // (.syscalls | if . == null then null else rows_total end))
   else null end;
 
+# {name: calls} of `evctl syscalls -o json` (its "syscalls" rows), or null.
+def calls_by_name:
+  if type == "object" and (.syscalls | type) == "array"
+  then reduce .syscalls[] as $r ({}; if ($r.name | type) == "string" then .[$r.name] = (($r.calls // $r.count // 0) | num // 0) else . end)
+  else null end;
+
 # ---- one run's record ---------------------------------------------------------
 
 def delta($a; $b; $k): if ($a[$k] | num) != null and ($b[$k] | num) != null then ($a[$k] - $b[$k]) else null end;
@@ -116,6 +123,37 @@ def delta($a; $b; $k): if ($a[$k] | num) != null and ($b[$k] | num) != null then
 # RUSAGE_CHILDREN counts it; the kernel re-splits user and sys on each call):
 # such a run's CPU is at least what the clamped delta says, and it is marked.
 def clamp0: if . == null then null elif . < 0 then 0 else . end;
+
+# The per-run figures of bench/lib/measure.sh: system calls per request by
+# name (top 8), context switches per request, the two CPUs' busy shares,
+# RSS, and whether the client's CPU was the limit.  A run is client-bound
+# when the client's CPU was >= 90 % busy and the server's was not: its
+# requests/s then says how fast the client is, and the server's figure is
+# its CPU per request (capacity = 1 / CPU per request on one core).
+def extra_metrics($b; $a; $basis; $span; $clk):
+  (if ($a.sc_names | type) == "object" and ($b.sc_names | type) == "object"
+   then [$a.sc_names | to_entries[] | {name: .key, calls: (.value - ($b.sc_names[.key] // 0))}
+         | select(.calls > 0)] | sort_by(-.calls)
+   else null end) as $names
+  | delta($a; $b; "ctx_vol") as $cv
+  | delta($a; $b; "ctx_invol") as $ci
+  | (if $span != null and $span > 0 and ($a.srv_ticks | num) != null and ($b.srv_ticks | num) != null
+     then (($a.srv_ticks - $b.srv_ticks) / $clk / $span * 100 | if . > 100 then 100 else . end | round_to(1)) else null end) as $sb
+  | (if $span != null and $span > 0 and ($a.cli_ticks | num) != null and ($b.cli_ticks | num) != null
+     then (($a.cli_ticks - $b.cli_ticks) / $clk / $span * 100 | if . > 100 then 100 else . end | round_to(1)) else null end) as $cb
+  | {
+      syscalls_top: (if $names == null or ($basis | not) then null
+                     else $names[0:8] | map({name, per_req: (.calls / $basis | round_to(3))}) end),
+      ctx_vol_per_req: (if $basis and $cv != null and $cv >= 0 then ($cv / $basis | round_to(4)) else null end),
+      ctx_invol_per_req: (if $basis and $ci != null and $ci >= 0 then ($ci / $basis | round_to(4)) else null end),
+      server_busy_pct: $sb,
+      client_busy_pct: $cb,
+      client_bound: ($cb != null and $sb != null and $cb >= 90 and $sb < 90),
+      server_own_pct: (if $span != null and $span > 0 and ($a.cpu_user | num) != null and ($b.cpu_user | num) != null
+                       then ((($a.cpu_user - $b.cpu_user) + ($a.cpu_sys - $b.cpu_sys)) / $span * 100 | round_to(1)) else null end),
+      rss_kb: ($a.rss_kb | num),
+      threads: ($a.threads | num)
+    };
 
 # Input: null.  $m metrics, $b/$a server snapshots before/after, $meta the
 # run's description (id, server, kind, model, workers, scenario, case, tool,
@@ -164,12 +202,18 @@ def record($m; $b; $a; $meta):
       other_cpu_pct: (if $other != null and ($span // 0) > 0 then ($other / $span * 100 | round_to(1)) else null end),
       syscalls: $sc,
       syscalls_per_req: (if $basis and $sc != null then ($sc / $basis) else null end)
-    };
+    }
+  | . + extra_metrics($b; $a; $basis; $span; ($meta.clk_tck // 100))
+  | .client_own_pct = (if (.client_cpu_s | num) != null and (.wall_s // 0) > 0 then (.client_cpu_s / .wall_s * 100 | round_to(1)) else null end)
+  | .capacity_rps = (if .cpu_user_us_per_req != null and .cpu_sys_us_per_req != null
+                        and (.cpu_user_us_per_req + .cpu_sys_us_per_req) > 0
+                     then (1e6 / (.cpu_user_us_per_req + .cpu_sys_us_per_req) | round) else null end);
+
 
 # ---- over all runs (input: the array of records) -----------------------------
 
 def servers: reduce .[].server as $s ([]; if index([$s]) then . else . + [$s] end);
-def cases: [.[] | select(.scenario != "S5")] | reduce .[].case as $c ([]; if index([$c]) then . else . + [$c] end);
+def cases: [.[] | select(.scenario | IN("S5", "S11", "S12") | not)] | reduce .[].case as $c ([]; if index([$c]) then . else . + [$c] end);
 def run_of($s; $c): map(select(.server == $s and .case == $c)) | last;
 def baseline_rps($base; $c): run_of($base; $c) | if . and .status != "failed" then .throughput_rps else null end;
 def cpu_total: if .cpu_user_us_per_req != null and .cpu_sys_us_per_req != null then .cpu_user_us_per_req + .cpu_sys_us_per_req else null end;

@@ -63,13 +63,13 @@ evd_of_run_gone() {
 	run bench/compare -m epol
 	[ "$status" -eq 2 ]
 	[[ $output == *"unknown model 'epol'"* ]]
-	run bench/compare -s S9
+	run bench/compare -s S14
 	[ "$status" -eq 2 ]
 }
 
 @test "one model, one scenario: report, charts, raw data, nothing left running" {
 	need_s3_client
-	run timeout 120 bench/compare -m epoll -s S3 -d 1 --no-nginx --no-redis -o "$OUT"
+	run timeout 120 bench/compare -m epoll -s S3 -d 1 --no-nginx --no-redis --no-flames -o "$OUT"
 	echo "$output"
 	[ "$status" -eq 0 ]
 
@@ -125,7 +125,7 @@ evd_of_run_gone() {
 
 @test "stopped halfway, the harness stops evd and the client, and reports what it has" {
 	need_s3_client
-	timeout 120 bench/compare -m epoll,poll -s S3 -d 3 --no-nginx --no-redis -o "$OUT" \
+	timeout 120 bench/compare -m epoll,poll -s S3 -d 3 --no-nginx --no-redis --no-flames -o "$OUT" \
 		>"$BATS_TEST_TMPDIR/log" 2>&1 &
 	CMP_PID=$!
 	# Once the first run is recorded, the next one is under way.
@@ -164,4 +164,30 @@ evd_of_run_gone() {
 		record($m; {requests: 0, cpu_user: 1.0, cpu_sys: 2.0}; {requests: 1000, cpu_user: 1.5, cpu_sys: 2.25}; $meta)')
 	[ "$(jq -c '[.cpu_user_s, .cpu_sys_s, .cpu_clamped]' <<<"$rec")" = '[0.5,0.25,false]' ]
 	jq -r -L bench -s 'include "report"; table_cpu' <<<"$rec" | grep -qF '| prefork | 500 + 250 |'
+}
+
+@test "bench/flames, when there, runs last and its fragment is in the report; --no-flames skips it" {
+	need_s3_client
+	local fake=$BATS_TEST_TMPDIR/flames
+	# A stand-in for issue 16's script: it writes what the hook expects,
+	# and the arguments it was given.
+	cat >"$fake" <<'SH'
+#!/bin/sh
+while [ $# -gt 0 ]; do case $1 in --out) out=$2; shift 2 ;; *) echo "$1" >>"$out.args"; shift ;; esac; done
+mkdir -p "$out/flames"
+echo '<svg xmlns="http://www.w3.org/2000/svg"/>' >"$out/flames/epoll.svg"
+printf '# Flame graphs\n\n![epoll](flames/epoll.svg)\n' >"$out/flames.md"
+SH
+	chmod +x "$fake"
+	FLAMES_BIN=$fake run timeout 120 bench/compare -m epoll -s S3 -d 1 --no-nginx --no-redis -o "$OUT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qxF '## Flame graphs' "$OUT/report.md"
+	grep -qF '![epoll](flames/epoll.svg)' "$OUT/report.md"
+	[[ "$(tr '\n' ' ' <"$OUT.args")" == "--models epoll --bindir "?* ]]
+	rm -rf "$OUT" "$OUT.args"
+	FLAMES_BIN=$fake run timeout 120 bench/compare -m epoll -s S3 -d 1 --no-nginx --no-redis --no-flames -o "$OUT"
+	[ "$status" -eq 0 ]
+	! grep -qF '## Flame graphs' "$OUT/report.md"
+	[ ! -e "$OUT.args" ]
 }
