@@ -191,3 +191,21 @@ SH
 	! grep -qF '## Flame graphs' "$OUT/report.md"
 	[ ! -e "$OUT.args" ]
 }
+
+@test "--report-only writes the report again from a finished run; bench/instr's instr.md is included when there" {
+	cp -r bench/example "$BATS_TEST_TMPDIR/ex"
+	printf '| instructions per request | evd-epoll |\n|---|---:|\n| marker load | 4242 |\n' \
+		>"$BATS_TEST_TMPDIR/ex/instr.md"
+	run bench/compare --report-only "$BATS_TEST_TMPDIR/ex"
+	[ "$status" -eq 0 ]
+	grep -qx '## Instructions per request (callgrind)' "$BATS_TEST_TMPDIR/ex/report.md"
+	grep -qx '| marker load | 4242 |' "$BATS_TEST_TMPDIR/ex/report.md"
+	# Findings first, as before.
+	[ "$(grep -m1 '^## ' "$BATS_TEST_TMPDIR/ex/report.md")" = '## Findings' ]
+	rm "$BATS_TEST_TMPDIR/ex/instr.md"
+	run bench/compare --report-only "$BATS_TEST_TMPDIR/ex"
+	[ "$status" -eq 0 ]
+	! grep -q '^## Instructions per request' "$BATS_TEST_TMPDIR/ex/report.md"
+	run bench/compare --help
+	[[ $output == *"--instr "* ]]
+}
