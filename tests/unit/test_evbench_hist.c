@@ -220,7 +220,8 @@ static void test_json_closed(void **state)
 	char *j = render(report_json, &o, r);
 
 	(void)state;
-	assert_has(j, "{\"mode\":\"closed\",\"proto\":\"http\","
+	assert_has(j, "{\"mode\":\"closed\",\"unit\":\"requests\","
+		      "\"proto\":\"http\","
 		      "\"target\":\"127.0.0.1:8080\",\"path\":\"/a\\\"b\","
 		      "\"connections\":4,\"threads\":2,\"pipeline\":1,"
 		      "\"rate\":0.000,\"duration_s\":2.000000,"
@@ -291,8 +292,8 @@ static void test_csv(void **state)
 	assert_int_equal(commas[0], commas[1]);
 	assert_has(a, "\nclosed,http,127.0.0.1:8080,4,2,1,0.000,2.000000,1000,"
 		      "41000,134000,0,3,0,0,0,7,500.000,");
-	assert_has(a, ",20,5,false,,,,,,,,,\n");
-	assert_has(b, ",2.000000,3.000000,10.000\n");
+	assert_has(a, ",20,5,false,,,,,,,,,,requests\n");
+	assert_has(b, ",2.000000,3.000000,10.000,requests\n");
 	free(a);
 	free(b);
 	free(r);
