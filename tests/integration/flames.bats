@@ -65,6 +65,8 @@ cell() {
 	[ "${stderr_lines[1]}" = "flames: prefork (workers 4)" ]
 	[ "${stderr_lines[2]}" = "flames: wrote $out/flames.md" ]
 	md=$out/flames.md
+	# (The whole fragment in the output of a failed run.)
+	grep "^|" "$md"
 	[ "$(grep -c '^### ' "$md")" -eq 2 ]
 	grep -qx '### epoll' "$md"
 	grep -qx '### prefork' "$md"
@@ -110,9 +112,14 @@ cell() {
 	[[ $(cell "$r" 7) =~ ^\`[a-z_]+\`\ [0-9]+\ % ]]
 	[ "$(cell "$r" 3)" -gt 0 ]
 	# /delay/50: every request waits 50 ms in evd, so its threads are
-	# mostly idle (seed 003's point), epoll's in its loop's wait.
+	# idler than under keep-alive (seed 003's point), epoll's in its loop's
+	# wait.  (Not a fixed share for epoll's one thread: at the fixed rate
+	# its busy share is its CPU per request, several times higher in an
+	# ASan build or on a loaded machine.)
 	r=$(row "$md" epoll "/delay/50")
-	awk -v i="$(cell "$r" 6)" 'BEGIN { exit !(i > 50) }'
+	local ka
+	ka=$(row "$md" epoll "HTTP keep-alive")
+	awk -v i="$(cell "$r" 6)" -v k="$(cell "$ka" 6)" 'BEGIN { exit !(i > k) }'
 	grep -qE '(^|;)api_wait;epoll_wait;' "$out/flames/epoll-delay-offcpu.folded"
 	r=$(row "$md" prefork "/delay/50")
 	awk -v i="$(cell "$r" 6)" 'BEGIN { exit !(i > 50) }'
