@@ -335,9 +335,11 @@ near() {
 	local n
 	n=$(total "$dir/cpu.folded")
 	near "$n" 499 "$cpu_ns"
-	# The model's loop, the connection, the protocol.  (The model's run
-	# function, epoll_run, is a frame of its own when not inlined: -O1.)
-	[ "$(matching "$dir/cpu.folded" '(^|;)main;serve;(run_models_\[i\];)?(epoll_run;)?ready_run;([^ ]*;)?conn_on_readable;pump;process;http_feed(;|$)')" -gt 0 ]
+	# From main, through the steps that start evd and run the model (how
+	# many frames depends on what the compiler inlined: serve, run_models,
+	# epoll_run at -O1; and mawk has no {m,n}), then the model's loop, the
+	# connection, the protocol.
+	[ "$(matching "$dir/cpu.folded" '(^|;)main;([^ ;]+;)*ready_run;([^ ]*;)?conn_on_readable;pump;process;http_feed(;|$)')" -gt 0 ]
 	# The response leaving: evd's send, then the kernel's TCP send path.
 	# (Under ASan, libasan's send sits between flush and libc, in a large
 	# frame without a frame pointer: only the kernel's part is certain.)
