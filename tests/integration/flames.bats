@@ -119,10 +119,10 @@ cell() {
 	r=$(row "$md" epoll "/delay/50")
 	local ka
 	ka=$(row "$md" epoll "HTTP keep-alive")
-	awk -v i="$(cell "$r" 6)" -v k="$(cell "$ka" 6)" 'BEGIN { exit !(i > k) }'
+	awk -v i="$(cell "$r" 6)" -v k="$(cell "$ka" 6)" 'BEGIN { exit !(i + 0 > k + 0) }'
 	grep -qE '(^|;)api_wait;epoll_wait;' "$out/flames/epoll-delay-offcpu.folded"
 	r=$(row "$md" prefork "/delay/50")
-	awk -v i="$(cell "$r" 6)" 'BEGIN { exit !(i > 50) }'
+	awk -v i="$(cell "$r" 6)" 'BEGIN { exit !(i + 0 > 50) }'
 }
 
 @test "bench/flames: bad options are refused with the reason; exit 2" {
